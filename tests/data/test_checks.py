@@ -1,0 +1,451 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlci.data.checks import run_checks
+from mlci.errors import ConfigError
+from mlci.results import CheckResult
+
+
+def run(df: pd.DataFrame, *specs: Mapping[str, Any], **kw: Any) -> list[CheckResult]:
+    return run_checks("eval", df, list(specs), **kw)
+
+
+def only(results: list[CheckResult], name: str) -> CheckResult:
+    found = [r for r in results if r.check == name]
+    assert len(found) == 1, [r.check for r in results]
+    return found[0]
+
+
+def one(df: pd.DataFrame, spec: Mapping[str, Any], name: str, **kw: Any) -> CheckResult:
+    return only(run(df, spec, **kw), name)
+
+
+AGES = pd.DataFrame({"age": [10, 150, -5, 130, np.nan, 40]})
+
+
+# --- presence ----------------------------------------------------------------------------
+
+
+def test_missing_column_fails_and_skips_its_other_assertions() -> None:
+    results = run(AGES, {"column": "plan", "type": "string", "allowed": ["a"]})
+    assert results == [
+        CheckResult(
+            dataset="eval",
+            check="missing_column",
+            column="plan",
+            status="fail",
+            severity="error",
+            message="Column `plan` is missing from dataset 'eval'.",
+            observed="absent",
+            expected="present",
+        )
+    ]
+
+
+def test_missing_column_with_warn_severity_warns() -> None:
+    r = one(AGES, {"column": "plan", "severity": "warn"}, "missing_column")
+    assert (r.status, r.severity) == ("warn", "warn")
+
+
+def test_optional_missing_column_is_skipped() -> None:
+    r = one(AGES, {"column": "plan", "required": False, "type": "string"}, "missing_column")
+    assert r.status == "skipped"
+    assert r.message == "Optional column `plan` is absent; its checks were skipped."
+
+
+def test_present_column_passes_presence() -> None:
+    r = one(AGES, {"column": "age"}, "missing_column")
+    assert (r.status, r.message) == ("pass", "Column `age` is present.")
+
+
+def test_one_result_per_assertion_in_order() -> None:
+    spec = {"column": "age", "type": "integer", "nullable": True, "max_null_fraction": 0.5,
+            "min": 0, "allowed": [10], "unique": True}  # fmt: skip
+    checks = [r.check for r in run(AGES, spec)]
+    assert checks == [
+        "missing_column", "type", "nullable", "null_fraction", "range", "allowed", "unique"
+    ]  # fmt: skip
+
+
+def test_unique_false_asserts_nothing() -> None:
+    assert [r.check for r in run(AGES, {"column": "age", "unique": False})] == ["missing_column"]
+
+
+# --- type --------------------------------------------------------------------------------
+
+
+def frame_of_types() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "int": [1, 2, 3],
+            "int_with_nulls": [1.0, np.nan, 3.0],  # how CSV reads an int column with nulls
+            "float": [1.0, 2.5, 3.0],
+            "nullable_int": pd.array([1, None, 3], dtype="Int64"),
+            "str": ["a", "b", None],
+            "bool": [True, False, True],
+            "bool_obj": pd.Series([True, None, False], dtype=object),
+            "date_str": ["2024-01-01", "2024-01-02T10:00:00", None],
+            "datetime": pd.to_datetime(["2024-01-01", "2024-01-02", None]),
+            "mixed": pd.Series(["a", 1, None], dtype=object),
+            "cat": pd.Categorical(["x", "y", "x"]),
+        }
+    )
+
+
+PASSES = {
+    "integer": {"int", "int_with_nulls", "nullable_int"},
+    "number": {"int", "int_with_nulls", "float", "nullable_int"},
+    "string": {"str", "date_str"},
+    "boolean": {"bool", "bool_obj"},
+    "datetime": {"date_str", "datetime"},
+    "category": set(frame_of_types().columns),
+}
+
+
+@pytest.mark.parametrize("expected", sorted(PASSES))
+def test_type_semantics(expected: str) -> None:
+    df = frame_of_types()
+    specs = [{"column": c, "type": expected} for c in df.columns]
+    passed = {r.column for r in run(df, *specs) if r.check == "type" and r.status == "pass"}
+    assert passed == PASSES[expected]
+
+
+def test_type_fail_names_the_offending_values() -> None:
+    r = one(frame_of_types(), {"column": "float", "type": "integer"}, "type")
+    assert r.status == "fail"
+    assert r.message == "`float` should be integer but 1 of its 3 values is not, e.g. 2.5."
+    assert (r.observed, r.expected, r.examples) == ("number (dtype float64)", "integer", ("2.5",))
+
+
+def test_type_fail_of_the_whole_dtype() -> None:
+    df = pd.DataFrame({"age": ["young", "old", "young"]})
+    r = one(df, {"column": "age", "type": "number"}, "type")
+    assert r.message == "`age` should be number but is string (dtype str), e.g. 'young', 'old'."
+    assert r.examples == ("'young'", "'old'")
+
+
+def test_type_of_strings_that_are_partly_numbers() -> None:
+    df = pd.DataFrame({"age": ["1", "2", "n/a", "4"]})
+    r = one(df, {"column": "age", "type": "number"}, "type")
+    assert r.message == "`age` should be number but 1 of its 4 values is not, e.g. 'n/a'."
+
+
+def test_type_of_unparsable_dates() -> None:
+    df = pd.DataFrame({"when": ["2024-01-01", "2024-02-30", "soon", None]})
+    r = one(df, {"column": "when", "type": "datetime"}, "type")
+    assert r.message == (
+        "`when` should be datetime but 2 of its 3 values are not, e.g. '2024-02-30', 'soon'."
+    )
+
+
+def test_type_pass_message() -> None:
+    r = one(frame_of_types(), {"column": "int_with_nulls", "type": "integer"}, "type")
+    assert (r.status, r.message) == (
+        "pass",
+        "`int_with_nulls` is integer as expected (dtype float64).",
+    )
+
+
+def test_long_examples_are_truncated_to_40_characters() -> None:
+    df = pd.DataFrame({"x": ["y" * 100]})
+    r = one(df, {"column": "x", "type": "number"}, "type")
+    assert r.examples == ("'" + "y" * 38 + "…",)
+    assert len(r.examples[0]) == 40
+
+
+# --- nulls -------------------------------------------------------------------------------
+
+
+def test_not_nullable() -> None:
+    r = one(AGES, {"column": "age", "nullable": False}, "nullable")
+    assert (r.status, r.observed, r.expected) == ("fail", "1 null", "no nulls")
+    assert r.message == "`age` has 1 null value (16.7%) but is not nullable."
+    ok = one(AGES.dropna(), {"column": "age", "nullable": False}, "nullable")
+    assert (ok.status, ok.message) == ("pass", "`age` has no nulls.")
+
+
+def test_nullable_true_always_passes() -> None:
+    assert one(AGES, {"column": "age", "nullable": True}, "nullable").status == "pass"
+
+
+def test_max_null_fraction() -> None:
+    r = one(AGES, {"column": "age", "max_null_fraction": 0.1}, "null_fraction")
+    assert (r.status, r.observed, r.expected) == ("fail", "16.7%", "≤ 10%")
+    assert r.message == "`age` has 16.7% nulls (1 of 6), above the maximum 10%."
+    r = one(AGES, {"column": "age", "max_null_fraction": 1 / 6}, "null_fraction")
+    assert r.status == "pass"  # the bound is inclusive
+
+
+def test_null_fraction_counts_none_in_strings() -> None:
+    df = pd.DataFrame({"plan": ["a", None, "b", None]})
+    r = one(df, {"column": "plan", "max_null_fraction": 0.25, "severity": "warn"}, "null_fraction")
+    assert (r.status, r.severity, r.observed) == ("warn", "warn", "50%")
+
+
+# --- range -------------------------------------------------------------------------------
+
+
+def test_range_breach_both_sides() -> None:
+    r = one(AGES, {"column": "age", "min": 0, "max": 120}, "range")
+    assert r.status == "fail"
+    assert r.message == (
+        "`age` has 1 value below the minimum 0 (min -5) and 2 values above the maximum 120 "
+        "(max 150)."
+    )
+    assert (r.observed, r.expected) == ("-5..150", "[0, 120]")
+    assert r.examples == ("-5", "150", "130")
+
+
+def test_range_above_only_matches_the_documented_sentence() -> None:
+    r = one(pd.DataFrame({"age": [1, 150, 151, 150]}), {"column": "age", "max": 120}, "range")
+    assert r.message == "`age` has 3 values above the maximum 120 (max 151)."
+    assert (r.expected, r.examples) == ("≤ 120", ("151", "150"))
+
+
+def test_range_pass_and_inclusive_bounds() -> None:
+    r = one(pd.DataFrame({"x": [0.0, 0.5, 1.0]}), {"column": "x", "min": 0, "max": 1}, "range")
+    assert (r.status, r.message) == ("pass", "`x` is within [0, 1] (observed 0 to 1).")
+
+
+def test_range_counts_infinity_as_out_of_range() -> None:
+    r = one(pd.DataFrame({"x": [1.0, np.inf]}), {"column": "x", "max": 10}, "range")
+    assert (r.status, r.examples) == ("fail", ("inf",))
+
+
+def test_range_of_a_text_column_with_numbers_checks_the_numbers() -> None:
+    df = pd.DataFrame({"x": ["5", "50", "oops"]})
+    r = one(df, {"column": "x", "max": 10}, "range")
+    assert (r.status, r.observed) == ("fail", "5..50")
+
+
+def test_range_of_a_column_that_is_not_numeric() -> None:
+    r = one(pd.DataFrame({"x": ["a", "b"]}), {"column": "x", "min": 0}, "range")
+    assert r.status == "fail"
+    assert r.message == (
+        "`x` is not numeric or dates (dtype str); its range ≥ 0 cannot be checked."
+    )
+
+
+def test_range_of_dates() -> None:
+    df = pd.DataFrame({"when": pd.to_datetime(["2023-12-31", "2024-01-05", "2024-01-09"])})
+    r = one(df, {"column": "when", "min": "2024-01-01"}, "range")
+    assert r.message == "`when` has 1 value below the minimum 2024-01-01 (min 2023-12-31)."
+    assert (r.observed, r.examples) == ("2023-12-31..2024-01-09", ("2023-12-31",))
+
+
+def test_range_of_date_strings() -> None:
+    df = pd.DataFrame({"when": ["2024-01-01", "2024-03-01T12:00:00", None]})
+    r = one(df, {"column": "when", "max": "2024-02-01"}, "range")
+    assert r.examples == ("2024-03-01T12:00:00",)
+
+
+def test_range_of_an_all_null_column_passes() -> None:
+    r = one(pd.DataFrame({"x": [np.nan, np.nan]}), {"column": "x", "min": 0}, "range")
+    assert (r.status, r.observed) == ("pass", "no values")
+
+
+# --- allowed -----------------------------------------------------------------------------
+
+PLANS = pd.DataFrame({"plan": ["basic", "gold", "pro", "gold", "silver", None, "basic", "pro"]})
+
+
+def test_allowed_values() -> None:
+    r = one(PLANS, {"column": "plan", "allowed": ["basic", "pro", "enterprise"]}, "allowed")
+    assert r.status == "fail"
+    assert r.message == (
+        "`plan` has 3 values (42.9%) outside the allowed set, more than the tolerated 0%, "
+        "e.g. 'gold', 'silver'."
+    )
+    assert r.examples == ("'gold' ×2", "'silver' ×1")
+    assert (r.observed, r.expected) == ("3 unseen (42.9%)", "≤ 0% outside [basic, pro, enterprise]")
+
+
+def test_allowed_within_the_tolerated_share() -> None:
+    spec = {"column": "plan", "allowed": ["basic", "pro"], "max_unseen_fraction": 0.5}
+    r = one(PLANS, spec, "allowed")
+    assert r.status == "pass"
+    assert r.message.endswith("within the tolerated 50%, e.g. 'gold', 'silver'.")
+
+
+def test_allowed_all_known() -> None:
+    spec = {"column": "plan", "allowed": ["basic", "pro", "gold", "silver"]}
+    r = one(PLANS, spec, "allowed")
+    assert (r.status, r.message, r.examples) == ("pass", "All values of `plan` are allowed.", ())
+
+
+def test_allowed_matches_numbers_across_types() -> None:
+    df = pd.DataFrame({"n": [1.0, 2.0, np.nan], "s": ["1", "2", "3"]})
+    assert one(df, {"column": "n", "allowed": [1, 2]}, "allowed").status == "pass"
+    r = one(df, {"column": "s", "allowed": [1, 2]}, "allowed")
+    assert (r.status, r.examples) == ("fail", ("'3' ×1",))
+
+
+def test_allowed_examples_are_capped_at_five_by_count() -> None:
+    df = pd.DataFrame({"c": list("abbcccddddeeeeeffffff")})
+    r = one(df, {"column": "c", "allowed": []}, "allowed")
+    assert r.examples == ("'f' ×6", "'e' ×5", "'d' ×4", "'c' ×3", "'b' ×2")
+
+
+# --- unique ------------------------------------------------------------------------------
+
+
+def test_unique() -> None:
+    df = pd.DataFrame({"id": [1, 2, 2, 3, 3, 3, None]})
+    r = one(df, {"column": "id", "unique": True}, "unique")
+    assert r.status == "fail"
+    assert r.message == "`id` has 2 duplicated values (5 rows), e.g. 2, 3."
+    assert (r.observed, r.examples) == ("2 duplicated values", ("3 ×3", "2 ×2"))
+
+
+def test_unique_ignores_nulls() -> None:
+    df = pd.DataFrame({"id": ["a", None, None]})
+    r = one(df, {"column": "id", "unique": True}, "unique")
+    assert (r.status, r.message) == ("pass", "All values of `id` are unique.")
+
+
+# --- row count, unique key, overlap ------------------------------------------------------
+
+
+def test_row_count() -> None:
+    r = one(AGES, {"row_count": {"min": 10}}, "row_count")
+    assert (r.status, r.column, r.observed, r.expected) == ("fail", None, "6", "≥ 10")
+    assert r.message == "Dataset 'eval' has 6 rows, fewer than the minimum 10."
+    r = one(AGES, {"row_count": {"max": 5}, "severity": "warn"}, "row_count")
+    assert (r.status, r.message) == ("warn", "Dataset 'eval' has 6 rows, more than the maximum 5.")
+    r = one(AGES, {"row_count": {"min": 6, "max": 1000}}, "row_count")
+    assert (r.status, r.message) == ("pass", "Dataset 'eval' has 6 rows (6..1,000).")
+
+
+KEYS = pd.DataFrame(
+    {"user": [1, 1, 2, 2, 2, 3, None], "day": ["mon", "tue", "mon", "mon", "tue", "mon", "mon"]}
+)
+
+
+def test_unique_key_compound() -> None:
+    r = one(KEYS, {"unique_key": ["user", "day"]}, "unique_key")
+    assert (r.status, r.column) == ("fail", None)
+    assert r.message == "The key [`user`, `day`] has 1 duplicated key (2 rows), e.g. (2, 'mon')."
+    assert r.examples == ("(2, 'mon') ×2",)
+
+
+def test_unique_key_passes_when_unique() -> None:
+    r = one(KEYS.iloc[:3], {"unique_key": ["user", "day"], "severity": "warn"}, "unique_key")
+    assert (r.status, r.message) == ("pass", "The key [`user`, `day`] is unique.")
+
+
+def test_unique_key_with_a_missing_column() -> None:
+    r = one(KEYS, {"unique_key": ["user", "hour"]}, "unique_key")
+    assert (r.status, r.observed) == ("fail", "column missing")
+    assert r.message == "The key [`user`, `hour`] cannot be checked: column `hour` is missing."
+
+
+def test_overlap_counts_leaked_rows() -> None:
+    eval_df = pd.DataFrame({"id": [1, 2, 3, 4, None]})
+    train = pd.DataFrame({"id": [3.0, 4.0, 9.0, np.nan]})  # float: the id has nulls in train
+    spec = {"no_overlap_with": "train", "key": ["id"]}
+    r = one(eval_df, spec, "overlap", others={"train": train})
+    assert (r.status, r.column, r.observed) == ("fail", "id", "2 rows (40%)")
+    assert r.message == (
+        "2 rows of 'eval' (40%) have a key `id` that also appears in 'train' (leakage), e.g. 3, 4."
+    )
+    assert r.examples == ("3", "4")
+
+
+def test_overlap_compound_key_and_pass() -> None:
+    eval_df = pd.DataFrame({"u": [1, 1], "d": ["mon", "tue"]})
+    train = pd.DataFrame({"u": [1, 2], "d": ["tue", "mon"]})
+    spec = {"no_overlap_with": "train", "key": ["u", "d"], "severity": "warn"}
+    r = one(eval_df, spec, "overlap", others={"train": train})
+    assert (r.status, r.examples, r.column) == ("warn", ("(1, 'tue')",), None)
+    r = one(eval_df.iloc[:1], spec, "overlap", others={"train": train})
+    assert (r.status, r.message) == (
+        "pass",
+        "No row of 'eval' shares its key [`u`, `d`] with 'train'.",
+    )
+
+
+def test_overlap_with_missing_key_column_or_dataset() -> None:
+    spec = {"no_overlap_with": "train", "key": ["id"]}
+    r = one(AGES, spec, "overlap", others={"train": pd.DataFrame({"id": [1]})})
+    assert r.message == (
+        "Overlap with 'train' cannot be checked: key column `id` is missing from 'eval'."
+    )
+    r = one(AGES, spec, "overlap")
+    assert r.status == "skipped"
+    assert r.message == "Dataset 'train' is not available, so overlap with it was not checked."
+
+
+# --- schema files: columns_present -------------------------------------------------------
+
+
+def test_columns_present_and_new_columns() -> None:
+    df = pd.DataFrame({"id": [1], "age": [2], "größe": [3]})
+    results = run(df, {"columns_present": ["id", "age", "plan"], "new_columns": "warn"})
+    summary = [(r.check, r.column, r.status, r.severity) for r in results]
+    assert summary == [
+        ("missing_column", "id", "pass", "error"),
+        ("missing_column", "age", "pass", "error"),
+        ("missing_column", "plan", "fail", "error"),
+        ("new_column", "größe", "warn", "warn"),
+    ]
+    assert results[3].message == "Column `größe` of dataset 'eval' is not in its schema."
+
+
+def test_new_columns_error_allow_and_none() -> None:
+    df = pd.DataFrame({"id": [1], "extra": [2]})
+    r = one(df, {"columns_present": ["id"], "new_columns": "error"}, "new_column")
+    assert (r.status, r.severity) == ("fail", "error")
+    assert [r.check for r in run(df, {"columns_present": ["id"], "new_columns": "allow"})] == [
+        "missing_column"
+    ]
+    r = one(df, {"columns_present": ["id", "extra"], "new_columns": "error"}, "new_column")
+    assert (r.status, r.column) == ("pass", None)
+    assert r.message == "Dataset 'eval' has no columns beyond the 2 in its schema."
+
+
+def test_presence_is_reported_once_per_column_worst_first() -> None:
+    df = pd.DataFrame({"id": [1]})
+    results = run(
+        df,
+        {"column": "plan", "severity": "warn"},
+        {"column": "id"},
+        {"columns_present": ["id", "plan"], "new_columns": "allow"},
+    )
+    presence = [(r.column, r.status) for r in results if r.check == "missing_column"]
+    assert presence == [("plan", "fail"), ("id", "pass")]
+
+
+def test_markdown_column_names_are_kept_verbatim() -> None:
+    name = "| `x` **y** @team"
+    r = one(pd.DataFrame({name: [1, 1]}), {"column": name, "unique": True}, "unique")
+    assert r.column == name and f"`{name}`" in r.message
+
+
+def test_unknown_check_mapping() -> None:
+    with pytest.raises(ConfigError, match=r"^Check 2 of dataset 'eval' is not a known check"):
+        run(AGES, {"row_count": {"min": 1}}, {"colum": "age"})
+
+
+def test_results_serialise() -> None:
+    results = run(AGES, {"column": "age", "min": 0, "type": "integer"}, {"row_count": {"min": 1}})
+    assert all(isinstance(r.to_dict()["examples"], list) for r in results)
+
+
+def test_integer_type_of_text_names_the_non_integers() -> None:
+    df = pd.DataFrame({"n": ["1", "2.5", "x", "4"]})
+    r = one(df, {"column": "n", "type": "integer"}, "type")
+    assert r.message == "`n` should be integer but 2 of its 4 values are not, e.g. '2.5', 'x'."
+    # text that is all integers is still text
+    r = one(pd.DataFrame({"n": ["1", "2"]}), {"column": "n", "type": "integer"}, "type")
+    assert r.message == "`n` should be integer but is string (dtype str), e.g. '1', '2'."
+
+
+def test_unknown_type() -> None:
+    with pytest.raises(ConfigError, match=r"^Unknown column type 'int'\. Expected one of integer"):
+        run(AGES, {"column": "age", "type": "int"})

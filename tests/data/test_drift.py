@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlci.config import DriftConfig, Thresholds
+from mlci.data.drift import drift_checks
+from mlci.data.profile import profile_frame
+from mlci.results import CheckResult
+
+N = 200_000  # large samples: sampling noise well below the tolerances below
+
+
+def js_oracle(p: Any, q: Any) -> float:
+    """Jensen-Shannon distance (base 2) written out with numpy logs, independent of scipy."""
+    p = np.asarray(p, dtype=float) / np.sum(p)
+    q = np.asarray(q, dtype=float) / np.sum(q)
+    m = (p + q) / 2
+
+    def kl(a: np.ndarray, b: np.ndarray) -> float:
+        keep = a > 0
+        return float(np.sum(a[keep] * (np.log(a[keep]) - np.log(b[keep]))) / np.log(2))
+
+    return float(np.sqrt((kl(p, m) + kl(q, m)) / 2))
+
+
+def interval_counts(x: np.ndarray, edges: list[float]) -> list[int]:
+    """Counts per (-inf, e1], ..., (e_last, inf) by explicit comparisons (not searchsorted)."""
+    bounds = [-np.inf, *edges, np.inf]
+    return [int(((x > lo) & (x <= hi)).sum()) for lo, hi in pairwise(bounds)]
+
+
+def h_oracle(p1: float, p2: float) -> float:
+    return abs(2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2)))
+
+
+def drift(
+    base: pd.DataFrame, cur: pd.DataFrame, cfg: DriftConfig | None = None, **kw: Any
+) -> list[CheckResult]:
+    return drift_checks("eval", profile_frame(base), cur, cfg or DriftConfig(), **kw)
+
+
+def by(results: list[CheckResult], check: str, column: str = "x") -> CheckResult:
+    found = [r for r in results if r.check == check and r.column == column]
+    assert len(found) == 1, [(r.check, r.column) for r in results]
+    return found[0]
+
+
+# --- numeric: the DESIGN's measured numbers ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def normal_baseline() -> tuple[np.ndarray, dict[str, Any]]:
+    x = np.random.default_rng(7).normal(size=N)
+    return x, profile_frame(pd.DataFrame({"x": x}))
+
+
+@pytest.mark.parametrize(
+    ("shift", "scale", "expected"),
+    [(0.25, 1.0, 0.105), (0.5, 1.0, 0.205), (0.0, 1.5, 0.186), (0.0, 0.5, 0.356)],
+)
+def test_numeric_drift_matches_the_design_measurements(
+    normal_baseline: tuple[np.ndarray, dict[str, Any]], shift: float, scale: float, expected: float
+) -> None:
+    _, baseline = normal_baseline
+    x = np.random.default_rng(8).normal(shift, scale, size=N)
+    r = by(drift_checks("eval", baseline, pd.DataFrame({"x": x}), DriftConfig()), "drift")
+    assert r.score == pytest.approx(expected, abs=0.006)
+    assert (r.method, r.severity) == ("jensen_shannon", "warn")
+    # the same number from first principles: the baseline's decile bins, hand-written JS
+    bins = baseline["columns"]["x"]["bins"]
+    assert r.score == pytest.approx(
+        js_oracle(bins["counts"], interval_counts(x, bins["edges"])), abs=1e-12
+    )
+
+
+def test_same_distribution_scores_near_zero_at_10k_rows(
+    normal_baseline: tuple[np.ndarray, dict[str, Any]],
+) -> None:
+    _, baseline = normal_baseline
+    x = np.random.default_rng(9).normal(size=10_000)
+    r = by(drift_checks("eval", baseline, pd.DataFrame({"x": x}), DriftConfig()), "drift")
+    assert r.score is not None and r.score < 0.03
+    assert r.status == "pass"
+    assert r.message.startswith("No drift in `x`: Jensen-Shannon distance ")
+
+
+def test_baseline_independent_of_sample_same_distribution_is_below_warn() -> None:
+    rng = np.random.default_rng(10)
+    scores = [
+        by(drift(pd.DataFrame({"x": rng.normal(size=10_000)}),
+                 pd.DataFrame({"x": rng.normal(size=10_000)})), "drift").score
+        for _ in range(5)
+    ]  # fmt: skip
+    assert all(s is not None and s < 0.1 for s in scores)
+
+
+# --- numeric: exact small cases ----------------------------------------------------------
+
+
+def numeric_baseline(counts: list[int], edges: list[float], mean: float = 0.5) -> dict[str, Any]:
+    column = {
+        "kind": "numeric",
+        "nulls": 0,
+        "mean": mean,
+        "bins": {"edges": edges, "counts": counts},
+    }
+    return {"rows": sum(counts), "columns": {"x": column}}
+
+
+def test_numeric_drift_over_baseline_edges_exactly() -> None:
+    baseline = numeric_baseline([50, 50, 0], [0.0, 1.0])
+    # current: 20 values <= 0, 40 in (0, 1], 40 above 1; infinities and NaN are not counted
+    x = [0.0] * 20 + [1.0] * 40 + [2.0] * 40 + [np.inf, np.nan]
+    r = by(drift_checks("eval", baseline, pd.DataFrame({"x": x}), DriftConfig()), "drift")
+    expected = js_oracle([50, 50, 0], [20, 40, 40])
+    assert r.score == pytest.approx(expected, abs=1e-12)
+    assert expected > 0.2
+    assert r.status == "warn"  # default drift severity is warn
+    assert r.message == (
+        f"`x` drifted: Jensen-Shannon distance {expected:.3f} ≥ 0.2 (mean 0.5 → 1.2)."
+    )
+    assert r.expected == "warn ≥ 0.1, fail ≥ 0.2"
+
+
+def test_fail_threshold_with_error_severity_fails() -> None:
+    baseline = numeric_baseline([50, 50, 0], [0.0, 1.0])
+    x = pd.DataFrame({"x": [0.0] * 20 + [1.0] * 40 + [2.0] * 40})
+    r = by(drift_checks("eval", baseline, x, DriftConfig(severity="error")), "drift")
+    assert (r.status, r.severity) == ("fail", "error")
+
+
+def test_warn_threshold_warns_even_with_error_severity() -> None:
+    baseline = numeric_baseline([50, 50, 0], [0.0, 1.0])
+    x = pd.DataFrame({"x": [0.0] * 45 + [1.0] * 55})
+    score = js_oracle([50, 50, 0], [45, 55, 0])
+    cfg = DriftConfig(numeric=Thresholds(score - 1e-9, 1.0), severity="error")
+    assert by(drift_checks("eval", baseline, x, cfg), "drift").status == "warn"
+    cfg = DriftConfig(numeric=Thresholds(score + 1e-9, 1.0), severity="error")
+    assert by(drift_checks("eval", baseline, x, cfg), "drift").status == "pass"
+
+
+# --- categorical and boolean -------------------------------------------------------------
+
+
+def test_categorical_drift_over_top_values_and_other() -> None:
+    base = pd.DataFrame({"x": ["a"] * 60 + ["b"] * 40})
+    cur = pd.DataFrame({"x": ["a"] * 30 + ["b"] * 50 + ["c"] * 20 + [None] * 5})
+    r = by(drift(base, cur), "drift")
+    expected = js_oracle([60, 40, 0], [30, 50, 20])
+    assert r.score == pytest.approx(expected, abs=1e-12)
+    assert r.method == "jensen_shannon"
+    assert r.message == (
+        f"`x` drifted: Jensen-Shannon distance {expected:.3f} ≥ 0.2 "
+        "('a' 60.0% → 30.0%; (other) 0.0% → 20.0%; 'b' 40.0% → 50.0%)."
+    )
+    assert r.examples == ("'a' 60.0% → 30.0%", "(other) 0.0% → 20.0%", "'b' 40.0% → 50.0%")
+
+
+def test_categorical_counts_come_from_the_data_not_the_current_top() -> None:
+    # 'rare' was the baseline's top value; now 25 other values each outnumber it, so it is
+    # outside the current profile's top 20 but must still be counted as itself
+    base = pd.DataFrame({"x": ["rare"] * 100})
+    values = ["rare"] * 10 + [f"v{i}" for i in range(25) for _ in range(20)]
+    r = by(drift(base, pd.DataFrame({"x": values})), "drift")
+    assert r.score == pytest.approx(js_oracle([100, 0], [10, 500]), abs=1e-12)
+
+
+def test_identical_categories_do_not_drift() -> None:
+    base = pd.DataFrame({"x": ["a", "b"] * 50})
+    r = by(drift(base, base), "drift")
+    assert (r.score, r.status) == (0.0, "pass")
+    assert r.message == "No drift in `x`: Jensen-Shannon distance 0.000 < 0.1 (no category moved)."
+
+
+def test_categorical_thresholds_are_used() -> None:
+    base = pd.DataFrame({"x": ["a"] * 60 + ["b"] * 40})
+    cur = pd.DataFrame({"x": ["a"] * 55 + ["b"] * 45})
+    score = js_oracle([60, 40], [55, 45])
+    loose = DriftConfig(categorical=Thresholds(0.5, 0.9))
+    assert by(drift(base, cur, loose), "drift").status == "pass"
+    tight = DriftConfig(categorical=Thresholds(score / 2, score), severity="error")
+    assert by(drift(base, cur, tight), "drift").status == "fail"
+
+
+def test_boolean_drift_across_bool_and_object_dtypes() -> None:
+    base = pd.DataFrame({"x": [True] * 80 + [False] * 20})
+    cur = pd.DataFrame({"x": pd.Series([True] * 50 + [False] * 50 + [None] * 10, dtype=object)})
+    r = by(drift(base, cur), "drift")
+    assert r.score == pytest.approx(js_oracle([80, 20], [50, 50]), abs=1e-12)
+
+
+# --- null rate ---------------------------------------------------------------------------
+
+
+def with_nulls(n_null: int, rows: int = 1_000) -> pd.DataFrame:
+    return pd.DataFrame({"x": [np.nan] * n_null + [1.0] * (rows - n_null)})
+
+
+def test_null_rate_1_to_3_percent_warns() -> None:
+    r = by(drift(with_nulls(10), with_nulls(30)), "drift_null_rate")
+    assert r.score == pytest.approx(h_oracle(0.01, 0.03), abs=1e-12)
+    assert r.score == pytest.approx(0.148, abs=0.001)
+    assert (r.status, r.method) == ("warn", "cohen_h")
+    assert r.message == "Null rate of `x` changed 1.0% → 3.0% (Cohen's h 0.148 ≥ 0.1)."
+
+
+def test_null_rate_1_to_10_percent_fails() -> None:
+    cfg = DriftConfig(severity="error")
+    r = by(drift(with_nulls(10), with_nulls(100), cfg), "drift_null_rate")
+    assert r.score == pytest.approx(h_oracle(0.01, 0.10), abs=1e-12)
+    assert r.score == pytest.approx(0.443, abs=0.001)
+    assert r.status == "fail"
+    assert r.message == "Null rate of `x` changed 1.0% → 10.0% (Cohen's h 0.443 ≥ 0.3)."
+
+
+def test_unchanged_null_rate_is_still_reported() -> None:
+    r = by(drift(with_nulls(10), with_nulls(11)), "drift_null_rate")
+    assert r.status == "pass"
+    assert r.message == "Null rate of `x` 1.0% → 1.1% (Cohen's h 0.010 < 0.1)."
+
+
+def test_datetime_columns_get_a_null_rate_only() -> None:
+    dates = pd.DataFrame({"x": pd.date_range("2024-01-01", periods=100)})
+    assert [r.check for r in drift(dates, dates)] == ["drift_null_rate"]
+
+
+# --- insufficient data, selection, plumbing ----------------------------------------------
+
+
+def test_too_few_values_is_insufficient_data() -> None:
+    base = pd.DataFrame({"x": np.arange(200.0)})
+    cur = pd.DataFrame({"x": [1.0] * 30 + [np.nan] * 70})
+    results = drift(base, cur)
+    r = by(results, "drift")
+    assert (r.status, r.score) == ("insufficient_data", None)
+    assert r.message == (
+        "Too few finite values to measure drift of `x`: 200 in the baseline and 30 now; "
+        "at least 50 needed on each side."
+    )
+    # there are enough rows for the null rate (0% -> 70%): it is scored, not insufficient
+    null_rate = by(results, "drift_null_rate")
+    assert null_rate.score == pytest.approx(h_oracle(0.0, 0.7), abs=1e-12)
+    assert null_rate.status == "warn"
+
+
+def test_too_few_rows_for_the_null_rate() -> None:
+    small = pd.DataFrame({"x": ["a"] * 20})
+    r = by(drift(small, small, DriftConfig(min_rows=50)), "drift_null_rate")
+    assert (r.status, r.score) == ("insufficient_data", None)
+    assert r.message == (
+        "Too few rows to measure drift of `x`: 20 in the baseline and 20 now; "
+        "at least 50 needed on each side."
+    )
+    assert by(drift(small, small, DriftConfig(min_rows=20)), "drift_null_rate").status == "pass"
+
+
+def test_no_baseline_or_disabled_gives_nothing() -> None:
+    df = pd.DataFrame({"x": range(100)})
+    assert drift_checks("eval", None, df, DriftConfig()) == []
+    assert drift(df, df, DriftConfig(enabled=False)) == []
+
+
+def test_column_selection_one_sided_columns_and_kind_changes() -> None:
+    base = pd.DataFrame({"a": range(100), "b": ["x"] * 100, "c": range(100), "gone": range(100)})
+    cur = pd.DataFrame({"a": range(100), "b": range(100), "c": range(100), "new": range(100)})
+    compared = {r.column for r in drift(base, cur)}
+    assert compared == {"a", "c"}  # b changed kind; gone/new are on one side only
+    assert {r.column for r in drift(base, cur, DriftConfig(columns=("c", "b")))} == {"c"}
+    assert {r.column for r in drift(base, cur, DriftConfig(exclude=("a",)))} == {"c"}
+
+
+def test_results_follow_the_current_column_order() -> None:
+    base = pd.DataFrame({"b": range(100), "a": ["x", "y"] * 50})
+    cur = base[["a", "b"]]
+    assert [(r.column, r.check) for r in drift(base, cur)] == [
+        ("a", "drift"),
+        ("a", "drift_null_rate"),
+        ("b", "drift"),
+        ("b", "drift_null_rate"),
+    ]
+
+
+def test_a_given_current_profile_is_used() -> None:
+    base = with_nulls(10)
+    cur = with_nulls(10)
+    fake = profile_frame(with_nulls(100))
+    assert by(drift(base, cur), "drift_null_rate").status == "pass"
+    r = by(drift(base, cur, current=fake), "drift_null_rate")
+    assert r.score == pytest.approx(h_oracle(0.01, 0.10), abs=1e-12)
+
+
+def test_drift_results_are_json_friendly() -> None:
+    base = pd.DataFrame({"x": np.arange(100.0), "c": ["a", "b"] * 50})
+    for r in drift(base, base):
+        d = r.to_dict()
+        assert d["dataset"] == "eval" and isinstance(d["examples"], list)
+        assert d["score"] is None or isinstance(d["score"], float)
