@@ -1,0 +1,186 @@
+"""The model stage: the candidate's metrics from a metrics file, a predictions file or a model."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from mlci.config import ModelConfig, ModelFileConfig
+from mlci.errors import ModelError
+from mlci.model.load import (
+    Predictions,
+    load_metrics_file,
+    load_model,
+    read_predictions,
+    show_path,
+)
+from mlci.model.metrics import compute_metrics, default_metrics
+from mlci.model.predict import predict
+from mlci.results import ModelEvaluation
+
+_PROBABILITY_METRICS = ("log_loss", "brier_score")
+
+
+def evaluate(cfg: ModelConfig, datasets: Mapping[str, pd.DataFrame]) -> ModelEvaluation:
+    """The candidate's metrics; see :func:`evaluate_with_predictions`."""
+    return evaluate_with_predictions(cfg, datasets)[0]
+
+
+def evaluate_with_predictions(
+    cfg: ModelConfig, datasets: Mapping[str, pd.DataFrame]
+) -> tuple[ModelEvaluation, Predictions | None]:
+    """The candidate's metrics, and its per-example predictions when there are any.
+
+    Parameters
+    ----------
+    cfg: the config's ``model`` section; exactly one of ``metrics_file``, ``predictions`` and
+        ``model`` is used (checked in that order of richness: model, predictions, metrics file).
+    datasets: the loaded datasets by name; the ``model`` level predicts
+        ``datasets[cfg.model.data]``.
+
+    Returns
+    -------
+    The evaluation (metrics: ``cfg.metrics``, or the task's defaults; for a metrics file, every
+    numeric metric of the file) and the predictions (``None`` for a metrics file).
+    """
+    if cfg.model is not None:
+        predictions = _predict_dataset(cfg.model, cfg.task, datasets)
+        return _evaluate_predictions(cfg, predictions, "model"), predictions
+    if cfg.predictions is not None:
+        predictions = read_predictions(cfg.predictions, cfg.task)
+        return _evaluate_predictions(cfg, predictions, "predictions"), predictions
+    if cfg.metrics_file is not None:
+        metrics = _select(load_metrics_file(cfg.metrics_file), cfg.metrics, cfg.metrics_file)
+        return ModelEvaluation(cfg.task, "metrics_file", metrics), None
+    raise ModelError("`model` needs one of `metrics_file`, `predictions` or `model`; add one.")
+
+
+def _evaluate_predictions(
+    cfg: ModelConfig, predictions: Predictions, source: Literal["model", "predictions"]
+) -> ModelEvaluation:
+    names = cfg.metrics or _default_metrics(cfg.task, predictions)
+    metrics = compute_metrics(
+        cfg.task,
+        predictions.y_true,
+        y_pred=predictions.y_pred,
+        y_score=predictions.y_score,
+        y_proba=predictions.y_proba,
+        labels=predictions.labels,
+        pos_label=predictions.pos_label,
+        metrics=names,
+    )
+    return ModelEvaluation(cfg.task, source, metrics, n_rows=len(predictions.y_true))
+
+
+def _default_metrics(task: str, predictions: Predictions) -> tuple[str, ...]:
+    """The task's defaults; probability metrics only when the scores are probabilities."""
+    scores = predictions.y_score if predictions.y_score is not None else predictions.y_proba
+    names = default_metrics(task, scores=scores is not None)
+    if scores is not None and not _are_probabilities(scores):
+        names = tuple(n for n in names if n not in _PROBABILITY_METRICS)
+    return names
+
+
+def _are_probabilities(scores: np.ndarray) -> bool:
+    return bool(np.all((scores >= 0) & (scores <= 1)))
+
+
+def _select(metrics: dict[str, float], wanted: Sequence[str], path: Path) -> dict[str, float]:
+    """The metrics of a metrics file named in ``model.metrics`` (all of them when empty)."""
+    if not wanted:
+        return metrics
+    for name in wanted:
+        if name not in metrics:
+            close = difflib.get_close_matches(name, list(metrics), n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else ""
+            raise ModelError(
+                f"Metrics file {show_path(path)} has no metric `{name}` (listed in "
+                f"`model.metrics`).{hint} Metrics in the file: {', '.join(metrics)}."
+            )
+    return {name: metrics[name] for name in wanted}
+
+
+# --- the model level -----------------------------------------------------------------------------
+
+
+def _predict_dataset(
+    cfg: ModelFileConfig, task: str, datasets: Mapping[str, pd.DataFrame]
+) -> Predictions:
+    frame = _dataset(cfg, datasets)
+    y_true = _target(cfg, frame)
+    model = load_model(
+        cfg.path, allow_unsafe_pickle=cfg.allow_unsafe_pickle, trusted_types=cfg.trusted_types
+    )
+    X = frame[list(_features(cfg, frame, model))]
+    predictions = predict(model, X, task, pos_label=cfg.pos_label, y_true=y_true)
+    if predictions.labels is not None and task == "multiclass":
+        _check_known_classes(cfg, y_true, predictions.labels)
+    return replace(predictions, frame=frame)
+
+
+def _dataset(cfg: ModelFileConfig, datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    if cfg.data not in datasets:
+        known = ", ".join(datasets) or "none"
+        raise ModelError(
+            f"`model.model.data` names dataset `{cfg.data}`, which is not among the datasets "
+            f"({known}); add it under `datasets`."
+        )
+    frame = datasets[cfg.data]
+    if frame.empty:
+        raise ModelError(f"Dataset `{cfg.data}` has no rows; the model needs rows to predict.")
+    return frame
+
+
+def _target(cfg: ModelFileConfig, frame: pd.DataFrame) -> np.ndarray:
+    if cfg.target not in frame.columns:
+        raise ModelError(_missing_column(cfg.data, cfg.target, "model.model.target", frame))
+    target = frame[cfg.target]
+    missing = target.isna().to_numpy()
+    if missing.any():
+        raise ModelError(
+            f"Dataset `{cfg.data}`: target column `{cfg.target}` has {int(missing.sum())} "
+            f"missing value(s), first in data row {int(missing.argmax()) + 1}; "
+            "every evaluation row needs a target."
+        )
+    return target.to_numpy()
+
+
+def _features(cfg: ModelFileConfig, frame: pd.DataFrame, model: object) -> tuple[str, ...]:
+    """``model.model.features``, else the model's own feature names, else all but the target."""
+    if cfg.features is not None:
+        features = cfg.features
+    elif hasattr(model, "feature_names_in_"):
+        features = tuple(str(c) for c in model.feature_names_in_)
+    else:
+        features = tuple(str(c) for c in frame.columns if c != cfg.target)
+    for name in features:
+        if name not in frame.columns:
+            raise ModelError(_missing_column(cfg.data, name, "model.model.features", frame))
+    return features
+
+
+def _missing_column(dataset: str, name: str, key: str, frame: pd.DataFrame) -> str:
+    columns = [str(c) for c in frame.columns]
+    close = difflib.get_close_matches(name, columns, n=1)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    return (
+        f"Dataset `{dataset}` has no column `{name}` (`{key}`).{hint} "
+        f"Columns: {', '.join(columns)}."
+    )
+
+
+def _check_known_classes(
+    cfg: ModelFileConfig, y_true: np.ndarray, labels: tuple[object, ...]
+) -> None:
+    unknown = sorted({str(v) for v in y_true.tolist()} - {str(c) for c in labels})
+    if unknown:
+        raise ModelError(
+            f"Dataset `{cfg.data}`: target `{cfg.target}` has classes the model was not trained "
+            f"on: {', '.join(unknown)}; the model knows {', '.join(map(str, labels))}."
+        )
