@@ -1,0 +1,142 @@
+"""Thin helpers over the ``git`` command line (no GitPython): the few questions mlci asks of a repo.
+
+Every failure becomes a :class:`~mlci.errors.GitError` naming the git command and the first line
+of what git said, so it reaches the user as one readable line.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from mlci.errors import GitError
+
+NOT_A_REPO = (
+    "{path} is not inside a git repository. mlci compares commits: run it in a git checkout "
+    "(actions/checkout with fetch-depth: 0)."
+)
+
+
+def run_git_process(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git <args>`` and return the finished process, whatever its exit code.
+
+    ``env`` is added on top of ``os.environ``. Credential prompts are disabled: a CI job must
+    never hang waiting for a password.
+    """
+    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, input=input, env=full_env, capture_output=True, check=False
+        )
+    except FileNotFoundError as exc:
+        if not Path(cwd).is_dir():
+            raise GitError(f"{cwd} is not a directory: cannot run git there.") from exc
+        msg = "git is not installed or not on PATH: mlci needs git to compare commits."
+        raise GitError(msg) from exc
+
+
+def run_git(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """Run ``git <args>`` in ``cwd`` and return its standard output (UTF-8, unstripped).
+
+    Raises :class:`GitError` ("`git <args>` failed: <first line of stderr>") on a non-zero exit.
+    """
+    proc = run_git_process(args, cwd=cwd, input=input, env=env)
+    if proc.returncode != 0:
+        raise GitError(f"`{describe(args)}` failed: {first_line(proc.stderr)}")
+    return proc.stdout.decode("utf-8", errors="replace")
+
+
+def describe(args: Sequence[str]) -> str:
+    """The git command as a user would type it (long arguments shortened)."""
+    shown = [a if len(a) <= 60 else a[:57] + "..." for a in args]
+    return " ".join(["git", *shown])
+
+
+def first_line(stderr: bytes) -> str:
+    """The first non-empty line git wrote to stderr (or a placeholder)."""
+    for line in stderr.decode("utf-8", errors="replace").splitlines():
+        if line.strip():
+            return line.strip()
+    return "no message from git"
+
+
+def _try_git(args: Sequence[str], *, cwd: Path) -> str | None:
+    """Stripped stdout of ``git <args>``, or None when git exits non-zero."""
+    proc = run_git_process(args, cwd=cwd)
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode("utf-8", errors="replace").strip()
+
+
+def repo_root(path: Path) -> Path:
+    """The top-level directory of the git work tree containing ``path``."""
+    start = path if path.is_dir() else path.parent
+    if not start.is_dir():
+        raise GitError(NOT_A_REPO.format(path=path))
+    top = _try_git(["rev-parse", "--show-toplevel"], cwd=start)
+    if not top:
+        raise GitError(NOT_A_REPO.format(path=path))
+    return Path(top)
+
+
+def head_commit(repo: Path) -> str:
+    """The full sha of HEAD."""
+    sha = resolve_commit(repo, "HEAD")
+    if sha is None:
+        raise GitError(f"The git repository at {repo} has no commits yet: commit something first.")
+    return sha
+
+
+def current_branch(repo: Path) -> str | None:
+    """The short name of the checked-out branch, or None when HEAD is detached."""
+    return _try_git(["symbolic-ref", "--quiet", "--short", "HEAD"], cwd=repo) or None
+
+
+def resolve_commit(repo: Path, rev: str) -> str | None:
+    """The full sha of the commit ``rev`` names, or None when it names no commit."""
+    if rev.startswith("-"):
+        return None
+    return _try_git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=repo) or None
+
+
+def merge_base(repo: Path, a: str, b: str) -> str | None:
+    """The best common ancestor of ``a`` and ``b``, or None when they share no history.
+
+    Raises :class:`GitError` when either side is not a commit.
+    """
+    proc = run_git_process(["merge-base", a, b], cwd=repo)
+    if proc.returncode == 1 and not proc.stderr.strip():
+        return None
+    if proc.returncode != 0:
+        raise GitError(f"`{describe(['merge-base', a, b])}` failed: {first_line(proc.stderr)}")
+    return proc.stdout.decode().strip()
+
+
+def first_parent_ancestors(repo: Path, commit: str, max_depth: int) -> list[str]:
+    """``commit`` followed by up to ``max_depth`` of its first-parent ancestors, nearest first.
+
+    The list is shorter when history (or a shallow clone) ends earlier.
+    """
+    out = run_git(
+        ["rev-list", "--first-parent", f"--max-count={max_depth + 1}", commit, "--"], cwd=repo
+    )
+    return out.split()
+
+
+def is_shallow(repo: Path) -> bool:
+    """True for a shallow clone (history cut off, e.g. actions/checkout's default depth 1)."""
+    return run_git(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == "true"

@@ -1,0 +1,207 @@
+"""The record: one JSON document per (config name, evaluated commit).
+
+A record is what later runs compare against: dataset fingerprints and profiles, the model's
+metrics, and the gate and check results. It is written deterministically (same values, same
+bytes) and validated on every read against ``mlci/schema/record.schema.json``, so a corrupt or
+too-new record is reported in one line instead of crashing a run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import metadata, resources
+from typing import Any, Literal
+
+from mlci.errors import RecordError
+
+RECORD_SCHEMA_VERSION = 1
+KEY_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow", "mlci")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """What mlci stored about one evaluated commit.
+
+    ``datasets`` maps a dataset name to ``{"path", "fingerprint", "rows", "columns", "profile"}``;
+    ``model`` is ``{"task", "source", "n_rows", "metrics": {name: float | None}}`` or None;
+    ``gates`` and ``checks`` hold ``GateResult.to_dict()`` / ``CheckResult.to_dict()`` mappings;
+    ``extra`` carries additions (budgets, overrides, predictions) through unchanged.
+    """
+
+    schema_version: int = RECORD_SCHEMA_VERSION
+    name: str
+    commit: str
+    ref: str
+    created_at: str
+    config_hash: str
+    tool_version: str
+    environment: Mapping[str, Any]
+    datasets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    model: Mapping[str, Any] | None = None
+    gates: tuple[Mapping[str, Any], ...] = ()
+    checks: tuple[Mapping[str, Any], ...] = ()
+    verdict: Literal["pass", "fail"]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: plain containers, NaN and infinities as None."""
+        raw = {
+            "schema_version": self.schema_version,
+            "name": self.name,
+            "commit": self.commit,
+            "ref": self.ref,
+            "created_at": self.created_at,
+            "config_hash": self.config_hash,
+            "tool_version": self.tool_version,
+            "environment": self.environment,
+            "datasets": self.datasets,
+            "model": self.model,
+            "gates": self.gates,
+            "checks": self.checks,
+            "verdict": self.verdict,
+        }
+        if self.extra:
+            raw["extra"] = self.extra
+        jsonable: dict[str, Any] = _jsonable(raw)
+        return jsonable
+
+    def to_json(self) -> str:
+        """The record as deterministic JSON (sorted keys, 2-space indent, trailing newline)."""
+        text = json.dumps(
+            self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False
+        )
+        return text + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str) -> Record:
+        """Parse and validate a stored record.
+
+        ``source`` says where the text came from, as a phrase that follows "Record" in messages,
+        e.g. ``"for churn-model@3f2c1ab in branch mlci-records"`` or ``"in out/record.json"``.
+        Raises :class:`RecordError` for invalid JSON, a wrong shape or a newer schema version.
+        """
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            why = f"invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+            raise corrupt_record(source, why) from None
+        return cls.from_dict(data, source=source)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str) -> Record:
+        """Validate an already-parsed record document (see :meth:`from_json`)."""
+        if not isinstance(data, dict):
+            raise corrupt_record(source, f"expected a JSON object, got {_json_type(data)}")
+        _check_version(data.get("schema_version"), source)
+        _validate_shape(data, source)
+        return cls(
+            schema_version=data["schema_version"],
+            name=data["name"],
+            commit=data["commit"],
+            ref=data["ref"],
+            created_at=data["created_at"],
+            config_hash=data["config_hash"],
+            tool_version=data["tool_version"],
+            environment=data["environment"],
+            datasets=data["datasets"],
+            model=data["model"],
+            gates=tuple(data["gates"]),
+            checks=tuple(data["checks"]),
+            verdict=data["verdict"],
+            extra=data.get("extra", {}),
+        )
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC with a 'Z' suffix, to the second."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def environment_info() -> dict[str, Any]:
+    """Python version, platform, and installed versions of the key packages (missing: omitted)."""
+    packages: dict[str, str] = {}
+    for name in KEY_PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    if "mlci" not in packages:  # running from a source checkout
+        from mlci import __version__
+
+        packages["mlci"] = __version__
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": packages,
+    }
+
+
+def corrupt_record(source: str, why: str) -> RecordError:
+    """The one-line error for a record that cannot be read (``source`` as in ``from_json``)."""
+    return RecordError(
+        f"Record {source} is corrupt: {why}. Re-run mlci on that commit to replace it."
+    )
+
+
+def _check_version(version: Any, source: str) -> None:
+    """Refuse records written by a newer mlci before judging their shape."""
+    newer = isinstance(version, int) and not isinstance(version, bool)
+    if newer and version > RECORD_SCHEMA_VERSION:
+        from mlci import __version__
+
+        raise RecordError(
+            f"Record {source} has schema version {version}, but mlci {__version__} reads "
+            f"versions up to {RECORD_SCHEMA_VERSION}. Upgrade mlci (pip install -U mlci) "
+            "or use the same mlci version in every workflow."
+        )
+
+
+def _validate_shape(data: dict[str, Any], source: str) -> None:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    if error is not None:
+        where = _key_path(error.absolute_path)
+        raise corrupt_record(source, f"{where}: {error.message}" if where else error.message)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    text = resources.files("mlci").joinpath("schema/record.schema.json").read_text("utf-8")
+    return jsonschema.Draft202012Validator(json.loads(text))
+
+
+def _key_path(parts: Any) -> str:
+    """``gates[0].status`` from a jsonschema error path."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: mappings to dicts, sequences to lists, NaN/inf and numpy scalars fixed."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, bool, int)) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "item"):  # numpy scalar
+        return _jsonable(value.item())
+    raise TypeError(f"cannot store {type(value).__name__} in a record: {value!r}")

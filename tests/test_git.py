@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mlci.errors import GitError
+from mlci.git import (
+    current_branch,
+    first_parent_ancestors,
+    head_commit,
+    is_shallow,
+    merge_base,
+    repo_root,
+    resolve_commit,
+    run_git,
+)
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_git_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path_factory.mktemp("gitconfig") / "config"
+    config.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path_factory.getbasetemp()))
+    for var in (*IDENTITY, "GIT_DIR", "GIT_WORK_TREE"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, **IDENTITY}
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def commit(repo: Path, message: str) -> str:
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    return path
+
+
+def test_run_git_returns_stdout_and_names_the_failed_command(repo: Path) -> None:
+    assert run_git(["rev-parse", "--is-inside-work-tree"], cwd=repo) == "true\n"
+    with pytest.raises(GitError) as info:
+        run_git(["rev-parse", "--verify", "nope"], cwd=repo)
+    assert (
+        str(info.value) == "`git rev-parse --verify nope` failed: fatal: Needed a single revision"
+    )
+
+
+def test_run_git_passes_input_and_extra_environment(repo: Path) -> None:
+    sha = run_git(["hash-object", "--stdin"], cwd=repo, input=b"hello\n").strip()
+    assert (
+        sha == "ce013625030ba8dba906f756967f9e9ca394464a"
+    )  # `echo hello | git hash-object --stdin`
+    assert run_git(["var", "GIT_AUTHOR_IDENT"], cwd=repo, env=IDENTITY).startswith(
+        "Test Author <author@example.com> "
+    )
+
+
+def test_repo_root_from_a_subfolder_and_a_file(repo: Path) -> None:
+    sub = repo / "a" / "b"
+    sub.mkdir(parents=True)
+    (sub / "f.txt").write_text("x")
+    assert repo_root(sub) == repo.resolve()
+    assert repo_root(sub / "f.txt") == repo.resolve()
+
+
+def test_repo_root_outside_a_repository(tmp_path: Path) -> None:
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    with pytest.raises(GitError) as info:
+        repo_root(outside)
+    assert str(info.value) == (
+        f"{outside} is not inside a git repository. mlci compares commits: run it in a git "
+        "checkout (actions/checkout with fetch-depth: 0)."
+    )
+    with pytest.raises(GitError, match="is not inside a git repository"):
+        repo_root(tmp_path / "missing" / "mlci.yml")
+
+
+def test_head_commit_and_current_branch(repo: Path) -> None:
+    with pytest.raises(GitError) as info:
+        head_commit(repo)
+    assert (
+        str(info.value)
+        == f"The git repository at {repo} has no commits yet: commit something first."
+    )
+    first = commit(repo, "one")
+    assert head_commit(repo) == first and len(first) == 40
+    assert current_branch(repo) == "main"
+    git(repo, "checkout", "-q", "-b", "feature/x")
+    assert current_branch(repo) == "feature/x"
+    git(repo, "checkout", "-q", "--detach")
+    assert current_branch(repo) is None
+    assert head_commit(repo) == first
+
+
+def test_resolve_commit(repo: Path) -> None:
+    first = commit(repo, "one")
+    second = commit(repo, "two")
+    git(repo, "tag", "-a", "v1", "-m", "annotated", first)
+    assert resolve_commit(repo, "HEAD") == second
+    assert resolve_commit(repo, "HEAD~1") == first
+    assert resolve_commit(repo, first[:7]) == first
+    assert resolve_commit(repo, "v1") == first  # the tagged commit, not the tag object
+    assert resolve_commit(repo, "refs/heads/main") == second
+    assert resolve_commit(repo, "no-such-branch") is None
+    assert resolve_commit(repo, "--all") is None
+    tree = git(repo, "rev-parse", "HEAD^{tree}")
+    assert resolve_commit(repo, tree) is None  # a tree is not a commit
+
+
+def test_merge_base(repo: Path) -> None:
+    base = commit(repo, "base")
+    git(repo, "checkout", "-q", "-b", "feature")
+    feature = commit(repo, "feature")
+    git(repo, "checkout", "-q", "main")
+    main = commit(repo, "main moved")
+    assert merge_base(repo, feature, main) == base
+    assert merge_base(repo, base, main) == base
+    git(repo, "checkout", "-q", "--orphan", "island")
+    island = commit(repo, "island")
+    assert merge_base(repo, island, main) is None
+    with pytest.raises(GitError, match=r"^`git merge-base nope .*` failed: fatal: Not a valid"):
+        merge_base(repo, "nope", main)
+
+
+def test_first_parent_ancestors(repo: Path) -> None:
+    c = [commit(repo, f"c{i}") for i in range(4)]
+    git(repo, "checkout", "-q", "-b", "side", c[1])
+    side = commit(repo, "side")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge side", "side")
+    merge = git(repo, "rev-parse", "HEAD")
+    assert first_parent_ancestors(repo, merge, 10) == [merge, c[3], c[2], c[1], c[0]]
+    assert first_parent_ancestors(repo, merge, 2) == [merge, c[3], c[2]]
+    assert first_parent_ancestors(repo, merge, 0) == [merge]
+    assert side not in first_parent_ancestors(repo, merge, 10)
+
+
+def test_is_shallow(repo: Path, tmp_path: Path) -> None:
+    for i in range(3):
+        commit(repo, f"c{i}")
+    assert not is_shallow(repo)
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
+    assert is_shallow(shallow)
+    assert first_parent_ancestors(shallow, "HEAD", 10) == [head_commit(shallow)]
