@@ -1,0 +1,344 @@
+"""Gates: compare the candidate's metrics with the baseline and apply the configured rules.
+
+Pure functions, values in and values out:
+
+- :func:`resolve_directions` decides, once, whether each metric is better higher or lower;
+- :func:`compare_metrics` puts every candidate metric next to its baseline value;
+- :func:`evaluate_gates` applies each rule of each gate entry;
+- :func:`verdict` folds gate and check results into pass/fail.
+
+Rule semantics (the README's gate reference says the same):
+
+- ``min`` / ``max``: absolute bounds on the candidate's value, inclusive; no baseline needed.
+- ``max_regression``: the tolerated drop, where "drop" is the direction-adjusted change
+  (``-delta``; for a lower-is-better metric a rise is a drop). ``absolute`` is in metric units,
+  ``relative`` a fraction of ``|baseline|``.
+- ``min_improvement``: the required gain, ``delta >= margin``.
+- ``max_improvement``: the largest believable gain; a larger one fails (leakage, a broken eval).
+- When a margin sets both ``absolute`` and ``relative``, the more lenient of the two applies:
+  a drop is tolerated when it is within the absolute OR the relative margin; an improvement
+  requirement is met when it reaches either; a gain is suspicious only beyond both.
+- Change rules need a baseline: without one (or without this metric in it) they are
+  ``skipped`` with the message "no baseline".
+- A gated metric missing from the candidate, or undefined (NaN), breaches every rule on it.
+- A breach is ``fail`` for ``severity: error`` (the default) and ``warn`` for
+  ``severity: warn``.
+- Comparisons allow a slack of 1e-12, relative to the size of the values involved (absolute
+  below 1), so a value exactly at a threshold passes despite floating-point rounding
+  (``0.912 - 0.907 > 0.005`` in floating point).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from mlci.config import Config, GateConfig, Margin
+from mlci.errors import ConfigError
+from mlci.model.metrics import higher_is_better
+from mlci.report.numbers import fmt_pct, fmt_value
+from mlci.results import CheckResult, GateResult, MetricComparison, Status, Verdict
+
+RuleKind = Literal["min", "max", "max_regression", "min_improvement", "max_improvement"]
+SLACK = 1e-12
+NO_BASELINE = "no baseline"
+
+
+# -- directions ---------------------------------------------------------------------------------
+
+
+def resolve_directions(config: Config, metric_names: Iterable[str]) -> dict[str, bool]:
+    """Whether each reported or gated metric is better higher (``True``) or lower (``False``).
+
+    Looked up in order: the gate's ``direction``, ``model.directions``, then the metric registry
+    and name patterns (:func:`mlci.model.metrics.higher_is_better`). Metrics whose direction
+    stays unknown are left out (they are reported without a direction-adjusted Δ), except
+    gated ones, which raise :class:`ConfigError`.
+
+    Example: ``resolve_directions(config, ["roc_auc", "log_loss"])`` is
+    ``{"roc_auc": True, "log_loss": False}``.
+    """
+    from_gates = _gate_directions(config)
+    overrides = config.model.directions if config.model is not None else {}
+    gated = [g.metric for g in config.gates]
+    directions: dict[str, bool] = {}
+    for name in dict.fromkeys([*metric_names, *gated]):
+        found = from_gates.get(name)
+        if found is None:
+            found = higher_is_better(name, overrides)
+        if found is not None:
+            directions[name] = found
+        elif name in gated:
+            raise _unknown_direction(config, gated.index(name), name)
+    return directions
+
+
+def _gate_directions(config: Config) -> dict[str, bool]:
+    """``direction`` set on gate entries; two entries of one metric must agree."""
+    found: dict[str, tuple[int, str]] = {}
+    for i, gate in enumerate(config.gates):
+        if gate.direction is None:
+            continue
+        first = found.setdefault(gate.metric, (i, gate.direction))
+        if first[1] != gate.direction:
+            raise ConfigError(
+                f"{config.where(f'gates[{i}].direction')}: '{gate.direction}' contradicts "
+                f"gates[{first[0]}].direction '{first[1]}' for metric '{gate.metric}'. "
+                "Give the metric one direction."
+            )
+    return {metric: direction == "higher" for metric, (_, direction) in found.items()}
+
+
+def _unknown_direction(config: Config, index: int, name: str) -> ConfigError:
+    return ConfigError(
+        f"{config.where(f'gates[{index}].metric')}: metric '{name}' has no known direction. "
+        "Add `direction: higher` (or lower) to the gate, or "
+        f"`model.directions: {{{name}: higher}}`."
+    )
+
+
+# -- comparison ---------------------------------------------------------------------------------
+
+
+def compare_metrics(
+    current: Mapping[str, float],
+    baseline: Mapping[str, float] | None,
+    directions: Mapping[str, bool],
+) -> tuple[MetricComparison, ...]:
+    """Each candidate metric next to its baseline value, in the candidate's order.
+
+    ``change = value - baseline``; ``change_pct = 100 * change / |baseline|`` (``None`` when the
+    baseline is 0); ``delta`` is ``change`` made "positive is better" with ``directions``
+    (``None`` when the direction is unknown). Any of them is ``None`` when a side is missing or
+    undefined (NaN).
+
+    Example: ``compare_metrics({"log_loss": 0.309}, {"log_loss": 0.301}, {"log_loss": False})``
+    gives ``change ≈ 0.008``, ``change_pct ≈ 2.66`` and ``delta ≈ -0.008`` (worse).
+    """
+    baseline = baseline or {}
+    return tuple(
+        _compare(name, float(value), _float_or_none(baseline.get(name)), directions.get(name))
+        for name, value in current.items()
+    )
+
+
+def _compare(name: str, value: float, base: float | None, higher: bool | None) -> MetricComparison:
+    change = None if base is None else value - base
+    if change is not None and not math.isfinite(change):
+        change = None
+    change_pct = None
+    if change is not None and base:  # base is not None, not 0
+        change_pct = 100 * change / abs(base)
+    delta = None if change is None or higher is None else (change if higher else -change)
+    return MetricComparison(
+        name=name,
+        value=value,
+        baseline=base,
+        higher_is_better=higher,  # None: direction unknown
+        change=change,
+        change_pct=change_pct,
+        delta=delta,
+    )
+
+
+def _float_or_none(x: float | None) -> float | None:
+    return None if x is None else float(x)
+
+
+# -- gates --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One rule of a gate entry, ready to check."""
+
+    gate: GateConfig
+    kind: RuleKind
+    bound: float | None = None  # min / max
+    margin: Margin | None = None  # change rules
+
+    @property
+    def needs_baseline(self) -> bool:
+        return self.margin is not None
+
+
+def evaluate_gates(
+    gates: Sequence[GateConfig],
+    comparisons: Sequence[MetricComparison],
+    *,
+    has_baseline: bool,
+) -> tuple[GateResult, ...]:
+    """One :class:`GateResult` per rule set on each gate entry, in config order.
+
+    See the module docstring for the semantics of each rule, of combined margins, of missing
+    and undefined metrics, of severities and of the floating-point slack.
+
+    Example: a gate ``{metric: roc_auc, min: 0.85, max_regression: 0.005}`` on a candidate
+    at 0.905 with a baseline at 0.912 gives a passing ``min`` and a failing ``max_regression``.
+    """
+    by_name = {c.name: c for c in comparisons}
+    results: list[GateResult] = []
+    for gate in gates:
+        for rule in _rules(gate):
+            results.append(_evaluate(rule, by_name, has_baseline=has_baseline))
+    return tuple(results)
+
+
+def _rules(gate: GateConfig) -> list[_Rule]:
+    rules = [_Rule(gate, "min", bound=gate.min), _Rule(gate, "max", bound=gate.max)]
+    rules += [
+        _Rule(gate, "max_regression", margin=gate.max_regression),
+        _Rule(gate, "min_improvement", margin=gate.min_improvement),
+        _Rule(gate, "max_improvement", margin=gate.max_improvement),
+    ]
+    return [r for r in rules if r.bound is not None or r.margin is not None]
+
+
+def _evaluate(
+    rule: _Rule, by_name: Mapping[str, MetricComparison], *, has_baseline: bool
+) -> GateResult:
+    name = rule.gate.metric
+    comparison = by_name.get(name)
+    if comparison is None:
+        return _result(rule, False, _missing_message(name, list(by_name)))
+    if math.isnan(comparison.value):
+        return _result(rule, False, f"{name} is undefined (n/a)")
+    if not rule.needs_baseline:
+        return _check_bound(rule, comparison.value)
+    if not has_baseline or comparison.baseline is None:
+        return _result(rule, None, NO_BASELINE)
+    if math.isnan(comparison.baseline):
+        return _result(rule, None, f"the baseline's {name} is undefined (n/a)")
+    if comparison.delta is None:
+        return _result(rule, None, f"{name} has no known direction")
+    return _check_change(rule, comparison)
+
+
+def _missing_message(name: str, available: list[str]) -> str:
+    near = difflib.get_close_matches(name, available, n=1)
+    hint = f"; did you mean '{near[0]}'?" if near else "."
+    listed = ", ".join(available[:10]) if available else "none"
+    if len(available) > 10:
+        listed += f", … {len(available) - 10} more"
+    return f"metric '{name}' was not computed (available: {listed}){hint}"
+
+
+def _check_bound(rule: _Rule, value: float) -> GateResult:
+    bound = rule.bound
+    assert bound is not None
+    name, shown, limit = rule.gate.metric, fmt_value(value), fmt_value(bound)
+    if rule.kind == "min":
+        ok = _at_most(bound, value)
+        message = (
+            f"{name} {shown} ≥ {limit}" if ok else f"{name} {shown} is below the minimum {limit}"
+        )
+    else:
+        ok = _at_most(value, bound)
+        message = (
+            f"{name} {shown} ≤ {limit}" if ok else f"{name} {shown} is above the maximum {limit}"
+        )
+    return _result(rule, ok, message, value=value)
+
+
+def _check_change(rule: _Rule, c: MetricComparison) -> GateResult:
+    assert rule.margin is not None and c.delta is not None and c.baseline is not None
+    limits = _limits(rule.margin, c.baseline)
+    delta, size = c.delta, max(abs(c.value), abs(c.baseline))  # the rounding error of delta
+    if rule.kind == "max_regression":
+        ok = any(_at_most(-delta, limit, size) for limit in limits)
+    elif rule.kind == "min_improvement":
+        ok = any(_at_most(limit, delta, size) for limit in limits)
+    else:
+        ok = any(_at_most(delta, limit, size) for limit in limits)
+    return _result(rule, ok, _change_message(rule, c, ok), value=delta)
+
+
+def _limits(margin: Margin, baseline: float) -> list[float]:
+    """The margin in metric units: absolute and/or relative to ``|baseline|`` (0 if neither)."""
+    limits = [] if margin.absolute is None else [margin.absolute]
+    if margin.relative is not None:
+        limits.append(margin.relative * abs(baseline))
+    return limits or [0.0]
+
+
+def _at_most(a: float, b: float, size: float = 0.0) -> bool:
+    """``a <= b`` up to the floating-point slack, relative to the size of the numbers involved."""
+    return a <= b + SLACK * max(1.0, abs(a), abs(b), size)
+
+
+def _change_message(rule: _Rule, c: MetricComparison, ok: bool) -> str:
+    assert c.delta is not None and c.baseline is not None
+    margin = _margin_text(rule.margin, c.baseline)
+    if rule.kind == "max_regression":
+        verdict = "within the tolerated" if ok else "more than the tolerated"
+        return f"{_movement(c)}, {verdict} regression of {margin}"
+    if rule.kind == "min_improvement":
+        verdict = "meeting the required" if ok else "short of the required"
+        return f"{_movement(c)}, {verdict} improvement of {margin}"
+    if ok:
+        return f"{_movement(c)}, within the believable improvement of {margin}"
+    return (
+        f"{_movement(c)}, more than the believable improvement of {margin}: "
+        "check for leakage or a broken evaluation"
+    )
+
+
+def _movement(c: MetricComparison) -> str:
+    """``"roc_auc got worse by 0.007 (−0.77%)"``: direction-adjusted, with the raw change."""
+    assert c.delta is not None
+    if c.delta == 0:
+        return f"{c.name} did not change"
+    pct = "" if c.change_pct is None else f" ({fmt_pct(c.change_pct)})"
+    how = "improved" if c.delta > 0 else "got worse"
+    return f"{c.name} {how} by {fmt_value(abs(c.delta))}{pct}"
+
+
+def _margin_text(margin: Margin | None, baseline: float | None = None) -> str:
+    """``"0.005"``, ``"2%"``, ``"0.005 or 2%"``; with a baseline, ``"2% (0.006)"``."""
+    parts = []
+    if margin is not None and margin.absolute is not None:
+        parts.append(fmt_value(margin.absolute))
+    if margin is not None and margin.relative is not None:
+        rel = fmt_value(100 * margin.relative) + "%"
+        if baseline is not None:
+            rel += f" ({fmt_value(margin.relative * abs(baseline))})"
+        parts.append(rel)
+    return " or ".join(parts) or "0"
+
+
+def _threshold(rule: _Rule) -> str:
+    if rule.bound is not None:
+        return ("≥ " if rule.kind == "min" else "≤ ") + fmt_value(rule.bound)
+    return rule.kind.replace("_", " ") + " " + _margin_text(rule.margin)
+
+
+def _result(rule: _Rule, ok: bool | None, message: str, value: float | None = None) -> GateResult:
+    """``ok=None``: skipped; ``False``: a breach, ``fail`` or ``warn`` by severity."""
+    status: Status
+    if ok is None:
+        status = "skipped"
+    elif ok:
+        status = "pass"
+    else:
+        status = "fail" if rule.gate.severity == "error" else "warn"
+    return GateResult(
+        metric=rule.gate.metric,
+        rule=rule.kind,
+        status=status,
+        severity=rule.gate.severity,
+        threshold=_threshold(rule),
+        message=message,
+        value=value,
+    )
+
+
+# -- verdict ------------------------------------------------------------------------------------
+
+
+def verdict(gates: Sequence[GateResult], checks: Sequence[CheckResult]) -> Verdict:
+    """``"fail"`` when any gate or data check failed (warnings do not fail), else ``"pass"``."""
+    failed = any(r.status == "fail" for r in gates) or any(c.status == "fail" for c in checks)
+    return "fail" if failed else "pass"

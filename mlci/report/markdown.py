@@ -1,0 +1,439 @@
+"""The PR comment (and job summary): GitHub markdown, verdict first, always within a size limit.
+
+Anatomy: the hidden marker (first line, used to find and update the sticky comment), the verdict
+line, the baseline/context line, the metric table, the data summary line, notes, then detail
+sections in ``<details>`` (data checks and drift, gates, datasets) and a footer.
+
+Every string that came from the config, the data or the pull request goes through
+:mod:`mlci.report.escape`. When the body would exceed ``max_chars`` it is shrunk step by step:
+passed checks leave the details, then the detail tables are cut (failures first, so those
+stay), then the detail sections go, then the metric table is cut; each cut says how many rows
+are left to the full report. The result is never longer than ``max_chars``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from mlci.report import baseline_sentence, context_parts, count_statuses, headline, plural
+from mlci.report.escape import clip, md_code, md_text
+from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.results import CheckResult, DatasetSummary, GateResult, MetricComparison, Report
+
+DEFAULT_HINT = "full report: artifact `mlci-report`"
+
+ICONS: dict[str, str] = {
+    "pass": "✅",
+    "warn": "⚠️",
+    "fail": "❌",
+    "skipped": "⏭️",
+    "insufficient_data": "❔",
+}
+_STATUS_ORDER: dict[str, int] = {
+    "fail": 0,
+    "warn": 1,
+    "insufficient_data": 2,
+    "skipped": 3,
+    "pass": 4,
+}
+_METHODS = {"jensen_shannon": "JS", "cohen_h": "h", "ks": "KS", "psi": "PSI"}
+_BRIEF_ITEMS = 3  # problems named on the data summary line, per status
+
+
+def marker(name: str) -> str:
+    """The hidden first line that identifies this config's sticky comment.
+
+    >>> marker("churn-model")
+    '<!-- mlci:report name=churn-model -->'
+    """
+    return f"<!-- mlci:report name={re.sub(r'[^A-Za-z0-9._-]', '_', name)} -->"
+
+
+def render_comment(
+    report: Report, *, max_chars: int = 60_000, full_report_hint: str = DEFAULT_HINT
+) -> str:
+    """The PR comment for ``report``, at most ``max_chars`` characters long.
+
+    Parameters
+    ----------
+    report:
+        What to render.
+    max_chars:
+        The size limit (GitHub refuses comments over 65,536 characters).
+    full_report_hint:
+        Trusted markdown (not escaped) that says where the full report is; shown in the
+        footer, which is kept whenever anything else is.
+
+    The marker and the verdict line are always kept (``max_chars`` permitting).
+    """
+    parts = _Parts.of(report, full_report_hint)
+    for body in _shrinking(parts, max_chars):
+        if len(body) <= max_chars:
+            return body
+    return _last_resort(parts, max_chars)
+
+
+# -- layout and shrinking -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How much of the report a rendering includes."""
+
+    passed_checks: bool = True
+    details: bool = True
+    detail_rows: int | None = None  # cap on the rows of each detail table
+    metric_rows: int | None = None  # cap on the rows of the metric table
+    notes: bool = True
+
+
+def _shrinking(parts: _Parts, max_chars: int) -> Iterator[str]:
+    """Renderings from the fullest to the smallest, each produced only when the last was too big."""
+    full = _Layout()
+    yield parts.compose(full)
+    no_passed = replace(full, passed_checks=False)
+    yield parts.compose(no_passed)
+    cut_details = _largest_fit(
+        lambda k: parts.compose(replace(no_passed, detail_rows=k)), parts.detail_rows(), max_chars
+    )
+    if cut_details is not None:
+        yield cut_details
+    no_details = replace(no_passed, details=False)
+    cut_metrics = _largest_fit(
+        lambda k: parts.compose(replace(no_details, metric_rows=k)),
+        len(parts.metric_rows),
+        max_chars,
+        low=0,
+    )
+    if cut_metrics is not None:
+        yield cut_metrics
+    yield parts.compose(replace(no_details, metric_rows=0, notes=False))
+
+
+def _largest_fit(make: Callable[[int], str], n: int, max_chars: int, *, low: int = 1) -> str | None:
+    """``make(k)`` for the largest ``k`` in ``[low, n]`` that fits in ``max_chars``, if any."""
+    best = None
+    lo, hi = low, n
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        body = make(mid)
+        if len(body) <= max_chars:
+            best, lo = body, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _last_resort(parts: _Parts, max_chars: int) -> str:
+    body = "\n".join(
+        [parts.marker, parts.verdict, "", f"The report is too large for a comment; {parts.hint}."]
+    )
+    return body[:max_chars]
+
+
+# -- the pieces ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The comment's pieces, escaped and formatted once; ``compose`` assembles a layout."""
+
+    marker: str
+    verdict: str
+    context: str
+    metric_header: str
+    metric_rows: tuple[str, ...]
+    legend: str
+    data_line: str
+    notes: tuple[str, ...]
+    problem_checks: tuple[str, ...]  # every check row that is not a pass, worst first
+    passed_checks: tuple[str, ...]
+    gate_rows: tuple[str, ...]
+    dataset_rows: tuple[str, ...]
+    footer: str
+    hint: str
+
+    @classmethod
+    def of(cls, report: Report, hint: str) -> _Parts:
+        checks = sorted(report.checks, key=lambda c: _STATUS_ORDER.get(c.status, 9))
+        header, rows = _metric_table(report)
+        return cls(
+            marker=marker(report.name),
+            verdict=_verdict_line(report),
+            context=_context_line(report),
+            metric_header=header,
+            metric_rows=rows,
+            legend=_legend(report),
+            data_line=_data_line(report.checks),
+            notes=tuple(f"- {md_text(clip(n, 500))}" for n in report.notes[:20]),
+            problem_checks=tuple(_check_row(c) for c in checks if c.status != "pass"),
+            passed_checks=tuple(_check_row(c) for c in checks if c.status == "pass"),
+            gate_rows=tuple(_gate_row(g) for g in report.gates),
+            dataset_rows=tuple(_dataset_row(d) for d in report.datasets),
+            footer=_footer(report.tool_version, hint),
+            hint=hint,
+        )
+
+    def detail_rows(self) -> int:
+        """The length of the longest detail table."""
+        checks = len(self.problem_checks) + len(self.passed_checks)
+        return max(checks, len(self.gate_rows), len(self.dataset_rows))
+
+    def compose(self, layout: _Layout) -> str:
+        blocks = ["\n".join([self.marker, self.verdict, self.context])]
+        if self.metric_rows:
+            table = _cut(self.metric_header, self.metric_rows, layout.metric_rows)
+            blocks.append(table + (f"\n\n{self.legend}" if self.legend else ""))
+        blocks += [b for b in (self.data_line,) if b]
+        if layout.notes and self.notes:
+            blocks.append("\n".join(self.notes))
+        if layout.details:
+            blocks += self._details(layout)
+        blocks.append(self.footer)
+        return "\n\n".join(blocks) + "\n"
+
+    def _details(self, layout: _Layout) -> list[str]:
+        cap = layout.detail_rows
+        sections = (
+            [self._checks_details(layout)] if self.problem_checks or self.passed_checks else []
+        )
+        if self.gate_rows:
+            table = _cut(_GATE_HEADER, self.gate_rows, cap)
+            sections.append(_details_block(f"Gates ({fmt_int(len(self.gate_rows))})", table))
+        if self.dataset_rows:
+            table = _cut(_DATASET_HEADER, self.dataset_rows, cap)
+            sections.append(_details_block(f"Datasets ({fmt_int(len(self.dataset_rows))})", table))
+        return sections
+
+    def _checks_details(self, layout: _Layout) -> str:
+        """Checks that did not pass (worst first), then the passed ones unless left out."""
+        passed = self.passed_checks if layout.passed_checks else ()
+        rows = self.problem_checks + passed
+        blocks = [_cut(_CHECK_HEADER, rows, layout.detail_rows)] if rows else []
+        if len(passed) < len(self.passed_checks):
+            n = plural(len(self.passed_checks), "passed check")
+            blocks.append(f"{n} not shown (see the full report).")
+        problems, ok = fmt_int(len(self.problem_checks)), fmt_int(len(self.passed_checks))
+        summary = f"Data checks and drift ({problems} to look at, {ok} passed)"
+        return _details_block(summary, "\n\n".join(blocks))
+
+
+def _details_block(summary: str, body: str) -> str:
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+def _cut(header: str, rows: Sequence[str], cap: int | None) -> str:
+    """A table with at most ``cap`` rows, then a line counting the rows left out."""
+    if cap is None or cap >= len(rows):
+        return "\n".join([header, *rows])
+    more = f"… {fmt_int(len(rows) - cap)} more rows in the full report."
+    if cap == 0:
+        return more
+    return "\n".join([header, *rows[:cap]]) + "\n\n" + more
+
+
+def _table_header(*columns: str, align: str) -> str:
+    """A header row and its delimiter row; ``align`` has one letter per column (l, r)."""
+    rule = {"l": "---", "r": "--:"}
+    return "| " + " | ".join(columns) + " |\n|" + "|".join(rule[a] for a in align) + "|"
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+# -- verdict and context ------------------------------------------------------------------------
+
+
+def _verdict_line(report: Report) -> str:
+    counts = count_statuses([*(g.status for g in report.gates), *(c.status for c in report.checks)])
+    icon = "❌" if report.verdict == "fail" else "⚠️" if counts.warnings else "✅"
+    return f"### {icon} mlci · {md_text(clip(report.name, 100))} — {headline(report)}"
+
+
+def _context_line(report: Report) -> str:
+    skipped = sum(g.status == "skipped" for g in report.gates)
+    baseline = baseline_sentence(
+        report.baseline, skipped_gates=skipped, text=_text(200), code=_code(100)
+    )
+    return " · ".join([baseline, *context_parts(report)])
+
+
+def _text(n: int) -> Callable[[str], str]:
+    return lambda s: md_text(clip(s, n))
+
+
+def _code(n: int) -> Callable[[str], str]:
+    return lambda s: md_code(clip(s, n))
+
+
+# -- metrics ------------------------------------------------------------------------------------
+
+
+def _metric_table(report: Report) -> tuple[str, tuple[str, ...]]:
+    """The header and rows of the metric table, gated metrics that were not computed last."""
+    by_metric: dict[str, list[GateResult]] = {}
+    for g in report.gates:
+        by_metric.setdefault(g.metric, []).append(g)
+    with_baseline = report.baseline.commit is not None
+    rows = [_metric_row(m, by_metric.get(m.name, []), with_baseline) for m in report.metrics]
+    known = {m.name for m in report.metrics}
+    rows += [
+        _missing_row(name, gates, with_baseline)
+        for name, gates in by_metric.items()
+        if name not in known
+    ]
+    if with_baseline:
+        branch = md_text(clip(report.baseline.branch, 40))
+        header = _table_header("Metric", branch, "this PR", "Δ", "Δ%", "Gate", align="lrrrrl")
+    else:
+        header = _table_header("Metric", "this PR", "Gate", align="lrl")
+    return header, tuple(rows)
+
+
+def _metric_row(m: MetricComparison, gates: list[GateResult], with_baseline: bool) -> str:
+    name, value, gate = md_text(clip(m.name, 80)), fmt_value(m.value), _gate_cell(gates)
+    if not with_baseline:
+        return _row(name, value, gate)
+    base = "—" if m.baseline is None else fmt_value(m.baseline)
+    change = "—" if m.baseline is None else fmt_delta(m.change) + _arrow(m.delta)
+    pct = "—" if m.change_pct is None else fmt_pct(m.change_pct)
+    return _row(name, base, value, change, pct, gate)
+
+
+def _missing_row(name: str, gates: list[GateResult], with_baseline: bool) -> str:
+    worst = min((g.status for g in gates), key=lambda s: _STATUS_ORDER.get(s, 9))
+    cells = [md_text(clip(name, 80)), "n/a", f"{ICONS[worst]} not computed"]
+    return _row(cells[0], "—", "n/a", "—", "—", cells[2]) if with_baseline else _row(*cells)
+
+
+def _arrow(delta: float | None) -> str:
+    """⬆ when the change is an improvement, ⬇ when it is a regression."""
+    if delta is None or math.isnan(delta) or delta == 0:
+        return ""
+    return " ⬆" if delta > 0 else " ⬇"
+
+
+def _gate_cell(gates: list[GateResult]) -> str:
+    """``✅`` when every rule passed, else each rule that did not pass with its threshold."""
+    if not gates:
+        return ""
+    if all(g.status == "pass" for g in gates):
+        return ICONS["pass"]
+    return " · ".join(_gate_brief(g) for g in gates if g.status != "pass")
+
+
+def _gate_brief(g: GateResult) -> str:
+    brief = f"{ICONS.get(g.status, '')} {md_text(g.threshold)}"
+    return f"{brief} skipped ({md_text(clip(g.message, 60))})" if g.status == "skipped" else brief
+
+
+def _legend(report: Report) -> str:
+    if report.baseline.commit is None or not report.metrics:
+        return ""
+    branch = md_text(clip(report.baseline.branch, 40))
+    return f"<sub>Δ = this PR − {branch} · ⬆ better · ⬇ worse</sub>"
+
+
+# -- data checks --------------------------------------------------------------------------------
+
+
+def _data_line(checks: Sequence[CheckResult]) -> str:
+    """``Data: ✅ 29 passed · ⚠️ 2 warnings (drift in `tenure`: JS 0.13) · ❌ 1 failed (…)``."""
+    if not checks:
+        return ""
+    several = len({c.dataset for c in checks}) > 1
+    counts = count_statuses(c.status for c in checks)
+    parts = []
+    for status, n, label in (
+        ("pass", counts.passed, f"{fmt_int(counts.passed)} passed"),
+        ("warn", counts.warnings, plural(counts.warnings, "warning")),
+        ("fail", counts.failed, f"{fmt_int(counts.failed)} failed"),
+        ("insufficient_data", counts.insufficient_data, "with insufficient data"),
+        ("skipped", counts.skipped, f"{fmt_int(counts.skipped)} skipped"),
+    ):
+        if not n:
+            continue
+        if status == "insufficient_data":
+            label = f"{fmt_int(n)} {label}"
+        if status in ("warn", "fail"):
+            label += f" ({_briefs([c for c in checks if c.status == status], several)})"
+        parts.append(f"{ICONS[status]} {label}")
+    return "**Data:** " + " · ".join(parts)
+
+
+def _briefs(checks: Sequence[CheckResult], several: bool) -> str:
+    shown = [_check_brief(c, several) for c in checks[:_BRIEF_ITEMS]]
+    return "; ".join(shown) + ("; …" if len(checks) > _BRIEF_ITEMS else "")
+
+
+def _check_brief(c: CheckResult, several: bool) -> str:
+    """``drift in `tenure`: JS 0.13`` or ``range of `age` in `eval```."""
+    column = md_code(clip(c.column, 60)) if c.column else None
+    if c.check == "drift" and column:
+        text = f"drift in {column}"
+        if c.score is not None:
+            method = _METHODS.get(c.method or "", c.method or "score")
+            text += f": {md_text(method)} {fmt_value(c.score)}"
+    else:
+        label = md_text(clip(c.check.replace("_", " "), 40))
+        text = f"{label} of {column}" if column else label
+    return f"{text} in {md_code(clip(c.dataset, 40))}" if several else text
+
+
+_CHECK_HEADER = _table_header(
+    "", "Dataset", "Check", "Column", "Observed", "Expected", "Details", align="lllllll"
+)
+
+
+def _check_row(c: CheckResult) -> str:
+    details = md_text(clip(c.message, 300))
+    if c.examples:
+        examples = ", ".join(md_code(clip(e, 40)) for e in c.examples[:5])
+        details += f" e.g. {examples}"
+    return _row(
+        ICONS.get(c.status, ""),
+        md_text(clip(c.dataset, 40)),
+        md_text(clip(c.check, 40)),
+        md_code(clip(c.column, 60)) if c.column else "",
+        md_text(clip(c.observed or "", 80)),
+        md_text(clip(c.expected or "", 80)),
+        details,
+    )
+
+
+# -- gates and datasets -------------------------------------------------------------------------
+
+_GATE_HEADER = _table_header("", "Metric", "Rule", "Value", "Details", align="lllrl")
+
+
+def _gate_row(g: GateResult) -> str:
+    value = fmt_value(g.value) if g.rule in ("min", "max") else fmt_delta(g.value)
+    return _row(
+        ICONS.get(g.status, ""),
+        md_text(clip(g.metric, 80)),
+        md_text(g.threshold),
+        value,
+        md_text(clip(g.message, 300)),
+    )
+
+
+_DATASET_HEADER = _table_header("Dataset", "Path", "Rows", "Columns", "Fingerprint", align="llrrl")
+
+
+def _dataset_row(d: DatasetSummary) -> str:
+    return _row(
+        md_text(clip(d.name, 40)),
+        md_code(clip(d.path, 120)),
+        fmt_int(d.rows),
+        fmt_int(d.columns),
+        md_code(clip(d.fingerprint, 16)),
+    )
+
+
+def _footer(version: str, hint: str) -> str:
+    tool = f"mlci {md_text(clip(version, 40))}" if version else "mlci"
+    return f"<sub>{tool} · {hint}</sub>"

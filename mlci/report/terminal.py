@@ -1,0 +1,117 @@
+"""The report as plain text for a terminal or a CI log.
+
+Verdict line, baseline line, the metric table, the checks that did not pass, then the gates.
+No markdown; strings from the data only lose their control characters (so a column name cannot
+move the cursor, colour the log or fake a line of its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tabulate import tabulate
+
+from mlci.report import baseline_sentence, context_parts, count_statuses, headline, plural
+from mlci.report.escape import clip, strip_controls
+from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.results import CheckResult, GateResult, MetricComparison, Report
+
+LABELS = {
+    "pass": "PASS",
+    "warn": "WARN",
+    "fail": "FAIL",
+    "skipped": "SKIP",
+    "insufficient_data": "N/A",
+}
+_MAX_CHECK_LINES = 50
+
+
+def render_terminal(report: Report) -> str:
+    """``report`` as readable plain text, ending with a newline.
+
+    Example first line: ``FAIL  mlci · churn-model — 1 gate failed``.
+    """
+    blocks = [_header(report)]
+    if report.metrics:
+        blocks.append(_metrics(report))
+    if report.checks:
+        blocks.append(_checks(report.checks))
+    if report.gates:
+        blocks.append(_gates(report.gates))
+    blocks += [f"note: {_plain(n, 500)}" for n in report.notes]
+    return "\n\n".join(blocks) + "\n"
+
+
+def _plain(s: str, n: int = 120) -> str:
+    return clip(strip_controls(s), n)
+
+
+def _header(report: Report) -> str:
+    counts = count_statuses([*(g.status for g in report.gates), *(c.status for c in report.checks)])
+    label = "FAIL" if report.verdict == "fail" else "WARN" if counts.warnings else "PASS"
+    verdict = f"{label}  mlci · {_plain(report.name, 100)} — {headline(report)}"
+    skipped = sum(g.status == "skipped" for g in report.gates)
+    baseline = baseline_sentence(report.baseline, skipped_gates=skipped, text=_plain)
+    return "\n".join([verdict, " · ".join([baseline, *context_parts(report)])])
+
+
+def _metrics(report: Report) -> str:
+    by_metric: dict[str, list[GateResult]] = {}
+    for g in report.gates:
+        by_metric.setdefault(g.metric, []).append(g)
+    with_baseline = report.baseline.commit is not None
+    rows = [_metric_row(m, by_metric.get(m.name, []), with_baseline) for m in report.metrics]
+    if with_baseline:
+        headers = ["metric", _plain(report.baseline.branch, 40), "this PR", "Δ", "Δ%", "gate"]
+        align: tuple[str, ...] = ("left", "right", "right", "right", "right", "left")
+    else:
+        headers, align = ["metric", "this PR", "gate"], ("left", "right", "left")
+    return tabulate(rows, headers=headers, colalign=align, disable_numparse=True)
+
+
+def _metric_row(m: MetricComparison, gates: list[GateResult], with_baseline: bool) -> list[str]:
+    gate = _gate_summary(gates)
+    if not with_baseline:
+        return [_plain(m.name, 60), fmt_value(m.value), gate]
+    better = "" if m.delta is None or m.delta == 0 else " (better)" if m.delta > 0 else " (worse)"
+    change = "-" if m.baseline is None else fmt_delta(m.change) + better
+    pct = "-" if m.change_pct is None else fmt_pct(m.change_pct)
+    base = "-" if m.baseline is None else fmt_value(m.baseline)
+    return [_plain(m.name, 60), base, fmt_value(m.value), change, pct, gate]
+
+
+def _gate_summary(gates: list[GateResult]) -> str:
+    if not gates:
+        return ""
+    if all(g.status == "pass" for g in gates):
+        return "PASS"
+    return "; ".join(f"{LABELS[g.status]} {g.threshold}" for g in gates if g.status != "pass")
+
+
+def _checks(checks: Sequence[CheckResult]) -> str:
+    n = count_statuses(c.status for c in checks)
+    counts = [f"{fmt_int(n.passed)} passed", plural(n.warnings, "warning")]
+    counts.append(f"{fmt_int(n.failed)} failed")
+    if n.insufficient_data:
+        counts.append(f"{fmt_int(n.insufficient_data)} with insufficient data")
+    if n.skipped:
+        counts.append(f"{fmt_int(n.skipped)} skipped")
+    lines = ["Data checks: " + ", ".join(counts)]
+    problems = sorted((c for c in checks if c.status != "pass"), key=lambda c: c.status != "fail")
+    lines += [_check_line(c) for c in problems[:_MAX_CHECK_LINES]]
+    if len(problems) > _MAX_CHECK_LINES:
+        lines.append(f"  … {fmt_int(len(problems) - _MAX_CHECK_LINES)} more in the full report")
+    return "\n".join(lines)
+
+
+def _check_line(c: CheckResult) -> str:
+    where = _plain(c.dataset, 40) + (f".{_plain(c.column, 60)}" if c.column else "")
+    return f"  {LABELS[c.status]:<4}  {where}  {_plain(c.check, 40)}: {_plain(c.message, 200)}"
+
+
+def _gates(gates: Sequence[GateResult]) -> str:
+    rows = [
+        [LABELS[g.status], _plain(g.metric, 60), g.threshold, _plain(g.message, 160)] for g in gates
+    ]
+    table = tabulate(rows, headers=["", "metric", "rule", "details"], tablefmt="simple")
+    return "Gates:\n" + table

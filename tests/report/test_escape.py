@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from report_support import HOSTILE, assert_inert, render_github
+
+from mlci.report.escape import ZWSP, clip, md_code, md_text, strip_controls
+
+
+def shown(s: str) -> str:
+    """What a reader should see: one line, no control characters, trimmed."""
+    return " ".join(s.replace("\x1b", "").replace("\x07", "").replace("\u202e", "").split())
+
+
+def in_table(cell: str) -> str:
+    return f"| h | i |\n|---|---|\n| {cell} | x |\n"
+
+
+@pytest.mark.parametrize("s", HOSTILE)
+def test_md_text_is_inert_and_literal(s: str) -> None:
+    r = render_github(md_text(s))
+    assert_inert(r)
+    assert r.text.replace(ZWSP, "").strip() == shown(s)
+
+
+@pytest.mark.parametrize("s", HOSTILE)
+def test_md_text_keeps_a_table_intact(s: str) -> None:
+    r = render_github(in_table(md_text(s)))
+    assert_inert(r)
+    assert r.cells_per_row == [2, 2]
+
+
+@pytest.mark.parametrize("s", HOSTILE)
+def test_md_code_is_literal_code_in_text_and_tables(s: str) -> None:
+    for markdown, cells in ((f"see {md_code(s)} here", []), (in_table(md_code(s)), [2, 2])):
+        r = render_github(markdown)
+        assert_inert(r)
+        assert r.cells_per_row == cells
+        assert r.code.replace(ZWSP, "") == shown(s) or r.code.strip() == shown(s)
+
+
+def test_expected_escapes() -> None:
+    assert md_text("@octocat") == "@\u200boctocat"
+    assert md_text("<!-- mlci:report name=x -->") == "&lt;\\!-- mlci:report name=x --&gt;"
+    assert md_text("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert\\(1\\)&gt;"
+    assert md_text("[click](https://evil)") == "\\[click\\]\\(https\u200b://evil\\)"
+    assert md_text("a|b\nc") == "a&#124;b c"
+    assert md_text("![x](y)") == "\\!\\[x\\]\\(y\\)"
+    assert md_text("`code`") == "\\`code\\`"
+    assert md_text("#123") == "#\u200b123"
+    assert md_text("- item") == "\\- item"
+    assert md_text("1. item") == "1\\. item"
+    assert md_text("roc_auc") == "roc\\_auc"
+
+
+def test_md_code_fences() -> None:
+    assert md_code("age") == "`age`"
+    assert md_code("`code`") == "`` `code` ``"
+    assert md_code("a``b") == "```a``b```"
+    assert md_code("a|b") == "<code>a&#124;b</code>"
+    assert md_code("") == "<code>&nbsp;</code>"
+
+
+def test_strip_controls() -> None:
+    assert strip_controls("a\tb\r\nc\x00d\x1b[0m\u202ee") == "a b cd[0me"
+
+
+def test_clip() -> None:
+    assert clip("abcdef", 6) == "abcdef"
+    assert clip("abcdefg", 6) == "abcde…"
+    assert len(clip("x" * 1000, 10)) == 10
+    assert clip("abc", 0) == ""
+
+
+@given(st.text(max_size=60))
+def test_any_text_stays_inert_in_a_table(s: str) -> None:
+    r = render_github(in_table(md_text(s)) + "\n" + in_table(md_code(s)))
+    assert set(r.tags) <= {"p", "table", "thead", "tbody", "tr", "th", "td", "code"}
+    assert r.comments == []
+    assert r.cells_per_row == [2, 2, 2, 2]
