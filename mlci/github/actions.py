@@ -1,0 +1,149 @@
+"""`mlci run` inside GitHub Actions: what the event means for the run, and publishing its result.
+
+The pipeline calls :func:`detect` once; outside Actions it returns None and nothing here runs.
+Inside, the run evaluates the PR head (never the synthetic merge commit), sets the pending
+status, and at the end publishes the comment, the status, the summary, the outputs and the
+annotations. Publishing never changes the verdict.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from mlci.errors import MlciError
+from mlci.github.event import EventPlan, load_event, plan_for_event
+from mlci.github.settings import Settings
+from mlci.results import Report
+
+if TYPE_CHECKING:
+    from mlci.github.client import GitHubClient
+
+
+@dataclass(frozen=True)
+class ActionsContext:
+    """The run's GitHub settings and what its event asks for."""
+
+    settings: Settings
+    plan: EventPlan
+
+    @property
+    def commit(self) -> str:
+        return self.plan.head_sha
+
+    @property
+    def branch(self) -> str | None:
+        """The branch being evaluated: the PR's head branch, the pushed branch, or None."""
+        if self.plan.kind == "pull_request":
+            return self.plan.head_ref
+        return self.plan.branch
+
+
+def detect(environ: Mapping[str, str]) -> ActionsContext | None:
+    """The Actions context of this process, or None when not running in GitHub Actions."""
+    if environ.get("GITHUB_ACTIONS", "") != "true":
+        return None
+    settings = Settings.from_environ(environ)
+    payload = load_event(settings)
+    plan = plan_for_event(settings.event_name, settings.ref, settings.sha, payload)
+    return ActionsContext(settings, plan)
+
+
+def git_credentials(ctx: ActionsContext, repo: Path, environ: MutableMapping[str, str]) -> None:
+    """Let git fetch and push the records branch with the workflow's token.
+
+    The token goes into this process's environment as an ``http.extraheader`` (git's
+    GIT_CONFIG_* variables), never onto a command line or into the repository's config. When
+    the checkout already persisted credentials for the server, nothing is added.
+    """
+    key = f"http.{ctx.settings.server_url}/.extraheader"
+    existing = subprocess.run(["git", "config", "--get-all", key], cwd=repo,
+                              capture_output=True, text=True)
+    if existing.stdout.strip():
+        return
+    basic = base64.b64encode(f"x-access-token:{ctx.settings.token}".encode()).decode()
+    index = int(environ.get("GIT_CONFIG_COUNT", "0") or 0)
+    environ[f"GIT_CONFIG_KEY_{index}"] = key
+    environ[f"GIT_CONFIG_VALUE_{index}"] = f"AUTHORIZATION: basic {basic}"
+    environ["GIT_CONFIG_COUNT"] = str(index + 1)
+
+
+def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> None:
+    """Set the pending status; a failure here is reported but does not stop the run."""
+    from mlci.github.publish import start
+
+    try:
+        start(ctx.settings, ctx.plan, name)
+    except MlciError as exc:
+        print(f"mlci: warning: could not set the pending status: {exc}", file=stdout)
+
+
+def finish(ctx: ActionsContext, report: Report, *, markdown: str, paths: Mapping[str, Path],
+           comment: bool, stdout: TextIO) -> str | None:
+    """Publish the finished run; returns the comment's URL when there is one.
+
+    On a pull request the output directory also gets ``pull-request.json`` (the PR number and
+    head commit), which the fork-safe comment workflow needs to post the report later.
+    """
+    if ctx.plan.kind == "pull_request" and ctx.plan.pr_number is not None:
+        claim = {"number": ctx.plan.pr_number, "head_sha": ctx.plan.head_sha}
+        (paths["report_json"].parent / "pull-request.json").write_text(
+            json.dumps(claim) + "\n", encoding="utf-8")
+    outputs = {
+        "verdict": report.verdict,
+        "report-json": str(paths["report_json"].resolve()),
+        "report-markdown": str(paths["report_markdown"].resolve()),
+    }
+    return _publish(ctx.settings, ctx.plan, report, markdown, outputs, comment, stdout, None)
+
+
+def finish_for_pull_request(ctx: ActionsContext, report: Report, *, number: int, head_sha: str,
+                            client: GitHubClient, stdout: TextIO) -> str | None:
+    """Publish a report on pull request ``number`` from another workflow (`mlci publish`)."""
+    from mlci.report.markdown import render_comment
+
+    plan = EventPlan("pull_request", event_name=ctx.settings.event_name, head_sha=head_sha,
+                     ref=f"refs/pull/{number}/head", pr_number=number)
+    markdown = render_comment(report)
+    outputs = {"verdict": report.verdict}
+    return _publish(ctx.settings, plan, report, markdown, outputs, True, stdout, client)
+
+
+def _publish(settings: Settings, plan: EventPlan, report: Report, markdown: str,
+             outputs: Mapping[str, str], comment: bool, stdout: TextIO,
+             client: GitHubClient | None) -> str | None:
+    from mlci.github.publish import publish
+    from mlci.github.workflow import annotations_for
+
+    result = publish(
+        settings, plan, name=report.name, body=markdown if comment else None,
+        verdict=report.verdict, summary_markdown=markdown, outputs=outputs,
+        annotations=annotations_for(report.checks, report.gates), stdout=stdout,
+        description=status_description(report), client=client,
+    )
+    return result.comment_url
+
+
+def status_description(report: Report) -> str:
+    """The commit status line: the verdict and what failed, within GitHub's 140 characters."""
+    failed = _names(g.metric for g in report.gates if g.status == "fail")
+    checks = sum(1 for c in report.checks if c.status == "fail")
+    if report.verdict == "pass":
+        warned = sum(1 for g in report.gates if g.status == "warn")
+        warned += sum(1 for c in report.checks if c.status == "warn")
+        return "passed" + (f" with {warned} warning{'s' if warned != 1 else ''}" if warned else "")
+    parts = []
+    if failed:
+        parts.append(f"gate failed: {failed}")
+    if checks:
+        parts.append(f"{checks} data check{'s' if checks != 1 else ''} failed")
+    return "; ".join(parts) or "failed"
+
+
+def _names(metrics: Iterable[str]) -> str:
+    return ", ".join(dict.fromkeys(metrics))

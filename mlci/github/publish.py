@@ -1,0 +1,292 @@
+"""Publish mlci's verdict on GitHub: the sticky PR comment, the commit status, the job summary,
+the step outputs and annotations.
+
+The comment is found by the report marker AND our own login, across every page of comments;
+it is edited in place, never duplicated (a POST whose answer was lost is detected by re-reading,
+and extra copies are deleted, the oldest kept), left alone when nothing changed, and never
+overwritten with the report of a commit that is no longer the PR head. A read-only token (a
+pull request from a fork) degrades to the job summary and outputs with one clear message;
+publishing never decides the exit code.
+
+This package receives ready markdown and a verdict; rendering lives in ``mlci.report``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal, TextIO
+
+from mlci.github.client import Comment, GitHubClient, ReadOnlyToken
+from mlci.github.event import EventPlan
+from mlci.github.settings import Settings
+from mlci.github.workflow import write_outputs, write_summary
+from mlci.report.markdown import marker
+from mlci.results import Verdict
+
+CommentAction = Literal["created", "updated", "unchanged", "skipped_stale"]
+StatusState = Literal["error", "failure", "pending", "success"]
+MAX_DESCRIPTION = 140
+STATUS_KINDS = ("pull_request", "push_default", "push_other", "tag")
+PENDING_DESCRIPTION = "mlci is evaluating…"
+READ_ONLY_MESSAGE = (
+    "mlci could not post the PR comment: the token is read-only (a pull request from a fork?). "
+    "Grant `pull-requests: write` and `statuses: write`, or use "
+    "workflows-templates/fork-comment.yml to comment from a workflow_run job."
+)
+_COMMIT_LINE = re.compile(r"<!-- mlci:commit ([0-9A-Za-z]+) run=([0-9A-Za-z_-]*) -->")
+
+
+@dataclass(frozen=True)
+class CommentOutcome:
+    """What happened to the sticky comment. ``url`` is its web address, when known."""
+
+    url: str | None
+    action: CommentAction
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What :func:`publish` did. ``degraded`` is set when the token could not write."""
+
+    comment: CommentOutcome | None
+    status: StatusState | None
+    degraded: bool = False
+    summary_truncated: bool = False
+    message: str | None = None
+
+    @property
+    def comment_url(self) -> str | None:
+        return self.comment.url if self.comment is not None else None
+
+
+def commit_line(head_sha: str, run_id: str) -> str:
+    """The second hidden line: which head commit (and run) a comment reports on."""
+    return f"<!-- mlci:commit {head_sha} run={run_id} -->"
+
+
+def compose_body(name: str, body: str, *, head_sha: str, run_id: str) -> str:
+    """The comment as posted: the rendered ``body`` (marker first, added if missing) and the
+    commit line."""
+    text = body.rstrip("\n")
+    if marker(name) not in text:
+        text = f"{marker(name)}\n{text}"
+    return f"{text}\n{commit_line(head_sha, run_id)}\n"
+
+
+def upsert_comment(
+    client: GitHubClient,
+    pr_number: int,
+    name: str,
+    body: str,
+    *,
+    head_sha: str,
+    run_id: str,
+    identity: str,
+) -> CommentOutcome:
+    """Create or update the one sticky comment of config ``name`` on the pull request.
+
+    Parameters:
+        client: the GitHub client (retries and rate limits are handled there).
+        pr_number, name: which PR and which config's comment.
+        body: the rendered markdown.
+        head_sha, run_id: the commit this report is about and the run that made it.
+        identity: the login our comments are authored by.
+
+    Returns:
+        ``skipped_stale`` (and no write) when the PR head is no longer ``head_sha`` or a later
+        run already reported on it; ``unchanged`` when the comment already says this;
+        otherwise ``updated`` or ``created``.
+    """
+    if client.pull_request(pr_number).head_sha != head_sha:
+        return CommentOutcome(None, "skipped_stale")
+    full = compose_body(name, body, head_sha=head_sha, run_id=run_id)
+    ours = _ours(client.list_comments(pr_number), name, identity)
+    if not ours:
+        return _create(client, pr_number, name, full, identity)
+    keep = ours[0]
+    _delete_extras(client, pr_number, ours[1:])
+    if _reported_by_later_run(keep.body, head_sha, run_id):
+        return CommentOutcome(keep.url, "skipped_stale")
+    if _same_report(keep.body, full):
+        return CommentOutcome(keep.url, "unchanged")
+    return CommentOutcome(client.edit_comment(pr_number, keep.id, full).url, "updated")
+
+
+def set_status(
+    client: GitHubClient,
+    sha: str,
+    state: StatusState,
+    description: str,
+    *,
+    context: str,
+    target_url: str | None = None,
+) -> None:
+    """Set commit status ``context`` on ``sha``; the description is clipped to 140 chars."""
+    client.create_status(
+        sha, state, context=context, description=clip(description), target_url=target_url
+    )
+
+
+def start(
+    settings: Settings, plan: EventPlan, name: str, *, client: GitHubClient | None = None
+) -> bool:
+    """Set the pending status at the start of a run. False when not applicable or read-only."""
+    if plan.kind not in STATUS_KINDS:
+        return False
+    with _client_for(settings, client) as gh:
+        try:
+            set_status(
+                gh,
+                plan.head_sha,
+                "pending",
+                PENDING_DESCRIPTION,
+                context=f"mlci/{name}",
+                target_url=settings.run_url,
+            )
+        except ReadOnlyToken:
+            return False  # publish() says it once, at the end
+    return True
+
+
+def publish(
+    settings: Settings,
+    plan: EventPlan,
+    *,
+    name: str,
+    body: str | None,
+    verdict: Verdict,
+    summary_markdown: str | None,
+    outputs: Mapping[str, str],
+    annotations: Sequence[str],
+    stdout: TextIO,
+    description: str | None = None,
+    client: GitHubClient | None = None,
+) -> PublishResult:
+    """Publish a finished run: job summary, annotations, PR comment (pull requests, when
+    ``body`` is given), commit status, then outputs (always written, with ``comment-url``).
+
+    A read-only token degrades to summary + outputs and prints :data:`READ_ONLY_MESSAGE`
+    once. Other GitHub failures raise ``GitHubError`` after the summary and outputs are
+    written. The exit code is the caller's business.
+    """
+    truncated = False
+    if settings.step_summary is not None and summary_markdown:
+        truncated = write_summary(settings.step_summary, summary_markdown)
+    for line in annotations:
+        print(line, file=stdout)
+    comment: CommentOutcome | None = None
+    state: StatusState | None = None
+    message: str | None = None
+    try:
+        with _client_for(settings, client) as gh:
+            comment, state = _publish_to_github(
+                settings, plan, gh, name, body, verdict, description
+            )
+    except ReadOnlyToken:
+        message = READ_ONLY_MESSAGE
+        print(message, file=stdout)
+    finally:
+        if settings.output is not None:
+            url = comment.url if comment is not None and comment.url else ""
+            write_outputs(settings.output, {**outputs, "comment-url": url})
+    return PublishResult(comment, state, message is not None, truncated, message)
+
+
+def clip(description: str, limit: int = MAX_DESCRIPTION) -> str:
+    """One line of at most ``limit`` characters."""
+    text = " ".join(description.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _publish_to_github(
+    settings: Settings,
+    plan: EventPlan,
+    client: GitHubClient,
+    name: str,
+    body: str | None,
+    verdict: Verdict,
+    description: str | None,
+) -> tuple[CommentOutcome | None, StatusState | None]:
+    comment = None
+    if plan.kind == "pull_request" and plan.pr_number is not None and body is not None:
+        comment = upsert_comment(
+            client,
+            plan.pr_number,
+            name,
+            body,
+            head_sha=plan.head_sha,
+            run_id=settings.run_id,
+            identity=client.identity(),
+        )
+    if plan.kind not in STATUS_KINDS:
+        return comment, None
+    state: StatusState = "success" if verdict == "pass" else "failure"
+    text = description or ("mlci: passed" if verdict == "pass" else "mlci: a blocking gate failed")
+    target = comment.url if comment is not None and comment.url else settings.run_url
+    set_status(client, plan.head_sha, state, text, context=f"mlci/{name}", target_url=target)
+    return comment, state
+
+
+def _create(
+    client: GitHubClient, pr_number: int, name: str, full: str, identity: str
+) -> CommentOutcome:
+    def landed() -> Comment | None:
+        mine = _ours(client.list_comments(pr_number), name, identity)
+        return next((c for c in mine if c.body.rstrip() == full.rstrip()), None)
+
+    created = client.create_comment(pr_number, full, landed=landed)
+    ours = _ours(client.list_comments(pr_number), name, identity)
+    if not ours:
+        return CommentOutcome(created.url, "created")
+    keep = ours[0]
+    _delete_extras(client, pr_number, ours[1:])
+    if keep.id != created.id and not _same_report(keep.body, full):
+        keep = client.edit_comment(pr_number, keep.id, full)
+    return CommentOutcome(keep.url, "created")
+
+
+def _ours(comments: Sequence[Comment], name: str, identity: str) -> list[Comment]:
+    """Our comments for config ``name``, oldest first."""
+    tag = marker(name)
+    who = identity.lower()
+    mine = [c for c in comments if c.author.lower() == who and tag in c.body]
+    return sorted(mine, key=lambda c: (c.created_at, c.id))
+
+
+def _delete_extras(client: GitHubClient, pr_number: int, extras: Sequence[Comment]) -> None:
+    for extra in extras:
+        client.delete_comment(pr_number, extra.id)
+
+
+def _same_report(old: str, new: str) -> bool:
+    """Same text about the same commit (which run wrote it does not matter)."""
+    return _without_run(old) == _without_run(new)
+
+
+def _without_run(body: str) -> str:
+    return _COMMIT_LINE.sub(lambda m: f"<!-- mlci:commit {m[1]} -->", body).rstrip("\n")
+
+
+def _reported_by_later_run(body: str, head_sha: str, run_id: str) -> bool:
+    found = _COMMIT_LINE.findall(body)
+    if not found:
+        return False
+    sha, run = found[-1]
+    later = run.isdigit() and run_id.isdigit() and int(run) > int(run_id)
+    return bool(sha == head_sha and later)
+
+
+@contextmanager
+def _client_for(settings: Settings, client: GitHubClient | None) -> Iterator[GitHubClient]:
+    """Use the given client, or make one for ``settings`` and close it afterwards."""
+    if client is not None:
+        yield client
+        return
+    made = GitHubClient(settings)
+    try:
+        yield made
+    finally:
+        made.close()
