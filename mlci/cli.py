@@ -1,0 +1,162 @@
+"""The `mlci` command line: parse arguments and dispatch; nothing else happens here.
+
+Exit codes: 0 passed, 1 a blocking gate failed, 2 bad input/usage/config (one message, no
+traceback), 3 an unexpected internal error (details written to a log file, with a pointer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from mlci import __version__
+from mlci.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MlciError
+
+ISSUES_URL = "https://github.com/mlci-dev/mlci/issues"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors become MlciError (exit 2, one line) instead of SystemExit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise MlciError(f"{self.prog}: {message}. See `{self.prog} --help`.")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mlci",
+        description="CI/CD for machine learning: check data and model against the baseline "
+        "recorded on main, gate the merge, report.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlci {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser("run", help="the whole pipeline: data, model, baseline, gates, report")
+    _add_config(run)
+    run.add_argument("--output-dir", type=Path, default=Path("mlci-out"),
+                     help="where report.md, report.json and record.json go (default: mlci-out)")
+    run.add_argument("--no-store", action="store_true",
+                     help="on the baseline branch, do not store the commit's record")
+    run.add_argument("--commit", help="the commit being evaluated (default: HEAD)")
+    run.add_argument("--branch", help="the branch being evaluated (default: the checked-out one)")
+    run.add_argument("--no-comment", action="store_true",
+                     help="in GitHub Actions, do not post or edit the PR comment")
+    run.add_argument("--no-fail-on-gate", action="store_true",
+                     help="exit 0 even when a gate fails (the verdict is still reported)")
+    _add_quiet(run)
+
+    validate = sub.add_parser("validate", help="the data stage only: checks and drift")
+    _add_config(validate)
+    _add_quiet(validate)
+
+    evaluate = sub.add_parser("evaluate", help="the model stage only: print the metrics")
+    _add_config(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+
+    record = sub.add_parser("record", help="save, show or list stored records")
+    record_sub = record.add_subparsers(dest="record_command", metavar="ACTION",
+                                       parser_class=_Parser)
+    record_sub.required = True
+    save = record_sub.add_parser("save", help="store a record file (e.g. mlci-out/record.json)")
+    _add_config(save)
+    save.add_argument("record_file", type=Path)
+    show = record_sub.add_parser("show", help="print the record of a commit")
+    _add_config(show)
+    show.add_argument("commit", nargs="?", default="HEAD", help="a commit (default: HEAD)")
+    lst = record_sub.add_parser("list", help="list the stored records")
+    _add_config(lst)
+    lst.add_argument("--all", action="store_true", help="records of every config name")
+
+    publish = sub.add_parser("publish", help="post a report made by another job (fork PRs)")
+    publish.add_argument("--report-dir", type=Path, required=True,
+                         help="the downloaded report directory (report.json, pull-request.json)")
+
+    demo = sub.add_parser("demo", help="run mlci on a bundled example project and a PR")
+    demo.add_argument("--keep", type=Path, metavar="DIR",
+                      help="build the example project in DIR and keep it (default: a temp dir)")
+    return parser
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", "-c", type=Path, default=Path("mlci.yml"),
+                        help="the config file (default: mlci.yml)")
+
+
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
+
+
+def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
+    if args.command == "run":
+        from mlci.pipeline import run
+
+        return run(args.config, output_dir=args.output_dir, store=not args.no_store,
+                   commit=args.commit, branch=args.branch, quiet=args.quiet,
+                   comment=not args.no_comment, fail_on_gate=not args.no_fail_on_gate,
+                   stdout=stdout)
+    if args.command == "validate":
+        from mlci.pipeline import validate
+
+        return validate(args.config, quiet=args.quiet, stdout=stdout)
+    if args.command == "evaluate":
+        from mlci.pipeline import evaluate
+
+        return evaluate(args.config, as_json=args.json, stdout=stdout)
+    if args.command == "record":
+        from mlci.commands.record import record_command
+
+        return record_command(args.record_command, config_path=args.config,
+                              record_file=getattr(args, "record_file", None),
+                              commit=getattr(args, "commit", None),
+                              all_names=getattr(args, "all", False), stdout=stdout)
+    if args.command == "publish":
+        from mlci.commands.publish import publish_report
+
+        return publish_report(report_dir=args.report_dir, environ=os.environ, stdout=stdout)
+    if args.command == "demo":
+        from mlci.demo import demo
+
+        return demo(keep=args.keep, stdout=stdout)
+    raise AssertionError(f"unhandled command {args.command!r}")
+
+
+def _internal_error(exc: BaseException, stderr: TextIO) -> int:
+    fd, log = tempfile.mkstemp(prefix="mlci-crash-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"mlci {__version__}\n")
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=fh)
+    print(f"mlci: internal error: {type(exc).__name__}: {exc}", file=stderr)
+    print(f"This is a bug in mlci. Please report it at {ISSUES_URL} with the log {log}",
+          file=stderr)
+    return EXIT_INTERNAL
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run the mlci command line and return its exit code."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = _build_parser().parse_args(argv)
+        return _dispatch(args, out)
+    except MlciError as exc:
+        print(f"mlci: error: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("mlci: interrupted", file=err)
+        return 130
+    except SystemExit as exc:  # --help and --version exit 0 through argparse
+        return exc.code if isinstance(exc.code, int) else 0
+    except Exception as exc:
+        return _internal_error(exc, err)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

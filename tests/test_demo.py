@@ -1,0 +1,37 @@
+"""`mlci demo` runs offline, shows a failing PR verdict, and itself succeeds."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from mlci.cli import main
+
+
+def test_demo_shows_a_failing_pull_request_and_exits_0(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    project = tmp_path / "demo"
+
+    code = main(["demo", "--keep", str(project)], stdout=out, stderr=err)
+
+    text = out.getvalue()
+    assert (code, err.getvalue()) == (0, "")
+    assert "### ❌ mlci · tumor-classifier" in text
+    assert "The demo itself succeeded." in text
+    report = json.loads((project / "mlci-out/pr/report.json").read_text())
+    assert report["verdict"] == "fail"
+    assert report["baseline"]["how"] == "merge_base"
+    failed_gates = {g["metric"] for g in report["gates"] if g["status"] == "fail"}
+    assert failed_gates == {"roc_auc"}
+    failed_checks = {(c["dataset"], c["check"], c["column"]) for c in report["checks"]
+                     if c["status"] == "fail"}
+    assert ("eval", "range", "mean radius") in failed_checks
+    for name in ("report.md", "report.json", "record.json"):
+        assert str(project / "mlci-out/pr" / name) in text
+
+
+def test_demo_refuses_a_non_empty_directory(tmp_path):
+    (tmp_path / "something").write_text("x")
+    err = io.StringIO()
+    assert main(["demo", "--keep", str(tmp_path)], stdout=io.StringIO(), stderr=err) == 2
+    assert "not empty" in err.getvalue()
