@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -24,6 +25,7 @@ from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
 from mlci.results import CheckResult, DatasetSummary, GateResult, MetricComparison, Report
 
 DEFAULT_HINT = "full report: artifact `mlci-report`"
+MAX_PASSED_ROWS = 25  # more passed checks than this are counted by kind, not listed
 
 ICONS: dict[str, str] = {
     "pass": "✅",
@@ -151,6 +153,7 @@ class _Parts:
     notes: tuple[str, ...]
     problem_checks: tuple[str, ...]  # every check row that is not a pass, worst first
     passed_checks: tuple[str, ...]
+    passed_summary: str  # "missing_column ×62 · type ×62 · …": passed checks by kind
     gate_rows: tuple[str, ...]
     dataset_rows: tuple[str, ...]
     footer: str
@@ -171,6 +174,7 @@ class _Parts:
             notes=tuple(f"- {md_text(clip(n, 500))}" for n in report.notes[:20]),
             problem_checks=tuple(_check_row(c) for c in checks if c.status != "pass"),
             passed_checks=tuple(_check_row(c) for c in checks if c.status == "pass"),
+            passed_summary=_passed_summary(checks),
             gate_rows=tuple(_gate_row(g) for g in report.gates),
             dataset_rows=tuple(_dataset_row(d) for d in report.datasets),
             footer=_footer(report.tool_version, hint),
@@ -209,16 +213,26 @@ class _Parts:
         return sections
 
     def _checks_details(self, layout: _Layout) -> str:
-        """Checks that did not pass (worst first), then the passed ones unless left out."""
-        passed = self.passed_checks if layout.passed_checks else ()
+        """Checks that did not pass (worst first), then the passed ones unless left out.
+
+        Past :data:`MAX_PASSED_ROWS` the passed checks are counted by kind, not listed: a
+        reader scanning a PR for problems gains nothing from hundreds of green rows.
+        """
+        listed = layout.passed_checks and len(self.passed_checks) <= MAX_PASSED_ROWS
+        passed = self.passed_checks if listed else ()
         rows = self.problem_checks + passed
         blocks = [_cut(_CHECK_HEADER, rows, layout.detail_rows)] if rows else []
         if len(passed) < len(self.passed_checks):
             n = plural(len(self.passed_checks), "passed check")
-            blocks.append(f"{n} not shown (see the full report).")
+            blocks.append(f"✅ {n}: {self.passed_summary} (each is in the full report).")
         problems, ok = fmt_int(len(self.problem_checks)), fmt_int(len(self.passed_checks))
         summary = f"Data checks and drift ({problems} to look at, {ok} passed)"
         return _details_block(summary, "\n\n".join(blocks))
+
+
+def _passed_summary(checks: Sequence[CheckResult]) -> str:
+    kinds = Counter(c.check for c in checks if c.status == "pass")
+    return " · ".join(f"{md_text(kind)} ×{fmt_int(n)}" for kind, n in kinds.most_common())
 
 
 def _details_block(summary: str, body: str) -> str:

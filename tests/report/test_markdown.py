@@ -213,7 +213,9 @@ def test_5000_checks_stay_under_the_limit_and_keep_the_verdict() -> None:
     assert body.startswith(
         MARKER + "\n### ❌ mlci · churn-model — 1 gate and 715 data checks failed\n"
     )
-    assert "passed checks not shown" in body or "<details>" not in body
+    assert "passed checks: range ×4,285 (each is in the full report)." in body or (
+        "<details>" not in body
+    )
     assert "more rows in the full report." in body
     assert body.rstrip().endswith("full report: artifact `mlci-report`</sub>")
     r = render_github(body)
@@ -221,12 +223,22 @@ def test_5000_checks_stay_under_the_limit_and_keep_the_verdict() -> None:
 
 
 def test_shrinking_drops_passed_checks_first() -> None:
-    report = big_report(400, failing_every=50)  # 8 failures, 392 passes
+    report = big_report(30, failing_every=2)  # 15 failures, 15 passes: all listed in full
     full = render_comment(report, max_chars=10**7)
+    assert full.count("| ✅ | eval | range |") == 15
     body = render_comment(report, max_chars=len(full) - 1)
-    assert "392 passed checks not shown (see the full report)." in body
-    assert body.count("| ❌ | eval | range |") == 8
+    assert "✅ 15 passed checks: range ×15 (each is in the full report)." in body
+    assert body.count("| ❌ | eval | range |") == 15
+    assert "| ✅ | eval | range |" not in body
     assert "more rows" not in body
+
+
+def test_many_passed_checks_are_counted_by_kind_not_listed() -> None:
+    report = big_report(400, failing_every=50)  # 8 failures, 392 passes
+    body = render_comment(report, max_chars=10**7)
+    assert "✅ 392 passed checks: range ×392 (each is in the full report)." in body
+    assert body.count("| ❌ | eval | range |") == 8
+    assert "| ✅ | eval | range |" not in body
 
 
 def test_shrinking_cuts_detail_tables_before_dropping_them() -> None:
