@@ -1,0 +1,261 @@
+"""`mlci run` and `mlci publish` inside GitHub Actions, end to end through the CLI: a real git
+project, the GitHub API fake over HTTP, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from gh_support import BOT_TOKEN, READ_TOKEN, REPO, WRITE_TOKEN
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+
+from mlci.cli import main
+
+PR_NUMBER = 12
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def write_predictions(project: Any, c: float) -> None:
+    frame = load_breast_cancer(as_frame=True).frame
+    train, evaluation = frame.iloc[::2], frame.iloc[1::2]
+    model = LogisticRegression(C=c, max_iter=5000).fit(train.drop(columns="target"),
+                                                         train["target"])
+    x = evaluation.drop(columns="target")
+    preds = pd.DataFrame({"y_true": evaluation["target"].to_numpy(), "y_pred": model.predict(x),
+                          "y_score": model.predict_proba(x)[:, 1]})
+    project.write("preds.csv", preds.to_csv(index=False))
+
+
+@pytest.fixture
+def project(git_project: Any) -> Any:
+    config = {
+        "name": "churn-model",
+        "model": {"task": "binary", "predictions": {"path": "preds.csv", "y_score": "y_score"},
+                  "metrics": ["accuracy", "roc_auc"]},
+        "gates": [{"metric": "roc_auc", "max_regression": 0.001}],
+    }
+    git_project.write("mlci.yml", yaml.safe_dump(config))
+    write_predictions(git_project, 1.0)
+    return git_project
+
+
+class Runner:
+    """Runs `mlci` as the action would, with the environment of one workflow run."""
+
+    def __init__(self, fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.fake, self.tmp, self.monkeypatch = fake, tmp_path, monkeypatch
+        self.runs = 0
+
+    def env(self, event_name: str, payload: dict[str, Any], *, ref: str, sha: str,
+            token: str = WRITE_TOKEN) -> tuple[Path, Path]:
+        self.runs += 1
+        run_dir = self.tmp / f"run{self.runs}"
+        run_dir.mkdir()
+        event = run_dir / "event.json"
+        event.write_text(json.dumps(payload))
+        outputs, summary = run_dir / "output", run_dir / "summary.md"
+        values = {
+            "GITHUB_ACTIONS": "true", "GITHUB_TOKEN": token, "GITHUB_REPOSITORY": REPO,
+            "GITHUB_API_URL": self.fake.url, "GITHUB_SERVER_URL": self.fake.url,
+            "GITHUB_EVENT_NAME": event_name, "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REF": ref, "GITHUB_SHA": sha, "GITHUB_RUN_ID": str(5000 + self.runs),
+            "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
+        }
+        for key, value in values.items():
+            self.monkeypatch.setenv(key, value)
+        return outputs, summary
+
+    def pull_request(self, project: Any, head: str, **kw: Any) -> tuple[Path, Path]:
+        payload = {
+            "number": PR_NUMBER, "repository": {"full_name": REPO, "default_branch": "main"},
+            "pull_request": {
+                "number": PR_NUMBER, "head": {"sha": head, "ref": "feature",
+                                              "repo": {"full_name": REPO}},
+                "base": {"ref": "main", "repo": {"full_name": REPO}},
+            },
+        }
+        # GITHUB_SHA of a pull_request run is the synthetic merge commit, not the head
+        return self.env("pull_request", payload, ref=f"refs/pull/{PR_NUMBER}/merge",
+                        sha="f" * 40, **kw)
+
+
+@pytest.fixture
+def runner(fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+    return Runner(fake, tmp_path, monkeypatch)
+
+
+def outputs_of(path: Path) -> dict[str, str]:
+    """Parse GITHUB_OUTPUT's `name<<DELIM ... DELIM` blocks as the runner does."""
+    lines, values = path.read_text().splitlines(), {}
+    i = 0
+    while i < len(lines):
+        name, delim = lines[i].split("<<", 1)
+        end = lines.index(delim, i + 1)
+        values[name] = "\n".join(lines[i + 1:end])
+        i = end + 1
+    return values
+
+
+def ours(fake: Any) -> list[dict[str, Any]]:
+    return [c for c in fake.snapshot()["comments"] if c["number"] == PR_NUMBER]
+
+
+def statuses(fake: Any, sha: str) -> list[tuple[str, str]]:
+    return [(s["state"], s["context"]) for s in fake.snapshot()["statuses"] if s["sha"] == sha]
+
+
+def test_main_push_stores_record_then_pr_gets_one_comment_and_a_status(project, fake, runner):
+    base = project.commit("main")
+    runner.env("push", {"repository": {"default_branch": "main"}}, ref="refs/heads/main",
+               sha=base)
+    code, out, _ = cli("run", "-c", str(project.path / "mlci.yml"),
+                       "--output-dir", str(project.path / "o-main"))
+    assert code == 0, out
+    assert any(base in f for f in project.remote_records())
+    assert statuses(fake, base) == [("pending", "mlci/churn-model"),
+                                    ("success", "mlci/churn-model")]
+    assert ours(fake) == []
+
+    project.checkout("-b", "feature")
+    write_predictions(project, 0.0005)
+    head = project.commit("worse model", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo=REPO)
+    outputs, summary = runner.pull_request(project, head)
+
+    code, out, err = cli("run", "-c", str(project.path / "mlci.yml"),
+                         "--output-dir", str(project.path / "o-pr"))
+
+    assert (code, err) == (1, "")
+    comments = ours(fake)
+    assert len(comments) == 1
+    assert comments[0]["body"].startswith("<!-- mlci:report name=churn-model -->")
+    assert "### ❌ mlci · churn-model" in comments[0]["body"]
+    assert f"<!-- mlci:commit {head}" in comments[0]["body"]
+    assert statuses(fake, head) == [("pending", "mlci/churn-model"),
+                                    ("failure", "mlci/churn-model")]
+    assert statuses(fake, "f" * 40) == [], "never the synthetic merge commit"
+    values = outputs_of(outputs)
+    assert values["verdict"] == "fail"
+    assert values["comment-url"].endswith(f"#issuecomment-{comments[0]['id']}")
+    assert Path(values["report-json"]).is_file()
+    assert "### ❌ mlci · churn-model" in summary.read_text()
+    claim = json.loads((project.path / "o-pr" / "pull-request.json").read_text())
+    assert claim == {"number": PR_NUMBER, "head_sha": head}
+    assert "::error" in out  # an annotation for the failing gate
+    assert not fake.snapshot()["token_leaked"]
+    assert WRITE_TOKEN not in out + summary.read_text() + outputs.read_text()
+
+
+def test_pr_update_edits_the_same_comment_and_fail_on_gate_off_exits_0(project, fake, runner):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    write_predictions(project, 0.0005)
+    first = project.commit("worse", push=False)
+    fake.add_pull(REPO, PR_NUMBER, first, head_repo=REPO)
+    runner.pull_request(project, first)
+    assert cli("run", "-c", str(project.path / "mlci.yml"), "--output-dir",
+               str(project.path / "o1"))[0] == 0  # no baseline: change rules skipped
+    write_predictions(project, 0.5)
+    second = project.commit("better", push=False)
+    fake.move_head(REPO, PR_NUMBER, second)
+    runner.pull_request(project, second)
+
+    code, _, _ = cli("run", "-c", str(project.path / "mlci.yml"), "--output-dir",
+                     str(project.path / "o2"), "--no-fail-on-gate")
+
+    assert code == 0
+    comments = ours(fake)
+    assert len(comments) == 1
+    assert comments[0]["edits"] == 1
+    assert f"<!-- mlci:commit {second}" in comments[0]["body"]
+
+
+def test_read_only_token_degrades_to_summary_and_keeps_the_verdict(project, fake, runner):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    head = project.commit("fork change", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo="someone/widgets")
+    outputs, summary = runner.pull_request(project, head, token=READ_TOKEN)
+
+    code, out, err = cli("run", "-c", str(project.path / "mlci.yml"), "--output-dir",
+                         str(project.path / "o"))
+
+    assert (code, err) == (0, "")
+    assert ours(fake) == []
+    assert "token is read-only" in out and "fork-comment.yml" in out
+    assert "### ✅ mlci · churn-model" in summary.read_text()
+    assert outputs_of(outputs)["verdict"] == "pass"
+
+
+def test_fork_report_is_published_from_workflow_run_after_checks(project, fake, runner):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    write_predictions(project, 0.0005)
+    head = project.commit("fork change", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo="someone/widgets")
+    runner.pull_request(project, head, token=READ_TOKEN)
+    report_dir = project.path / "o"
+    cli("run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(report_dir))
+    artifact = runner.tmp / "artifact"
+    shutil.copytree(report_dir, artifact)
+    (artifact / "report.md").write_text("@everyone <img src=x> forged")  # never posted
+    workflow_run = {"workflow_run": {"head_sha": head, "event": "pull_request"},
+                    "repository": {"full_name": REPO, "default_branch": "main"}}
+    runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40,
+               token=BOT_TOKEN)
+
+    code, out, err = cli("publish", "--report-dir", str(artifact))
+
+    assert (code, err) == (0, ""), out
+    comments = ours(fake)
+    assert len(comments) == 1
+    assert "forged" not in comments[0]["body"]
+    assert "### ✅ mlci · churn-model" in comments[0]["body"]
+    assert statuses(fake, head)[-1] == ("success", "mlci/churn-model")
+
+
+@pytest.mark.parametrize(("tamper", "message"), [
+    ("claim_other_pr", "Pull request #3 is at"),
+    ("report_of_other_commit", "refusing to post it"),
+    ("corrupt_report", "report.json of the artifact is not"),
+])
+def test_publish_refuses_reports_that_do_not_match_the_run(project, fake, runner, tamper,
+                                                            message):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    head = project.commit("fork change", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo="someone/widgets")
+    fake.add_pull(REPO, 3, "b" * 40, head_repo=REPO)
+    runner.pull_request(project, head, token=READ_TOKEN)
+    artifact = project.path / "o"
+    cli("run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(artifact))
+    if tamper == "claim_other_pr":
+        (artifact / "pull-request.json").write_text('{"number": 3}')
+    elif tamper == "report_of_other_commit":
+        doc = json.loads((artifact / "report.json").read_text())
+        doc["commit"] = "c" * 40
+        (artifact / "report.json").write_text(json.dumps(doc))
+    else:
+        (artifact / "report.json").write_text('{"schema_version": 1, "verdict": "pass"}')
+    workflow_run = {"workflow_run": {"head_sha": head, "event": "pull_request"},
+                    "repository": {"full_name": REPO, "default_branch": "main"}}
+    runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40,
+               token=BOT_TOKEN)
+
+    code, _, err = cli("publish", "--report-dir", str(artifact))
+
+    assert code == 2
+    assert message in err
+    assert ours(fake) == []
