@@ -280,7 +280,7 @@ def run(config_path: Path, *, output_dir: Path, store: bool = True, commit: str 
         branch = branch if branch is not None else actions.branch
     rev = locate(config, commit=commit, branch=branch)
     if actions is not None:
-        git_credentials(actions, rev.repo, os.environ)
+        git_credentials(actions, rev.repo, os.environ, stdout)
         begin(actions, config.name, stdout)
     records = open_store(config, rev.repo)
     outcome = evaluate_revision(config, rev, records)

@@ -54,7 +54,8 @@ def detect(environ: Mapping[str, str]) -> ActionsContext | None:
     return ActionsContext(settings, plan)
 
 
-def git_credentials(ctx: ActionsContext, repo: Path, environ: MutableMapping[str, str]) -> None:
+def git_credentials(ctx: ActionsContext, repo: Path, environ: MutableMapping[str, str],
+                    stdout: TextIO) -> None:
     """Let git fetch and push the records branch with the workflow's token.
 
     The token goes into this process's environment as an ``http.extraheader`` (git's
@@ -67,6 +68,7 @@ def git_credentials(ctx: ActionsContext, repo: Path, environ: MutableMapping[str
     if existing.stdout.strip():
         return
     basic = base64.b64encode(f"x-access-token:{ctx.settings.token}".encode()).decode()
+    print(f"::add-mask::{basic}", file=stdout)  # Actions masks the raw token, not this form
     index = int(environ.get("GIT_CONFIG_COUNT", "0") or 0)
     environ[f"GIT_CONFIG_KEY_{index}"] = key
     environ[f"GIT_CONFIG_VALUE_{index}"] = f"AUTHORIZATION: basic {basic}"

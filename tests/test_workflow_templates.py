@@ -1,0 +1,305 @@
+"""The workflow templates, the project's CI workflow and action.yml, linted as GitHub sees them.
+
+zizmor (security) and actionlint (correctness, with shellcheck on `run:` scripts) audit only files
+laid out as a repository (`.github/workflows/`, `action.yml`), so each test builds one in a temp
+dir; a deliberately bad workflow proves the linters are really looking. For actionlint the
+templates' `uses: mlci-dev/mlci@SHA` becomes `uses: ./`, so the inputs given to our action are
+checked against action.yml. Plain-YAML tests pin the rules the linters do not know.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TEMPLATES = sorted((REPO / "workflows-templates").glob("*.yml"))
+CI = REPO / ".github" / "workflows" / "ci.yml"
+WORKFLOWS = [*TEMPLATES, CI]
+MLCI_USES = re.compile(r"uses: mlci-dev/mlci@[0-9a-f]{40} # v\d+\.\d+\.\d+")
+PLACEHOLDER = "mlci-dev/mlci@0000000000000000000000000000000000000000"
+PINNED = re.compile(r"^\s*(?:-\s+)?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$")
+
+BAD_WORKFLOW = """\
+name: bad
+on:
+  pull_request_target:
+jobs:
+  greet:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{ github.event.pull_request.title }}"
+"""
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data: dict[Any, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as True
+    return data
+
+
+def _jobs(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield from _load(path)["jobs"].items()
+
+
+def _steps(path: Path) -> Iterator[dict[str, Any]]:
+    for _, job in _jobs(path):
+        yield from job.get("steps", [])
+
+
+def _template(name: str) -> Path:
+    return REPO / "workflows-templates" / name
+
+
+def _repository(root: Path, workflows: dict[str, str]) -> Path:
+    """A git repository with action.yml (and what it runs) and the given workflow texts."""
+    (root / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(REPO / "action.yml", root / "action.yml")
+    for name, text in workflows.items():
+        (root / ".github" / "workflows" / name).write_text(text, encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def _ours() -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in WORKFLOWS}
+
+
+def _zizmor(root: Path) -> tuple[list[dict[str, Any]], str]:
+    proc = subprocess.run(
+        [
+            str(BIN / "zizmor"),
+            "--pedantic",
+            "--offline",
+            "--no-progress",
+            "--format",
+            "json",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode in (0, 11, 12, 13, 14), proc.stderr  # 1x: findings of a severity
+    return json.loads(proc.stdout), proc.stderr
+
+
+def _actionlint(root: Path) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [str(BIN / "actionlint"), "-format", "{{json .}}"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=False,
+        env={"PATH": f"{BIN}:/usr/bin:/bin"},  # shellcheck comes from the venv
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    findings: list[dict[str, Any]] = json.loads(proc.stdout)
+    return findings
+
+
+def _as_local_action(text: str) -> str:
+    return MLCI_USES.sub("uses: ./", text)
+
+
+# -- the linters ----------------------------------------------------------------------------------
+
+
+def test_zizmor_finds_nothing_in_the_templates_ci_and_action(tmp_path: Path) -> None:
+    root = _repository(tmp_path / "repo", _ours())
+    findings, log = _zizmor(root)
+    assert findings == []
+    for audited in [*(f".github/workflows/{p.name}" for p in WORKFLOWS), "action.yml"]:
+        assert f"completed {root}/{audited}" in log  # so nothing passed by being skipped
+
+
+def test_zizmor_catches_a_bad_workflow(tmp_path: Path) -> None:
+    root = _repository(tmp_path / "repo", {"bad.yml": BAD_WORKFLOW})
+    findings, _ = _zizmor(root)
+    found = {finding["ident"] for finding in findings}
+    assert {
+        "template-injection",
+        "unpinned-uses",
+        "excessive-permissions",
+        "dangerous-triggers",
+        "artipacked",
+    } <= found
+
+
+def test_actionlint_finds_nothing_and_checks_our_inputs(tmp_path: Path) -> None:
+    local = {name: _as_local_action(text) for name, text in _ours().items()}
+    assert sum("uses: ./" in text for text in local.values()) == len(TEMPLATES)
+    assert _actionlint(_repository(tmp_path / "repo", local)) == []
+
+
+def test_actionlint_catches_a_bad_workflow_and_a_wrong_input(tmp_path: Path) -> None:
+    wrong_input = _as_local_action(_template("main.yml").read_text(encoding="utf-8"))
+    wrong_input = wrong_input.replace("config: mlci.yml", "confg: mlci.yml")
+    root = _repository(tmp_path / "repo", {"bad.yml": BAD_WORKFLOW, "main.yml": wrong_input})
+    messages = [finding["message"] for finding in _actionlint(root)]
+    assert any(
+        '"github.event.pull_request.title" is potentially untrusted' in m for m in messages
+    ), messages
+    assert any('input "confg" is not defined in action' in m for m in messages), messages
+
+
+# -- rules for every workflow ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_permissions_by_default_and_each_job_grants_with_reasons(path: Path) -> None:
+    assert _load(path)["permissions"] == {}
+    text = path.read_text(encoding="utf-8")
+    for name, job in _jobs(path):
+        assert job.get("permissions"), f"{path.name}: job {name} has no explicit permissions"
+        for scope, level in job["permissions"].items():
+            line = re.search(rf"^\s+{scope}: {level} # \w.+$", text, re.M)
+            assert line, f"{path.name}: {scope}: {level} needs a comment saying why"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_expression_inside_run(path: Path) -> None:
+    for step in _steps(path):
+        assert "${{" not in step.get("run", ""), step.get("name")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_uses_is_pinned_to_a_commit_with_its_version(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if re.match(r"\s*(-\s+)?uses:", line)]
+    assert lines
+    for line in lines:
+        assert PINNED.match(line), f"{path.name}: {line.strip()}"
+
+
+def test_each_action_is_pinned_to_the_same_commit_everywhere() -> None:
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for path in [*WORKFLOWS, REPO / "action.yml"]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if match := PINNED.match(line):
+                pins.setdefault(match[1], set()).add((match[2], match[3]))
+    assert {action: len(found) for action, found in pins.items()} == dict.fromkeys(pins, 1)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkouts_leave_no_credentials_behind(path: Path) -> None:
+    for step in _steps(path):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_templates_use_the_placeholder_sha_and_only_known_inputs(path: Path) -> None:
+    inputs = set(yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))["inputs"])
+    mlci_steps = [s for s in _steps(path) if s.get("uses", "").startswith("mlci-dev/mlci@")]
+    assert [s["uses"] for s in mlci_steps] == [PLACEHOLDER]
+    assert set(mlci_steps[0].get("with", {})) <= inputs
+    assert "placeholder that\n# `mlci init` replaces" in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_every_template_job_has_a_concurrency_group(path: Path) -> None:
+    for name, job in _jobs(path):
+        assert job["concurrency"]["group"].startswith("mlci-"), f"{path.name}: {name}"
+
+
+# -- each template --------------------------------------------------------------------------------
+
+
+def _only_job(name: str) -> dict[str, Any]:
+    (job,) = (job for _, job in _jobs(_template(name)))
+    return job
+
+
+def _uses(job: dict[str, Any], action: str) -> dict[str, Any]:
+    return next(s for s in job["steps"] if s.get("uses", "").startswith(action + "@"))
+
+
+def test_pull_request_template() -> None:
+    assert _load(_template("pull-request.yml"))["on"] == {"pull_request": None}
+    job = _only_job("pull-request.yml")
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write", "statuses": "write"}
+    assert job["concurrency"] == {
+        "group": "mlci-pr-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": True,
+    }
+    checkout = _uses(job, "actions/checkout")["with"]
+    assert checkout["ref"] == "${{ github.event.pull_request.head.sha }}"
+    assert checkout["fetch-depth"] == 0
+    upload = _uses(job, "actions/upload-artifact")
+    assert upload["if"] == "${{ !cancelled() }}"  # a failed gate still leaves the report
+    assert (upload["with"]["name"], upload["with"]["path"]) == ("mlci-report", "mlci-out")
+
+
+def test_main_template_queues_record_jobs() -> None:
+    assert _load(_template("main.yml"))["on"] == {"push": {"branches": ["main"]}}
+    job = _only_job("main.yml")
+    assert job["permissions"] == {"contents": "write", "statuses": "write"}
+    assert job["concurrency"] == {"group": "mlci-records", "cancel-in-progress": False}
+    assert _uses(job, "actions/checkout")["with"]["fetch-depth"] == 0
+
+
+def test_release_template_is_gated_by_an_environment_and_uses_no_cache() -> None:
+    assert _load(_template("release.yml"))["on"] == {"push": {"tags": ["v*"]}}
+    job = _only_job("release.yml")
+    assert job["permissions"] == {"contents": "write", "deployments": "write"}
+    assert job["environment"] == "production"
+    assert job["concurrency"]["cancel-in-progress"] is False
+    assert _uses(job, "mlci-dev/mlci")["with"] == {
+        "command": "release",
+        "config": "mlci.yml",
+        "cache": "false",
+    }
+
+
+def test_fork_evaluation_has_a_read_only_token_and_uploads_the_report() -> None:
+    # `mlci run` itself writes pull-request.json (PR number + head) into the output dir on a
+    # pull_request event (tests/github/test_actions.py); the job only uploads that directory.
+    job = _only_job("fork-pull-request.yml")
+    assert job["permissions"] == {"contents": "read"}
+    mlci = _uses(job, "mlci-dev/mlci")["with"]
+    assert mlci["comment"] == "false"
+    upload = _uses(job, "actions/upload-artifact")["with"]
+    assert upload["name"] == "mlci-report"
+    assert upload["path"] == mlci["output-dir"]
+    assert not [s for s in job["steps"] if "run" in s]
+
+
+def test_fork_comment_runs_after_the_evaluation_and_never_touches_pr_code() -> None:
+    workflow = _load(_template("fork-comment.yml"))
+    evaluation = _load(_template("fork-pull-request.yml"))["name"]
+    assert workflow["on"] == {"workflow_run": {"workflows": [evaluation], "types": ["completed"]}}
+    job = _only_job("fork-comment.yml")
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write", "statuses": "write"}
+    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+    used = [s["uses"].split("@")[0] for s in job["steps"]]
+    assert used == ["actions/download-artifact", "mlci-dev/mlci"]  # no checkout, no run:
+    download = job["steps"][0]["with"]
+    assert download == {
+        "name": "mlci-report",
+        "path": "${{ runner.temp }}/mlci-report",
+        "run-id": "${{ github.event.workflow_run.id }}",
+        "github-token": "${{ github.token }}",
+    }
+    assert job["steps"][1]["with"] == {
+        "command": "publish",
+        "report-dir": "${{ runner.temp }}/mlci-report",
+        "cache": "false",
+    }
+
+
+def test_ci_runs_the_test_script_on_every_supported_python() -> None:
+    (job,) = (job for _, job in _jobs(CI))
+    assert job["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13"]
+    assert job["steps"][-1]["run"] == "scripts/test"
