@@ -120,6 +120,10 @@ def load_yaml(
             loader.dispose()
     except yaml.YAMLError as exc:
         raise ConfigError(_yaml_error_message(name, text, exc)) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{name}: nested too deeply to be a config (hundreds of levels); check the file."
+        ) from None
     if doc is None:
         raise ConfigError(f"{name}: the file is empty. {missing_hint}")
     if not isinstance(doc, dict):

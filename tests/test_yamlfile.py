@@ -375,3 +375,10 @@ def test_the_first_of_several_unknown_keys_is_reported() -> None:
     assert check("id: x\nnested:\n  b: 1\n  a: 2\n") == (
         "f.yml:3: nested.b: unknown key. Allowed keys: inner."
     )
+
+
+def test_absurdly_deep_nesting_is_a_config_error_not_a_crash(tmp_path):
+    path = tmp_path / "mlci.yml"
+    path.write_text("name: x\nx: " + "[" * 2000 + "]" * 2000 + "\n")
+    with pytest.raises(ConfigError, match=r"mlci.yml: nested too deeply to be a config"):
+        load_yaml(path)

@@ -93,6 +93,8 @@ def _json(path: Path | None, what: str) -> dict[str, Any]:
         doc = json.loads(_read(path))
     except json.JSONDecodeError as exc:
         raise MlciError(f"{what} is not valid JSON: {exc.msg}.") from None
+    except RecursionError:
+        raise MlciError(f"{what} is not valid: JSON nested too deeply.") from None
     if not isinstance(doc, dict):
         raise MlciError(f"{what} must be a JSON object.")
     return doc

@@ -90,7 +90,7 @@ def load_event(settings: Settings) -> Mapping[str, Any]:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MlciError(f"GITHUB_EVENT_PATH points to {path}, which does not exist.") from None
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
         raise MlciError(
             f"GITHUB_EVENT_PATH ({path}) is not a readable JSON file: {e}. "
             "It should be the event payload GitHub Actions writes."

@@ -109,6 +109,8 @@ def _parse_json(path: Path, text: str) -> Any:
             f"Metrics file {show_path(path)} is not valid JSON (line {exc.lineno}, "
             f"column {exc.colno}): {exc.msg}."
         ) from exc
+    except RecursionError:
+        raise ModelError(f"Metrics file {show_path(path)} is nested too deeply to read.") from None
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
@@ -123,6 +125,8 @@ def _parse_yaml(path: Path, text: str) -> Any:
         raise ModelError(
             f"Metrics file {show_path(path)} is not valid YAML{where}: {problem}."
         ) from exc
+    except RecursionError:
+        raise ModelError(f"Metrics file {show_path(path)} is nested too deeply to read.") from None
 
 
 def _numeric_leaves(node: Mapping[Any, Any], prefix: str) -> Iterator[tuple[str, float]]:

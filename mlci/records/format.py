@@ -91,6 +91,8 @@ class Record:
         except json.JSONDecodeError as exc:
             why = f"invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
             raise corrupt_record(source, why) from None
+        except RecursionError:
+            raise corrupt_record(source, "JSON nested too deeply") from None
         return cls.from_dict(data, source=source)
 
     @classmethod

@@ -133,6 +133,8 @@ def load_report(text: str, *, source: str) -> Report:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise MlciError(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+    except RecursionError:
+        raise MlciError(f"{source} is not valid: JSON nested too deeply.") from None
     if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
         raise MlciError(f"{source} is not an mlci report of schema version {SCHEMA_VERSION}.")
     try:

@@ -407,3 +407,14 @@ def test_corrupt_model_file(tmp_path: Path, suffix: str, loader: str) -> None:
     message = _error(load_model, path, allow_unsafe_pickle=True)
     assert message.startswith(f"Model file {path} could not be loaded with {loader}: ")
     assert message.endswith(". Is it complete and saved by the same library?")
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("deep.json", "[" * 100_000 + "]" * 100_000),
+    ("deep.yaml", "a: " + "[" * 5_000 + "]" * 5_000),
+])
+def test_absurdly_nested_metrics_file_is_a_model_error(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ModelError, match="is nested too deeply to read"):
+        load_metrics_file(path)

@@ -196,3 +196,8 @@ def test_utc_now_is_valid_in_a_record(make_record: Callable[..., Record]) -> Non
     now = utc_now()
     assert now.endswith("Z") and len(now) == len("2024-05-01T12:00:00Z")
     assert Record.from_json(make_record(created_at=now).to_json(), source=SOURCE).created_at == now
+
+
+def test_absurdly_nested_record_is_reported_as_corrupt():
+    with pytest.raises(RecordError, match="JSON nested too deeply"):
+        Record.from_json("[" * 100_000 + "]" * 100_000, source="in out/record.json")
