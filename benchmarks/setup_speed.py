@@ -8,10 +8,18 @@ it gets there) into fresh virtual environments, exactly as a job does:
   not included: it depends on GitHub's cache service, not on us);
 
 then times `mlci --help` and `python -c "import mlci.cli"` in the installed environment (median
-of N runs, after one untimed run that writes the bytecode).
+of N runs, after one untimed run that writes the bytecode), and the first `mlci run` in each
+freshly installed environment on a small project (a data CSV with checks, a predictions CSV,
+one gate; report.html included, as in a job): what a job pays on top of the set-up, mostly
+importing the scientific stack for the first time. Python writes the bytecode of what it imports
+on that first run: PYTHONDONTWRITEBYTECODE, which GitHub's runners do not set, is removed.
+
+``--action-path`` runs the install of another tree (a copy with a patched scripts/install-mlci),
+to compare a variant of the install with the same measurements.
 
 Usage:
     .venv/bin/python benchmarks/setup_speed.py [--runs N] [--python PATH] [--skip-cold]
+        [--action-path DIR]
 """
 
 from __future__ import annotations
@@ -32,6 +40,24 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 CI_PREFIXES = ("GITHUB_", "RUNNER_", "MLCI_", "INPUT_", "ACTIONS_", "UV_", "VIRTUAL_ENV")
+NOT_ON_RUNNERS = ("PYTHONDONTWRITEBYTECODE",)
+ROWS = 2000
+CONFIG = """\
+name: setup-speed
+datasets:
+  eval:
+    path: eval.csv
+    checks:
+      - {column: id, unique: true}
+      - {column: age, type: integer, min: 0, max: 120}
+      - {column: plan, allowed: [basic, pro]}
+model:
+  task: binary
+  predictions: {path: preds.csv, y_score: y_score}
+  metrics: [accuracy, roc_auc]
+gates:
+  - {metric: roc_auc, min: 0.6}
+"""
 
 
 @dataclass(frozen=True)
@@ -54,19 +80,29 @@ class Timing:
         )
 
 
-def install_step() -> str:
+def job_env(**extra: str) -> dict[str, str]:
+    """This process's environment as a job would have it: no CI variables, bytecode written."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(CI_PREFIXES) and k not in NOT_ON_RUNNERS
+    }
+    env.update(extra)
+    return env
+
+
+def install_step(action_path: Path) -> str:
     """The shell script of the action's install step."""
-    action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    action = yaml.safe_load((action_path / "action.yml").read_text(encoding="utf-8"))
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "install")
     script: str = step["run"]
     return script
 
 
-def run_install(python: str, venv: Path, cache: Path, work: Path) -> float:
+def run_install(python: str, venv: Path, cache: Path, work: Path, action_path: Path) -> float:
     """Run the install step as the runner would; return its wall time."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(CI_PREFIXES)}
-    env.update(
-        GITHUB_ACTION_PATH=str(REPO),
+    env = job_env(
+        GITHUB_ACTION_PATH=str(action_path),
         GITHUB_OUTPUT=str(work / "output"),
         RUNNER_TEMP=str(work),
         MLCI_PYTHON=python,
@@ -74,7 +110,7 @@ def run_install(python: str, venv: Path, cache: Path, work: Path) -> float:
         MLCI_CACHE_DIR=str(cache),
     )
     script = work / "install.sh"
-    script.write_text(install_step(), encoding="utf-8")
+    script.write_text(install_step(action_path), encoding="utf-8")
     start = time.perf_counter()
     subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -87,25 +123,61 @@ def run_install(python: str, venv: Path, cache: Path, work: Path) -> float:
 
 def time_command(argv: Sequence[str], runs: int) -> tuple[float, ...]:
     """Wall times of ``runs`` runs of ``argv``, after one untimed warm-up run."""
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=job_env())
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
+        times.append(time_once(argv))
     return tuple(times)
 
 
-def measure(python: str, runs: int, *, cold: bool) -> list[Timing]:
+def time_once(argv: Sequence[str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=cwd, env=job_env())
+    return time.perf_counter() - start
+
+
+def write_project(directory: Path) -> Path:
+    """The small project `mlci run` is timed on (a git repository); returns its mlci.yml."""
+    directory.mkdir()
+    plans = ("basic", "pro")
+    rows = "".join(f"{i},{18 + i % 60},{plans[i % 3 == 0]}\n" for i in range(ROWS))
+    (directory / "eval.csv").write_text("id,age,plan\n" + rows, encoding="utf-8")
+    preds = "".join(
+        f"{i % 2},{i % 2},{0.3 + 0.4 * (i % 2) + (i % 7) / 100:.2f}\n" for i in range(ROWS)
+    )
+    (directory / "preds.csv").write_text("y_true,y_pred,y_score\n" + preds, encoding="utf-8")
+    (directory / "mlci.yml").write_text(CONFIG, encoding="utf-8")
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], [*identity, "commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=directory, check=True)
+    return directory / "mlci.yml"
+
+
+def mlci_run(venv: Path, config: Path, out: Path) -> float:
+    """Wall time of `mlci run` on the project (no record stored, so every run does the same)."""
+    mlci = str(venv / "bin" / "mlci")
+    argv = [mlci, "run", f"--config={config}", f"--output-dir={out}", "--no-store", "--quiet"]
+    return time_once(argv, cwd=config.parent)
+
+
+def measure(python: str, runs: int, *, cold: bool, action_path: Path = REPO) -> list[Timing]:
     """All the measurements, in a temporary directory that is removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="mlci-setup-speed-") as tmp:
         work, cache = Path(tmp), Path(tmp) / "cache"
         timings = []
-        first = run_install(python, work / "venv-cold", cache, work)
+        cold_install = run_install(python, work / "venv-cold", cache, work, action_path)
         if cold:
-            timings.append(Timing("set-up, cold cache (s)", (first,), 10.0))
-        warm = tuple(run_install(python, work / f"venv-{i}", cache, work) for i in range(runs))
+            timings.append(Timing("set-up, cold cache (s)", (cold_install,), 10.0))
+        venvs = [work / f"venv-{i}" for i in range(runs)]
+        warm = tuple(run_install(python, v, cache, work, action_path) for v in venvs)
         timings.append(Timing("set-up, warm cache (s)", warm, 3.0))
+        config = write_project(work / "project")
+        first = tuple(mlci_run(v, config, work / "out") for v in venvs)
+        timings.append(Timing("first `mlci run` in a fresh set-up (s)", first, 20.0))
+        total = tuple(a + b for a, b in zip(warm, first, strict=True))
+        timings.append(Timing("set-up, warm cache + first `mlci run` (s)", total, 23.0))
+        later = tuple(mlci_run(venvs[0], config, work / "out") for _ in range(runs))
+        timings.append(Timing("a later `mlci run`, bytecode written (s)", later, 20.0))
         venv = work / "venv-0"
         timings.append(
             Timing(
@@ -150,8 +222,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="fill the cache untimed (skips the download measurement)",
     )
+    parser.add_argument(
+        "--action-path",
+        type=Path,
+        default=REPO,
+        help="the tree whose action.yml and scripts/install-mlci are run (default: this one)",
+    )
     args = parser.parse_args(argv)
-    timings = measure(args.python, args.runs, cold=not args.skip_cold)
+    timings = measure(args.python, args.runs, cold=not args.skip_cold, action_path=args.action_path)
     print(report(timings, args.python))
     return 0 if all(t.median < t.target for t in timings) else 1
 

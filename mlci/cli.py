@@ -41,7 +41,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the whole pipeline: data, model, baseline, gates, report")
     _add_config(run)
     run.add_argument("--output-dir", type=Path, default=Path("mlci-out"),
-                     help="where report.md, report.json and record.json go (default: mlci-out)")
+                     help="where report.md, report.json, report.html and record.json go (default: "
+                     "mlci-out)")
     run.add_argument("--no-store", action="store_true",
                      help="on the baseline branch, do not store the commit's record")
     run.add_argument("--commit", help="the commit being evaluated (default: HEAD)")
@@ -50,10 +51,19 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="in GitHub Actions, do not post or edit the PR comment")
     run.add_argument("--no-fail-on-gate", action="store_true",
                      help="exit 0 even when a gate fails (the verdict is still reported)")
+    run.add_argument("--no-html", action="store_true",
+                     help="do not write report.html and its figures (faster)")
+    run.add_argument("--junit", type=Path, metavar="PATH",
+                     help="also write the gates and data checks as JUnit XML to PATH")
     _add_quiet(run)
 
     validate = sub.add_parser("validate", help="the data stage only: checks and drift")
     _add_config(validate)
+    validate.add_argument("--against", type=Path, metavar="FILE",
+                          help="compare with the profiles in a record.json (or a file written "
+                               "by --save-profiles) instead of the baseline record")
+    validate.add_argument("--save-profiles", type=Path, metavar="FILE",
+                          help="write the datasets' profiles to FILE (JSON, by dataset name)")
     _add_quiet(validate)
 
     evaluate = sub.add_parser("evaluate", help="the model stage only: print the metrics")
@@ -73,6 +83,20 @@ def _build_parser() -> argparse.ArgumentParser:
     lst = record_sub.add_parser("list", help="list the stored records")
     _add_config(lst)
     lst.add_argument("--all", action="store_true", help="records of every config name")
+
+    release = sub.add_parser("release", help="re-check a release tag in strict mode, then "
+                             "publish the GitHub Release and deploy")
+    _add_config(release)
+    release.add_argument("--output-dir", type=Path, default=Path("mlci-out"),
+                         help="where the bundle (bundle/) and release.json go (default: mlci-out)")
+    release.add_argument("--tag", help="the tag to release (default: the pushed tag in GitHub "
+                         "Actions, from GITHUB_REF)")
+    release.add_argument("--bootstrap", action="store_true",
+                         help="allow the first release, with no earlier release to compare "
+                         "with (change rules are skipped; also MLCI_RELEASE_BOOTSTRAP=true)")
+    release.add_argument("--dry-run", action="store_true",
+                         help="write the bundle and print what would be sent and run; no API "
+                         "call, no record stored, no deploy")
 
     publish = sub.add_parser("publish", help="post a report made by another job (fork PRs)")
     publish.add_argument("--report-dir", type=Path, required=True,
@@ -100,11 +124,12 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
         return run(args.config, output_dir=args.output_dir, store=not args.no_store,
                    commit=args.commit, branch=args.branch, quiet=args.quiet,
                    comment=not args.no_comment, fail_on_gate=not args.no_fail_on_gate,
-                   stdout=stdout)
+                   html=not args.no_html, junit=args.junit, stdout=stdout)
     if args.command == "validate":
         from mlci.pipeline import validate
 
-        return validate(args.config, quiet=args.quiet, stdout=stdout)
+        return validate(args.config, quiet=args.quiet, against=args.against,
+                        save_profiles=args.save_profiles, stdout=stdout)
     if args.command == "evaluate":
         from mlci.pipeline import evaluate
 
@@ -116,6 +141,12 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
                               record_file=getattr(args, "record_file", None),
                               commit=getattr(args, "commit", None),
                               all_names=getattr(args, "all", False), stdout=stdout)
+    if args.command == "release":
+        from mlci.commands.release import release_command
+
+        return release_command(config_path=args.config, output_dir=args.output_dir, tag=args.tag,
+                               bootstrap=args.bootstrap, dry_run=args.dry_run,
+                               environ=os.environ, stdout=stdout)
     if args.command == "publish":
         from mlci.commands.publish import publish_report
 

@@ -32,18 +32,49 @@ class Thresholds:
     fail: float
 
 
+DRIFT_SCORES = ("numeric", "categorical", "proportion", "null_rate", "unseen", "cardinality")
+
+
+@dataclass(frozen=True)
+class DriftOverride:
+    """Thresholds of one column that replace the dataset's (None: the dataset's)."""
+
+    numeric: Thresholds | None = None
+    categorical: Thresholds | None = None
+    proportion: Thresholds | None = None
+    null_rate: Thresholds | None = None
+    unseen: Thresholds | None = None
+    cardinality: Thresholds | None = None
+
+
 @dataclass(frozen=True)
 class DriftConfig:
-    """How a dataset is compared with the baseline record's profile of the same dataset."""
+    """How a dataset is compared with the baseline record's profile of the same dataset.
+
+    A column drifts when its effect size reaches a threshold AND the difference is
+    significant at level ``alpha`` (so small samples do not alarm on noise).
+    """
 
     enabled: bool = True
     columns: Literal["all"] | tuple[str, ...] = "all"
     exclude: tuple[str, ...] = ()
     numeric: Thresholds = Thresholds(0.1, 0.2)  # Jensen-Shannon distance, base 2
     categorical: Thresholds = Thresholds(0.1, 0.2)  # Jensen-Shannon distance, base 2
+    proportion: Thresholds = Thresholds(0.2, 0.5)  # Cohen's h (boolean columns)
     null_rate: Thresholds = Thresholds(0.1, 0.3)  # Cohen's h
+    unseen: Thresholds = Thresholds(0.2, 0.5)  # Cohen's h of the share of unseen categories
+    cardinality: Thresholds = Thresholds(0.1, 0.25)  # relative change of the distinct share
+    alpha: float = 0.001  # significance level of the guard
     min_rows: int = 50  # below this on either side: "insufficient data"
     severity: Severity = "warn"  # severity of a drift "fail" (warn-level drift is always a warning)
+    overrides: Mapping[str, DriftOverride] = field(default_factory=dict)  # by column
+    waive: tuple[str, ...] = ()  # columns whose drift is reported but never warns or fails
+
+    def thresholds(self, column: str, score: str) -> Thresholds:
+        """The thresholds of ``score`` (one of DRIFT_SCORES) for ``column``."""
+        override = self.overrides.get(column)
+        own: Thresholds | None = getattr(override, score) if override is not None else None
+        return own if own is not None else getattr(self, score)
 
 
 @dataclass(frozen=True)
@@ -73,6 +104,7 @@ class PredictionsConfig:
     y_proba: tuple[str, ...] | None = None  # multiclass: one probability column per class
     labels: tuple[Any, ...] | None = None  # class label of each y_proba column (default: suffix)
     pos_label: Any = None  # binary: the positive class (default: 1 / True / the larger label)
+    id: str | None = None  # example id column: pairs rows with the baseline's by id
 
 
 @dataclass(frozen=True)
@@ -86,6 +118,7 @@ class ModelFileConfig:
     allow_unsafe_pickle: bool = False  # joblib/pickle run code when loaded: opt in explicitly
     trusted_types: tuple[str, ...] = ()  # extra types skops may load
     pos_label: Any = None
+    id: str | None = None  # example id column of the dataset (not a feature)
 
 
 @dataclass(frozen=True)
@@ -98,6 +131,8 @@ class ModelConfig:
     model: ModelFileConfig | None = None
     metrics: tuple[str, ...] = ()  # empty: the task's default metrics
     directions: Mapping[str, Literal["higher", "lower"]] = field(default_factory=dict)
+    slices: tuple[tuple[str, ...], ...] = ()  # groupings of columns, e.g. (("plan",),)
+    min_slice_size: int = 30  # smaller slices are reported as too small, never gated
 
 
 @dataclass(frozen=True)
@@ -121,6 +156,32 @@ class GateConfig:
     severity: Severity = "error"
     direction: Literal["higher", "lower"] | None = None
     mode: GateMode | None = None  # None: stats.mode
+    slice: tuple[str, ...] | None = None  # apply the rules to the slices of these columns
+    slices: Literal["every", "worst"] = "every"  # worst: only the slice nearest to breaching
+    max_gap: float | None = None  # slices: largest tolerated best-minus-worst difference
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    """The rules on one budget; lower is better. No rule: measured and reported only."""
+
+    max: float | None = None
+    max_regression: Margin | None = None
+    min_improvement: Margin | None = None
+    severity: Severity = "error"
+
+
+@dataclass(frozen=True)
+class BudgetsConfig:
+    """Size, latency and memory of the model file (``model.model``); ``None``: not measured."""
+
+    model_size_mb: BudgetRule | None = None  # the file's size, MB = 10**6 bytes
+    latency_p95_ms: BudgetRule | None = None  # p95 time to predict one row
+    batch_latency_p95_ms: BudgetRule | None = None  # p95 time to predict one batch
+    peak_memory_mb: BudgetRule | None = None  # peak memory allocated predicting one batch
+    batch_size: int = 1000  # rows per batch (the whole evaluation set when smaller)
+    repeats: int = 30  # timed repetitions per model, interleaved
+    warmup: int = 3  # untimed repetitions per model first
 
 
 @dataclass(frozen=True)
@@ -155,6 +216,34 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class DeployConfig:
+    """The command `mlci release` runs to deploy a released model (in the project directory)."""
+
+    command: str
+    timeout_minutes: int = 30
+    url: str | None = None  # the deployed service, shown on the GitHub Deployment
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """What `mlci release` puts in the model card, bundles and deploys."""
+
+    intended_use: str = ""
+    owner: str = ""
+    limitations: str = ""
+    environment: str = "production"  # the GitHub Deployment's environment
+    deploy: DeployConfig | None = None
+    assets: tuple[Path, ...] = ()  # extra files for the bundle, next to the model file
+
+
+@dataclass(frozen=True)
+class OverrideConfig:
+    """A maintainer accepts a failing PR gate by applying this label (DESIGN §5)."""
+
+    label: str = "mlci-accept-regression"
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded, validated `mlci.yml`."""
 
@@ -167,6 +256,9 @@ class Config:
     baseline: BaselineConfig = BaselineConfig()
     stats: StatsConfig = StatsConfig()
     report: ReportConfig = ReportConfig()
+    release: ReleaseConfig = ReleaseConfig()
+    override: OverrideConfig | None = None  # None: no override label is honoured
+    budgets: BudgetsConfig | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)  # the parsed document, for hashing
     # key path ("gates[1].metric", "datasets.eval.path") -> line in the file, for later messages
     lines: Mapping[str, int] = field(default_factory=dict)
@@ -253,18 +345,48 @@ def _cross_check(doc: Mapping[str, Any], where: Where) -> None:
         _check_labels(model["predictions"], "model.predictions", where)
     for i, gate in enumerate(doc.get("gates", [])):
         where.check_min_max(gate, f"gates[{i}]")
+    _check_slices_and_budgets(doc, where)
 
 
 def _check_check(
     check: Mapping[str, Any], key_path: str, own: str, names: Sequence[str], where: Where
 ) -> None:
     if "column" in check:
-        where.check_min_max(check, key_path)
+        check_column_constraints(check, key_path, where)
     elif "row_count" in check:
         where.check_min_max(check["row_count"], f"{key_path}.row_count")
     elif "no_overlap_with" in check:
         _check_dataset_name(
             check["no_overlap_with"], f"{key_path}.no_overlap_with", names, where, own=own
+        )
+
+
+def check_column_constraints(section: Mapping[str, Any], key_path: str, where: Where) -> None:
+    """What the schema cannot say about a column's constraints: min <= max, a valid regex,
+    a valid date format, min_length <= max_length."""
+    where.check_min_max(section, key_path)
+    pattern = section.get("pattern")
+    if pattern is not None:
+        import re
+
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise where.error(
+                f"{key_path}.pattern",
+                f"{pattern!r} is not a valid regular expression ({e}); expected a Python regex "
+                "such as '^[A-Z]{3}-[0-9]+$'",
+            ) from None
+    date_format = section.get("date_format")
+    if date_format is not None and "%" not in date_format:
+        raise where.error(
+            f"{key_path}.date_format",
+            f"{date_format!r} has no % directive; expected a strftime format such as '%Y-%m-%d'",
+        )
+    low, high = section.get("min_length"), section.get("max_length")
+    if low is not None and high is not None and low > high:
+        raise where.error(
+            key_path, f"min_length ({low}) is greater than max_length ({high}); nothing can pass"
         )
 
 
@@ -288,18 +410,53 @@ def _check_dataset_name(
 
 def _check_drift(drift: Mapping[str, Any], key_path: str, where: Where) -> None:
     defaults = DriftConfig()
-    for kind in ("numeric", "categorical", "null_rate"):
-        given = drift.get(kind, {})
-        default: Thresholds = getattr(defaults, kind)
-        warn, fail = given.get("warn", default.warn), given.get("fail", default.fail)
-        if warn > fail:
-            warn_note = "" if "warn" in given else ", the default"
-            fail_note = "" if "fail" in given else ", the default"
-            raise where.error(
-                f"{key_path}.{kind}",
-                f"warn ({warn}{warn_note}) is greater than fail ({fail}{fail_note}); "
-                "expected warn <= fail",
-            )
+    for kind in DRIFT_SCORES:
+        _check_thresholds(drift.get(kind, {}), getattr(defaults, kind), f"{key_path}.{kind}", where)
+    for column, override in drift.get("overrides", {}).items():
+        for kind, given in override.items():
+            base = _thresholds(getattr(defaults, kind))(drift.get(kind, {}))
+            _check_thresholds(given, base, f"{key_path}.overrides.{column}.{kind}", where)
+
+
+def _check_thresholds(
+    given: Mapping[str, Any], default: Thresholds, key_path: str, where: Where
+) -> None:
+    warn, fail = given.get("warn", default.warn), given.get("fail", default.fail)
+    if warn > fail:
+        warn_note = "" if "warn" in given else ", the default"
+        fail_note = "" if "fail" in given else ", the default"
+        raise where.error(
+            key_path,
+            f"warn ({warn}{warn_note}) is greater than fail ({fail}{fail_note}); "
+            "expected warn <= fail",
+        )
+
+
+_NEEDS_EXAMPLES = (
+    "slices need per-example predictions: use `model.predictions` or `model.model` "
+    "(a metrics file has only overall metrics)"
+)
+
+
+def _check_slices_and_budgets(doc: Mapping[str, Any], where: Where) -> None:
+    model = doc.get("model", {})
+    examples = "predictions" in model or "model" in model
+    if "slices" in model and not examples:
+        raise where.error("model.slices", _NEEDS_EXAMPLES)
+    for i, gate in enumerate(doc.get("gates", [])):
+        for key in ("slices", "max_gap"):
+            if key in gate and "slice" not in gate:
+                raise where.error(
+                    f"gates[{i}].{key}", "applies to slices; add `slice: [column, ...]` to the gate"
+                )
+        if "slice" in gate and not examples:
+            raise where.error(f"gates[{i}].slice", _NEEDS_EXAMPLES)
+    if "budgets" in doc and "model" not in model:
+        raise where.error(
+            "budgets",
+            "budgets are measured on a model file: set `model.model` (they do not apply to "
+            "`model.metrics_file` or `model.predictions`)",
+        )
 
 
 def _check_labels(predictions: Mapping[str, Any], key_path: str, where: Where) -> None:
@@ -342,6 +499,9 @@ def _build_config(doc: Mapping[str, Any], file: Path, lines: Mapping[str, int]) 
         ),
         stats=StatsConfig(**_fields(doc.get("stats", {}), confidence=float, seed=int)),
         report=ReportConfig(**_fields(doc.get("report", {}), max_comment_chars=int)),
+        release=_release(doc.get("release", {}), resolve),
+        override=OverrideConfig(**doc["override"]) if "override" in doc else None,
+        budgets=_budgets(doc["budgets"]) if "budgets" in doc else None,
         raw=doc,
         lines=dict(lines),
     )
@@ -365,23 +525,35 @@ def _drift(section: bool | Mapping[str, Any]) -> DriftConfig:
     if isinstance(section, bool):
         return DriftConfig(enabled=section)
     defaults = DriftConfig()
+    scores = {kind: _thresholds(getattr(defaults, kind)) for kind in DRIFT_SCORES}
+    dataset = {kind: scores[kind](section.get(kind, {})) for kind in DRIFT_SCORES}
 
-    def thresholds(kind: str) -> Callable[[Mapping[str, Any]], Thresholds]:
-        default: Thresholds = getattr(defaults, kind)
-        return lambda t: Thresholds(
-            float(t.get("warn", default.warn)), float(t.get("fail", default.fail))
-        )
+    def overrides(given: Mapping[str, Mapping[str, Any]]) -> dict[str, DriftOverride]:
+        return {
+            column: DriftOverride(
+                **{kind: _thresholds(dataset[kind])(t) for kind, t in override.items()}
+            )
+            for column, override in given.items()
+        }
 
     return DriftConfig(
         **_fields(
             section,
             columns=lambda c: "all" if c == "all" else tuple(c),
             exclude=tuple,
-            numeric=thresholds("numeric"),
-            categorical=thresholds("categorical"),
-            null_rate=thresholds("null_rate"),
+            alpha=float,
             min_rows=int,
+            overrides=overrides,
+            waive=tuple,
+            **scores,
         )
+    )
+
+
+def _thresholds(default: Thresholds) -> Callable[[Mapping[str, Any]], Thresholds]:
+    """Thresholds from a mapping with ``warn`` and/or ``fail``, the rest from ``default``."""
+    return lambda t: Thresholds(
+        float(t.get("warn", default.warn)), float(t.get("fail", default.fail))
     )
 
 
@@ -400,7 +572,16 @@ def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelC
             model=model_file,
             metrics=tuple,
             directions=dict,
+            slices=lambda groupings: tuple(tuple(g) for g in groupings),
+            min_slice_size=int,
         )
+    )
+
+
+def _release(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ReleaseConfig:
+    deploy = lambda d: DeployConfig(**_fields(d, timeout_minutes=int))  # noqa: E731
+    return ReleaseConfig(
+        **_fields(section, deploy=deploy, assets=lambda paths: tuple(resolve(p) for p in paths))
     )
 
 
@@ -413,7 +594,19 @@ def _gate(section: Mapping[str, Any]) -> GateConfig:
             max_regression=_margin,
             min_improvement=_margin,
             max_improvement=_margin,
+            slice=tuple,
+            max_gap=float,
         )
+    )
+
+
+def _budgets(section: Mapping[str, Any]) -> BudgetsConfig:
+    rule = lambda r: BudgetRule(  # noqa: E731
+        **_fields(r, max=float, max_regression=_margin, min_improvement=_margin)
+    )
+    names = ("model_size_mb", "latency_p95_ms", "batch_latency_p95_ms", "peak_memory_mb")
+    return BudgetsConfig(
+        **_fields(section, **dict.fromkeys(names, rule), batch_size=int, repeats=int, warmup=int)
     )
 
 

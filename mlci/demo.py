@@ -31,7 +31,7 @@ GIT_IDENTITY = {
 
 # The pull request's change to train.py: (old text, new text) pairs.
 PR_EDITS = (
-    ("REGULARISATION_C = 1.0", "REGULARISATION_C = 0.01  # regularise more against overfitting"),
+    ("REGULARISATION_C = 1.0", "REGULARISATION_C = 0.002  # regularise more against overfitting"),
     (
         '    return load_breast_cancer(as_frame=True).frame\n',
         '    frame = load_breast_cancer(as_frame=True).frame\n'

@@ -26,6 +26,27 @@ Rule semantics (the README's gate reference says the same):
 - Comparisons allow a slack of 1e-12, relative to the size of the values involved (absolute
   below 1), so a value exactly at a threshold passes despite floating-point rounding
   (``0.912 - 0.907 > 0.005`` in floating point).
+
+Modes (``stats.mode``, or a gate's own ``mode``) decide how change rules use the confidence
+interval of Δ from :mod:`mlci.model.stats` (the "margin" below is the rule's limit on Δ):
+
+- ``point``: the plain comparison of Δ with the margin, as above.
+- ``lenient`` (the pull-request default): a rule fails only when the **whole** interval lies
+  beyond the margin. A breach by the point estimate alone is ``inconclusive``: shown as a
+  warning, it never fails the verdict. Across the blocking (``severity: error``) lenient rules
+  of a run, the one-sided p-values of their breaches are adjusted with Holm's method, and a
+  rule fails only when its adjusted p-value is also below ``(1 - confidence) / 2``: with
+  several gates, a fail needs the family-wise evidence, not just one lucky interval. (With one
+  blocking rule the two conditions are the same.)
+- ``strict`` (the release default): a rule passes only when the whole interval is on the
+  acceptable side of the margin (non-inferiority, or the required improvement, is shown);
+  otherwise it fails. Every rule must show it on its own, which needs no multiplicity
+  correction (an intersection-union test).
+- Without paired statistics for a metric (a metrics file, or a baseline without per-example
+  predictions) its change rules fall back to ``point`` and the report says why. When the
+  evaluation rows changed and the baseline's model could not be re-scored on the new rows, the
+  change rules of ``lenient`` and ``strict`` gates are ``inconclusive`` with that reason.
+- ``min`` / ``max`` are always judged on the value itself.
 """
 
 from __future__ import annotations
@@ -33,14 +54,17 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
 
-from mlci.config import Config, GateConfig, Margin
+from mlci.config import Config, GateConfig, GateMode, Margin
 from mlci.errors import ConfigError
 from mlci.model.metrics import higher_is_better
-from mlci.report.numbers import fmt_pct, fmt_value
+from mlci.report.numbers import fmt_delta, fmt_pct, fmt_value
 from mlci.results import CheckResult, GateResult, MetricComparison, Status, Verdict
+
+if TYPE_CHECKING:
+    from mlci.model.stats import PairedStat
 
 RuleKind = Literal["min", "max", "max_regression", "min_improvement", "max_improvement"]
 SLACK = 1e-12
@@ -148,6 +172,48 @@ def _float_or_none(x: float | None) -> float | None:
     return None if x is None else float(x)
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the gates know about the uncertainty of each metric's Δ.
+
+    ``stats``: paired statistics by metric (:func:`mlci.model.stats.paired_statistics`).
+    ``unpaired``: why there are none, for the report (change rules then use point estimates).
+    ``inconclusive``: set when the evaluation rows changed and the baseline could not be
+    re-scored; the change rules of lenient and strict gates are inconclusive with this reason.
+    """
+
+    stats: Mapping[str, PairedStat] = field(default_factory=dict)
+    unpaired: str = ""
+    inconclusive: str = ""
+
+
+def with_intervals(
+    comparisons: Sequence[MetricComparison], stats: Mapping[str, PairedStat]
+) -> tuple[MetricComparison, ...]:
+    """``comparisons`` with the interval, p-value and method of each metric that has them."""
+    out = []
+    for c in comparisons:
+        stat = stats.get(c.name)
+        if stat is None or c.delta is None:
+            out.append(c)
+            continue
+        out.append(
+            replace(
+                c,
+                ci_low=_finite_or_none(stat.ci_low),
+                ci_high=_finite_or_none(stat.ci_high),
+                p_value=stat.p_value,
+                method=stat.method,
+                ci_level=stat.confidence,
+            )
+        )
+    return tuple(out)
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
 # -- gates --------------------------------------------------------------------------------------
 
 
@@ -170,11 +236,14 @@ def evaluate_gates(
     comparisons: Sequence[MetricComparison],
     *,
     has_baseline: bool,
+    mode: GateMode = "point",
+    evidence: Evidence | None = None,
 ) -> tuple[GateResult, ...]:
     """One :class:`GateResult` per rule set on each gate entry, in config order.
 
     See the module docstring for the semantics of each rule, of combined margins, of missing
-    and undefined metrics, of severities and of the floating-point slack.
+    and undefined metrics, of severities, of the floating-point slack and of the modes.
+    ``mode`` applies to gates without their own ``mode``; ``evidence`` holds the intervals.
 
     Example: a gate ``{metric: roc_auc, min: 0.85, max_regression: 0.005}`` on a candidate
     at 0.905 with a baseline at 0.912 gives a passing ``min`` and a failing ``max_regression``.
@@ -182,9 +251,39 @@ def evaluate_gates(
     by_name = {c.name: c for c in comparisons}
     results: list[GateResult] = []
     for gate in gates:
+        if gate.slice is not None:  # applied to slices by mlci.model.slices.slice_gates
+            continue
         for rule in _rules(gate):
-            results.append(_evaluate(rule, by_name, has_baseline=has_baseline))
-    return tuple(results)
+            applied = gate.mode or mode
+            results.append(
+                _evaluate(rule, by_name, has_baseline=has_baseline, mode=applied, evidence=evidence)
+            )
+    return _holm_adjusted(results, evidence or Evidence())
+
+
+def point_fallback_note(
+    gates: Sequence[GateConfig],
+    results: Sequence[GateResult],
+    *,
+    mode: GateMode,
+    evidence: Evidence | None,
+) -> str | None:
+    """The report's note when change rules meant for lenient/strict used point estimates.
+
+    ``results`` are :func:`evaluate_gates`' results for ``gates`` and ``mode``.
+    """
+    requested = [gate.mode or mode for gate in gates if gate.slice is None for _ in _rules(gate)]
+    fell_back = any(
+        wanted != "point" and r.mode == "point"
+        for wanted, r in zip(requested, results, strict=False)
+    )
+    if not fell_back:
+        return None
+    why = evidence.unpaired if evidence is not None and evidence.unpaired else "no paired data"
+    return (
+        f"Change rules were judged on point estimates, without confidence intervals: {why}. "
+        "Intervals need per-example predictions of both models (a predictions file or a model)."
+    )
 
 
 def _rules(gate: GateConfig) -> list[_Rule]:
@@ -198,7 +297,12 @@ def _rules(gate: GateConfig) -> list[_Rule]:
 
 
 def _evaluate(
-    rule: _Rule, by_name: Mapping[str, MetricComparison], *, has_baseline: bool
+    rule: _Rule,
+    by_name: Mapping[str, MetricComparison],
+    *,
+    has_baseline: bool,
+    mode: GateMode = "point",
+    evidence: Evidence | None = None,
 ) -> GateResult:
     name = rule.gate.metric
     comparison = by_name.get(name)
@@ -214,7 +318,9 @@ def _evaluate(
         return _result(rule, None, f"the baseline's {name} is undefined (n/a)")
     if comparison.delta is None:
         return _result(rule, None, f"{name} has no known direction")
-    return _check_change(rule, comparison)
+    if mode == "point":
+        return _check_change(rule, comparison)
+    return _check_change_with_evidence(rule, comparison, mode, evidence or Evidence())
 
 
 def _missing_message(name: str, available: list[str]) -> str:
@@ -244,16 +350,114 @@ def _check_bound(rule: _Rule, value: float) -> GateResult:
 
 
 def _check_change(rule: _Rule, c: MetricComparison) -> GateResult:
+    assert c.delta is not None
+    ok = _point_ok(rule, c)
+    return _result(rule, ok, _change_message(rule, c, ok), value=c.delta, mode="point")
+
+
+def _point_ok(rule: _Rule, c: MetricComparison) -> bool:
     assert rule.margin is not None and c.delta is not None and c.baseline is not None
     limits = _limits(rule.margin, c.baseline)
     delta, size = c.delta, max(abs(c.value), abs(c.baseline))  # the rounding error of delta
     if rule.kind == "max_regression":
-        ok = any(_at_most(-delta, limit, size) for limit in limits)
-    elif rule.kind == "min_improvement":
-        ok = any(_at_most(limit, delta, size) for limit in limits)
+        return any(_at_most(-delta, limit, size) for limit in limits)
+    if rule.kind == "min_improvement":
+        return any(_at_most(limit, delta, size) for limit in limits)
+    return any(_at_most(delta, limit, size) for limit in limits)
+
+
+# -- change rules with the interval of Δ ---------------------------------------------------------
+
+
+def _check_change_with_evidence(
+    rule: _Rule, c: MetricComparison, mode: GateMode, evidence: Evidence
+) -> GateResult:
+    assert c.delta is not None
+    stat = evidence.stats.get(c.name)
+    usable = stat is not None and math.isfinite(stat.ci_low) and math.isfinite(stat.ci_high)
+    if not usable and evidence.inconclusive:
+        message = f"{_movement(c)}; {evidence.inconclusive}"
+        return _result(rule, None, message, value=c.delta, mode=mode, inconclusive=True)
+    if stat is None or not usable:
+        ok = _point_ok(rule, c)
+        message = _change_message(rule, c, ok)
+        return _result(rule, ok, message, value=c.delta, mode="point")
+    return _judge_interval(rule, c, stat, mode)
+
+
+def _effective_limit(rule: _Rule, c: MetricComparison) -> tuple[float, Literal["below", "above"]]:
+    """The rule as a limit on Δ and the side of a breach (the most lenient margin applies)."""
+    assert rule.margin is not None and c.baseline is not None
+    limits = _limits(rule.margin, c.baseline)
+    if rule.kind == "max_regression":
+        return -max(limits), "below"
+    if rule.kind == "min_improvement":
+        return min(limits), "below"
+    return max(limits), "above"
+
+
+def _judge_interval(
+    rule: _Rule, c: MetricComparison, stat: PairedStat, mode: GateMode
+) -> GateResult:
+    assert c.delta is not None and c.baseline is not None
+    limit, side = _effective_limit(rule, c)
+    low, high = stat.ci_low, stat.ci_high
+    size = max(abs(c.value), abs(c.baseline))
+    if side == "below":
+        beyond, within = not _at_most(limit, high, size), _at_most(limit, low, size)
     else:
-        ok = any(_at_most(delta, limit, size) for limit in limits)
-    return _result(rule, ok, _change_message(rule, c, ok), value=delta)
+        beyond, within = not _at_most(low, limit, size), _at_most(high, limit, size)
+    point_ok = _point_ok(rule, c)
+    said, interval = _change_message(rule, c, point_ok), _interval_text(c, stat)
+    if mode == "strict":
+        message = (
+            f"{said}, and so is the whole {interval}"
+            if within
+            else f"{said}; its {interval} is not entirely within the margin: not shown"
+        )
+        return _result(rule, within, message, value=c.delta, mode="strict")
+    p = stat.p_breach(limit, breach=side)
+    if beyond:
+        message = f"{said}, and so is the whole {interval}"
+        return _result(rule, False, message, value=c.delta, mode="lenient", p_value=p)
+    if not point_ok:
+        message = f"{said}, but its {interval} is not entirely beyond the margin: inconclusive"
+        return _result(
+            rule, None, message, value=c.delta, mode="lenient", p_value=p, inconclusive=True
+        )
+    return _result(rule, True, f"{said} ({interval})", value=c.delta, mode="lenient", p_value=p)
+
+
+def _interval_text(c: MetricComparison, stat: PairedStat) -> str:
+    """``"95% CI of Δ [−0.013, +0.001]"``, in the raw units of the shown change."""
+    low, high = (stat.ci_low, stat.ci_high) if c.higher_is_better else (-stat.ci_high, -stat.ci_low)
+    return f"{fmt_value(100 * stat.confidence)}% CI of Δ [{fmt_delta(low)}, {fmt_delta(high)}]"
+
+
+def _holm_adjusted(results: list[GateResult], evidence: Evidence) -> tuple[GateResult, ...]:
+    """Holm-adjust the breach p-values of the blocking lenient rules; a fail needs both."""
+    from mlci.model.stats import holm
+
+    family = [
+        i for i, r in enumerate(results)
+        if r.mode == "lenient" and r.p_value is not None and r.severity == "error"
+    ]  # fmt: skip
+    if len(family) < 2:
+        return tuple(results)
+    adjusted = holm([results[i].p_value for i in family])  # type: ignore[misc]
+    for i, p in zip(family, adjusted, strict=True):
+        r = results[i]
+        results[i] = replace(r, p_value=p)
+        stat = evidence.stats[r.metric]
+        if r.status == "fail" and p >= (1 - stat.confidence) / 2:
+            results[i] = replace(
+                r,
+                status="inconclusive",
+                p_value=p,
+                message=f"{r.message}, but not after Holm's correction for {len(family)} "
+                f"blocking comparisons (adjusted p = {p:.2g}): inconclusive",
+            )
+    return tuple(results)
 
 
 def _limits(margin: Margin, baseline: float) -> list[float]:
@@ -315,10 +519,22 @@ def _threshold(rule: _Rule) -> str:
     return rule.kind.replace("_", " ") + " " + _margin_text(rule.margin)
 
 
-def _result(rule: _Rule, ok: bool | None, message: str, value: float | None = None) -> GateResult:
-    """``ok=None``: skipped; ``False``: a breach, ``fail`` or ``warn`` by severity."""
+def _result(
+    rule: _Rule,
+    ok: bool | None,
+    message: str,
+    value: float | None = None,
+    *,
+    mode: GateMode | None = None,
+    p_value: float | None = None,
+    inconclusive: bool = False,
+) -> GateResult:
+    """``ok=None``: skipped (or inconclusive); ``False``: a breach, ``fail`` or ``warn`` by
+    severity."""
     status: Status
-    if ok is None:
+    if inconclusive:
+        status = "inconclusive"
+    elif ok is None:
         status = "skipped"
     elif ok:
         status = "pass"
@@ -332,6 +548,8 @@ def _result(rule: _Rule, ok: bool | None, message: str, value: float | None = No
         threshold=_threshold(rule),
         message=message,
         value=value,
+        mode=mode,
+        p_value=p_value,
     )
 
 

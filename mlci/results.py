@@ -6,10 +6,12 @@ consumes these, and only the edges (pipeline, stores, publishers) do I/O with th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["pass", "warn", "fail", "skipped", "insufficient_data"]
+# inconclusive: a change rule whose breach the evidence cannot confirm (a warning, never a fail)
+Status = Literal["pass", "warn", "fail", "skipped", "insufficient_data", "inconclusive"]
 Verdict = Literal["pass", "fail"]
 
 
@@ -66,6 +68,12 @@ class MetricComparison:
 
     ``delta`` is direction-adjusted: positive is better. ``change`` is the raw difference
     (candidate - baseline) and ``change_pct`` the raw relative change in percent.
+
+    With both models' predictions on the same rows (:mod:`mlci.model.stats`): ``ci_low`` /
+    ``ci_high`` bound ``delta`` (direction-adjusted, at level ``ci_level``), ``p_value`` is
+    the two-sided p-value of "no change" where a classical test exists (McNemar, DeLong), and
+    ``method`` names how: ``multinomial``, ``multinomial+mcnemar``, ``delong``, ``bootstrap``,
+    ``bootstrap_grouped`` or ``influence``.
     """
 
     name: str
@@ -75,22 +83,80 @@ class MetricComparison:
     change: float | None = None
     change_pct: float | None = None
     delta: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    method: str | None = None
+    ci_level: float | None = None  # e.g. 0.95
 
 
 @dataclass(frozen=True)
 class GateResult:
     """One gate rule applied to one metric."""
 
-    metric: str
-    rule: Literal["min", "max", "max_regression", "min_improvement", "max_improvement"]
-    status: Status  # pass | warn | fail | skipped
+    metric: str  # slices: "recall [plan=pro]"; budgets: "latency_p95_ms"
+    rule: Literal["min", "max", "max_regression", "min_improvement", "max_improvement", "max_gap"]
+    status: Status  # pass | warn | fail | skipped | inconclusive
     severity: Literal["error", "warn"]
     threshold: str  # human form of the rule, e.g. "≥ 0.85", "regression ≤ 0.005 (abs)"
     message: str
-    value: float | None = None  # the compared quantity (the metric, or its delta)
+    value: float | None = None  # the compared quantity (the metric, its delta, or a gap)
+    scope: Literal["metric", "slice", "budget"] = "metric"  # what the rule was applied to
+    mode: str | None = None  # change rules: the mode applied (point, lenient or strict)
+    p_value: float | None = None  # lenient change rules: one-sided p of the breach (Holm-adjusted)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    """The metrics of one slice: the evaluation rows whose ``grouping`` columns equal ``key``.
+
+    ``key`` holds the values as text (``None`` for a missing value). A slice of fewer than
+    ``min_size`` rows is ``too_small``: it has no metrics and is never gated. Slices of one
+    grouping are listed worst first by ``sorted_by`` (direction-aware).
+    """
+
+    grouping: tuple[str, ...]
+    key: tuple[str | None, ...]
+    n: int
+    metrics: tuple[MetricComparison, ...] = ()
+    too_small: bool = False
+    min_size: int = 0
+    sorted_by: str | None = None
+    baseline_n: int | None = None
+
+    @property
+    def label(self) -> str:
+        """``"plan=pro"``, ``"plan=pro, country=DE"``; a missing value is ``(missing)``."""
+        return ", ".join(f"{c}={'(missing)' if v is None else v}" for c, v in self._pairs())
+
+    def _pairs(self) -> tuple[tuple[str, str | None], ...]:
+        return tuple(zip(self.grouping, self.key, strict=True))
+
+    def metric(self, name: str) -> MetricComparison | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    """One measured budget (lower is better) of the candidate next to the baseline's.
+
+    ``name`` is the config key (``model_size_mb``, ``latency_p95_ms``, ``batch_latency_p95_ms``,
+    ``peak_memory_mb``); ``delta`` is positive when the candidate is smaller or faster.
+    ``baseline_source``: ``same_job`` (the baseline model measured in this job, interleaved),
+    ``record`` (the baseline record's stored value) or ``none``.
+    """
+
+    name: str
+    value: float
+    baseline: float | None = None
+    change: float | None = None
+    change_pct: float | None = None
+    delta: float | None = None
+    baseline_source: Literal["same_job", "record", "none"] = "none"
+    method: str = ""  # how it was measured, in words
 
 
 @dataclass(frozen=True)
@@ -120,3 +186,7 @@ class Report:
     evaluation: ModelEvaluation | None = None
     tool_version: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)  # extra lines for the reader
+    # gated metrics' values on the baseline branch, oldest first (drawn as sparklines)
+    history: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    slices: tuple[SliceResult, ...] = ()  # each grouping's slices, worst first
+    budgets: tuple[BudgetResult, ...] = ()

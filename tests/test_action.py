@@ -37,9 +37,10 @@ INPUTS = {
     "output-dir": "mlci-out",
     "command": "run",
     "report-dir": "",
+    "bootstrap": "false",
     "cache": "true",
 }
-OUTPUTS = ("verdict", "report-json", "report-markdown", "comment-url")
+OUTPUTS = ("verdict", "report-json", "report-markdown", "comment-url", "report-html", "release-url")
 PINNED_USES = re.compile(
     r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$"
 )
@@ -224,6 +225,7 @@ def _check(
         "MLCI_COMMENT": inputs.get("comment", "true"),
         "MLCI_FAIL_ON_GATE": inputs.get("fail_on_gate", "true"),
         "MLCI_CACHE": inputs.get("cache", "true"),
+        "MLCI_BOOTSTRAP": inputs.get("bootstrap", "false"),
         "MLCI_PYTHON_VERSION": inputs.get("python_version", ""),
     }
     path_dirs = (python3.parent,) if python3 else ()
@@ -260,6 +262,7 @@ def test_python_version_input_always_uses_setup_python(tmp_path: Path) -> None:
         ({"comment": "yes"}, "Input comment must be 'true' or 'false'. Got 'yes'."),
         ({"fail_on_gate": "False"}, "Input fail-on-gate must be 'true' or 'false'. Got 'False'."),
         ({"cache": ""}, "Input cache must be 'true' or 'false'. Got ''."),
+        ({"bootstrap": "yes"}, "Input bootstrap must be 'true' or 'false'. Got 'yes'."),
     ],
 )
 def test_bad_inputs_fail_first_with_one_annotation(
@@ -275,6 +278,7 @@ def test_good_inputs_pass_the_check(tmp_path: Path) -> None:
     for inputs in (
         {"command": "publish", "report_dir": "r"},
         {"command": "release"},
+        {"command": "release", "bootstrap": "true"},
         {"comment": "false", "fail_on_gate": "false", "cache": "false"},
     ):
         proc, _ = _check(tmp_path, **inputs)
@@ -363,6 +367,7 @@ def _run_mlci(
         "MLCI_REPORT_DIR": inputs.get("report_dir", ""),
         "MLCI_COMMENT": inputs.get("comment", "true"),
         "MLCI_FAIL_ON_GATE": inputs.get("fail_on_gate", "true"),
+        "MLCI_BOOTSTRAP": inputs.get("bootstrap", "false"),
         "MLCI_PR_HEAD_SHA": inputs.get("pr_head_sha", ""),
         "MLCI_GITHUB_TOKEN": "ghs_secret",
     }
@@ -414,6 +419,15 @@ def test_publish_and_release_commands(tmp_path: Path) -> None:
     assert seen["argv"] == ["publish", "--report-dir=/tmp/r"]
     _, seen = _run_mlci(tmp_path, command="release")
     assert seen["argv"] == ["release", "--config=mlci.yml", "--output-dir=mlci-out"]
+    _, seen = _run_mlci(tmp_path, command="release", bootstrap="true")
+    assert seen["argv"] == ["release", "--config=mlci.yml", "--output-dir=mlci-out", "--bootstrap"]
+
+
+def test_bootstrap_matters_to_release_only(tmp_path: Path) -> None:
+    _, seen = _run_mlci(tmp_path, bootstrap="true")
+    assert seen["argv"] == ["run", "--config=mlci.yml", "--output-dir=mlci-out"]
+    _, seen = _run_mlci(tmp_path, command="publish", report_dir="r", bootstrap="true")
+    assert seen["argv"] == ["publish", "--report-dir=r"]
 
 
 def test_run_happens_in_the_working_directory(tmp_path: Path) -> None:

@@ -14,9 +14,12 @@ from jsonschema import Draft202012Validator
 
 from mlci.config import (
     BaselineConfig,
+    BudgetRule,
+    BudgetsConfig,
     Config,
     DatasetConfig,
     DriftConfig,
+    DriftOverride,
     GateConfig,
     Margin,
     ModelConfig,
@@ -33,7 +36,7 @@ from mlci.config import (
 from mlci.errors import ConfigError, MlciError
 from mlci.yamlfile import packaged_schema
 
-# The example of DESIGN §9, without `slices` (not supported yet) and with one model input.
+# The example of DESIGN §9, with one model input.
 DESIGN_EXAMPLE = """\
 version: 1
 name: churn-model                # comment title, status context `mlci/churn-model`
@@ -54,11 +57,12 @@ model:
   task: binary                   # binary | multiclass | regression
   model: {path: model.skops, data: eval, target: label}
   metrics: [accuracy, f1, roc_auc, log_loss]
+  slices: [[plan], [plan, country]]
 gates:
   - {metric: roc_auc, min: 0.85}
   - {metric: roc_auc, max_regression: 0.005}            # absolute
   - {metric: log_loss, max_regression: {relative: 0.02}}
-  - {metric: recall, max_regression: 0.02, severity: warn}
+  - {metric: recall, slice: [plan], max_regression: 0.02, severity: warn}
 baseline:
   branch: main
   store: {type: git, branch: mlci-records}              # or {type: dir, path: .mlci/records}
@@ -127,12 +131,15 @@ def test_the_design_example_loads(in_tmp: Path) -> None:
         task="binary",
         model=ModelFileConfig(path=in_tmp / "model.skops", data="eval", target="label"),
         metrics=("accuracy", "f1", "roc_auc", "log_loss"),
+        slices=(("plan",), ("plan", "country")),
     )
     assert config.gates == (
         GateConfig(metric="roc_auc", min=0.85),
         GateConfig(metric="roc_auc", max_regression=Margin(absolute=0.005)),
         GateConfig(metric="log_loss", max_regression=Margin(relative=0.02)),
-        GateConfig(metric="recall", max_regression=Margin(absolute=0.02), severity="warn"),
+        GateConfig(
+            metric="recall", max_regression=Margin(absolute=0.02), severity="warn", slice=("plan",)
+        ),
     )
     assert config.baseline == BaselineConfig()
     assert config.stats == StatsConfig()
@@ -391,10 +398,10 @@ def test_lines_and_where() -> None:
     assert config.lines["datasets.eval.path"] == 8
     assert config.lines["datasets.eval.checks[4].no_overlap_with"] == 14
     assert config.lines["model.model.data"] == 18
-    assert config.lines["gates[1]"] == 22
-    assert config.lines["gates[1].metric"] == 22
-    assert config.lines["stats.seed"] == 32
-    assert config.where("gates[1].metric") == "mlci.yml:22: gates[1].metric"
+    assert config.lines["gates[1]"] == 23
+    assert config.lines["gates[1].metric"] == 23
+    assert config.lines["stats.seed"] == 33
+    assert config.where("gates[1].metric") == "mlci.yml:23: gates[1].metric"
     assert config.where("no.such.key") == "mlci.yml: no.such.key"
 
 
@@ -443,6 +450,7 @@ def _fields(cls: type) -> set[str]:
         ("#", Config, {"path", "root", "raw", "lines"}),
         ("dataset", DatasetConfig, {"name"}),
         ("drift", DriftConfig, set()),
+        ("drift_override", DriftOverride, set()),
         ("thresholds", Thresholds, set()),
         ("model", ModelConfig, set()),
         ("predictions", PredictionsConfig, set()),
@@ -539,8 +547,8 @@ ERRORS = [
     ("name: m\ndatsets: {}\n", "mlci.yml:2: datsets: unknown key. Did you mean 'datasets'?"),
     (
         "name: m\nslices: [[plan]]\n",
-        "mlci.yml:2: slices: unknown key. Allowed keys: baseline, "
-        "datasets, gates, model, name, report, stats, version.",
+        "mlci.yml:2: slices: unknown key. Allowed keys: baseline, budgets, "
+        "datasets, gates, model, name, override, release, report, stats, version.",
     ),
     (
         DATASET + "    checks:\n      - {column: age, max_nul_fraction: 0.1}\n",
@@ -557,8 +565,8 @@ ERRORS = [
     ),
     (
         "name: m\nmodel:\n  task: binary\n  metrics_file: m.json\n  slices: [[plan]]\n",
-        "mlci.yml:5: model.slices: unknown key. Allowed keys: directions, metrics, metrics_file, "
-        "model, predictions, task.",
+        "mlci.yml:5: model.slices: slices need per-example predictions: use "
+        "`model.predictions` or `model.model` (a metrics file has only overall metrics).",
     ),
     (
         "name: m\ngates:\n  - metric: auc\n    max_regresion: 0.01\n",
@@ -566,8 +574,8 @@ ERRORS = [
     ),
     (
         "name: m\ngates:\n  - {metric: recall, slice: [plan], max_regression: 0.02}\n",
-        "mlci.yml:3: gates[0].slice: unknown key. Allowed keys: direction, max, max_improvement, "
-        "max_regression, metric, min, min_improvement, mode, severity.",
+        "mlci.yml:3: gates[0].slice: slices need per-example predictions: use "
+        "`model.predictions` or `model.model` (a metrics file has only overall metrics).",
     ),
     (
         "name: m\nbaseline:\n  on_mising: fail\n",
@@ -669,7 +677,7 @@ ERRORS = [
     (
         "name: m\ngates:\n  - metric: auc\n",
         "mlci.yml:3: gates[0]: set at least one of 'min', "
-        "'max', 'max_regression', 'min_improvement' or 'max_improvement'; got none.",
+        "'max', 'max_regression', 'min_improvement', 'max_improvement' or 'max_gap'; got none.",
     ),
     (
         "name: m\ngates:\n  - {min: 0.8}\n",
@@ -748,13 +756,14 @@ ERRORS = [
     (
         DATASET + "    checks:\n      - {type: integer}\n",
         "mlci.yml:7: datasets.eval.checks[0]: "
-        "set exactly one of 'column', 'row_count', 'unique_key' or 'no_overlap_with'; got none.",
+        "set exactly one of 'column', 'row_count', 'unique_key', 'no_overlap_with', "
+        "'no_duplicate_rows' or 'label'; got none.",
     ),
     (
         DATASET + "    checks:\n      - {column: a, row_count: {min: 1}}\n",
         "mlci.yml:7: "
-        "datasets.eval.checks[0]: set exactly one of 'column', 'row_count', 'unique_key' or "
-        "'no_overlap_with'; got 'column' and 'row_count'.",
+        "datasets.eval.checks[0]: set exactly one of 'column', 'row_count', 'unique_key', "
+        "'no_overlap_with', 'no_duplicate_rows' or 'label'; got 'column' and 'row_count'.",
     ),
     (
         DATASET + "    checks:\n      - age\n",
@@ -789,7 +798,8 @@ ERRORS = [
     (
         DATASET + "    checks:\n      - {row_count: {}}\n",
         "mlci.yml:7: "
-        "datasets.eval.checks[0].row_count: set at least one of 'min' or 'max'; got none.",
+        "datasets.eval.checks[0].row_count: set at least one of 'min', 'max' or 'max_change'; "
+        "got none.",
     ),
     (
         DATASET + "    checks:\n      - {row_count: {min: 1.5}}\n",
@@ -884,3 +894,231 @@ def test_json_schema_round_trip_of_the_raw_document() -> None:
     """``raw`` is plain JSON data: what the schema validated is what gets hashed."""
     config = load(DESIGN_EXAMPLE)
     assert json.loads(json.dumps(config.raw)) == config.raw
+
+
+# --- slices and budgets --------------------------------------------------------------------
+
+
+MODEL_FILE = (
+    "datasets: {eval: {path: e.csv}}\nmodel:\n  task: binary\n"
+    "  model: {path: m.skops, data: eval, target: y}\n"
+)
+
+
+def test_slices_and_slice_gates() -> None:
+    config = load(
+        "name: m\n" + MODEL_FILE + "  slices: [[plan], [plan, country]]\n  min_slice_size: 50\n"
+        "gates:\n"
+        "  - {metric: recall, slice: [plan], slices: worst, max_regression: 0.02, max_gap: 0.1}\n"
+    )
+    assert config.model is not None
+    assert config.model.slices == (("plan",), ("plan", "country"))
+    assert config.model.min_slice_size == 50
+    assert config.gates == (
+        GateConfig(
+            metric="recall", slice=("plan",), slices="worst",
+            max_regression=Margin(absolute=0.02), max_gap=0.1,
+        ),
+    )  # fmt: skip
+    defaults = load("name: m\n" + MODEL_FILE)
+    assert defaults.model is not None
+    assert (defaults.model.slices, defaults.model.min_slice_size) == ((), 30)
+    assert GateConfig("f1").slices == "every"
+
+
+def test_budgets() -> None:
+    config = load(
+        "name: m\n" + MODEL_FILE + "budgets:\n"
+        "  model_size_mb: {max: 50}\n"
+        "  latency_p95_ms: {max: 20, max_regression: {relative: 0.1}, severity: warn}\n"
+        "  batch_latency_p95_ms: {min_improvement: 1}\n"
+        "  peak_memory_mb: {}\n"
+        "  batch_size: 500\n  repeats: 40\n  warmup: 0\n"
+    )
+    assert config.budgets == BudgetsConfig(
+        model_size_mb=BudgetRule(max=50.0),
+        latency_p95_ms=BudgetRule(max=20.0, max_regression=Margin(relative=0.1), severity="warn"),
+        batch_latency_p95_ms=BudgetRule(min_improvement=Margin(absolute=1.0)),
+        peak_memory_mb=BudgetRule(),
+        batch_size=500,
+        repeats=40,
+        warmup=0,
+    )
+    assert type(config.budgets.model_size_mb.max) is float  # type: ignore[union-attr]
+    minimal = load("name: m\n" + MODEL_FILE + "budgets: {model_size_mb: {max: 1}}\n")
+    assert minimal.budgets == BudgetsConfig(model_size_mb=BudgetRule(max=1.0))
+    assert (minimal.budgets.batch_size, minimal.budgets.repeats, minimal.budgets.warmup) == (
+        1000,
+        30,
+        3,
+    )  # type: ignore[union-attr]
+    assert load("name: m\n" + MODEL_FILE).budgets is None
+
+
+@pytest.mark.parametrize(("where", "cls"), [("budgets", BudgetsConfig), ("budget", BudgetRule)])
+def test_budget_schema_keys_are_the_dataclass_fields(where: str, cls: type) -> None:
+    schema = dict(packaged_schema("config.schema.json"))
+    assert set(schema["$defs"][where]["properties"]) == _fields(cls)
+
+
+PREDICTIONS = "model:\n  task: binary\n  predictions: {path: p.csv}\n"
+
+SLICE_AND_BUDGET_ERRORS = [
+    (
+        "name: m\nmodel:\n  task: binary\n  metrics_file: m.json\n  slices: [[plan]]\n",
+        "mlci.yml:5: model.slices: slices need per-example predictions: use "
+        "`model.predictions` or `model.model` (a metrics file has only overall metrics).",
+    ),
+    (
+        "name: m\n" + PREDICTIONS + "  slices: [plan, country]\n",
+        "mlci.yml:5: model.slices[0]: expected a list of column names, e.g. [plan] (slices is a "
+        "list of such lists); got 'plan' (a string).",
+    ),
+    (
+        "name: m\n" + PREDICTIONS + "gates:\n  - {metric: recall, max_gap: 0.1}\n",
+        "mlci.yml:6: gates[0].max_gap: applies to slices; add `slice: [column, ...]` to the gate.",
+    ),
+    (
+        "name: m\n" + PREDICTIONS + "gates:\n  - {metric: recall, slices: worst, min: 0.5}\n",
+        "mlci.yml:6: gates[0].slices: applies to slices; add `slice: [column, ...]` to the gate.",
+    ),
+    (
+        "name: m\n"
+        + PREDICTIONS
+        + "gates:\n  - {metric: recall, slice: [plan], slices: best, min: 0}\n",
+        "mlci.yml:6: gates[0].slices: expected one of 'every', 'worst'; got 'best'.",
+    ),
+    (
+        "name: m\n" + PREDICTIONS + "budgets: {model_size_mb: {max: 1}}\n",
+        "mlci.yml:5: budgets: budgets are measured on a model file: set `model.model` (they do "
+        "not apply to `model.metrics_file` or `model.predictions`).",
+    ),
+    (
+        "name: m\n" + MODEL_FILE + "budgets: {latency_p59_ms: {max: 1}}\n",
+        "mlci.yml:6: budgets.latency_p59_ms: unknown key. Did you mean 'latency_p95_ms'?",
+    ),
+    (
+        "name: m\n" + MODEL_FILE + "budgets: {repeats: 30}\n",
+        "mlci.yml:6: budgets: set at least one of 'model_size_mb', 'latency_p95_ms', "
+        "'batch_latency_p95_ms' or 'peak_memory_mb'; got none.",
+    ),
+    (
+        "name: m\n" + MODEL_FILE + "budgets: {model_size_mb: {max: 1}, repeats: 2}\n",
+        "mlci.yml:6: budgets.repeats: expected an integer between 5 and 100000; got 2.",
+    ),
+    (
+        "name: m\n" + MODEL_FILE + "budgets: {model_size_mb: {min: 1}}\n",
+        "mlci.yml:6: budgets.model_size_mb.min: unknown key. Allowed keys: max, max_regression, "
+        "min_improvement, severity.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), SLICE_AND_BUDGET_ERRORS)
+def test_slice_and_budget_error_messages(text: str, message: str) -> None:
+    assert error_of(text) == message
+
+
+# --- data checks and drift settings added for data validation at scale ---------------------
+
+NEW_CHECKS = [
+    {"column": "code", "pattern": "^[A-Z]{3}-[0-9]+$", "min_length": 5, "max_length": 12},
+    {"column": "day", "date_format": "%Y-%m-%d", "not_constant": True, "not_empty": True},
+    {"row_count": {"min": 10, "max": 1000, "max_change": 0.2}},
+    {"row_count": {"max_change": 0.5}, "severity": "warn"},
+    {"no_duplicate_rows": True},
+    {"no_duplicate_rows": False, "severity": "warn"},
+    {"label": "churned", "min_class_share": 0.05, "new_labels": "error"},
+    {"label": "churned", "new_labels": "warn", "severity": "warn"},
+    {"label": "churned"},  # new labels warn by default
+]
+
+
+@pytest.mark.parametrize("check", NEW_CHECKS)
+def test_new_check_keys_load(check: dict[str, Any]) -> None:
+    config = load(DATASET + f"    checks: [{json.dumps(check)}]\n")
+    assert config.datasets["eval"].checks == (check,)
+
+
+def test_drift_overrides_waivers_and_new_scores() -> None:
+    config = load(
+        DATASET
+        + "    drift:\n"
+        + "      numeric: {warn: 0.15}\n"
+        + "      proportion: {fail: 0.6}\n"
+        + "      unseen: {warn: 0.1, fail: 0.4}\n"
+        + "      cardinality: {warn: 0.2}\n"
+        + "      alpha: 0.01\n"
+        + "      waive: [id]\n"
+        + "      overrides:\n"
+        + "        age: {numeric: {fail: 0.5}, null_rate: {warn: 0.2, fail: 0.4}}\n"
+    )
+    drift = config.datasets["eval"].drift
+    assert drift == DriftConfig(
+        numeric=Thresholds(0.15, 0.2),
+        proportion=Thresholds(0.2, 0.6),
+        unseen=Thresholds(0.1, 0.4),
+        cardinality=Thresholds(0.2, 0.25),
+        alpha=0.01,
+        waive=("id",),
+        overrides={
+            "age": DriftOverride(numeric=Thresholds(0.15, 0.5), null_rate=Thresholds(0.2, 0.4))
+        },
+    )
+    # an override inherits the dataset's threshold it does not set (warn 0.15 above)
+    assert drift.thresholds("age", "numeric") == Thresholds(0.15, 0.5)
+    assert drift.thresholds("other", "numeric") == Thresholds(0.15, 0.2)
+    assert drift.thresholds("age", "categorical") == Thresholds(0.1, 0.2)
+
+
+NEW_ERRORS = [
+    (
+        DATASET + "    checks: [{column: c, pattern: '[a-'}]\n",
+        "mlci.yml:6: datasets.eval.checks[0].pattern: '[a-' is not a valid regular expression "
+        "(unterminated character set at position 0); expected a Python regex such as "
+        "'^[A-Z]{3}-[0-9]+$'.",
+    ),
+    (
+        DATASET + "    checks: [{column: c, date_format: 'YYYY-MM-DD'}]\n",
+        "mlci.yml:6: datasets.eval.checks[0].date_format: 'YYYY-MM-DD' has no % directive; "
+        "expected a strftime format such as '%Y-%m-%d'.",
+    ),
+    (
+        DATASET + "    checks: [{column: c, min_length: 5, max_length: 2}]\n",
+        "mlci.yml:6: datasets.eval.checks[0]: min_length (5) is greater than max_length (2); "
+        "nothing can pass.",
+    ),
+    (
+        DATASET + "    checks: [{column: c, min_length: -1}]\n",
+        "mlci.yml:6: datasets.eval.checks[0].min_length: expected an integer >= 0; got -1.",
+    ),
+    (
+        DATASET + "    checks: [{label: y, new_labels: maybe}]\n",
+        "mlci.yml:6: datasets.eval.checks[0].new_labels: expected one of 'error', 'warn'; "
+        "got 'maybe'.",
+    ),
+    (
+        DATASET + "    checks: [{no_duplicate_rows: yes}]\n",
+        "mlci.yml:6: datasets.eval.checks[0].no_duplicate_rows: expected true or false; got "
+        "'yes' (a string).",
+    ),
+    (
+        DATASET + "    drift: {overrides: {age: {numeric: {warn: 0.5, fail: 0.3}}}}\n",
+        "mlci.yml:6: datasets.eval.drift.overrides.age.numeric: warn (0.5) is greater than fail "
+        "(0.3); expected warn <= fail.",
+    ),
+    (
+        DATASET + "    drift: {overrides: {age: {numerc: {warn: 0.5}}}}\n",
+        "mlci.yml:6: datasets.eval.drift.overrides.age.numerc: unknown key. Did you mean "
+        "'numeric'?",
+    ),
+    (
+        DATASET + "    drift: {alpha: 0}\n",
+        "mlci.yml:6: datasets.eval.drift.alpha: expected a number > 0 and <= 0.5; got 0.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), NEW_ERRORS)
+def test_new_key_errors(text: str, message: str) -> None:
+    assert error_of(text) == message

@@ -113,6 +113,18 @@ def _as_local_action(text: str) -> str:
     return MLCI_USES.sub("uses: ./", text)
 
 
+FIRST_RELEASE_LINE = (
+    "          # bootstrap: 'true' # first release only: no earlier release to compare with\n"
+)
+
+
+def _first_release() -> str:
+    """release.yml as its comment says to set it for the first release (the line uncommented)."""
+    text = _template("release.yml").read_text(encoding="utf-8")
+    assert text.count(FIRST_RELEASE_LINE) == 1
+    return text.replace(FIRST_RELEASE_LINE, FIRST_RELEASE_LINE.replace("# bootstrap", "bootstrap"))
+
+
 # -- the linters ----------------------------------------------------------------------------------
 
 
@@ -138,8 +150,9 @@ def test_zizmor_catches_a_bad_workflow(tmp_path: Path) -> None:
 
 
 def test_actionlint_finds_nothing_and_checks_our_inputs(tmp_path: Path) -> None:
-    local = {name: _as_local_action(text) for name, text in _ours().items()}
-    assert sum("uses: ./" in text for text in local.values()) == len(TEMPLATES)
+    ours = {**_ours(), "release-first.yml": _first_release()}
+    local = {name: _as_local_action(text) for name, text in ours.items()}
+    assert sum("uses: ./" in text for text in local.values()) == len(TEMPLATES) + 1
     assert _actionlint(_repository(tmp_path / "repo", local)) == []
 
 
@@ -227,7 +240,9 @@ def _uses(job: dict[str, Any], action: str) -> dict[str, Any]:
 
 
 def test_pull_request_template() -> None:
-    assert _load(_template("pull-request.yml"))["on"] == {"pull_request": None}
+    # labeled/unlabeled: applying or removing the override label re-runs mlci (README)
+    types = ["opened", "synchronize", "reopened", "labeled", "unlabeled"]
+    assert _load(_template("pull-request.yml"))["on"] == {"pull_request": {"types": types}}
     job = _only_job("pull-request.yml")
     assert job["permissions"] == {"contents": "read", "pull-requests": "write", "statuses": "write"}
     assert job["concurrency"] == {
@@ -261,6 +276,9 @@ def test_release_template_is_gated_by_an_environment_and_uses_no_cache() -> None
         "config": "mlci.yml",
         "cache": "false",
     }
+    (first_job,) = yaml.safe_load(_first_release())["jobs"].values()
+    assert _uses(first_job, "mlci-dev/mlci")["with"]["bootstrap"] == "true"
+    assert "uncomment\n# `bootstrap: 'true'` on the mlci step" in _first_release()
 
 
 def test_fork_evaluation_has_a_read_only_token_and_uploads_the_report() -> None:

@@ -1,26 +1,40 @@
-"""Reading datasets (CSV, Parquet, JSON lines) into a DataFrame, and fingerprinting files.
+"""Reading datasets (CSV, Parquet, JSON lines) as a stream of Arrow record batches.
 
-Every problem with the file itself (missing, unknown format, corrupt, ragged, empty) becomes a
-one-line :class:`~mlci.errors.DataError` naming the dataset, the file and what to do.
-This first version reads the whole file in memory; the profile it feeds is already mergeable,
-so a chunked reader can replace it without changing callers.
+A :class:`Source` yields record batches of one fixed schema, holding one batch at a time, so
+memory is bounded by the batch size, not the file size: CSV through pyarrow's streaming
+reader (blocks of :data:`BLOCK_BYTES`), Parquet by row batches, JSON lines in byte blocks
+split at newlines. Every problem with the file itself (missing, unknown format, corrupt,
+ragged, not UTF-8, empty) becomes a one-line :class:`~mlci.errors.DataError` naming the
+dataset, the file and what to do.
+
+Types are inferred from the first block. When a later block needs a wider type (a column of
+integers that turns out to hold ``1.5`` or ``n/a`` further down), the source raises
+:class:`SchemaChange`; :func:`scan` then starts over with that column's type fixed, so every
+batch of a scan has the same schema.
+
+:func:`read_dataset` reads a whole file into a pandas DataFrame, for the model stage.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
 import json
 import re
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import pandas as pd
+import pyarrow as pa
 
 from mlci.config import DatasetConfig
 from mlci.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Format = Literal["csv", "parquet", "jsonl"]
 
@@ -32,12 +46,127 @@ SUFFIX_FORMATS: dict[str, Format] = {
     ".ndjson": "jsonl",
 }
 
+BLOCK_BYTES = 4 << 20  # CSV and JSON lines are parsed in blocks of this many bytes (memory:
+# pyarrow holds about 40 blocks of CSV in flight, so 4 MB keeps a scan under ~300 MB)
+BATCH_ROWS = 131_072  # Parquet rows per batch
 _CHUNK = 1 << 20
-_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_MAX_RESTARTS = 64
+
+# what pandas reads as missing, so CSV files mean the same as before
+NULL_VALUES = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+
+
+class SchemaChange(Exception):
+    """A later block needs other column types than the first: scan again with ``types``."""
+
+    def __init__(self, types: Mapping[str, pa.DataType]) -> None:
+        super().__init__(", ".join(f"{k}: {v}" for k, v in types.items()))
+        self.types = dict(types)
+
+
+@dataclass
+class Progress:
+    """How far a source has read (updated as batches are yielded)."""
+
+    rows: int = 0
+    bytes_read: int = 0
+    bytes_total: int = 0
+
+
+@dataclass
+class Source:
+    """One dataset file, read as record batches of one schema (see the module docstring).
+
+    Parameters:
+        types: column types to use instead of inferring them (after a :class:`SchemaChange`,
+            or to read a column as text).
+        columns: read only these columns (None: all).
+    """
+
+    cfg: DatasetConfig
+    types: Mapping[str, pa.DataType] = field(default_factory=dict)
+    columns: Sequence[str] | None = None
+    block_bytes: int = BLOCK_BYTES
+    batch_rows: int = BATCH_ROWS
+    progress: Progress = field(default_factory=Progress)
+    where: _Where = field(init=False)
+    format: Format = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.where = _Where(self.cfg.name, self.cfg.path)
+        self.format = _check_file(self.cfg, self.where)
+        self.progress.bytes_total = self.cfg.path.stat().st_size
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The record batches, in file order. Raises DataError or SchemaChange."""
+        reader = _READERS[self.format]
+        for batch in reader(self):
+            if batch.num_columns == 0 and batch.num_rows:
+                raise self.where.error(
+                    f"{self.where.shown} has no columns. Expected at least one named column."
+                )
+            self.progress.rows += batch.num_rows
+            yield batch
+
+
+T = TypeVar("T")
+
+
+def scan(
+    cfg: DatasetConfig,
+    start: Callable[[Source], T],
+    feed: Callable[[T, pa.RecordBatch], None],
+    *,
+    types: Mapping[str, pa.DataType] | None = None,
+    on_source: Callable[[Source], None] | None = None,
+    block_bytes: int = BLOCK_BYTES,
+    batch_rows: int = BATCH_ROWS,
+) -> tuple[T, Source]:
+    """Feed every batch of the dataset to a consumer made by ``start``; start over on a
+    :class:`SchemaChange` with a fresh consumer. Returns the consumer and the source.
+
+    Raises:
+        DataError: the file cannot be read, or has no rows or no columns.
+    """
+    fixed = dict(types or {})
+    for _ in range(_MAX_RESTARTS):
+        source = Source(cfg, types=fixed, block_bytes=block_bytes, batch_rows=batch_rows)
+        if on_source is not None:
+            on_source(source)
+        consumer = start(source)
+        try:
+            for batch in source.batches():
+                feed(consumer, batch)
+        except SchemaChange as change:
+            fixed.update(change.types)
+            continue
+        if source.progress.rows == 0:
+            raise source.where.error(
+                f"{source.where.shown} has {_no_rows(source.format)}. {_NO_ROWS[source.format]}"
+            )
+        return consumer, source
+    raise DataError(f"Dataset '{cfg.name}': the column types of {cfg.path} keep changing.")
+
+
+def read_table(cfg: DatasetConfig, *, columns: Sequence[str] | None = None) -> pa.Table:
+    """The whole dataset as one Arrow table (same errors as :func:`scan`)."""
+
+    def feed(found: list[pa.RecordBatch], batch: pa.RecordBatch) -> None:
+        found.append(batch)
+
+    def start(source: Source) -> list[pa.RecordBatch]:
+        return []
+
+    batches, _ = scan(cfg, start, feed)
+    table = pa.Table.from_batches(batches)
+    return table.select(list(columns)) if columns is not None else table
 
 
 def read_dataset(cfg: DatasetConfig) -> pd.DataFrame:
-    """Read the dataset described by ``cfg`` into memory.
+    """Read the dataset described by ``cfg`` into memory as a pandas DataFrame.
 
     The format is ``cfg.format`` or, when that is None, the file's suffix (``.csv``,
     ``.parquet``/``.pq``, ``.jsonl``/``.ndjson``).
@@ -46,19 +175,7 @@ def read_dataset(cfg: DatasetConfig) -> pd.DataFrame:
         DataError: the file is missing, of an unknown format, unreadable, or has no rows or
             no columns. The message is one line that names the dataset and the file.
     """
-    where = _Where(cfg.name, cfg.path)
-    if not cfg.path.exists():
-        raise where.error(
-            f"file not found: {where.shown}. Check `datasets.{cfg.name}.path` in mlci.yml."
-        )
-    if not cfg.path.is_file():
-        raise where.error(f"{where.shown} is not a file. Point `datasets.{cfg.name}.path` at one.")
-    fmt = cfg.format or _format_from_suffix(where)
-    if cfg.path.stat().st_size == 0:
-        raise where.error(f"{where.shown} is empty (0 bytes). Expected {_NONEMPTY[fmt]}.")
-    df = _READERS[fmt](where)
-    _require_shape(where, df)
-    return df
+    return read_table(cfg).to_pandas()
 
 
 def fingerprint(path: Path) -> str:
@@ -92,6 +209,15 @@ _NONEMPTY: dict[Format, str] = {
     "parquet": "a Parquet file with at least one row",
     "jsonl": "one JSON object per line",
 }
+_NO_ROWS: dict[Format, str] = {
+    "csv": "Expected at least one row.",
+    "parquet": "Expected at least one row.",
+    "jsonl": "Expected one JSON object per line.",
+}
+
+
+def _no_rows(fmt: Format) -> str:
+    return "no rows" if fmt == "jsonl" else "columns but no rows"
 
 
 def _shown(path: Path) -> str:
@@ -100,6 +226,19 @@ def _shown(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError):
         return path.as_posix()
+
+
+def _check_file(cfg: DatasetConfig, where: _Where) -> Format:
+    if not cfg.path.exists():
+        raise where.error(
+            f"file not found: {where.shown}. Check `datasets.{cfg.name}.path` in mlci.yml."
+        )
+    if not cfg.path.is_file():
+        raise where.error(f"{where.shown} is not a file. Point `datasets.{cfg.name}.path` at one.")
+    fmt = cfg.format or _format_from_suffix(where)
+    if cfg.path.stat().st_size == 0:
+        raise where.error(f"{where.shown} is empty (0 bytes). Expected {_NONEMPTY[fmt]}.")
+    return fmt
 
 
 def _format_from_suffix(where: _Where) -> Format:
@@ -115,43 +254,70 @@ def _format_from_suffix(where: _Where) -> Format:
     return fmt
 
 
-def _require_shape(where: _Where, df: pd.DataFrame) -> None:
-    if df.shape[1] == 0:
-        raise where.error(f"{where.shown} has no columns. Expected at least one named column.")
-    duplicated = [str(c) for c in df.columns[df.columns.duplicated()]]
-    if duplicated:
-        raise where.error(
-            f"{where.shown} has the column '{duplicated[0]}' more than once. "
-            "Give every column a unique name."
-        )
-    if len(df) == 0:
-        raise where.error(f"{where.shown} has columns but no rows. Expected at least one row.")
+def _require_unique(where: _Where, names: Sequence[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen and name != "":
+            raise where.error(f"{what} the column '{name}' more than once. "
+                              "Give every column a unique name.")  # fmt: skip
+        seen.add(name)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0]
 
 
 # --- CSV ---------------------------------------------------------------------------------
 
+_CONVERSION = re.compile(
+    r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to ([\w\[\], ]+?): "
+    r"invalid value '(.*)'",
+    re.DOTALL,
+)
 
-def _read_csv(where: _Where) -> pd.DataFrame:
+
+def _read_csv(source: Source) -> Iterator[pa.RecordBatch]:
+    import pyarrow.csv as pcsv
+
+    where = source.where
     header = _csv_header(where)
-    _require_unique_header(where, header)
+    _require_unique(where, header, f"the header of {where.shown} has")
+    ragged: list[Any] = []
+
+    def on_invalid_row(row: Any) -> str:
+        ragged.append(row)
+        return "error"
+
+    stream = pa.OSFile(str(source.cfg.path), "rb")
     try:
-        with warnings.catch_warnings():
-            # index_col=False: pandas would otherwise silently use the first column as the
-            # index when every row has one field more than the header; it warns instead.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(where.path, index_col=False, encoding="utf-8-sig")
-    except pd.errors.ParserWarning:
-        raise _ragged_error(where, header) from None
-    except pd.errors.EmptyDataError:
-        raise where.error(
-            f"{where.shown} has no header row. Expected {_NONEMPTY['csv']}."
-        ) from None
-    except pd.errors.ParserError as e:
-        raise _csv_parser_error(where, e) from None
-    except UnicodeDecodeError as e:
-        raise where.error(
-            f"{where.shown} is not UTF-8 text (byte {e.start}). Save the file as UTF-8."
-        ) from None
+        reader = pcsv.open_csv(
+            stream,
+            read_options=pcsv.ReadOptions(block_size=source.block_bytes, use_threads=True),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid_row),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict(source.types),
+                null_values=list(NULL_VALUES),
+                strings_can_be_null=True,
+                include_columns=list(source.columns) if source.columns is not None else None,
+            ),
+        )
+        _check_csv_schema(source, reader.schema)
+        for batch in reader:
+            _check_csv_schema(source, batch.schema)
+            source.progress.bytes_read = min(source.progress.bytes_total, stream.tell())
+            yield batch
+    except pa.ArrowInvalid as e:
+        raise _csv_error(source, e, ragged, header) from None
+    finally:
+        stream.close()
+    source.progress.bytes_read = source.progress.bytes_total
+
+
+def _check_csv_schema(source: Source, schema: pa.Schema) -> None:
+    for f in schema:
+        if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type):
+            raise _not_utf8(source.where)
 
 
 def _csv_header(where: _Where) -> list[str]:
@@ -159,35 +325,51 @@ def _csv_header(where: _Where) -> list[str]:
         with where.path.open(newline="", encoding="utf-8-sig") as f:
             return next(csv.reader(f), [])
     except (UnicodeDecodeError, csv.Error):
-        return []  # pandas reports it with more context
+        return []  # reported with more context by the parser
 
 
-def _require_unique_header(where: _Where, header: list[str]) -> None:
-    seen: set[str] = set()
-    for name in header:
-        if name in seen and name != "":
-            raise where.error(
-                f"the header of {where.shown} has the column '{name}' more than once. "
-                "Give every column a unique name."
-            )
-        seen.add(name)
-
-
-def _csv_parser_error(where: _Where, e: Exception) -> DataError:
-    match = _RAGGED.search(str(e))
+def _csv_error(source: Source, e: Exception, ragged: list[Any], header: list[str]) -> Exception:
+    where = source.where
+    text = str(e)
+    if "UTF8" in text or "UTF-8" in text:
+        return _not_utf8(where)
+    match = _CONVERSION.search(text)
     if match:
-        expected, line, saw = match.groups()
-        return where.error(
-            f"line {line} of {where.shown} has {saw} fields but the header has {expected}. "
-            "Quote values that contain commas, or fix the row."
-        )
+        return _widen(source, header, int(match.group(1)), match.group(2), match.group(3))
+    if "Empty CSV file" in text:
+        return where.error(f"{where.shown} has no header row. Expected {_NONEMPTY['csv']}.")
+    if ragged or ("Expected" in text and "columns, got" in text):
+        return _ragged_error(where, header)
     return where.error(f"cannot read {where.shown} as CSV: {_first_line(e)}. Fix the file.")
+
+
+def _widen(source: Source, header: list[str], index: int, target: str, value: str) -> Exception:
+    if index >= len(header):
+        return source.where.error(f"cannot read {source.where.shown} as CSV. Fix the file.")
+    name = header[index]
+    if name in source.types and pa.types.is_string(source.types[name]):
+        return source.where.error(f"cannot read column '{name}' of {source.where.shown}.")
+    return SchemaChange({name: _wider_type(target, value)})
+
+
+def _wider_type(target: str, value: str) -> pa.DataType:
+    """The type a column needs after ``value`` did not convert to ``target``."""
+    if target in ("null", "int64", "bool"):
+        for kind, parse in ((pa.int64(), int), (pa.float64(), float)):
+            if kind == pa.int64() and target == "int64":
+                continue
+            try:
+                parse(value)
+            except ValueError:
+                continue
+            return kind
+    return pa.string()
 
 
 def _ragged_error(where: _Where, header: list[str]) -> DataError:
     try:
         with where.path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
+            reader = csv.reader(f, strict=True)
             for row in reader:
                 if row and len(row) != len(header):
                     return where.error(
@@ -195,48 +377,223 @@ def _ragged_error(where: _Where, header: list[str]) -> DataError:
                         f"header has {len(header)}. Quote values that contain commas, or fix "
                         "the row."
                     )
-    except (UnicodeDecodeError, csv.Error):
-        pass
+    except (UnicodeDecodeError, csv.Error) as e:
+        return where.error(f"cannot read {where.shown} as CSV: {_first_line(e)}. Fix the file.")
     return where.error(
-        f"the rows of {where.shown} do not have as many fields as its header. Fix the file."
+        f"cannot read {where.shown} as CSV: a quoted value is not closed. Fix the file."
     )
+
+
+def _not_utf8(where: _Where) -> DataError:
+    """Find the first byte that is not UTF-8 (reading the file again, only on this error)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    try:
+        with where.path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as e:
+                    offset += e.start
+                    return where.error(
+                        f"{where.shown} is not UTF-8 text (byte {offset}). Save the file as UTF-8."
+                    )
+                offset += len(chunk)
+    except OSError:
+        pass
+    return where.error(f"{where.shown} is not UTF-8 text. Save the file as UTF-8.")
 
 
 # --- Parquet -----------------------------------------------------------------------------
 
 
-def _read_parquet(where: _Where) -> pd.DataFrame:
-    import pyarrow as pa
+def _read_parquet(source: Source) -> Iterator[pa.RecordBatch]:
     import pyarrow.parquet as pq
 
+    where = source.where
     try:
-        table = pq.ParquetFile(where.path).read()
+        # no pre-buffering: pyarrow would otherwise hold whole row groups' column chunks
+        file = pq.ParquetFile(source.cfg.path, pre_buffer=False, buffer_size=1 << 20)
+        names = _parquet_columns(file.schema_arrow)
+        _require_unique(where, names, f"{where.shown} has")
+        if not names:
+            raise where.error(f"{where.shown} has no columns. Expected at least one named column.")
+        wanted = [n for n in names if source.columns is None or n in source.columns]
+        total = max(1, file.metadata.num_rows)
+        rows = 0
+        for batch in file.iter_batches(batch_size=source.batch_rows, columns=wanted):
+            rows += batch.num_rows
+            source.progress.bytes_read = source.progress.bytes_total * rows // total
+            yield normalise(batch)
     except (pa.ArrowException, OSError) as e:
-        message = _first_line(e).replace(f"'{where.path}'", "").replace(str(where.path), "")
-        raise where.error(
-            f"cannot read {where.shown} as Parquet ({message.strip(' :.')}). "
-            "Check that it is a complete Parquet file."
-        ) from None
-    return table.to_pandas()
+        raise _parquet_error(where, e) from None
+
+
+def _parquet_error(where: _Where, e: BaseException) -> DataError:
+    message = _first_line(e).replace(f"'{where.path}'", "").replace(str(where.path), "")
+    return where.error(
+        f"cannot read {where.shown} as Parquet ({message.strip(' :.')}). "
+        "Check that it is a complete Parquet file."
+    )
+
+
+def _parquet_columns(schema: pa.Schema) -> list[str]:
+    """The data columns: without the index columns pandas stores in its metadata."""
+    index: set[str] = set()
+    meta = (schema.metadata or {}).get(b"pandas")
+    if meta:
+        try:
+            index = {c for c in json.loads(meta).get("index_columns", []) if isinstance(c, str)}
+        except ValueError:
+            index = set()
+    return [name for name in schema.names if name not in index]
 
 
 # --- JSON lines --------------------------------------------------------------------------
 
 
-def _read_jsonl(where: _Where) -> pd.DataFrame:
-    records: list[dict[str, Any]] = []
-    try:
-        with where.path.open(encoding="utf-8-sig") as f:
-            for number, line in enumerate(f, start=1):
-                if line.strip():
-                    records.append(_json_object(where, number, line))
-    except UnicodeDecodeError as e:
-        raise where.error(
-            f"{where.shown} is not UTF-8 text (byte {e.start}). Save the file as UTF-8."
-        ) from None
-    if not records:
-        raise where.error(f"{where.shown} has no rows. Expected {_NONEMPTY['jsonl']}.")
-    return pd.DataFrame.from_records(records)
+def _read_jsonl(source: Source) -> Iterator[pa.RecordBatch]:
+    state = _JsonState(source)
+    with source.cfg.path.open("rb") as f:
+        leftover = f.read(len(codecs.BOM_UTF8))
+        if leftover == codecs.BOM_UTF8:
+            leftover, state.offset = b"", len(codecs.BOM_UTF8)
+        while chunk := f.read(source.block_bytes):
+            data = leftover + chunk
+            cut = data.rfind(b"\n") + 1
+            leftover = data[cut:]
+            if cut:
+                yield from state.block(data[:cut])
+            source.progress.bytes_read = f.tell() - len(leftover)
+        if leftover.strip():
+            yield from state.block(leftover)
+    source.progress.bytes_read = source.progress.bytes_total
+
+
+class _JsonState:
+    """Parses blocks of whole lines; keeps the schema of the first block."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.where = source.where
+        self.line = 1  # number of the block's first line
+        self.offset = 0  # byte offset of the block's first byte
+        self.schema: pa.Schema | None = None
+
+    def block(self, data: bytes) -> Iterator[pa.RecordBatch]:
+        self._check_utf8(data)
+        table = self._parse(data)
+        self.line += data.count(b"\n")
+        self.offset += len(data)
+        if table.num_rows == 0:
+            return
+        table = self._conform(table)
+        if self.source.columns is not None:
+            table = table.select([c for c in self.source.columns if c in table.column_names])
+        for batch in table.to_batches():
+            yield normalise(batch)
+
+    def _check_utf8(self, data: bytes) -> None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise self.where.error(
+                f"{self.where.shown} is not UTF-8 text (byte {self.offset + e.start}). "
+                "Save the file as UTF-8."
+            ) from None
+
+    def _parse(self, data: bytes) -> pa.Table:
+        import pyarrow.json as pj
+
+        schema = pa.schema([(k, v) for k, v in self.source.types.items()]) or None
+        try:
+            return pj.read_json(
+                io.BytesIO(data),
+                read_options=pj.ReadOptions(block_size=max(len(data) + 1, 1 << 16)),
+                parse_options=pj.ParseOptions(
+                    explicit_schema=schema, unexpected_field_behavior="infer"
+                ),
+            )
+        except pa.ArrowInvalid:
+            return self._parse_slowly(data)
+
+    def _parse_slowly(self, data: bytes) -> pa.Table:
+        """Line by line with Python's json: exact messages, and columns of mixed types."""
+        records = []
+        for number, line in enumerate(data.decode("utf-8").split("\n"), start=self.line):
+            if line.strip():
+                records.append(_json_object(self.where, number, line))
+        return _records_table(records, self.source.types)
+
+    def _conform(self, table: pa.Table) -> pa.Table:
+        if self.schema is None:
+            for name, kind in self.source.types.items():
+                if name not in table.column_names:
+                    table = table.append_column(
+                        pa.field(name, kind), pa.nulls(table.num_rows, kind)
+                    )
+            self.schema = table.schema
+            return table
+        wanted: dict[str, pa.DataType] = {}
+        columns = []
+        for name in table.column_names:
+            if self.schema.get_field_index(name) < 0:
+                wanted[name] = table.schema.field(name).type
+        for f in self.schema:
+            if f.name not in table.column_names:
+                columns.append(pa.nulls(table.num_rows, f.type))
+                continue
+            column = table.column(f.name)
+            widens = pa.types.is_floating(f.type) and pa.types.is_integer(column.type)
+            if column.type == f.type or pa.types.is_null(column.type) or widens:
+                columns.append(column.cast(f.type))
+            else:
+                wanted[f.name] = _common_type(f.type, column.type)
+        if wanted:
+            raise SchemaChange(wanted)
+        return pa.Table.from_arrays(columns, schema=self.schema)
+
+
+def _common_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    if pa.types.is_null(a):
+        return b
+    if pa.types.is_integer(a) and pa.types.is_floating(b):
+        return pa.float64()
+    return pa.string()
+
+
+def _records_table(records: list[dict[str, Any]], types: Mapping[str, pa.DataType]) -> pa.Table:
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    arrays = []
+    for name in names:
+        values = [record.get(name) for record in records]
+        forced = types.get(name)
+        arrays.append(_json_column(values, forced))
+    return pa.Table.from_arrays(arrays, names=list(names))
+
+
+def _json_column(values: list[Any], forced: pa.DataType | None) -> pa.Array:
+    if forced is not None and not pa.types.is_string(forced):
+        try:
+            return pa.array(values, type=forced)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass
+    elif forced is None:
+        try:
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass
+    return pa.array([None if v is None else _text_of(v) for v in values], type=pa.string())
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
 
 
 def _json_object(where: _Where, number: int, line: str) -> dict[str, Any]:
@@ -260,12 +617,53 @@ def _json_kind(value: object) -> str:
     return next((name for kind, name in kinds if isinstance(value, kind)), "null")
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip() or type(e).__name__
-    return text.splitlines()[0]
+# --- normalising types -------------------------------------------------------------------
 
 
-_READERS: dict[Format, Callable[[_Where], pd.DataFrame]] = {
+def normalise(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Columns of types the profile understands: numbers, booleans, text, dictionaries of
+    text, timestamps and dates, or null. Decimals become float64, nested values JSON text."""
+    arrays = [_normal(column) for column in batch.columns]
+    if all(a is c for a, c in zip(arrays, batch.columns, strict=True)):
+        return batch
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def _normal(arr: pa.Array) -> pa.Array:
+    t = arr.type
+    if (
+        pa.types.is_integer(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_date(t)
+        or pa.types.is_null(t)
+        or pa.types.is_float32(t)
+        or pa.types.is_float64(t)
+    ):
+        return arr
+    if pa.types.is_dictionary(t):
+        return arr if _is_plain_text(t.value_type) else arr.cast(t.value_type)
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return arr.cast(pa.float64())
+    if pa.types.is_string_view(t):
+        return arr.cast(pa.large_string())
+    if pa.types.is_duration(t):
+        return arr.cast(pa.int64())
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        try:
+            return arr.cast(pa.large_string())
+        except pa.ArrowInvalid:
+            return pa.array([None if v is None else v.hex() for v in arr.to_pylist()])
+    return pa.array([None if v is None else _text_of(v) for v in arr.to_pylist()], pa.string())
+
+
+def _is_plain_text(t: pa.DataType) -> bool:
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+
+_READERS: dict[Format, Callable[[Source], Iterator[pa.RecordBatch]]] = {
     "csv": _read_csv,
     "parquet": _read_parquet,
     "jsonl": _read_jsonl,

@@ -54,8 +54,9 @@ def detect(environ: Mapping[str, str]) -> ActionsContext | None:
     return ActionsContext(settings, plan)
 
 
-def git_credentials(ctx: ActionsContext, repo: Path, environ: MutableMapping[str, str],
-                    stdout: TextIO) -> None:
+def git_credentials(
+    ctx: ActionsContext, repo: Path, environ: MutableMapping[str, str], stdout: TextIO
+) -> None:
     """Let git fetch and push the records branch with the workflow's token.
 
     The token goes into this process's environment as an ``http.extraheader`` (git's
@@ -63,8 +64,9 @@ def git_credentials(ctx: ActionsContext, repo: Path, environ: MutableMapping[str
     the checkout already persisted credentials for the server, nothing is added.
     """
     key = f"http.{ctx.settings.server_url}/.extraheader"
-    existing = subprocess.run(["git", "config", "--get-all", key], cwd=repo,
-                              capture_output=True, text=True)
+    existing = subprocess.run(
+        ["git", "config", "--get-all", key], cwd=repo, capture_output=True, text=True
+    )
     if existing.stdout.strip():
         return
     basic = base64.b64encode(f"x-access-token:{ctx.settings.token}".encode()).decode()
@@ -85,8 +87,15 @@ def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> None:
         print(f"mlci: warning: could not set the pending status: {exc}", file=stdout)
 
 
-def finish(ctx: ActionsContext, report: Report, *, markdown: str, paths: Mapping[str, Path],
-           comment: bool, stdout: TextIO) -> str | None:
+def finish(
+    ctx: ActionsContext,
+    report: Report,
+    *,
+    markdown: str,
+    paths: Mapping[str, Path],
+    comment: bool,
+    stdout: TextIO,
+) -> str | None:
     """Publish the finished run; returns the comment's URL when there is one.
 
     On a pull request the output directory also gets ``pull-request.json`` (the PR number and
@@ -95,38 +104,68 @@ def finish(ctx: ActionsContext, report: Report, *, markdown: str, paths: Mapping
     if ctx.plan.kind == "pull_request" and ctx.plan.pr_number is not None:
         claim = {"number": ctx.plan.pr_number, "head_sha": ctx.plan.head_sha}
         (paths["report_json"].parent / "pull-request.json").write_text(
-            json.dumps(claim) + "\n", encoding="utf-8")
+            json.dumps(claim) + "\n", encoding="utf-8"
+        )
     outputs = {
         "verdict": report.verdict,
         "report-json": str(paths["report_json"].resolve()),
         "report-markdown": str(paths["report_markdown"].resolve()),
     }
+    html = paths.get("report_html")  # absent with --no-html
+    if html is not None:
+        outputs["report-html"] = str(html.resolve())
     return _publish(ctx.settings, ctx.plan, report, markdown, outputs, comment, stdout, None)
 
 
-def finish_for_pull_request(ctx: ActionsContext, report: Report, *, number: int, head_sha: str,
-                            client: GitHubClient, stdout: TextIO) -> str | None:
+def finish_for_pull_request(
+    ctx: ActionsContext,
+    report: Report,
+    *,
+    number: int,
+    head_sha: str,
+    client: GitHubClient,
+    stdout: TextIO,
+) -> str | None:
     """Publish a report on pull request ``number`` from another workflow (`mlci publish`)."""
     from mlci.report.markdown import render_comment
 
-    plan = EventPlan("pull_request", event_name=ctx.settings.event_name, head_sha=head_sha,
-                     ref=f"refs/pull/{number}/head", pr_number=number)
+    plan = EventPlan(
+        "pull_request",
+        event_name=ctx.settings.event_name,
+        head_sha=head_sha,
+        ref=f"refs/pull/{number}/head",
+        pr_number=number,
+    )
     markdown = render_comment(report)
     outputs = {"verdict": report.verdict}
     return _publish(ctx.settings, plan, report, markdown, outputs, True, stdout, client)
 
 
-def _publish(settings: Settings, plan: EventPlan, report: Report, markdown: str,
-             outputs: Mapping[str, str], comment: bool, stdout: TextIO,
-             client: GitHubClient | None) -> str | None:
+def _publish(
+    settings: Settings,
+    plan: EventPlan,
+    report: Report,
+    markdown: str,
+    outputs: Mapping[str, str],
+    comment: bool,
+    stdout: TextIO,
+    client: GitHubClient | None,
+) -> str | None:
     from mlci.github.publish import publish
     from mlci.github.workflow import annotations_for
 
     result = publish(
-        settings, plan, name=report.name, body=markdown if comment else None,
-        verdict=report.verdict, summary_markdown=markdown, outputs=outputs,
-        annotations=annotations_for(report.checks, report.gates), stdout=stdout,
-        description=status_description(report), client=client,
+        settings,
+        plan,
+        name=report.name,
+        body=markdown if comment else None,
+        verdict=report.verdict,
+        summary_markdown=markdown,
+        outputs=outputs,
+        annotations=annotations_for(report.checks, report.gates),
+        stdout=stdout,
+        description=status_description(report),
+        client=client,
     )
     return result.comment_url
 

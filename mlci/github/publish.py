@@ -5,8 +5,8 @@ The comment is found by the report marker AND our own login, across every page o
 it is edited in place, never duplicated (a POST whose answer was lost is detected by re-reading,
 and extra copies are deleted, the oldest kept), left alone when nothing changed, and never
 overwritten with the report of a commit that is no longer the PR head. A read-only token (a
-pull request from a fork) degrades to the job summary and outputs with one clear message;
-publishing never decides the exit code.
+pull request from a fork) degrades to the job summary and outputs with one clear message that
+names the write GitHub refused; publishing never decides the exit code.
 
 This package receives ready markdown and a verdict; rendering lives in ``mlci.report``.
 """
@@ -28,6 +28,7 @@ from mlci.results import Verdict
 
 CommentAction = Literal["created", "updated", "unchanged", "skipped_stale"]
 StatusState = Literal["error", "failure", "pending", "success"]
+Write = Literal["comment", "status"]
 MAX_DESCRIPTION = 140
 STATUS_KINDS = ("pull_request", "push_default", "push_other", "tag")
 PENDING_DESCRIPTION = "mlci is evaluating…"
@@ -168,9 +169,10 @@ def publish(
     """Publish a finished run: job summary, annotations, PR comment (pull requests, when
     ``body`` is given), commit status, then outputs (always written, with ``comment-url``).
 
-    A read-only token degrades to summary + outputs and prints :data:`READ_ONLY_MESSAGE`
-    once. Other GitHub failures raise ``GitHubError`` after the summary and outputs are
-    written. The exit code is the caller's business.
+    A token that may not write degrades to summary + outputs and prints one message saying
+    which write was refused (:func:`read_only_message`). Other GitHub failures raise
+    ``GitHubError`` after the summary and outputs are written. The exit code is the caller's
+    business.
     """
     truncated = False
     if settings.step_summary is not None and summary_markdown:
@@ -180,13 +182,20 @@ def publish(
     comment: CommentOutcome | None = None
     state: StatusState | None = None
     message: str | None = None
+    writing: Write = "comment"
     try:
         with _client_for(settings, client) as gh:
-            comment, state = _publish_to_github(
-                settings, plan, gh, name, body, verdict, description
-            )
+            comment = _publish_comment(settings, plan, gh, name, body)
+            writing = "status"
+            state = _publish_status(settings, plan, gh, name, verdict, description, comment)
     except ReadOnlyToken:
-        message = READ_ONLY_MESSAGE
+        message = read_only_message(
+            writing,
+            context=f"mlci/{name}",
+            pull_request=plan.kind == "pull_request",
+            comment_requested=body is not None,
+            commented=comment is not None and comment.action != "skipped_stale",
+        )
         print(message, file=stdout)
     finally:
         if settings.output is not None:
@@ -195,39 +204,84 @@ def publish(
     return PublishResult(comment, state, message is not None, truncated, message)
 
 
+def read_only_message(
+    refused: Write,
+    *,
+    context: str,
+    pull_request: bool,
+    comment_requested: bool,
+    commented: bool = False,
+) -> str:
+    """The one line printed when GitHub refused the ``refused`` write for lack of permission.
+
+    Parameters:
+        refused: the write that failed; the comment is written before the status.
+        context: the status context, ``mlci/<name>``.
+        pull_request: the run is about a pull request.
+        comment_requested: a comment was asked for (``comment: 'false'`` turns it off, as the
+            fork evaluation template does, where only the status write can fail).
+        commented: the comment was posted (or already said this) before the status failed.
+    """
+    if refused == "comment":
+        return READ_ONLY_MESSAGE
+    grant = "Grant the job `statuses: write`."
+    if commented:
+        return (
+            f"mlci posted the PR comment but could not set the commit status {context}: the "
+            f"token may not write commit statuses. {grant}"
+        )
+    if pull_request and not comment_requested:
+        return (
+            f"mlci could not set the commit status {context}: the token is read-only (a pull "
+            "request from a fork?). The verdict is in the job summary and the outputs; "
+            "workflows-templates/fork-comment.yml posts the comment and sets the status from a "
+            "workflow_run job. For a pull request from this repository, grant the job "
+            "`statuses: write`."
+        )
+    return (
+        f"mlci could not set the commit status {context}: the token may not write commit "
+        f"statuses. {grant}"
+    )
+
+
 def clip(description: str, limit: int = MAX_DESCRIPTION) -> str:
     """One line of at most ``limit`` characters."""
     text = " ".join(description.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _publish_to_github(
+def _publish_comment(
+    settings: Settings, plan: EventPlan, client: GitHubClient, name: str, body: str | None
+) -> CommentOutcome | None:
+    if plan.kind != "pull_request" or plan.pr_number is None or body is None:
+        return None
+    return upsert_comment(
+        client,
+        plan.pr_number,
+        name,
+        body,
+        head_sha=plan.head_sha,
+        run_id=settings.run_id,
+        identity=client.identity(),
+    )
+
+
+def _publish_status(
     settings: Settings,
     plan: EventPlan,
     client: GitHubClient,
     name: str,
-    body: str | None,
     verdict: Verdict,
     description: str | None,
-) -> tuple[CommentOutcome | None, StatusState | None]:
-    comment = None
-    if plan.kind == "pull_request" and plan.pr_number is not None and body is not None:
-        comment = upsert_comment(
-            client,
-            plan.pr_number,
-            name,
-            body,
-            head_sha=plan.head_sha,
-            run_id=settings.run_id,
-            identity=client.identity(),
-        )
+    comment: CommentOutcome | None,
+) -> StatusState | None:
     if plan.kind not in STATUS_KINDS:
-        return comment, None
+        return None
     state: StatusState = "success" if verdict == "pass" else "failure"
     text = description or ("mlci: passed" if verdict == "pass" else "mlci: a blocking gate failed")
     target = comment.url if comment is not None and comment.url else settings.run_url
     set_status(client, plan.head_sha, state, text, context=f"mlci/{name}", target_url=target)
-    return comment, state
+    return state
 
 
 def _create(

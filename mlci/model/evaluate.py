@@ -109,6 +109,13 @@ def _select(metrics: dict[str, float], wanted: Sequence[str], path: Path) -> dic
 # --- the model level -----------------------------------------------------------------------------
 
 
+def predict_dataset(
+    cfg: ModelFileConfig, task: str, datasets: Mapping[str, pd.DataFrame]
+) -> Predictions:
+    """Load the model file of ``cfg`` and predict its dataset (``frame``: the whole dataset)."""
+    return _predict_dataset(cfg, task, datasets)
+
+
 def _predict_dataset(
     cfg: ModelFileConfig, task: str, datasets: Mapping[str, pd.DataFrame]
 ) -> Predictions:
@@ -152,13 +159,14 @@ def _target(cfg: ModelFileConfig, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _features(cfg: ModelFileConfig, frame: pd.DataFrame, model: object) -> tuple[str, ...]:
-    """``model.model.features``, else the model's own feature names, else all but the target."""
+    """``model.model.features``, else the model's own feature names, else all but the target
+    (and the example id column)."""
     if cfg.features is not None:
         features = cfg.features
     elif hasattr(model, "feature_names_in_"):
         features = tuple(str(c) for c in model.feature_names_in_)
     else:
-        features = tuple(str(c) for c in frame.columns if c != cfg.target)
+        features = tuple(str(c) for c in frame.columns if c not in (cfg.target, cfg.id))
     for name in features:
         if name not in frame.columns:
             raise ModelError(_missing_column(cfg.data, name, "model.model.features", frame))

@@ -23,10 +23,18 @@ class StatusCounts:
     warnings: int = 0
     skipped: int = 0
     insufficient_data: int = 0
+    inconclusive: int = 0  # change rules whose breach the interval of Δ cannot confirm
 
     @property
     def total(self) -> int:
-        return self.passed + self.failed + self.warnings + self.skipped + self.insufficient_data
+        return (
+            self.passed
+            + self.failed
+            + self.warnings
+            + self.skipped
+            + self.insufficient_data
+            + self.inconclusive
+        )
 
 
 def count_statuses(statuses: Iterable[Status]) -> StatusCounts:
@@ -38,6 +46,7 @@ def count_statuses(statuses: Iterable[Status]) -> StatusCounts:
         warnings=n["warn"],
         skipped=n["skipped"],
         insufficient_data=n["insufficient_data"],
+        inconclusive=n["inconclusive"],
     )
 
 
@@ -50,6 +59,7 @@ def headline(report: Report) -> str:
     """What the verdict line says after the name.
 
     ``"1 gate failed"``, ``"1 gate and 2 data checks failed"``, ``"passed with 2 warnings"``,
+    ``"passed with 1 inconclusive gate"``, ``"passed with 1 warning and 1 inconclusive gate"``,
     ``"all gates passed"``, ``"all gates passed, 2 skipped (no baseline)"``,
     ``"all data checks passed"`` or ``"report only: no gates or data checks configured"``.
     """
@@ -58,8 +68,11 @@ def headline(report: Report) -> str:
     if report.verdict == "fail":
         return _failed_phrase(gates.failed, checks.failed)
     warnings = gates.warnings + checks.warnings
-    if warnings:
-        return f"passed with {plural(warnings, 'warning')}"
+    if warnings or gates.inconclusive:
+        parts = [plural(warnings, "warning")] if warnings else []
+        if gates.inconclusive:
+            parts.append(plural(gates.inconclusive, "inconclusive gate"))
+        return "passed with " + " and ".join(parts)
     if gates.total:
         skipped = f", {fmt_int(gates.skipped)} skipped" if gates.skipped else ""
         reason = " (no baseline)" if skipped and report.baseline.commit is None else ""

@@ -16,12 +16,14 @@ from typing import Any
 from mlci.report import count_statuses
 from mlci.results import (
     BaselineInfo,
+    BudgetResult,
     CheckResult,
     DatasetSummary,
     GateResult,
     MetricComparison,
     ModelEvaluation,
     Report,
+    SliceResult,
     Status,
 )
 
@@ -59,8 +61,38 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "datasets": [asdict(d) for d in report.datasets],
         "evaluation": _evaluation(report.evaluation),
         "notes": list(report.notes),
+        "slices": [_slice(s) for s in report.slices],
+        "budgets": [asdict(b) for b in report.budgets],
     }
     return _json_safe(document)
+
+
+def _slice(s: SliceResult) -> dict[str, Any]:
+    return {
+        "grouping": list(s.grouping),
+        "key": list(s.key),
+        "label": s.label,
+        "n": s.n,
+        "too_small": s.too_small,
+        "min_size": s.min_size,
+        "sorted_by": s.sorted_by,
+        "baseline_n": s.baseline_n,
+        "metrics": [_slice_metric(m) for m in s.metrics],
+    }
+
+
+def _slice_metric(m: MetricComparison) -> dict[str, Any]:
+    """A slice's metric: the comparison without intervals (slices have none)."""
+    keys = ("name", "value", "baseline", "change", "change_pct", "delta", "higher_is_better")
+    full = _metric(m)
+    return {k: full[k] for k in keys}
+
+
+def _slice_from(s: dict[str, Any]) -> SliceResult:
+    data = _fields(SliceResult, s)
+    data.update(grouping=tuple(s["grouping"]), key=tuple(s["key"]))
+    data["metrics"] = tuple(_metric_from(m) for m in s.get("metrics", ()))
+    return SliceResult(**data)
 
 
 def dumps_report(report: Report) -> str:
@@ -70,7 +102,13 @@ def dumps_report(report: Report) -> str:
 
 def _gate_counts(statuses: Iterable[Status]) -> dict[str, int]:
     n = count_statuses(statuses)
-    return {"passed": n.passed, "failed": n.failed, "warnings": n.warnings, "skipped": n.skipped}
+    return {
+        "passed": n.passed,
+        "failed": n.failed,
+        "warnings": n.warnings,
+        "skipped": n.skipped,
+        "inconclusive": n.inconclusive,
+    }
 
 
 def _check_counts(statuses: Iterable[Status]) -> dict[str, int]:
@@ -93,6 +131,11 @@ def _metric(m: MetricComparison) -> dict[str, Any]:
         "change_pct": m.change_pct,
         "delta": m.delta,
         "higher_is_better": m.higher_is_better,
+        "ci_low": m.ci_low,
+        "ci_high": m.ci_high,
+        "ci_level": m.ci_level,
+        "p_value": m.p_value,
+        "method": m.method,
     }
 
 
@@ -162,6 +205,8 @@ def _report_from_dict(doc: dict[str, Any]) -> Report:
             n_rows=evaluation.get("n_rows")),
         tool_version=doc.get("tool_version", ""),
         notes=tuple(doc.get("notes", ())),
+        slices=tuple(_slice_from(s) for s in doc.get("slices", ())),
+        budgets=tuple(BudgetResult(**_fields(BudgetResult, b)) for b in doc.get("budgets", ())),
     )
 
 
@@ -178,7 +223,9 @@ def _metric_from(m: dict[str, Any]) -> MetricComparison:
     return MetricComparison(
         name=m["name"], value=_num(m["value"]), baseline=m.get("baseline"),
         higher_is_better=m.get("higher_is_better"), change=m.get("change"),
-        change_pct=m.get("change_pct"), delta=m.get("delta"))
+        change_pct=m.get("change_pct"), delta=m.get("delta"), ci_low=m.get("ci_low"),
+        ci_high=m.get("ci_high"), p_value=m.get("p_value"), method=m.get("method"),
+        ci_level=m.get("ci_level"))
 
 
 def _check_from(c: dict[str, Any]) -> CheckResult:

@@ -1,8 +1,8 @@
 """The PR comment (and job summary): GitHub markdown, verdict first, always within a size limit.
 
 Anatomy: the hidden marker (first line, used to find and update the sticky comment), the verdict
-line, the baseline/context line, the metric table, the data summary line, notes, then detail
-sections in ``<details>`` (data checks and drift, gates, datasets) and a footer.
+line, the baseline/context line, the metric table, the history sparklines, the data summary line,
+notes, then detail sections in ``<details>`` (data checks and drift, gates, datasets) and a footer.
 
 Every string that came from the config, the data or the pull request goes through
 :mod:`mlci.report.escape`. When the body would exceed ``max_chars`` it is shrunk step by step:
@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from mlci.report import baseline_sentence, context_parts, count_statuses, headline, plural
+from mlci.report.breakdown import SliceTable, budgets_block, slice_tables, slices_line
 from mlci.report.escape import clip, md_code, md_text
 from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.report.sparkline import sparkline
 from mlci.results import CheckResult, DatasetSummary, GateResult, MetricComparison, Report
 
 DEFAULT_HINT = "full report: artifact `mlci-report`"
@@ -33,10 +35,12 @@ ICONS: dict[str, str] = {
     "fail": "❌",
     "skipped": "⏭️",
     "insufficient_data": "❔",
+    "inconclusive": "⚠️",
 }
 _STATUS_ORDER: dict[str, int] = {
     "fail": 0,
     "warn": 1,
+    "inconclusive": 1,
     "insufficient_data": 2,
     "skipped": 3,
     "pass": 4,
@@ -158,6 +162,10 @@ class _Parts:
     dataset_rows: tuple[str, ...]
     footer: str
     hint: str
+    history: str = ""  # the gated metrics' sparklines on the baseline branch
+    budgets: str = ""  # the budget table and its legend
+    slice_line: str = ""  # the worst slice of each grouping
+    slice_tables: tuple[SliceTable, ...] = ()
 
     @classmethod
     def of(cls, report: Report, hint: str) -> _Parts:
@@ -179,18 +187,27 @@ class _Parts:
             dataset_rows=tuple(_dataset_row(d) for d in report.datasets),
             footer=_footer(report.tool_version, hint),
             hint=hint,
+            history=_history_line(report),
+            budgets=budgets_block(report, _gate_cell),
+            slice_line=slices_line(report),
+            slice_tables=slice_tables(report, _gate_cell),
         )
 
     def detail_rows(self) -> int:
         """The length of the longest detail table."""
         checks = len(self.problem_checks) + len(self.passed_checks)
-        return max(checks, len(self.gate_rows), len(self.dataset_rows))
+        slices = max((len(t.rows) for t in self.slice_tables), default=0)
+        return max(checks, len(self.gate_rows), len(self.dataset_rows), slices)
 
     def compose(self, layout: _Layout) -> str:
         blocks = ["\n".join([self.marker, self.verdict, self.context])]
         if self.metric_rows:
             table = _cut(self.metric_header, self.metric_rows, layout.metric_rows)
             blocks.append(table + (f"\n\n{self.legend}" if self.legend else ""))
+        if layout.notes and self.history:
+            blocks.append(self.history)
+        if layout.notes:
+            blocks += [b for b in (self.budgets, self.slice_line) if b]
         blocks += [b for b in (self.data_line,) if b]
         if layout.notes and self.notes:
             blocks.append("\n".join(self.notes))
@@ -201,9 +218,9 @@ class _Parts:
 
     def _details(self, layout: _Layout) -> list[str]:
         cap = layout.detail_rows
-        sections = (
-            [self._checks_details(layout)] if self.problem_checks or self.passed_checks else []
-        )
+        sections = [self._slices_details(cap)] if self.slice_tables else []
+        if self.problem_checks or self.passed_checks:
+            sections.append(self._checks_details(layout))
         if self.gate_rows:
             table = _cut(_GATE_HEADER, self.gate_rows, cap)
             sections.append(_details_block(f"Gates ({fmt_int(len(self.gate_rows))})", table))
@@ -211,6 +228,10 @@ class _Parts:
             table = _cut(_DATASET_HEADER, self.dataset_rows, cap)
             sections.append(_details_block(f"Datasets ({fmt_int(len(self.dataset_rows))})", table))
         return sections
+
+    def _slices_details(self, cap: int | None) -> str:
+        tables = [f"{t.title}\n\n{_cut(t.header, t.rows, cap)}" for t in self.slice_tables]
+        return _details_block("Slices (worst first)", "\n\n".join(tables))
 
     def _checks_details(self, layout: _Layout) -> str:
         """Checks that did not pass (worst first), then the passed ones unless left out.
@@ -264,7 +285,8 @@ def _row(*cells: str) -> str:
 
 def _verdict_line(report: Report) -> str:
     counts = count_statuses([*(g.status for g in report.gates), *(c.status for c in report.checks)])
-    icon = "❌" if report.verdict == "fail" else "⚠️" if counts.warnings else "✅"
+    caution = counts.warnings or counts.inconclusive
+    icon = "❌" if report.verdict == "fail" else "⚠️" if caution else "✅"
     return f"### {icon} mlci · {md_text(clip(report.name, 100))} — {headline(report)}"
 
 
@@ -291,16 +313,27 @@ def _metric_table(report: Report) -> tuple[str, tuple[str, ...]]:
     """The header and rows of the metric table, gated metrics that were not computed last."""
     by_metric: dict[str, list[GateResult]] = {}
     for g in report.gates:
-        by_metric.setdefault(g.metric, []).append(g)
+        if g.scope == "metric":  # slice and budget gates have their own sections
+            by_metric.setdefault(g.metric, []).append(g)
     with_baseline = report.baseline.commit is not None
-    rows = [_metric_row(m, by_metric.get(m.name, []), with_baseline) for m in report.metrics]
+    level = _interval_level(report) if with_baseline else None
+    rows = [
+        _metric_row(m, by_metric.get(m.name, []), with_baseline, level is not None)
+        for m in report.metrics
+    ]
     known = {m.name for m in report.metrics}
     rows += [
-        _missing_row(name, gates, with_baseline)
+        _missing_row(name, gates, with_baseline, level is not None)
         for name, gates in by_metric.items()
         if name not in known
     ]
-    if with_baseline:
+    if level is not None:
+        branch = md_text(clip(report.baseline.branch, 40))
+        header = _table_header(
+            "Metric", branch, "this PR", "Δ", "Δ%", f"{level} CI of Δ", "Method", "Gate",
+            align="lrrrrrll",
+        )  # fmt: skip
+    elif with_baseline:
         branch = md_text(clip(report.baseline.branch, 40))
         header = _table_header("Metric", branch, "this PR", "Δ", "Δ%", "Gate", align="lrrrrl")
     else:
@@ -308,19 +341,64 @@ def _metric_table(report: Report) -> tuple[str, tuple[str, ...]]:
     return header, tuple(rows)
 
 
-def _metric_row(m: MetricComparison, gates: list[GateResult], with_baseline: bool) -> str:
+def _interval_level(report: Report) -> str | None:
+    """``"95%"`` when some metric has an interval of Δ (the table then shows them), else None."""
+    levels = [m.ci_level for m in report.metrics if m.ci_low is not None and m.ci_level]
+    return f"{fmt_value(100 * levels[0])}%" if levels else None
+
+
+def _metric_row(
+    m: MetricComparison, gates: list[GateResult], with_baseline: bool, intervals: bool = False
+) -> str:
     name, value, gate = md_text(clip(m.name, 80)), fmt_value(m.value), _gate_cell(gates)
     if not with_baseline:
         return _row(name, value, gate)
     base = "—" if m.baseline is None else fmt_value(m.baseline)
     change = "—" if m.baseline is None else fmt_delta(m.change) + _arrow(m.delta)
     pct = "—" if m.change_pct is None else fmt_pct(m.change_pct)
+    if intervals:
+        return _row(name, base, value, change, pct, _interval_cell(m), _method_cell(m), gate)
     return _row(name, base, value, change, pct, gate)
 
 
-def _missing_row(name: str, gates: list[GateResult], with_baseline: bool) -> str:
+def _interval_cell(m: MetricComparison) -> str:
+    """``[−0.011, −0.003]``: the interval of the shown change (raw units, like Δ)."""
+    if m.ci_low is None or m.ci_high is None:
+        return "—"
+    low, high = (m.ci_low, m.ci_high) if m.higher_is_better else (-m.ci_high, -m.ci_low)
+    return f"[{fmt_delta(low)}, {fmt_delta(high)}]"
+
+
+METHOD_NAMES = {
+    "multinomial": "multinomial",
+    "multinomial+mcnemar": "multinomial · McNemar",
+    "delong": "DeLong",
+    "bootstrap": "bootstrap",
+    "bootstrap_grouped": "bootstrap (grouped)",
+    "influence": "influence (normal)",
+}
+
+
+def _method_cell(m: MetricComparison) -> str:
+    """``DeLong p=0.041``: how the interval was computed, and the test's p-value if any."""
+    if m.method is None:
+        return ""
+    name = METHOD_NAMES.get(m.method, md_text(clip(m.method, 30)))
+    return name if m.p_value is None else f"{name} {fmt_p(m.p_value)}"
+
+
+def fmt_p(p: float) -> str:
+    """``p=0.041``, ``p=0.5``, ``p<0.001``."""
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+
+
+def _missing_row(
+    name: str, gates: list[GateResult], with_baseline: bool, intervals: bool = False
+) -> str:
     worst = min((g.status for g in gates), key=lambda s: _STATUS_ORDER.get(s, 9))
     cells = [md_text(clip(name, 80)), "n/a", f"{ICONS[worst]} not computed"]
+    if intervals:
+        return _row(cells[0], "—", "n/a", "—", "—", "—", "", cells[2])
     return _row(cells[0], "—", "n/a", "—", "—", cells[2]) if with_baseline else _row(*cells)
 
 
@@ -342,6 +420,8 @@ def _gate_cell(gates: list[GateResult]) -> str:
 
 def _gate_brief(g: GateResult) -> str:
     brief = f"{ICONS.get(g.status, '')} {md_text(g.threshold)}"
+    if g.status == "inconclusive":
+        return f"{brief} inconclusive"
     return f"{brief} skipped ({md_text(clip(g.message, 60))})" if g.status == "skipped" else brief
 
 
@@ -349,7 +429,9 @@ def _legend(report: Report) -> str:
     if report.baseline.commit is None or not report.metrics:
         return ""
     branch = md_text(clip(report.baseline.branch, 40))
-    return f"<sub>Δ = this PR − {branch} · ⬆ better · ⬇ worse</sub>"
+    level = _interval_level(report)
+    paired = f" · {level} CI of Δ: both models on the same rows" if level else ""
+    return f"<sub>Δ = this PR − {branch} · ⬆ better · ⬇ worse{paired}</sub>"
 
 
 # -- data checks --------------------------------------------------------------------------------
@@ -425,7 +507,7 @@ _GATE_HEADER = _table_header("", "Metric", "Rule", "Value", "Details", align="ll
 
 
 def _gate_row(g: GateResult) -> str:
-    value = fmt_value(g.value) if g.rule in ("min", "max") else fmt_delta(g.value)
+    value = fmt_value(g.value) if g.rule in ("min", "max", "max_gap") else fmt_delta(g.value)
     return _row(
         ICONS.get(g.status, ""),
         md_text(clip(g.metric, 80)),
@@ -446,6 +528,33 @@ def _dataset_row(d: DatasetSummary) -> str:
         fmt_int(d.columns),
         md_code(clip(d.fingerprint, 16)),
     )
+
+
+# -- history ------------------------------------------------------------------------------------
+
+MAX_HISTORY_METRICS = 8
+
+
+def _history_line(report: Report) -> str:
+    """``**History on `main`** (oldest → newest): roc_auc ▂▃▅▇ 0.81 → 0.84 (30 commits) · …``.
+
+    Only metrics with at least two values: one point is not a trend.
+    """
+    series = [(m, v) for m, v in report.history.items() if sum(math.isfinite(x) for x in v) > 1]
+    if not series:
+        return ""
+    branch = md_code(clip(report.baseline.branch, 40))
+    items = [_history_item(m, v) for m, v in series[:MAX_HISTORY_METRICS]]
+    return f"**History on {branch}** (oldest → newest): " + " · ".join(items)
+
+
+def _history_item(metric: str, values: Sequence[float]) -> str:
+    defined = [v for v in values if math.isfinite(v)]
+    span = fmt_value(defined[0])
+    if len(defined) > 1:
+        span += f" → {fmt_value(defined[-1])}"
+    count = plural(len(values), "commit")
+    return f"{md_text(clip(metric, 60))} {sparkline(values)} {span} ({count})"
 
 
 def _footer(version: str, hint: str) -> str:

@@ -22,6 +22,7 @@ LABELS = {
     "fail": "FAIL",
     "skipped": "SKIP",
     "insufficient_data": "N/A",
+    "inconclusive": "INCONCLUSIVE",
 }
 _MAX_CHECK_LINES = 50
 
@@ -48,7 +49,8 @@ def _plain(s: str, n: int = 120) -> str:
 
 def _header(report: Report) -> str:
     counts = count_statuses([*(g.status for g in report.gates), *(c.status for c in report.checks)])
-    label = "FAIL" if report.verdict == "fail" else "WARN" if counts.warnings else "PASS"
+    caution = counts.warnings or counts.inconclusive
+    label = "FAIL" if report.verdict == "fail" else "WARN" if caution else "PASS"
     verdict = f"{label}  mlci · {_plain(report.name, 100)} — {headline(report)}"
     skipped = sum(g.status == "skipped" for g in report.gates)
     baseline = baseline_sentence(report.baseline, skipped_gates=skipped, text=_plain)
@@ -61,9 +63,18 @@ def _metrics(report: Report) -> str:
         by_metric.setdefault(g.metric, []).append(g)
     with_baseline = report.baseline.commit is not None
     rows = [_metric_row(m, by_metric.get(m.name, []), with_baseline) for m in report.metrics]
-    if with_baseline:
+    levels = [m.ci_level for m in report.metrics if m.ci_low is not None and m.ci_level]
+    if with_baseline and levels:
+        level = f"{fmt_value(100 * levels[0])}% CI of Δ"
+        headers = ["metric", _plain(report.baseline.branch, 40), "this PR", "Δ", "Δ%", level,
+                   "method", "gate"]  # fmt: skip
+        align: tuple[str, ...] = ("left", "right", "right", "right", "right", "right", "left",
+                                  "left")  # fmt: skip
+        rows = [[*r[:-1], _interval(m), m.method or "", r[-1]] for r, m in
+                zip(rows, report.metrics, strict=True)]  # fmt: skip
+    elif with_baseline:
         headers = ["metric", _plain(report.baseline.branch, 40), "this PR", "Δ", "Δ%", "gate"]
-        align: tuple[str, ...] = ("left", "right", "right", "right", "right", "left")
+        align = ("left", "right", "right", "right", "right", "left")
     else:
         headers, align = ["metric", "this PR", "gate"], ("left", "right", "left")
     return tabulate(rows, headers=headers, colalign=align, disable_numparse=True)
@@ -78,6 +89,14 @@ def _metric_row(m: MetricComparison, gates: list[GateResult], with_baseline: boo
     pct = "-" if m.change_pct is None else fmt_pct(m.change_pct)
     base = "-" if m.baseline is None else fmt_value(m.baseline)
     return [_plain(m.name, 60), base, fmt_value(m.value), change, pct, gate]
+
+
+def _interval(m: MetricComparison) -> str:
+    """The interval of the shown (raw) change, like the Δ column."""
+    if m.ci_low is None or m.ci_high is None:
+        return "-"
+    low, high = (m.ci_low, m.ci_high) if m.higher_is_better else (-m.ci_high, -m.ci_low)
+    return f"[{fmt_delta(low)}, {fmt_delta(high)}]"
 
 
 def _gate_summary(gates: list[GateResult]) -> str:

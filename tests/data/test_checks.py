@@ -101,7 +101,8 @@ def frame_of_types() -> pd.DataFrame:
 PASSES = {
     "integer": {"int", "int_with_nulls", "nullable_int"},
     "number": {"int", "int_with_nulls", "float", "nullable_int"},
-    "string": {"str", "date_str"},
+    # an object column of mixed types is read as text (as JSON lines with mixed types are)
+    "string": {"str", "date_str", "mixed"},
     "boolean": {"bool", "bool_obj"},
     "datetime": {"date_str", "datetime"},
     "category": set(frame_of_types().columns),
@@ -449,3 +450,227 @@ def test_integer_type_of_text_names_the_non_integers() -> None:
 def test_unknown_type() -> None:
     with pytest.raises(ConfigError, match=r"^Unknown column type 'int'\. Expected one of integer"):
         run(AGES, {"column": "age", "type": "int"})
+
+
+# --- text: pattern, date format, length ----------------------------------------------------
+
+CODES = pd.DataFrame({"code": ["ABC-1", "abc-2", "XYZ-33", None, "Q", "abc-2"]})
+
+
+def test_pattern_is_a_full_match() -> None:
+    r = one(CODES, {"column": "code", "pattern": "[A-Z]{3}-[0-9]+"}, "pattern")
+    assert (r.status, r.observed, r.expected) == (
+        "fail",
+        "3 not matching",
+        "matches `[A-Z]{3}-[0-9]+`",
+    )
+    assert r.message == (
+        "`code` has 3 values (60%) that do not match the pattern `[A-Z]{3}-[0-9]+`, "
+        "e.g. 'abc-2', 'Q'."
+    )
+    assert r.examples == ("'abc-2'", "'Q'")
+    ok = one(CODES, {"column": "code", "pattern": "(?i)[a-z]{1,3}(-[0-9]+)?"}, "pattern")
+    assert (ok.status, ok.message) == (
+        "pass", "All values of `code` match the pattern `(?i)[a-z]{1,3}(-[0-9]+)?`."
+    )  # fmt: skip
+
+
+def test_pattern_beyond_re2_uses_python_regex() -> None:
+    # a look-behind: RE2 (Arrow) has none, Python's re does
+    r = one(CODES, {"column": "code", "pattern": "[A-Z]+-(?<=-)[0-9]+"}, "pattern")
+    assert (r.status, r.examples) == ("fail", ("'abc-2'", "'Q'"))
+
+
+def test_pattern_on_numbers_matches_their_text() -> None:
+    df = pd.DataFrame({"zip": [12345, 1234, 99999]})
+    r = one(df, {"column": "zip", "pattern": "[0-9]{5}", "severity": "warn"}, "pattern")
+    assert (r.status, r.examples) == ("warn", ("1234",))
+
+
+def test_date_format() -> None:
+    df = pd.DataFrame({"day": ["2024-01-31", "2024-02-30", "31/01/2024", None, "2024-1-5"]})
+    r = one(df, {"column": "day", "date_format": "%Y-%m-%d"}, "date_format")
+    assert r.status == "fail"
+    assert r.message == (
+        "`day` has 2 values (50%) that are not dates in the format %Y-%m-%d, "
+        "e.g. '2024-02-30', '31/01/2024'."
+    )
+    ok = one(df.iloc[[0]], {"column": "day", "date_format": "%Y-%m-%d"}, "date_format")
+    assert (ok.status, ok.message) == (
+        "pass",
+        "All values of `day` are dates in the format %Y-%m-%d.",
+    )
+
+
+def test_date_format_of_a_datetime_column_passes() -> None:
+    df = pd.DataFrame({"when": pd.to_datetime(["2024-01-01"])})
+    r = one(df, {"column": "when", "date_format": "%d.%m.%Y"}, "date_format")
+    assert r.status == "pass" and "stored as dates already" in r.message
+
+
+def test_string_length() -> None:
+    df = pd.DataFrame({"name": ["Ann", "Bo", "Christopher", None, "Eve"]})
+    r = one(df, {"column": "name", "min_length": 3, "max_length": 10}, "length")
+    assert (r.status, r.observed, r.expected) == ("fail", "2..11", "3..10 characters")
+    assert r.message == (
+        "`name` has 2 values (50%) of a length outside 3..10 characters (observed 2..11), "
+        "e.g. 'Bo', 'Christopher'."
+    )
+    r = one(df, {"column": "name", "max_length": 11}, "length")
+    assert (r.status, r.message) == (
+        "pass", "The lengths of `name` are within ≤ 11 characters (observed 2..11)."
+    )  # fmt: skip
+
+
+def test_length_counts_characters_not_bytes() -> None:
+    r = one(pd.DataFrame({"w": ["größe", "日本"]}), {"column": "w", "max_length": 5}, "length")
+    assert r.status == "pass"
+
+
+# --- constant and empty columns ------------------------------------------------------------
+
+
+def test_not_constant() -> None:
+    df = pd.DataFrame({"k": ["x", "x", None], "n": [1.0, 1.0, 1.0], "v": [1, 2, 3],
+                       "e": [None, None, None]})  # fmt: skip
+    r = one(df, {"column": "k", "not_constant": True}, "not_constant")
+    assert (r.status, r.message, r.examples) == (
+        "fail", "`k` has the same value 'x' in all 2 non-null rows.", ("'x'",)
+    )  # fmt: skip
+    assert one(df, {"column": "n", "not_constant": True}, "not_constant").message == (
+        "`n` has the same value 1 in all 3 non-null rows."
+    )
+    assert one(df, {"column": "v", "not_constant": True}, "not_constant").status == "pass"
+    r = one(df, {"column": "e", "not_constant": True, "severity": "warn"}, "not_constant")
+    assert (r.status, r.message) == ("warn", "`e` has no values (all null), so it is constant.")
+
+
+def test_not_empty() -> None:
+    df = pd.DataFrame({"e": [None, None], "f": [np.nan, 1.0]})
+    r = one(df, {"column": "e", "not_empty": True}, "not_empty")
+    assert (r.status, r.message) == ("fail", "`e` is empty: all 2 of its values are null.")
+    assert one(df, {"column": "f", "not_empty": True}, "not_empty").status == "pass"
+
+
+# --- row count change, duplicate rows, labels ----------------------------------------------
+
+
+def baseline_of(df: pd.DataFrame) -> dict[str, Any]:
+    from mlci.data.profile import profile_frame
+
+    return profile_frame(df)
+
+
+def test_row_count_change_against_the_baseline() -> None:
+    spec = {"row_count": {"min": 1, "max_change": 0.2}}
+    base = baseline_of(pd.DataFrame({"x": range(10)}))
+    results = run(AGES, spec, baseline=base)
+    assert [r.check for r in results] == ["row_count", "row_count_change"]
+    r = results[1]
+    assert (r.status, r.observed, r.expected) == ("fail", "10 → 6 (−40%)", "change ≤ 20%")
+    assert r.message == (
+        "Dataset 'eval' has 6 rows, −40% against the baseline's 10: more than the allowed 20%."
+    )
+    r = one(AGES, {"row_count": {"max_change": 0.5}}, "row_count_change", baseline=base)
+    assert r.status == "pass"
+    r = one(AGES, {"row_count": {"max_change": 0.5}}, "row_count_change")
+    assert (r.status, r.message) == (
+        "skipped", "No baseline profile, so the change of the row count was not checked."
+    )  # fmt: skip
+
+
+def test_duplicate_rows() -> None:
+    df = pd.DataFrame({"a": [1, 1, 2, 1, None, None], "b": ["x", "x", "x", "x", None, None]})
+    r = one(df, {"no_duplicate_rows": True}, "duplicate_rows")
+    assert (r.status, r.observed, r.column) == ("fail", "3 duplicated rows", None)
+    assert r.message == "Dataset 'eval' has 3 rows (50%) that repeat an earlier row, e.g. (1, 'x')."
+    assert r.examples == ("(1, 'x') ×3", "(None, None) ×2")
+    r = one(df.drop_duplicates(), {"no_duplicate_rows": True}, "duplicate_rows")
+    assert (r.status, r.message) == ("pass", "No row of 'eval' is a duplicate of another.")
+
+
+LABELS = pd.DataFrame({"y": ["cat"] * 90 + ["dog"] * 8 + ["emu"] * 2})
+
+
+def test_label_balance() -> None:
+    r = one(LABELS, {"label": "y", "min_class_share": 0.05}, "label_balance")
+    assert (r.status, r.observed, r.expected) == (
+        "fail",
+        "3 classes, smallest 2%",
+        "every class ≥ 5%",
+    )
+    assert r.message == "1 class of `y` has less than 5% of the rows: 'emu' 2%."
+    ok = one(LABELS, {"label": "y", "min_class_share": 0.02}, "label_balance")
+    assert (ok.status, ok.message) == ("pass", "Every class of `y` has at least 2% of the rows.")
+
+
+def test_new_labels_against_the_baseline() -> None:
+    base = baseline_of(pd.DataFrame({"y": ["cat", "dog"] * 10}))
+    r = one(LABELS, {"label": "y", "new_labels": "warn"}, "new_labels", baseline=base)
+    assert (r.status, r.severity, r.examples) == ("warn", "warn", ("'emu' ×2",))
+    assert r.message == "`y` has 1 class the baseline did not have: 'emu' ×2."
+    r = one(LABELS, {"label": "y", "new_labels": "error"}, "new_labels")
+    assert r.status == "skipped"
+
+
+def test_integer_labels() -> None:
+    df = pd.DataFrame({"y": [0] * 97 + [1] * 3})
+    r = one(df, {"label": "y", "min_class_share": 0.05}, "label_balance")
+    assert r.message == "1 class of `y` has less than 5% of the rows: 1 3%."
+    base = baseline_of(pd.DataFrame({"y": [0, 1, 2] * 5}))
+    assert (
+        one(df, {"label": "y", "new_labels": "error"}, "new_labels", baseline=base).status == "pass"
+    )
+
+
+def test_missing_label_column() -> None:
+    r = one(AGES, {"label": "y", "min_class_share": 0.1}, "label_balance")
+    assert (r.status, r.message) == ("fail", "Label column `y` is missing from dataset 'eval'.")
+
+
+# --- uniqueness across batches and types ---------------------------------------------------
+
+
+def test_unique_strings_across_batches_with_examples_from_the_data() -> None:
+    import pyarrow as pa
+
+    from mlci.data.checks import check_table
+
+    ids = [f"id{i}" for i in range(1_000)] + ["id7", "id7", "id500"]
+    table = pa.Table.from_batches(
+        pa.table({"id": ids}).to_batches(max_chunksize=100)
+    )  # several batches: duplicates are found across them
+    (_, r) = check_table("eval", table, [{"column": "id", "unique": True}])
+    assert r.message == "`id` has 2 duplicated values (5 rows), e.g. 'id7', 'id500'."
+    assert r.examples == ("'id7' ×3", "'id500' ×2")
+
+
+def test_overlap_across_integer_and_text_free_types() -> None:
+    eval_df = pd.DataFrame({"id": ["a", "b"], "n": [1, 2]})
+    train = pd.DataFrame({"id": ["b", "c"], "n": [2.0, 3.0]})
+    r = one(eval_df, {"no_overlap_with": "train", "key": ["id", "n"]}, "overlap",
+            others={"train": train})  # fmt: skip
+    assert (r.status, r.examples) == ("fail", ("('b', 2)",))
+
+
+# --- malformed data: a clear report, never a crash -----------------------------------------
+
+
+def test_checks_on_an_all_null_column_report_clearly() -> None:
+    df = pd.DataFrame({"x": [None, None, None]})
+    spec = {"column": "x", "type": "number", "min": 0, "allowed": ["a"], "unique": True,
+            "pattern": "a", "min_length": 1, "not_constant": True}  # fmt: skip
+    results = {r.check: r for r in run(df, spec)}
+    assert results["type"].status == "pass"
+    assert results["range"].message == "`x` has no values to compare with the range ≥ 0."
+    assert results["allowed"].status == "pass"
+    assert results["unique"].status == "pass"
+    assert results["length"].observed == "no values"
+    assert results["not_constant"].status == "fail"
+
+
+def test_unicode_and_markdown_column_names_in_new_checks() -> None:
+    name = "größe | **x** `y`"
+    df = pd.DataFrame({name: ["a", "a"]})
+    r = one(df, {"column": name, "pattern": "b"}, "pattern")
+    assert r.column == name and f"`{name}`" in r.message

@@ -39,6 +39,20 @@ def h_oracle(p1: float, p2: float) -> float:
     return abs(2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2)))
 
 
+def psi_oracle(p: Any, q: Any, floor: float = 1e-4) -> float:
+    p = np.maximum(np.asarray(p, dtype=float) / np.sum(p), floor)
+    q = np.maximum(np.asarray(q, dtype=float) / np.sum(q), floor)
+    return float(sum((b - a) * math.log(b / a) for a, b in zip(p, q, strict=True)))
+
+
+def two_proportion_oracle(x1: int, n1: int, x2: int, n2: int) -> float:
+    from scipy import stats
+
+    pooled = (x1 + x2) / (n1 + n2)
+    z = (x1 / n1 - x2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return float(2 * stats.norm.sf(abs(z)))
+
+
 def drift(
     base: pd.DataFrame, cur: pd.DataFrame, cfg: DriftConfig | None = None, **kw: Any
 ) -> list[CheckResult]:
@@ -104,10 +118,14 @@ def test_baseline_independent_of_sample_same_distribution_is_below_warn() -> Non
 
 
 def numeric_baseline(counts: list[int], edges: list[float], mean: float = 0.5) -> dict[str, Any]:
+    """A hand-made baseline profile: only the keys drift reads."""
     column = {
         "kind": "numeric",
+        "logical_type": "number",
+        "count": sum(counts),
         "nulls": 0,
         "mean": mean,
+        "std": 1.0,
         "bins": {"edges": edges, "counts": counts},
     }
     return {"rows": sum(counts), "columns": {"x": column}}
@@ -122,10 +140,13 @@ def test_numeric_drift_over_baseline_edges_exactly() -> None:
     assert r.score == pytest.approx(expected, abs=1e-12)
     assert expected > 0.2
     assert r.status == "warn"  # default drift severity is warn
+    psi = psi_oracle([50, 50, 0], [20, 40, 40])
     assert r.message == (
-        f"`x` drifted: Jensen-Shannon distance {expected:.3f} ≥ 0.2 (mean 0.5 → 1.2)."
+        f"`x` drifted: Jensen-Shannon distance {expected:.3f} ≥ 0.2 (mean 0.5 → 1.2; "
+        f"PSI {psi:.3f})."
     )
-    assert r.expected == "warn ≥ 0.1, fail ≥ 0.2"
+    assert r.expected == "warn ≥ 0.1, fail ≥ 0.2 (when p < 0.001)"
+    assert r.examples == ("mean 0.5 → 1.2", f"PSI {psi:.3f}")  # no quantiles, no sketch here
 
 
 def test_fail_threshold_with_error_severity_fails() -> None:
@@ -136,8 +157,8 @@ def test_fail_threshold_with_error_severity_fails() -> None:
 
 
 def test_warn_threshold_warns_even_with_error_severity() -> None:
-    baseline = numeric_baseline([50, 50, 0], [0.0, 1.0])
-    x = pd.DataFrame({"x": [0.0] * 45 + [1.0] * 55})
+    baseline = numeric_baseline([5000, 5000, 0], [0.0, 1.0])
+    x = pd.DataFrame({"x": [0.0] * 4500 + [1.0] * 5500})
     score = js_oracle([50, 50, 0], [45, 55, 0])
     cfg = DriftConfig(numeric=Thresholds(score - 1e-9, 1.0), severity="error")
     assert by(drift_checks("eval", baseline, x, cfg), "drift").status == "warn"
@@ -179,8 +200,8 @@ def test_identical_categories_do_not_drift() -> None:
 
 
 def test_categorical_thresholds_are_used() -> None:
-    base = pd.DataFrame({"x": ["a"] * 60 + ["b"] * 40})
-    cur = pd.DataFrame({"x": ["a"] * 55 + ["b"] * 45})
+    base = pd.DataFrame({"x": ["a"] * 6000 + ["b"] * 4000})
+    cur = pd.DataFrame({"x": ["a"] * 5500 + ["b"] * 4500})
     score = js_oracle([60, 40], [55, 45])
     loose = DriftConfig(categorical=Thresholds(0.5, 0.9))
     assert by(drift(base, cur, loose), "drift").status == "pass"
@@ -188,11 +209,15 @@ def test_categorical_thresholds_are_used() -> None:
     assert by(drift(base, cur, tight), "drift").status == "fail"
 
 
-def test_boolean_drift_across_bool_and_object_dtypes() -> None:
+def test_boolean_drift_is_cohens_h_of_the_share_of_true() -> None:
     base = pd.DataFrame({"x": [True] * 80 + [False] * 20})
     cur = pd.DataFrame({"x": pd.Series([True] * 50 + [False] * 50 + [None] * 10, dtype=object)})
     r = by(drift(base, cur), "drift")
-    assert r.score == pytest.approx(js_oracle([80, 20], [50, 50]), abs=1e-12)
+    assert r.score == pytest.approx(h_oracle(0.8, 0.5), abs=1e-12)
+    assert (r.method, r.status) == ("cohen_h", "warn")  # h 0.64 ≥ 0.5 and p = 7e-6
+    assert r.message == "`x` drifted: Cohen's h 0.644 ≥ 0.5 (true 80.0% → 50.0%)."
+    p = two_proportion_oracle(80, 100, 50, 100)
+    assert r.observed == f"h 0.644 (p {p:.2g})"
 
 
 # --- null rate ---------------------------------------------------------------------------
@@ -203,16 +228,29 @@ def with_nulls(n_null: int, rows: int = 1_000) -> pd.DataFrame:
 
 
 def test_null_rate_1_to_3_percent_warns() -> None:
-    r = by(drift(with_nulls(10), with_nulls(30)), "drift_null_rate")
+    r = by(drift(with_nulls(100, 10_000), with_nulls(300, 10_000)), "drift_null_rate")
     assert r.score == pytest.approx(h_oracle(0.01, 0.03), abs=1e-12)
     assert r.score == pytest.approx(0.148, abs=0.001)
     assert (r.status, r.method) == ("warn", "cohen_h")
     assert r.message == "Null rate of `x` changed 1.0% → 3.0% (Cohen's h 0.148 ≥ 0.1)."
 
 
+def test_null_rate_1_to_3_percent_of_1000_rows_is_not_significant() -> None:
+    # 10 vs 30 nulls in 1,000 rows: p = 0.0014, not below alpha = 0.001
+    r = by(drift(with_nulls(10), with_nulls(30)), "drift_null_rate")
+    p = two_proportion_oracle(10, 1000, 30, 1000)
+    assert p == pytest.approx(0.0014, abs=0.0001)
+    assert r.status == "pass"
+    assert r.message == (
+        f"Null rate of `x` 1.0% → 3.0% (Cohen's h 0.148 ≥ 0.1 but p = {p:.2g} ≥ 0.001 with "
+        "1,000 and 1,000 rows)."
+    )
+
+
 def test_null_rate_1_to_10_percent_fails() -> None:
     cfg = DriftConfig(severity="error")
     r = by(drift(with_nulls(10), with_nulls(100), cfg), "drift_null_rate")
+    assert r.observed.startswith("1.0% → 10.0% (h 0.443, p ")
     assert r.score == pytest.approx(h_oracle(0.01, 0.10), abs=1e-12)
     assert r.score == pytest.approx(0.443, abs=0.001)
     assert r.status == "fail"
@@ -280,8 +318,9 @@ def test_results_follow_the_current_column_order() -> None:
     cur = base[["a", "b"]]
     assert [(r.column, r.check) for r in drift(base, cur)] == [
         ("a", "drift"),
+        ("a", "drift_unseen"),
         ("a", "drift_null_rate"),
-        ("b", "drift"),
+        ("b", "drift_cardinality"),  # 0..99 once each: an id
         ("b", "drift_null_rate"),
     ]
 
@@ -301,3 +340,181 @@ def test_drift_results_are_json_friendly() -> None:
         d = r.to_dict()
         assert d["dataset"] == "eval" and isinstance(d["examples"], list)
         assert d["score"] is None or isinstance(d["score"], float)
+
+
+# --- the statistics against scipy ----------------------------------------------------------
+
+import pyarrow as pa  # noqa: E402
+from scipy import stats  # noqa: E402
+from scipy.spatial.distance import jensenshannon  # noqa: E402
+
+from mlci.config import DriftOverride  # noqa: E402
+from mlci.data.drift import (  # noqa: E402
+    chi2_sf,
+    column_changes,
+    g_test,
+    js_distance,
+    poisson_tail,
+    psi,
+    two_proportions,
+)
+from mlci.data.profile import profile_table  # noqa: E402
+
+
+@pytest.mark.parametrize("df", [1, 2, 9, 20, 199])
+def test_chi2_survival_matches_scipy(df: int) -> None:
+    for x in (0.01, 0.5, df * 0.7, float(df), df + 3.0, 3.0 * df + 10, 400.0):
+        assert chi2_sf(x, df) == pytest.approx(stats.chi2.sf(x, df), rel=1e-9, abs=1e-300)
+
+
+def test_g_test_matches_scipy_log_likelihood_contingency() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a, b = rng.integers(0, 200, size=10), rng.integers(1, 200, size=10)
+        expected = stats.chi2_contingency(np.vstack([a, b]), lambda_="log-likelihood",
+                                          correction=False).pvalue  # fmt: skip
+        assert g_test(a, b) == pytest.approx(expected, rel=1e-9)
+
+
+def test_proportion_and_poisson_tails_match_scipy() -> None:
+    assert two_proportions(30, 1000, 10, 1000) == pytest.approx(
+        two_proportion_oracle(30, 1000, 10, 1000), rel=1e-12
+    )
+    assert two_proportions(0, 100, 0, 50) == 1.0
+    for k, mean in ((1, 0.5), (5, 2.0), (40, 25.0), (3, 10.0)):
+        assert poisson_tail(k, mean) == pytest.approx(stats.poisson.sf(k - 1, mean), rel=1e-9)
+
+
+def test_js_and_psi_match_their_formulas() -> None:
+    p, q = [10, 0, 30, 60], [20, 5, 25, 50]
+    assert js_distance(np.array(p), np.array(q)) == pytest.approx(js_oracle(p, q), abs=1e-12)
+    assert js_distance(np.array(p), np.array(q)) == pytest.approx(
+        jensenshannon(p, q, base=2), abs=1e-12
+    )
+    assert psi(np.array(p), np.array(q)) == pytest.approx(psi_oracle(p, q), abs=1e-12)
+
+
+def test_ks_distance_in_the_explanation_is_scipys() -> None:
+    rng = np.random.default_rng(11)
+    a, b = rng.normal(size=900), rng.normal(0.4, 1.0, size=700)  # both kept exactly
+    baseline = profile_table(pa.table({"x": a}))
+    r = by(drift_checks("eval", baseline, pa.table({"x": b}), DriftConfig()), "drift")
+    ks = stats.ks_2samp(a, b).statistic
+    assert f"KS {ks:.3f}" in r.examples
+    edges = baseline["columns"]["x"]["bins"]["edges"]
+    assert r.score == pytest.approx(
+        js_oracle(baseline["columns"]["x"]["bins"]["counts"], interval_counts(b, edges)),
+        abs=1e-12,
+    )
+
+
+# --- trust: no alarms on noise, alarms on real change --------------------------------------
+
+
+def sample(rng: np.random.Generator, n: int, shift: float = 0.0, scale: float = 1.0) -> pa.Table:
+    levels = np.asarray([f"c{i}" for i in range(50)])
+    weights = 1 / np.arange(1, 51)
+    return pa.table({
+        "normal": rng.normal(shift, scale, n),
+        "skewed": rng.exponential(2.0, n),
+        "count": rng.poisson(3.0, n),
+        "category": levels[rng.choice(50, size=n, p=weights / weights.sum())],
+        "flag": rng.random(n) < 0.3,
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [1_000, 3_000])
+def test_same_distribution_never_fails_and_rarely_warns(n: int) -> None:
+    rng = np.random.default_rng(n)
+    cfg = DriftConfig(severity="error")
+    statuses = []
+    for _ in range(15):
+        baseline = profile_table(sample(rng, n))
+        statuses += [r.status for r in drift_checks("eval", baseline, sample(rng, n), cfg)]
+    assert "fail" not in statuses
+    assert statuses.count("warn") <= 1  # alpha = 0.001 over 150 tests
+
+
+@pytest.mark.parametrize("n", [1_000, 3_000])
+@pytest.mark.parametrize(("shift", "scale"), [(0.5, 1.0), (0.0, 1.5)])
+def test_half_sigma_shift_and_wider_spread_are_always_flagged(
+    n: int, shift: float, scale: float
+) -> None:
+    rng = np.random.default_rng(n + int(10 * shift))
+    for _ in range(8):
+        baseline = profile_table(sample(rng, n))
+        results = drift_checks("eval", baseline, sample(rng, n, shift, scale), DriftConfig())
+        flagged = {r.column for r in results if r.status in ("warn", "fail")}
+        assert flagged == {"normal"}
+
+
+# --- unseen categories, ids, overrides, waivers --------------------------------------------
+
+
+def test_unseen_categories_against_the_good_turing_expectation() -> None:
+    base = pd.DataFrame({"plan": ["basic"] * 600 + ["pro"] * 395 + [f"rare{i}" for i in range(5)]})
+    same = pd.DataFrame({"plan": ["basic"] * 600 + ["pro"] * 394 + [f"new{i}" for i in range(6)]})
+    r = by(drift(base, same), "drift_unseen", "plan")
+    assert r.status == "pass"  # 0.6% new values, about 0.5% expected from 5 singletons
+    cur = pd.DataFrame({"plan": ["basic"] * 500 + ["pro"] * 380 + ["platinum"] * 120})
+    r = by(drift(base, cur), "drift_unseen", "plan")
+    assert r.score == pytest.approx(h_oracle(0.005, 0.12), abs=1e-12)
+    assert r.status == "warn"
+    assert r.examples == ("'platinum' ×120",)
+    assert r.message == (
+        "the categories of `plan` drifted: Cohen's h 0.566 ≥ 0.5 (12.0% of values are new; "
+        "about 0.5% expected)."
+    )
+
+
+def test_id_like_columns_are_compared_by_cardinality() -> None:
+    base = pd.DataFrame({"id": np.arange(1_000), "user": [f"u{i}" for i in range(1_000)]})
+    later = pd.DataFrame({"id": np.arange(5_000, 6_000), "user": [f"v{i}" for i in range(1_000)]})
+    results = drift(base, later)
+    assert {(r.column, r.check, r.status) for r in results if r.check != "drift_null_rate"} == {
+        ("id", "drift_cardinality", "pass"),
+        ("user", "drift_cardinality", "pass"),
+    }
+    repeated = pd.DataFrame({"id": np.repeat(np.arange(500), 2), "user": ["u"] * 1_000})
+    results = drift(base, repeated)
+    r = by(results, "drift_cardinality", "id")
+    assert (r.status, r.score) == ("warn", pytest.approx(0.5))
+    assert r.message == (
+        "the cardinality of `id` drifted: relative change 0.500 ≥ 0.25 (ID-like, so compared "
+        "by its share of distinct values: 100.0% → 50.0%)."
+    )
+
+
+def test_per_column_overrides_and_waivers() -> None:
+    base = pd.DataFrame({"a": np.arange(10_000.0), "b": np.arange(10_000.0)})
+    cur = pd.DataFrame({"a": np.arange(10_000.0) + 1_500, "b": np.arange(10_000.0) + 1_500})
+    loose = DriftConfig(overrides={"a": DriftOverride(numeric=Thresholds(0.9, 0.95))},
+                        waive=("b",))  # fmt: skip
+    results = drift(base, cur, loose)
+    assert by(results, "drift", "a").status == "pass"
+    r = by(results, "drift", "b")
+    assert r.status == "skipped"
+    assert r.message.startswith("Drift of `b` is waived in mlci.yml: Jensen-Shannon distance ")
+    assert by(drift(base, cur), "drift", "a").status == "warn"
+
+
+# --- columns that came and went ------------------------------------------------------------
+
+
+def test_removed_added_and_renamed_columns() -> None:
+    rng = np.random.default_rng(3)
+    base = profile_table(pa.table({"age": rng.normal(40, 10, 500), "plan": ["a", "b"] * 250,
+                                   "gone": np.arange(500.0)}))  # fmt: skip
+    cur = profile_table(pa.table({"age_years": rng.normal(40, 10, 500), "plan": ["a", "b"] * 250,
+                                  "extra": ["x"] * 500}))  # fmt: skip
+    results = column_changes("eval", base, cur, DriftConfig())
+    assert [(r.check, r.column, r.status) for r in results] == [
+        ("column_renamed", "age_years", "warn"),
+        ("column_removed", "gone", "warn"),
+        ("column_added", "extra", "warn"),
+    ]
+    assert results[0].message == (
+        "Column `age` of the baseline is gone and `age_years` is new with the same profile: "
+        "was `age` renamed to `age_years`?"
+    )
+    assert column_changes("eval", None, cur, DriftConfig()) == []

@@ -305,3 +305,89 @@ def test_fingerprint_of_an_empty_file(tmp_path: Path) -> None:
 def test_fingerprint_of_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"^Cannot fingerprint .*nope\.csv: file not found\.$"):
         fingerprint(tmp_path / "nope.csv")
+
+
+# --- streaming: types that change after the first block ----------------------------------
+
+
+from mlci.data.read import Source, read_table, scan  # noqa: E402
+
+
+def scan_schemas(cfg: DatasetConfig, **kw: object) -> tuple[list[pa.Schema], Source]:
+    def feed(found: list[pa.Schema], batch: pa.RecordBatch) -> None:
+        found.append(batch.schema)
+
+    found, source = scan(cfg, lambda s: [], feed, block_bytes=1 << 12, **kw)  # type: ignore[arg-type]
+    return found, source
+
+
+def test_csv_column_widens_when_a_later_block_needs_it(write: Write, dataset: Dataset) -> None:
+    path = write("w.csv", "a,b\n" + "1,x\n" * 3_000 + "1.5,y\nn/a,z\nfoo,z\n")
+    schemas, source = scan_schemas(dataset(path))
+    assert {str(s.field("a").type) for s in schemas} == {"string"}
+    assert source.progress.rows == 3_003
+    assert read_table(dataset(path)).column("a").to_pylist()[-3:] == ["1.5", None, "foo"]
+
+
+def test_csv_integers_that_turn_out_to_be_floats(write: Write, dataset: Dataset) -> None:
+    path = write("f.csv", "a\n" + "1\n" * 3_000 + "2.5\n")
+    schemas, _ = scan_schemas(dataset(path))
+    assert {str(s.field("a").type) for s in schemas} == {"double"}
+
+
+def test_csv_column_read_as_text_keeps_leading_zeros(write: Write, dataset: Dataset) -> None:
+    path = write("z.csv", "zip,n\n01234,1\n98765,2\n")
+    table = read_table(dataset(path))
+    assert table.column("zip").to_pylist() == [1234, 98765]
+    schemas, _ = scan_schemas(dataset(path), types={"zip": pa.string()})
+    assert str(schemas[0].field("zip").type) == "string"
+
+
+def test_csv_that_is_not_utf8_further_down(write: Write, dataset: Dataset) -> None:
+    path = write("late.csv", b"name\n" + b"abc\n" * 3_000 + b"Jos\xe9\n")
+    assert error_of(dataset(path)) == (
+        f"Dataset 'eval': late.csv is not UTF-8 text (byte {5 + 4 * 3_000 + 3}). "
+        "Save the file as UTF-8."
+    )
+
+
+def test_json_lines_with_mixed_types_and_late_keys(write: Write, dataset: Dataset) -> None:
+    lines = ['{"a": 1, "b": "x"}'] * 500 + ['{"a": "n/a", "b": null, "late": true}']
+    path = write("m.jsonl", "\n".join(lines) + "\n")
+    schemas, source = scan_schemas(dataset(path))
+    assert len({str(s) for s in schemas}) == 1
+    table = read_table(dataset(path))
+    assert table.column_names == ["a", "b", "late"]
+    assert table.column("a").to_pylist()[-2:] == ["1", "n/a"]
+    assert table.column("late").to_pylist()[-2:] == [None, True]
+    assert source.progress.bytes_read == source.progress.bytes_total
+
+
+def test_json_lines_nested_values_become_json_text(write: Write, dataset: Dataset) -> None:
+    path = write("n.jsonl", '{"a": {"y": 1, "x": [1, 2]}, "b": [3]}\n{"a": null, "b": []}\n')
+    table = read_table(dataset(path))
+    assert table.column("a").to_pylist() == ['{"x": [1, 2], "y": 1}', None]
+    assert table.column("b").to_pylist() == ["[3]", "[]"]
+
+
+def test_json_lines_bad_line_in_a_later_block(write: Write, dataset: Dataset) -> None:
+    path = write("late.jsonl", '{"a": 1}\n' * 2_000 + '{"a": }\n')
+    assert error_of(dataset(path)) == (
+        "Dataset 'eval': line 2001 of late.jsonl is not valid JSON (Expecting value at column "
+        "7). Expected one JSON object per line."
+    )
+
+
+def test_parquet_index_columns_written_by_pandas_are_not_data(
+    tmp_path: Path, dataset: Dataset
+) -> None:
+    path = tmp_path / "i.parquet"
+    FRAME.set_index("plan").to_parquet(path)
+    assert read_table(dataset(path)).column_names == ["id", "age"]
+
+
+def test_reading_some_columns(write: Write, dataset: Dataset, tmp_path: Path) -> None:
+    path = write("c.csv", "a,b,c\n1,2,3\n")
+    source = Source(dataset(path), columns=["c", "a"])
+    (batch,) = list(source.batches())
+    assert sorted(batch.schema.names) == ["a", "c"]

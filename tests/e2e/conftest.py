@@ -1,4 +1,5 @@
-"""Fixtures for the end-to-end tests: a fixture repository, an act runner and a tiny API server."""
+"""Fixtures for the end-to-end tests: a fixture repository, an act runner, a tiny API server, and
+for the template tests the GitHub API fake as a process and offline package sources."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from act_harness import PROJECT_ACTION, ActRunner, FixtureRepo, snapshot_project
+from templates_support import FakeGitHubProcess, PackageSources, package_sources
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,3 +92,25 @@ def api() -> Iterator[RecordingAPI]:
     server = RecordingAPI()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def packages(tmp_path_factory: pytest.TempPathFactory, project_action: Path) -> PackageSources:
+    """Where the action's install finds mlci's packages offline (templates_support.py)."""
+    work = tmp_path_factory.mktemp("warm-install")
+    return package_sources(project_action, work, tmp_path_factory.mktemp("caches"))
+
+
+@pytest.fixture(scope="module")
+def fake_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGitHubProcess]:
+    """tests/github/fake_github.py as a process, one per test module."""
+    fake = FakeGitHubProcess(tmp_path_factory.mktemp("fake-github"))
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(fake_process: FakeGitHubProcess) -> FakeGitHubProcess:
+    """The module's fake, reset (nothing but its tokens) for this test."""
+    fake_process.reset()
+    return fake_process

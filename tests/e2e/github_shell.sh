@@ -11,9 +11,11 @@
 # Both are fixed by running the step script again, once, without INPUT_* and with its output
 # piped (stderr merged into stdout, as in GitHub's log), keeping the shell options and exit code.
 # Only bash steps are covered: a `shell: python` or `shell: sh` step still sees both differences.
+# BASH_ENV reaches every bash a step starts; `bash -c COMMAND` (a deploy command, say) is left
+# alone: it has no script to run again, and its $0 is the shell itself (/usr/bin/bash).
 if [ -n "${STANDIN_GITHUB_SHELL:-}" ]; then
   unset STANDIN_GITHUB_SHELL
-elif [ -f "$0" ]; then
+elif [ -z "${BASH_EXECUTION_STRING+set}" ] && [ -f "$0" ]; then
   _standin_env=(STANDIN_GITHUB_SHELL=1)
   while IFS= read -r -d '' _standin_pair; do
     case "$_standin_pair" in

@@ -216,13 +216,17 @@ runs:
       run: |
         echo "input-vars=$(env | grep -c '^INPUT_' || true)"
         python3 -c 'import sys; print("stdout-tty=" + str(sys.stdout.isatty()))'
+        "$(command -v bash)" --norc -c 'echo "bash -c: ran"'
 """
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(
     ("github_shell", "expected"),
-    [(True, "input-vars=0\nstdout-tty=False\n"), (False, "input-vars=1\nstdout-tty=True\n")],
+    [
+        (True, "input-vars=0\nstdout-tty=False\nbash -c: ran\n"),
+        (False, "input-vars=1\nstdout-tty=True\nbash -c: ran\n"),
+    ],
 )
 def test_bash_steps_see_no_inputs_and_no_terminal_like_on_github(
     tmp_path: Path, fixture_repo: FixtureRepo, github_shell: bool, expected: str

@@ -29,11 +29,19 @@ Control endpoints (no auth needed):
 - ``POST /_fake/faults``  a fault or a list of faults (see :class:`Fault`)
 - ``POST /_fake/tokens``  ``{"TOKEN": {"login": "...", "type": "user"|"installation",
   "permission": "write"|"read"}}``
+- ``POST /_fake/refs``    ``{"repo", "ref": "v1.0.0", "sha"}``: a tag or branch deployments may use
+- ``POST /_fake/labels``  ``{"repo", "number", "label", "actor"}``: ``actor`` labels the PR
+  (``"remove": true`` unlabels it); both leave an issue event
+- ``POST /_fake/permissions`` ``{"repo", "login", "role"}``: admin, maintain, write, triage, read
+
+Releases keep their assets' bytes: ``browser_download_url`` serves them without a token, and
+``GET /_fake/state`` lists each asset's size and sha256.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -43,13 +51,14 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 MAX_COMMENT_CHARS = 65536
 MAX_DESCRIPTION_CHARS = 140
@@ -115,7 +124,8 @@ def validation_failed(resource: str, field_name: str, message: str) -> ApiError:
 
 @dataclass
 class Fault:
-    """One queued fault, matched by method and a regex searched in the API path (no prefix)."""
+    """One queued fault, matched by method and a regex searched in the API path (no prefix),
+    and optionally one searched in the query string (``query``)."""
 
     method: str
     path: str
@@ -126,6 +136,7 @@ class Fault:
     reset_in: int = 1  # seconds until X-RateLimit-Reset, primary rate limit
     delay: float = 2.0  # seconds, timeout
     apply: bool = False  # timeout: apply the write (before the slow answer)
+    query: str | None = None  # also a regex searched in the query string, e.g. "name=a\\.json"
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Fault:
@@ -140,11 +151,12 @@ class Fault:
         re.compile(fault.path)
         return fault
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, query: str = "") -> bool:
         return (
             self.count > 0
             and self.method.upper() in (method, "*")
             and bool(re.search(self.path, path))
+            and (self.query is None or bool(re.search(self.query, query)))
         )
 
 
@@ -162,6 +174,14 @@ class State:
     users: dict[str, int] = field(default_factory=dict)
     next_id: int = 1000
     remaining: dict[str, int] = field(default_factory=dict)
+    releases: dict[int, dict[str, Any]] = field(default_factory=dict)
+    assets: dict[int, dict[str, Any]] = field(default_factory=dict)  # with the bytes ("data")
+    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    deployment_statuses: list[dict[str, Any]] = field(default_factory=list)
+    refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, ref) -> sha
+    labels: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    issue_events: list[dict[str, Any]] = field(default_factory=list)
+    permissions: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, login) -> role
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -273,6 +293,7 @@ class FakeGitHub:
                         "faults_left": [f.__dict__ for f in s.faults if f.count > 0],
                         "requests": [dict(r) for r in s.log],
                         "token_leaked": any(r["token_leak"] for r in s.log),
+                        **self._release_snapshot(),
                     }
                 )
             )
@@ -281,6 +302,9 @@ class FakeGitHub:
     def handle(self, req: Request) -> Response:
         if req.path.startswith("/_fake/"):
             return self._control(req)
+        download = _DOWNLOAD.fullmatch(req.path)
+        if download and req.method == "GET":
+            return self._download(*download.groups())
         entry = {
             "method": req.method,
             "path": req.full_path,
@@ -323,6 +347,8 @@ class FakeGitHub:
                     body["repo"], int(body["number"]), body["body"], body["login"]
                 )
                 return Response(201, {"id": cid})
+            elif req.method == "POST" and req.path in RELEASE_CONTROLS:
+                self._release_control(req.path, body)
             else:
                 return Response(404, {"message": "Not Found"})
         except (KeyError, ValueError, TypeError) as e:
@@ -379,7 +405,7 @@ class FakeGitHub:
     def _take_fault(self, req: Request) -> Fault | None:
         with self.lock:
             for fault in self.state.faults:
-                if fault.matches(req.method, req.path):
+                if fault.matches(req.method, req.path, urlsplit(req.full_path).query):
                     fault.count -= 1
                     return fault
         return None
@@ -506,6 +532,511 @@ class FakeGitHub:
                 "url": f"{base}/repos/{full}/commits/{ref}/status",
             },
         )
+
+    # -- releases, deployments, labels, permissions (mlci release, overrides) ----------------
+    def add_ref(self, repo: str, ref: str, sha: str) -> None:
+        """Make ``ref`` (a tag or branch name) known, so deployments can be created for it."""
+        with self.lock:
+            self._ensure_repo(repo)
+            short = ref.removeprefix("refs/tags/").removeprefix("refs/heads/")
+            self.state.refs[(repo, short)] = sha
+
+    def add_label(
+        self, repo: str, number: int, label: str, actor: str, *, remove: bool = False
+    ) -> None:
+        """``actor`` labels (or unlabels) issue/PR ``number``; GitHub records an issue event."""
+        with self.lock:
+            self._ensure_repo(repo)
+            labels = self.state.labels.setdefault((repo, number), [])
+            if remove and label in labels:
+                labels.remove(label)
+            elif not remove and label not in labels:
+                labels.append(label)
+            self.state.issue_events.append(
+                {
+                    "id": self.state.new_id(),
+                    "repo": repo,
+                    "number": number,
+                    "event": "unlabeled" if remove else "labeled",
+                    "label": label,
+                    "actor": actor,
+                    "created_at": now_iso(),
+                }
+            )
+
+    def set_permission(self, repo: str, login: str, role: str) -> None:
+        """``login``'s role on ``repo``; anyone else reads a public repository ("read")."""
+        if role not in ROLE_PERMISSIONS:
+            raise ValueError(f"unknown role {role!r}; expected one of {sorted(ROLE_PERMISSIONS)}")
+        with self.lock:
+            self._ensure_repo(repo)
+            self.state.permissions[(repo, login)] = role
+
+    def asset_bytes(self, asset_id: int) -> bytes:
+        with self.lock:
+            return bytes(self.state.assets[asset_id]["data"])
+
+    def _release_control(self, path: str, body: Mapping[str, Any]) -> None:
+        if path == "/_fake/refs":
+            self.add_ref(body["repo"], body["ref"], body["sha"])
+        elif path == "/_fake/labels":
+            self.add_label(
+                body["repo"],
+                int(body["number"]),
+                body["label"],
+                body["actor"],
+                remove=bool(body.get("remove", False)),
+            )
+        else:
+            self.set_permission(body["repo"], body["login"], body["role"])
+
+    def _release_snapshot(self) -> dict[str, Any]:
+        s = self.state
+        deployments = [
+            dict(d, statuses=[st for st in s.deployment_statuses if st["deployment_id"] == d["id"]])
+            for d in sorted(s.deployments.values(), key=_by_id)
+        ]
+        return {
+            "releases": [self._release_state(r) for r in sorted(s.releases.values(), key=_by_id)],
+            "deployments": deployments,
+            "labels": [
+                {"repo": k[0], "number": k[1], "labels": list(v)} for k, v in s.labels.items()
+            ],
+            "issue_events": [dict(e) for e in s.issue_events],
+        }
+
+    def _release_state(self, release: Mapping[str, Any]) -> dict[str, Any]:
+        assets = [
+            {k: v for k, v in a.items() if k != "data"}
+            for a in sorted(self.state.assets.values(), key=_by_id)
+            if a["release_id"] == release["id"]
+        ]
+        return dict(release, assets=assets)
+
+    def _download(self, owner: str, name: str, tag: str, asset_name: str) -> Response:
+        full, tag, asset_name = f"{owner}/{name}", unquote(tag), unquote(asset_name)
+        with self.lock:
+            for release in self.state.releases.values():
+                if release["repo"] == full and _tag_path(release) == tag:
+                    for asset in self.state.assets.values():
+                        if asset["release_id"] == release["id"] and asset["name"] == asset_name:
+                            headers = {"Content-Type": "application/octet-stream"}
+                            return Response(200, bytes(asset["data"]), headers)
+        return Response(404, {"message": "Not Found"})
+
+    def _list_releases(self, req: Request, user, owner: str, name: str) -> Response:
+        full = self._repo(owner, name)["full_name"]
+        newest_first = sorted(self.state.releases.values(), key=_by_id, reverse=True)
+        visible = [r for r in newest_first if r["repo"] == full and _can_see(user, r)]
+        return self._page(req, [self._release_json(req, r) for r in visible])
+
+    def _get_release(self, req: Request, user, owner: str, name: str, rid: str) -> Response:
+        return Response(200, self._release_json(req, self._release(owner, name, rid, user)))
+
+    def _get_release_by_tag(self, req: Request, user, owner: str, name: str, tag: str) -> Response:
+        full, tag = self._repo(owner, name)["full_name"], unquote(tag)
+        for release in self.state.releases.values():  # drafts have no tag yet: never found here
+            if release["repo"] == full and release["tag_name"] == tag and not release["draft"]:
+                return Response(200, self._release_json(req, release))
+        raise ApiError(404, "Not Found")
+
+    def _post_release(self, req: Request, user, owner: str, name: str) -> Response:
+        full = self._repo(owner, name)["full_name"]
+        fields = _release_fields(req.json(), creating=True)
+        fields.setdefault("draft", False)
+        if not fields["draft"] and self._published_tag(full, fields["tag_name"]):
+            raise _tag_taken()
+        stamp = now_iso()
+        release = {
+            "id": self.state.new_id(),
+            "repo": full,
+            "tag_name": fields["tag_name"],
+            "target_commitish": fields.get("target_commitish") or "main",
+            "name": fields.get("name"),
+            "body": fields.get("body"),
+            "draft": fields["draft"],
+            "prerelease": fields.get("prerelease", False),
+            "make_latest": fields.get("make_latest", "true"),
+            "created_at": stamp,
+            "published_at": None if fields["draft"] else stamp,
+            "author": user["login"],
+            "edits": 0,
+        }
+        self.state.releases[release["id"]] = release
+        return Response(201, self._release_json(req, release))
+
+    def _patch_release(self, req: Request, user, owner: str, name: str, rid: str) -> Response:
+        release = self._release(owner, name, rid, user)
+        fields = _release_fields(req.json(), creating=False)
+        tag = fields.get("tag_name", release["tag_name"])
+        if not fields.get("draft", release["draft"]) and self._published_tag(
+            release["repo"], tag, other_than=release["id"]
+        ):
+            raise _tag_taken()
+        was_draft = release["draft"]
+        release.update(fields)
+        if was_draft and not release["draft"]:
+            release["published_at"] = now_iso()
+        release["edits"] += 1
+        return Response(200, self._release_json(req, release))
+
+    def _delete_release(self, req: Request, user, owner: str, name: str, rid: str) -> Response:
+        release = self._release(owner, name, rid, user)
+        del self.state.releases[release["id"]]
+        for asset in [a for a in self.state.assets.values() if a["release_id"] == release["id"]]:
+            del self.state.assets[asset["id"]]
+        return Response(204, None)
+
+    def _list_assets(self, req: Request, user, owner: str, name: str, rid: str) -> Response:
+        release = self._release(owner, name, rid, user)
+        items = [a for a in sorted(self.state.assets.values(), key=_by_id)]
+        mine = [
+            self._asset_json(req, a, release) for a in items if a["release_id"] == release["id"]
+        ]
+        return self._page(req, mine)
+
+    def _get_asset(self, req: Request, user, owner: str, name: str, aid: str) -> Response:
+        asset = self._asset(owner, name, aid)
+        return Response(200, self._asset_json(req, asset, self.state.releases[asset["release_id"]]))
+
+    def _delete_asset(self, req: Request, user, owner: str, name: str, aid: str) -> Response:
+        asset = self._asset(owner, name, aid)
+        del self.state.assets[asset["id"]]
+        return Response(204, None)
+
+    def _upload_asset(self, req: Request, user, owner: str, name: str, rid: str) -> Response:
+        release = self._release(owner, name, rid, user)
+        asset_name = req.query.get("name", "")
+        if not asset_name:
+            raise validation_failed("ReleaseAsset", "name", "name can't be blank")
+        if "content-type" not in req.headers:
+            raise ApiError(400, "Content-Type header is required")
+        taken = any(
+            a["release_id"] == release["id"] and a["name"] == asset_name
+            for a in self.state.assets.values()
+        )
+        if taken:
+            error = {"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}
+            raise ApiError(422, "Validation Failed", errors=[error])
+        stamp = now_iso()
+        asset = {
+            "id": self.state.new_id(),
+            "release_id": release["id"],
+            "repo": release["repo"],
+            "name": asset_name,
+            "label": req.query.get("label") or None,
+            "content_type": req.headers["content-type"],
+            "size": len(req.body),
+            "sha256": hashlib.sha256(req.body).hexdigest(),
+            "state": "uploaded",
+            "uploader": user["login"],
+            "created_at": stamp,
+            "updated_at": stamp,
+            "data": bytes(req.body),
+        }
+        self.state.assets[asset["id"]] = asset
+        return Response(201, self._asset_json(req, asset, release))
+
+    def _post_deployment(self, req: Request, user, owner: str, name: str) -> Response:
+        full = self._repo(owner, name)["full_name"]
+        payload = req.json()
+        if not isinstance(payload, dict):
+            raise ApiError(400, "Problems parsing JSON")
+        ref = payload.get("ref")
+        if not isinstance(ref, str) or not ref:
+            raise validation_failed("Deployment", "ref", "ref can't be blank")
+        sha = self._resolve_ref(full, ref)
+        contexts = payload.get("required_contexts")
+        self._check_required_contexts(full, ref, sha, contexts)
+        description = payload.get("description")
+        if description is not None and len(description) > MAX_DESCRIPTION_CHARS:
+            raise validation_failed("Deployment", "description", "description is too long")
+        environment = payload.get("environment") or "production"
+        extra = payload.get("payload", {})
+        stamp = now_iso()
+        deployment = {
+            "id": self.state.new_id(),
+            "repo": full,
+            "ref": ref,
+            "sha": sha,
+            "task": payload.get("task") or "deploy",
+            "payload": json.loads(extra) if isinstance(extra, str) and extra else extra or {},
+            "environment": environment,
+            "description": description,
+            "auto_merge": payload.get("auto_merge", True),
+            "required_contexts": contexts,
+            "transient_environment": bool(payload.get("transient_environment", False)),
+            "production_environment": bool(
+                payload.get("production_environment", environment == "production")
+            ),
+            "creator": user["login"],
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        self.state.deployments[deployment["id"]] = deployment
+        return Response(201, self._deployment_json(req, deployment))
+
+    def _list_deployments(self, req: Request, user, owner: str, name: str) -> Response:
+        full = self._repo(owner, name)["full_name"]
+        filters = {k: req.query[k] for k in ("sha", "ref", "task", "environment") if k in req.query}
+        items = [
+            d
+            for d in sorted(self.state.deployments.values(), key=_by_id, reverse=True)
+            if d["repo"] == full and all(d[k] == v for k, v in filters.items())
+        ]
+        return self._page(req, [self._deployment_json(req, d) for d in items])
+
+    def _get_deployment(self, req: Request, user, owner: str, name: str, did: str) -> Response:
+        return Response(200, self._deployment_json(req, self._deployment(owner, name, did)))
+
+    def _post_deployment_status(self, req: Request, user, owner: str, name: str, did: str):
+        deployment = self._deployment(owner, name, did)
+        payload = req.json()
+        if not isinstance(payload, dict):
+            raise ApiError(400, "Problems parsing JSON")
+        state = payload.get("state")
+        if state not in DEPLOYMENT_STATES:
+            expected = ", ".join(DEPLOYMENT_STATES)
+            raise validation_failed("DeploymentStatus", "state", f"state must be one of {expected}")
+        description = payload.get("description") or ""
+        if len(description) > MAX_DESCRIPTION_CHARS:
+            raise validation_failed("DeploymentStatus", "description", "description is too long")
+        log_url = payload.get("log_url") or payload.get("target_url") or ""
+        stamp = now_iso()
+        status = {
+            "id": self.state.new_id(),
+            "deployment_id": deployment["id"],
+            "repo": deployment["repo"],
+            "state": state,
+            "description": description,
+            "environment": payload.get("environment") or deployment["environment"],
+            "log_url": log_url,
+            "target_url": log_url,
+            "environment_url": payload.get("environment_url") or "",
+            "creator": user["login"],
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        self.state.deployment_statuses.append(status)
+        if state == "success" and payload.get("auto_inactive", True):
+            self._inactivate_others(deployment)
+        return Response(201, self._deployment_status_json(req, status))
+
+    def _list_deployment_statuses(self, req: Request, user, owner: str, name: str, did: str):
+        deployment = self._deployment(owner, name, did)
+        items = [s for s in reversed(self.state.deployment_statuses)]
+        mine = [s for s in items if s["deployment_id"] == deployment["id"]]
+        return self._page(req, [self._deployment_status_json(req, s) for s in mine])
+
+    def _list_labels(self, req: Request, user, owner: str, name: str, number: str) -> Response:
+        full = self._issue(owner, name, number)
+        names = self.state.labels.get((full, int(number)), [])
+        return self._page(req, [self._label_json(req, full, n) for n in names])
+
+    def _list_issue_events(self, req: Request, user, owner: str, name: str, number: str):
+        full = self._issue(owner, name, number)
+        items = [
+            e for e in self.state.issue_events if (e["repo"], e["number"]) == (full, int(number))
+        ]
+        return self._page(req, [self._issue_event_json(req, e) for e in items])
+
+    def _get_permission(self, req: Request, user, owner: str, name: str, login: str) -> Response:
+        full, login = self._repo(owner, name)["full_name"], unquote(login)
+        role = self.state.permissions.get((full, login), "read")
+        body = {
+            "permission": ROLE_PERMISSIONS[role],  # legacy: maintain -> write, triage -> read
+            "role_name": role,
+            "user": self._user_json(req, login),
+        }
+        return Response(200, body)
+
+    # helpers of the routes above (called with the lock held)
+    def _release(self, owner: str, name: str, rid: str, user: Mapping[str, str]) -> dict[str, Any]:
+        release = self.state.releases.get(int(rid))
+        if release is None or release["repo"] != f"{owner}/{name}" or not _can_see(user, release):
+            raise ApiError(404, "Not Found")
+        return release
+
+    def _asset(self, owner: str, name: str, aid: str) -> dict[str, Any]:
+        asset = self.state.assets.get(int(aid))
+        if asset is None or asset["repo"] != f"{owner}/{name}":
+            raise ApiError(404, "Not Found")
+        return asset
+
+    def _deployment(self, owner: str, name: str, did: str) -> dict[str, Any]:
+        deployment = self.state.deployments.get(int(did))
+        if deployment is None or deployment["repo"] != f"{owner}/{name}":
+            raise ApiError(404, "Not Found")
+        return deployment
+
+    def _published_tag(self, repo: str, tag: str, *, other_than: int | None = None) -> bool:
+        return any(
+            r["repo"] == repo and r["tag_name"] == tag and not r["draft"] and r["id"] != other_than
+            for r in self.state.releases.values()
+        )
+
+    def _resolve_ref(self, repo: str, ref: str) -> str:
+        if re.fullmatch(r"[0-9a-f]{40}", ref):
+            return ref
+        sha = self.state.refs.get(
+            (repo, ref.removeprefix("refs/tags/").removeprefix("refs/heads/"))
+        )
+        if sha is None:
+            raise ApiError(422, f"No ref found for: {ref}")
+        return sha
+
+    def _check_required_contexts(self, repo: str, ref: str, sha: str, contexts: Any) -> None:
+        """Like GitHub: without ``required_contexts`` every status context must be success."""
+        latest: dict[str, str] = {}
+        for s in self.state.statuses:
+            if s["repo"] == repo and s["sha"] == sha:
+                latest[s["context"]] = s["state"]
+        wanted = list(latest) if contexts is None else list(contexts)
+        bad = [{"context": c, "state": latest.get(c, "missing")} for c in wanted]
+        bad = [b for b in bad if b["state"] != "success"]
+        if bad:
+            error = {"contexts": bad, "resource": "Deployment", "field": "required_contexts"}
+            raise ApiError(409, f"Conflict: Commit status checks failed for {ref}.", errors=[error])
+
+    def _inactivate_others(self, deployment: Mapping[str, Any]) -> None:
+        for other in self.state.deployments.values():
+            same_env = (other["repo"], other["environment"]) == (
+                deployment["repo"],
+                deployment["environment"],
+            )
+            if other["id"] == deployment["id"] or not same_env or other["transient_environment"]:
+                continue
+            states = [
+                s for s in self.state.deployment_statuses if s["deployment_id"] == other["id"]
+            ]
+            if states and states[-1]["state"] == "success":
+                stamp = now_iso()
+                self.state.deployment_statuses.append(
+                    dict(
+                        states[-1],
+                        id=self.state.new_id(),
+                        state="inactive",
+                        description="",
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                )
+
+    def _release_json(self, req: Request, r: Mapping[str, Any]) -> dict[str, Any]:
+        api = f"{self._api_base(req)}/repos/{r['repo']}"
+        uploads = "/api/uploads" if req.prefix else "/uploads"
+        assets = [a for a in sorted(self.state.assets.values(), key=_by_id)]
+        return {
+            "url": f"{api}/releases/{r['id']}",
+            "html_url": f"http://{req.host}/{r['repo']}/releases/tag/{quote(_tag_path(r))}",
+            "assets_url": f"{api}/releases/{r['id']}/assets",
+            "upload_url": f"http://{req.host}{uploads}/repos/{r['repo']}/releases/{r['id']}"
+            "/assets{?name,label}",
+            "tarball_url": f"{api}/tarball/{quote(r['tag_name'])}",
+            "zipball_url": f"{api}/zipball/{quote(r['tag_name'])}",
+            "id": r["id"],
+            "node_id": f"RE_{r['id']}",
+            "tag_name": r["tag_name"],
+            "target_commitish": r["target_commitish"],
+            "name": r["name"],
+            "body": r["body"],
+            "draft": r["draft"],
+            "prerelease": r["prerelease"],
+            "immutable": False,
+            "created_at": r["created_at"],
+            "published_at": r["published_at"],
+            "author": self._user_json(req, r["author"]),
+            "assets": [self._asset_json(req, a, r) for a in assets if a["release_id"] == r["id"]],
+        }
+
+    def _asset_json(
+        self, req: Request, a: Mapping[str, Any], release: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        api = f"{self._api_base(req)}/repos/{a['repo']}"
+        where = f"{a['repo']}/releases/download/{quote(_tag_path(release))}/{quote(a['name'])}"
+        return {
+            "url": f"{api}/releases/assets/{a['id']}",
+            "browser_download_url": f"http://{req.host}/{where}",
+            "id": a["id"],
+            "node_id": f"RA_{a['id']}",
+            "name": a["name"],
+            "label": a["label"],
+            "state": a["state"],
+            "content_type": a["content_type"],
+            "size": a["size"],
+            "digest": f"sha256:{a['sha256']}",
+            "download_count": 0,
+            "created_at": a["created_at"],
+            "updated_at": a["updated_at"],
+            "uploader": self._user_json(req, a["uploader"]),
+        }
+
+    def _deployment_json(self, req: Request, d: Mapping[str, Any]) -> dict[str, Any]:
+        api = f"{self._api_base(req)}/repos/{d['repo']}"
+        return {
+            "url": f"{api}/deployments/{d['id']}",
+            "id": d["id"],
+            "node_id": f"DE_{d['id']}",
+            "sha": d["sha"],
+            "ref": d["ref"],
+            "task": d["task"],
+            "payload": d["payload"],
+            "original_environment": d["environment"],
+            "environment": d["environment"],
+            "description": d["description"],
+            "creator": self._user_json(req, d["creator"]),
+            "created_at": d["created_at"],
+            "updated_at": d["updated_at"],
+            "statuses_url": f"{api}/deployments/{d['id']}/statuses",
+            "repository_url": api,
+            "transient_environment": d["transient_environment"],
+            "production_environment": d["production_environment"],
+        }
+
+    def _deployment_status_json(self, req: Request, s: Mapping[str, Any]) -> dict[str, Any]:
+        api = f"{self._api_base(req)}/repos/{s['repo']}"
+        return {
+            "url": f"{api}/deployments/{s['deployment_id']}/statuses/{s['id']}",
+            "id": s["id"],
+            "node_id": f"DES_{s['id']}",
+            "state": s["state"],
+            "creator": self._user_json(req, s["creator"]),
+            "description": s["description"],
+            "environment": s["environment"],
+            "target_url": s["target_url"],
+            "log_url": s["log_url"],
+            "environment_url": s["environment_url"],
+            "created_at": s["created_at"],
+            "updated_at": s["updated_at"],
+            "deployment_url": f"{api}/deployments/{s['deployment_id']}",
+            "repository_url": api,
+        }
+
+    def _label_json(self, req: Request, repo: str, label: str) -> dict[str, Any]:
+        label_id = zlib.crc32(f"{repo}:{label}".encode())
+        return {
+            "id": label_id,
+            "node_id": f"LA_{label_id}",
+            "url": f"{self._api_base(req)}/repos/{repo}/labels/{quote(label)}",
+            "name": label,
+            "color": "ededed",
+            "default": False,
+            "description": None,
+        }
+
+    def _issue_event_json(self, req: Request, e: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": e["id"],
+            "node_id": f"LE_{e['id']}",
+            "url": f"{self._api_base(req)}/repos/{e['repo']}/issues/events/{e['id']}",
+            "actor": self._user_json(req, e["actor"]),
+            "event": e["event"],
+            "commit_id": None,
+            "commit_url": None,
+            "created_at": e["created_at"],
+            "label": {"name": e["label"], "color": "ededed"},
+            "performed_via_github_app": None,
+        }
 
     # -- state helpers (called with the lock held) -----------------------------------------
     def _ensure_repo(self, full: str, *, fork: bool = False) -> dict[str, Any]:
@@ -682,6 +1213,101 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", r"/repos/([^/]+)/([^/]+)/statuses/([^/]+)", FakeGitHub._list_statuses),  # legacy
     ("GET", r"/repos/([^/]+)/([^/]+)/commits/([^/]+)/status", FakeGitHub._combined_status),
 ]
+ROUTES += [  # releases and their assets, deployments, labels, permissions
+    ("GET", r"/repos/([^/]+)/([^/]+)/releases", FakeGitHub._list_releases),
+    ("POST", r"/repos/([^/]+)/([^/]+)/releases", FakeGitHub._post_release),
+    ("GET", r"/repos/([^/]+)/([^/]+)/releases/tags/([^/]+)", FakeGitHub._get_release_by_tag),
+    ("GET", r"/repos/([^/]+)/([^/]+)/releases/(\d+)", FakeGitHub._get_release),
+    ("PATCH", r"/repos/([^/]+)/([^/]+)/releases/(\d+)", FakeGitHub._patch_release),
+    ("DELETE", r"/repos/([^/]+)/([^/]+)/releases/(\d+)", FakeGitHub._delete_release),
+    ("GET", r"/repos/([^/]+)/([^/]+)/releases/(\d+)/assets", FakeGitHub._list_assets),
+    ("GET", r"/repos/([^/]+)/([^/]+)/releases/assets/(\d+)", FakeGitHub._get_asset),
+    ("DELETE", r"/repos/([^/]+)/([^/]+)/releases/assets/(\d+)", FakeGitHub._delete_asset),
+    (
+        "POST",
+        r"(?:/api)?/uploads/repos/([^/]+)/([^/]+)/releases/(\d+)/assets",
+        FakeGitHub._upload_asset,
+    ),
+    ("POST", r"/repos/([^/]+)/([^/]+)/deployments", FakeGitHub._post_deployment),
+    ("GET", r"/repos/([^/]+)/([^/]+)/deployments", FakeGitHub._list_deployments),
+    ("GET", r"/repos/([^/]+)/([^/]+)/deployments/(\d+)", FakeGitHub._get_deployment),
+    (
+        "POST",
+        r"/repos/([^/]+)/([^/]+)/deployments/(\d+)/statuses",
+        FakeGitHub._post_deployment_status,
+    ),
+    (
+        "GET",
+        r"/repos/([^/]+)/([^/]+)/deployments/(\d+)/statuses",
+        FakeGitHub._list_deployment_statuses,
+    ),
+    ("GET", r"/repos/([^/]+)/([^/]+)/issues/(\d+)/labels", FakeGitHub._list_labels),
+    ("GET", r"/repos/([^/]+)/([^/]+)/issues/(\d+)/events", FakeGitHub._list_issue_events),
+    (
+        "GET",
+        r"/repos/([^/]+)/([^/]+)/collaborators/([^/]+)/permission",
+        FakeGitHub._get_permission,
+    ),
+]
+RELEASE_CONTROLS = ("/_fake/refs", "/_fake/labels", "/_fake/permissions")
+DEPLOYMENT_STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
+# role -> the legacy `permission` GitHub reports beside it
+ROLE_PERMISSIONS = {
+    "admin": "admin",
+    "maintain": "write",
+    "write": "write",
+    "triage": "read",
+    "read": "read",
+    "none": "none",
+}
+MAX_RELEASE_BODY = 125_000
+_DOWNLOAD = re.compile(r"/([^/]+)/([^/]+)/releases/download/([^/]+)/([^/]+)")
+
+
+def _tag_path(release: Mapping[str, Any]) -> str:
+    """A draft has no tag on github.com's pages yet: ``untagged-<id>``."""
+    return f"untagged-{release['id']}" if release["draft"] else str(release["tag_name"])
+
+
+def _can_see(user: Mapping[str, str], release: Mapping[str, Any]) -> bool:
+    """Drafts are visible only to users who can push."""
+    return not release["draft"] or user["permission"] == "write"
+
+
+def _tag_taken() -> ApiError:
+    error = {"resource": "Release", "code": "already_exists", "field": "tag_name"}
+    return ApiError(422, "Validation Failed", errors=[error])
+
+
+def _release_fields(payload: Any, *, creating: bool) -> dict[str, Any]:
+    """The release fields of a POST or PATCH body, type-checked like GitHub does."""
+    if not isinstance(payload, dict):
+        raise ApiError(400, "Problems parsing JSON")
+    fields: dict[str, Any] = {}
+    tag = payload.get("tag_name")
+    if creating and (not isinstance(tag, str) or not tag):
+        raise validation_failed("Release", "tag_name", "tag_name can't be blank")
+    for key, kind in (
+        ("tag_name", str),
+        ("target_commitish", str),
+        ("name", str),
+        ("body", str),
+        ("draft", bool),
+        ("prerelease", bool),
+        ("make_latest", str),
+    ):
+        if key in payload and payload[key] is not None:
+            if not isinstance(payload[key], kind):
+                raise validation_failed("Release", key, f"{key} is not a {kind.__name__}")
+            fields[key] = payload[key]
+    if len(fields.get("body") or "") > MAX_RELEASE_BODY:
+        message = f"body is too long (maximum is {MAX_RELEASE_BODY} characters)"
+        raise validation_failed("Release", "body", message)
+    if fields.get("make_latest", "true") not in ("true", "false", "legacy"):
+        raise validation_failed(
+            "Release", "make_latest", "make_latest must be true, false or legacy"
+        )
+    return fields
 
 
 def _by_id(item: Mapping[str, Any]) -> int:
@@ -813,10 +1439,14 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             request = _parse_request(self, fake.port)
             response = fake.handle(request)
-            payload = b"" if response.body is None else json.dumps(response.body).encode()
+            if isinstance(response.body, bytes):  # a release asset's content
+                payload = response.body
+            else:
+                payload = b"" if response.body is None else json.dumps(response.body).encode()
+            content_type = response.headers.pop("Content-Type", "application/json; charset=utf-8")
             try:
                 self.send_response(response.status, REASONS.get(response.status))
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.send_header("X-GitHub-Request-Id", uuid.uuid4().hex[:16].upper())
                 for name, value in response.headers.items():

@@ -30,11 +30,17 @@ def cli(*argv: str) -> tuple[int, str, str]:
 def write_predictions(project: Any, c: float) -> None:
     frame = load_breast_cancer(as_frame=True).frame
     train, evaluation = frame.iloc[::2], frame.iloc[1::2]
-    model = LogisticRegression(C=c, max_iter=5000).fit(train.drop(columns="target"),
-                                                         train["target"])
+    model = LogisticRegression(C=c, max_iter=5000).fit(
+        train.drop(columns="target"), train["target"]
+    )
     x = evaluation.drop(columns="target")
-    preds = pd.DataFrame({"y_true": evaluation["target"].to_numpy(), "y_pred": model.predict(x),
-                          "y_score": model.predict_proba(x)[:, 1]})
+    preds = pd.DataFrame(
+        {
+            "y_true": evaluation["target"].to_numpy(),
+            "y_pred": model.predict(x),
+            "y_score": model.predict_proba(x)[:, 1],
+        }
+    )
     project.write("preds.csv", preds.to_csv(index=False))
 
 
@@ -42,8 +48,11 @@ def write_predictions(project: Any, c: float) -> None:
 def project(git_project: Any) -> Any:
     config = {
         "name": "churn-model",
-        "model": {"task": "binary", "predictions": {"path": "preds.csv", "y_score": "y_score"},
-                  "metrics": ["accuracy", "roc_auc"]},
+        "model": {
+            "task": "binary",
+            "predictions": {"path": "preds.csv", "y_score": "y_score"},
+            "metrics": ["accuracy", "roc_auc"],
+        },
         "gates": [{"metric": "roc_auc", "max_regression": 0.001}],
     }
     git_project.write("mlci.yml", yaml.safe_dump(config))
@@ -58,8 +67,15 @@ class Runner:
         self.fake, self.tmp, self.monkeypatch = fake, tmp_path, monkeypatch
         self.runs = 0
 
-    def env(self, event_name: str, payload: dict[str, Any], *, ref: str, sha: str,
-            token: str = WRITE_TOKEN) -> tuple[Path, Path]:
+    def env(
+        self,
+        event_name: str,
+        payload: dict[str, Any],
+        *,
+        ref: str,
+        sha: str,
+        token: str = WRITE_TOKEN,
+    ) -> tuple[Path, Path]:
         self.runs += 1
         run_dir = self.tmp / f"run{self.runs}"
         run_dir.mkdir()
@@ -67,11 +83,18 @@ class Runner:
         event.write_text(json.dumps(payload))
         outputs, summary = run_dir / "output", run_dir / "summary.md"
         values = {
-            "GITHUB_ACTIONS": "true", "GITHUB_TOKEN": token, "GITHUB_REPOSITORY": REPO,
-            "GITHUB_API_URL": self.fake.url, "GITHUB_SERVER_URL": self.fake.url,
-            "GITHUB_EVENT_NAME": event_name, "GITHUB_EVENT_PATH": str(event),
-            "GITHUB_REF": ref, "GITHUB_SHA": sha, "GITHUB_RUN_ID": str(5000 + self.runs),
-            "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_TOKEN": token,
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_API_URL": self.fake.url,
+            "GITHUB_SERVER_URL": self.fake.url,
+            "GITHUB_EVENT_NAME": event_name,
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REF": ref,
+            "GITHUB_SHA": sha,
+            "GITHUB_RUN_ID": str(5000 + self.runs),
+            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_STEP_SUMMARY": str(summary),
         }
         for key, value in values.items():
             self.monkeypatch.setenv(key, value)
@@ -79,16 +102,18 @@ class Runner:
 
     def pull_request(self, project: Any, head: str, **kw: Any) -> tuple[Path, Path]:
         payload = {
-            "number": PR_NUMBER, "repository": {"full_name": REPO, "default_branch": "main"},
+            "number": PR_NUMBER,
+            "repository": {"full_name": REPO, "default_branch": "main"},
             "pull_request": {
-                "number": PR_NUMBER, "head": {"sha": head, "ref": "feature",
-                                              "repo": {"full_name": REPO}},
+                "number": PR_NUMBER,
+                "head": {"sha": head, "ref": "feature", "repo": {"full_name": REPO}},
                 "base": {"ref": "main", "repo": {"full_name": REPO}},
             },
         }
         # GITHUB_SHA of a pull_request run is the synthetic merge commit, not the head
-        return self.env("pull_request", payload, ref=f"refs/pull/{PR_NUMBER}/merge",
-                        sha="f" * 40, **kw)
+        return self.env(
+            "pull_request", payload, ref=f"refs/pull/{PR_NUMBER}/merge", sha="f" * 40, **kw
+        )
 
 
 @pytest.fixture
@@ -103,7 +128,7 @@ def outputs_of(path: Path) -> dict[str, str]:
     while i < len(lines):
         name, delim = lines[i].split("<<", 1)
         end = lines.index(delim, i + 1)
-        values[name] = "\n".join(lines[i + 1:end])
+        values[name] = "\n".join(lines[i + 1 : end])
         i = end + 1
     return values
 
@@ -118,14 +143,16 @@ def statuses(fake: Any, sha: str) -> list[tuple[str, str]]:
 
 def test_main_push_stores_record_then_pr_gets_one_comment_and_a_status(project, fake, runner):
     base = project.commit("main")
-    runner.env("push", {"repository": {"default_branch": "main"}}, ref="refs/heads/main",
-               sha=base)
-    code, out, _ = cli("run", "-c", str(project.path / "mlci.yml"),
-                       "--output-dir", str(project.path / "o-main"))
+    runner.env("push", {"repository": {"default_branch": "main"}}, ref="refs/heads/main", sha=base)
+    code, out, _ = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o-main")
+    )
     assert code == 0, out
     assert any(base in f for f in project.remote_records())
-    assert statuses(fake, base) == [("pending", "mlci/churn-model"),
-                                    ("success", "mlci/churn-model")]
+    assert statuses(fake, base) == [
+        ("pending", "mlci/churn-model"),
+        ("success", "mlci/churn-model"),
+    ]
     assert ours(fake) == []
 
     project.checkout("-b", "feature")
@@ -134,8 +161,9 @@ def test_main_push_stores_record_then_pr_gets_one_comment_and_a_status(project, 
     fake.add_pull(REPO, PR_NUMBER, head, head_repo=REPO)
     outputs, summary = runner.pull_request(project, head)
 
-    code, out, err = cli("run", "-c", str(project.path / "mlci.yml"),
-                         "--output-dir", str(project.path / "o-pr"))
+    code, out, err = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o-pr")
+    )
 
     assert (code, err) == (1, "")
     comments = ours(fake)
@@ -143,13 +171,17 @@ def test_main_push_stores_record_then_pr_gets_one_comment_and_a_status(project, 
     assert comments[0]["body"].startswith("<!-- mlci:report name=churn-model -->")
     assert "### ❌ mlci · churn-model" in comments[0]["body"]
     assert f"<!-- mlci:commit {head}" in comments[0]["body"]
-    assert statuses(fake, head) == [("pending", "mlci/churn-model"),
-                                    ("failure", "mlci/churn-model")]
+    assert statuses(fake, head) == [
+        ("pending", "mlci/churn-model"),
+        ("failure", "mlci/churn-model"),
+    ]
     assert statuses(fake, "f" * 40) == [], "never the synthetic merge commit"
     values = outputs_of(outputs)
     assert values["verdict"] == "fail"
     assert values["comment-url"].endswith(f"#issuecomment-{comments[0]['id']}")
     assert Path(values["report-json"]).is_file()
+    assert values["report-html"] == str((project.path / "o-pr" / "report.html").resolve())
+    assert Path(values["report-html"]).is_file()
     assert "### ❌ mlci · churn-model" in summary.read_text()
     claim = json.loads((project.path / "o-pr" / "pull-request.json").read_text())
     assert claim == {"number": PR_NUMBER, "head_sha": head}
@@ -165,17 +197,29 @@ def test_pr_update_edits_the_same_comment_and_fail_on_gate_off_exits_0(project, 
     first = project.commit("worse", push=False)
     fake.add_pull(REPO, PR_NUMBER, first, head_repo=REPO)
     runner.pull_request(project, first)
-    assert cli("run", "-c", str(project.path / "mlci.yml"), "--output-dir",
-               str(project.path / "o1"))[0] == 0  # no baseline: change rules skipped
+    code, _, _ = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o1")
+    )
+    assert code == 0  # no baseline: change rules skipped
     write_predictions(project, 0.5)
     second = project.commit("better", push=False)
     fake.move_head(REPO, PR_NUMBER, second)
-    runner.pull_request(project, second)
+    outputs, _ = runner.pull_request(project, second)
 
-    code, _, _ = cli("run", "-c", str(project.path / "mlci.yml"), "--output-dir",
-                     str(project.path / "o2"), "--no-fail-on-gate")
+    code, _, _ = cli(
+        "run",
+        "-c",
+        str(project.path / "mlci.yml"),
+        "--output-dir",
+        str(project.path / "o2"),
+        "--no-fail-on-gate",
+        "--no-html",
+    )
 
     assert code == 0
+    values = outputs_of(outputs)
+    assert "report-json" in values and "report-html" not in values  # --no-html: not written
+    assert not (project.path / "o2" / "report.html").exists()
     comments = ours(fake)
     assert len(comments) == 1
     assert comments[0]["edits"] == 1
@@ -189,8 +233,9 @@ def test_read_only_token_degrades_to_summary_and_keeps_the_verdict(project, fake
     fake.add_pull(REPO, PR_NUMBER, head, head_repo="someone/widgets")
     outputs, summary = runner.pull_request(project, head, token=READ_TOKEN)
 
-    code, out, err = cli("run", "-c", str(project.path / "mlci.yml"), "--output-dir",
-                         str(project.path / "o"))
+    code, out, err = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+    )
 
     assert (code, err) == (0, "")
     assert ours(fake) == []
@@ -211,10 +256,11 @@ def test_fork_report_is_published_from_workflow_run_after_checks(project, fake, 
     artifact = runner.tmp / "artifact"
     shutil.copytree(report_dir, artifact)
     (artifact / "report.md").write_text("@everyone <img src=x> forged")  # never posted
-    workflow_run = {"workflow_run": {"head_sha": head, "event": "pull_request"},
-                    "repository": {"full_name": REPO, "default_branch": "main"}}
-    runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40,
-               token=BOT_TOKEN)
+    workflow_run = {
+        "workflow_run": {"head_sha": head, "event": "pull_request"},
+        "repository": {"full_name": REPO, "default_branch": "main"},
+    }
+    runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40, token=BOT_TOKEN)
 
     code, out, err = cli("publish", "--report-dir", str(artifact))
 
@@ -226,13 +272,15 @@ def test_fork_report_is_published_from_workflow_run_after_checks(project, fake, 
     assert statuses(fake, head)[-1] == ("success", "mlci/churn-model")
 
 
-@pytest.mark.parametrize(("tamper", "message"), [
-    ("claim_other_pr", "Pull request #3 is at"),
-    ("report_of_other_commit", "refusing to post it"),
-    ("corrupt_report", "report.json of the artifact is not"),
-])
-def test_publish_refuses_reports_that_do_not_match_the_run(project, fake, runner, tamper,
-                                                            message):
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ("claim_other_pr", "Pull request #3 is at"),
+        ("report_of_other_commit", "refusing to post it"),
+        ("corrupt_report", "report.json of the artifact is not"),
+    ],
+)
+def test_publish_refuses_reports_that_do_not_match_the_run(project, fake, runner, tamper, message):
     project.commit("main")
     project.checkout("-b", "feature")
     head = project.commit("fork change", push=False)
@@ -249,10 +297,11 @@ def test_publish_refuses_reports_that_do_not_match_the_run(project, fake, runner
         (artifact / "report.json").write_text(json.dumps(doc))
     else:
         (artifact / "report.json").write_text('{"schema_version": 1, "verdict": "pass"}')
-    workflow_run = {"workflow_run": {"head_sha": head, "event": "pull_request"},
-                    "repository": {"full_name": REPO, "default_branch": "main"}}
-    runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40,
-               token=BOT_TOKEN)
+    workflow_run = {
+        "workflow_run": {"head_sha": head, "event": "pull_request"},
+        "repository": {"full_name": REPO, "default_branch": "main"},
+    }
+    runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40, token=BOT_TOKEN)
 
     code, _, err = cli("publish", "--report-dir", str(artifact))
 

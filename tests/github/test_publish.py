@@ -23,7 +23,7 @@ from gh_support import (
     WRITE_TOKEN,
 )
 
-from mlci.github.client import GitHubClient, GitHubError
+from mlci.github.client import GitHubClient, GitHubError, ReadOnlyToken
 from mlci.github.event import EventPlan
 from mlci.github.publish import (
     READ_ONLY_MESSAGE,
@@ -31,6 +31,7 @@ from mlci.github.publish import (
     commit_line,
     compose_body,
     publish,
+    read_only_message,
     start,
     upsert_comment,
 )
@@ -365,6 +366,98 @@ def test_read_only_token_degrades_to_summary_and_outputs(fake, make_settings, ma
     assert "comment-url<<" in settings.output.read_text()
     assert ours(fake) == [] and statuses(fake) == []
     assert result.comment is None and result.status is None
+
+
+FORK_STATUS_MESSAGE = (
+    f"mlci could not set the commit status mlci/{NAME}: the token is read-only (a pull request "
+    "from a fork?). The verdict is in the job summary and the outputs; "
+    "workflows-templates/fork-comment.yml posts the comment and sets the status from a "
+    "workflow_run job. For a pull request from this repository, grant the job "
+    "`statuses: write`."
+)
+STATUS_MESSAGE = (
+    f"mlci could not set the commit status mlci/{NAME}: the token may not write commit "
+    "statuses. Grant the job `statuses: write`."
+)
+COMMENTED_STATUS_MESSAGE = (
+    f"mlci posted the PR comment but could not set the commit status mlci/{NAME}: the token "
+    "may not write commit statuses. Grant the job `statuses: write`."
+)
+
+
+def test_read_only_token_with_the_comment_off_names_the_status_it_could_not_set(
+    fake, make_settings, make_client
+):
+    # fork-pull-request.yml: `comment: 'false'`, so only the status write is tried and refused
+    settings = make_settings(READ_TOKEN)
+
+    result, out = run_publish(settings, make_client(settings=settings), body=None)
+
+    assert result.degraded and result.message == FORK_STATUS_MESSAGE
+    assert out.count(FORK_STATUS_MESSAGE) == 1
+    assert READ_ONLY_MESSAGE not in out and "PR comment" not in out
+    assert writes(fake) == [("POST", f"/repos/{REPO}/statuses/{HEAD}", 403)]
+    assert ours(fake) == [] and statuses(fake) == []
+    assert "comment-url<<" in settings.output.read_text()
+
+
+def test_read_only_token_on_a_push_names_the_status_and_the_permission(
+    fake, make_settings, make_client
+):
+    settings = make_settings(READ_TOKEN, event_name="push", ref="refs/heads/main", sha="c" * 40)
+    plan = EventPlan("push_default", "push", "c" * 40, "refs/heads/main", branch="main")
+
+    result, out = run_publish(settings, make_client(settings=settings), plan=plan)
+
+    assert result.message == STATUS_MESSAGE
+    assert out.count(STATUS_MESSAGE) == 1
+    assert statuses(fake) == []
+
+
+class StatusesRefused(GitHubClient):
+    """A token with `pull-requests: write` but not `statuses: write`: GitHub answers the status
+    POST with 403 "Resource not accessible by integration", which the client raises as this."""
+
+    def create_status(self, *args: Any, **kwargs: Any) -> None:
+        raise ReadOnlyToken(
+            "GitHub refused setting the commit status: the token is read-only (403 Resource not "
+            "accessible by integration)."
+        )
+
+
+def test_a_refused_status_after_the_comment_says_the_comment_is_there(fake, make_settings):
+    settings = make_settings()
+
+    result, out = run_publish(settings, StatusesRefused(settings))
+
+    [comment] = ours(fake)
+    assert result.comment is not None and result.comment.action == "created"
+    assert result.message == COMMENTED_STATUS_MESSAGE
+    assert out.count(COMMENTED_STATUS_MESSAGE) == 1
+    assert f"#issuecomment-{comment['id']}" in settings.output.read_text()
+
+
+@pytest.mark.parametrize(
+    ("refused", "pull_request", "requested", "commented", "expected"),
+    [
+        ("comment", True, True, False, READ_ONLY_MESSAGE),
+        ("status", True, False, False, FORK_STATUS_MESSAGE),
+        ("status", True, True, True, COMMENTED_STATUS_MESSAGE),
+        ("status", True, True, False, STATUS_MESSAGE),  # the comment was stale: not posted
+        ("status", False, True, False, STATUS_MESSAGE),  # a push: no comment to post
+    ],
+)
+def test_the_read_only_message_depends_on_what_failed_and_what_was_asked(
+    refused, pull_request, requested, commented, expected
+):
+    message = read_only_message(
+        refused,
+        context=f"mlci/{NAME}",
+        pull_request=pull_request,
+        comment_requested=requested,
+        commented=commented,
+    )
+    assert message == expected
 
 
 def test_a_github_failure_still_leaves_summary_and_outputs(fake, make_settings, make_client):

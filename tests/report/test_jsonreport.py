@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from breakdown_support import sliced_report
 from report_support import HOSTILE, check, gate, make_report, metric
 
 from mlci.report.jsonreport import dumps_report, report_to_dict
@@ -47,7 +48,8 @@ def test_shape_of_the_example(report: Report, schema: dict[str, Any]) -> None:
     validate(d, schema)
     assert list(d) == [
         "schema_version", "name", "verdict", "commit", "ref", "tool_version", "baseline",
-        "summary", "metrics", "gates", "checks", "datasets", "evaluation", "notes",
+        "summary", "metrics", "gates", "checks", "datasets", "evaluation", "notes", "slices",
+        "budgets",
     ]  # fmt: skip
     assert d["schema_version"] == 1 and d["verdict"] == "fail"
     assert d["baseline"] == {
@@ -58,7 +60,7 @@ def test_shape_of_the_example(report: Report, schema: dict[str, Any]) -> None:
         "distance": 0,
     }
     assert d["summary"] == {
-        "gates": {"passed": 1, "failed": 1, "warnings": 0, "skipped": 0},
+        "gates": {"passed": 1, "failed": 1, "warnings": 0, "skipped": 0, "inconclusive": 0},
         "checks": {"passed": 1, "failed": 1, "warnings": 1, "skipped": 0, "insufficient_data": 0},
     }
     assert d["metrics"][2] == {
@@ -69,6 +71,11 @@ def test_shape_of_the_example(report: Report, schema: dict[str, Any]) -> None:
         "change_pct": pytest.approx(2.6578073),
         "delta": pytest.approx(-0.008),
         "higher_is_better": False,
+        "ci_low": None,
+        "ci_high": None,
+        "ci_level": None,
+        "p_value": None,
+        "method": None,
     }
     assert d["checks"][2]["examples"] == ["row 12", "row 40"]
     assert d["datasets"][0]["rows"] == 12400
@@ -142,8 +149,10 @@ def document_paths(value: Any, prefix: str = "") -> set[str]:
 
 
 def test_the_schema_names_every_field_the_report_has(schema: dict[str, Any]) -> None:
-    emitted = document_paths(report_to_dict(make_report())) | document_paths(
-        report_to_dict(undefined_report())
+    emitted = (
+        document_paths(report_to_dict(make_report()))
+        | document_paths(report_to_dict(undefined_report()))
+        | document_paths(report_to_dict(sliced_report()))
     )
     assert emitted <= schema_paths(schema)
     assert schema_paths(schema) <= emitted  # and nothing the report never has
@@ -153,7 +162,10 @@ def test_the_docs_describe_every_field(schema: dict[str, Any]) -> None:
     doc = DOC.read_text("utf-8")
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", doc, flags=re.M))
     leaves = {path.split(".")[-1].removesuffix("[]") for path in schema_paths(schema)}
-    counts = {"passed", "failed", "warnings", "skipped", "insufficient_data", "gates", "checks"}
+    counts = {
+        "passed", "failed", "warnings", "skipped", "insufficient_data", "inconclusive", "gates",
+        "checks",
+    }  # fmt: skip
     assert leaves - counts <= documented
     for key in counts:
         assert f"`{key}`" in doc

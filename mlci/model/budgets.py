@@ -1,0 +1,436 @@
+"""Budgets: the model file's size, its prediction latency and peak memory, gated like metrics.
+
+Four budgets, all lower-is-better, each measured only when named under ``budgets:``:
+
+- ``model_size_mb``: the size of the model file, in MB (10**6 bytes);
+- ``latency_p95_ms``: the 95th percentile of ``repeats`` timings of one single-row prediction;
+- ``batch_latency_p95_ms``: the same for one batch of ``batch_size`` rows (default 1,000, or
+  the whole evaluation set when smaller);
+- ``peak_memory_mb``: the peak memory allocated while predicting one batch.
+
+A "prediction" is the call mlci itself makes: ``predict_proba`` for a classifier that has it,
+else ``predict``. The rows are the evaluation dataset's (``model.model.data``).
+
+**Same job, interleaved.** Timings from another job run on another machine are not comparable,
+so when the baseline commit's model file exists (``git cat-file blob <commit>:<path>`` into a
+temporary file), the baseline model is measured here too, after the same warm-up, alternating
+with the candidate on every repetition (candidate then baseline, then baseline then candidate,
+…): drift in machine load, CPU frequency or caches hits both alike. Otherwise the size and the
+memory are compared with the values stored in the baseline record (``Record.extra["budgets"]``,
+portable numbers), and latency change rules are skipped with the reason.
+
+**Peak memory: tracemalloc, in process.** The alternative, the resident-set growth of a child
+process, is dominated by importing Python, pandas and scikit-learn (~100 MB) and by allocator
+behaviour (freed pages kept or not, page granularity, other threads), so its delta moves by
+megabytes between identical runs, and it would cost a process start and a model load per model
+per repetition. ``tracemalloc`` counts exactly what is allocated through Python's allocators,
+which includes NumPy's array buffers (NumPy reports them to tracemalloc) and so pandas and
+scikit-learn: it is repeatable to the byte, fast, and comparable across machines with the same
+library versions. It does not see memory a native library allocates on its own (e.g. some
+gradient-boosting libraries' internal buffers); the README says so. Tracing slows allocation,
+so memory is measured after, never during, the timings.
+
+Budgets are gated with the rules of :mod:`mlci.gates` (``max``, ``max_regression``,
+``min_improvement``), every budget being lower-is-better.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from mlci.config import BudgetRule, BudgetsConfig, Config, GateConfig, ModelFileConfig
+from mlci.errors import MlciError, ModelError
+from mlci.gates import NO_BASELINE, compare_metrics, evaluate_gates
+from mlci.results import BudgetResult, GateResult
+
+if TYPE_CHECKING:
+    from mlci.records.format import Record
+
+BudgetName = Literal["model_size_mb", "latency_p95_ms", "batch_latency_p95_ms", "peak_memory_mb"]
+BUDGETS: tuple[BudgetName, ...] = (
+    "model_size_mb",
+    "latency_p95_ms",
+    "batch_latency_p95_ms",
+    "peak_memory_mb",
+)
+PORTABLE: frozenset[str] = frozenset({"model_size_mb", "peak_memory_mb"})  # same on any machine
+MB = 1_000_000
+MEMORY_REPEATS = 3  # peak memory is the largest of this many interleaved batch predictions
+
+Timer = Callable[[], float]
+
+
+@dataclass(frozen=True, eq=False)
+class Contender:
+    """One model to measure: how to predict, the rows it predicts, its file's size."""
+
+    predict: Callable[[pd.DataFrame], Any]
+    X: pd.DataFrame
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What was measured for one model (only the budgets asked for)."""
+
+    size_bytes: int
+    latency_ms: tuple[float, ...] = ()  # single-row timings, in repetition order
+    batch_latency_ms: tuple[float, ...] = ()
+    peak_memory_bytes: int | None = None
+    batch_rows: int = 0
+
+    def values(self) -> dict[str, float]:
+        """``{budget name: value}`` in the budgets' units, for what was measured."""
+        values = {"model_size_mb": self.size_bytes / MB}
+        if self.latency_ms:
+            values["latency_p95_ms"] = p95(self.latency_ms)
+        if self.batch_latency_ms:
+            values["batch_latency_p95_ms"] = p95(self.batch_latency_ms)
+        if self.peak_memory_bytes is not None:
+            values["peak_memory_mb"] = self.peak_memory_bytes / MB
+        return values
+
+
+@dataclass(frozen=True)
+class BudgetsOutcome:
+    """What the budget stage adds to a run: results, gate results, notes, the record entry."""
+
+    budgets: tuple[BudgetResult, ...] = ()
+    gates: tuple[GateResult, ...] = ()
+    notes: tuple[str, ...] = ()
+    record: Mapping[str, float] | None = None  # Record.extra["budgets"]
+
+
+def p95(samples: Sequence[float]) -> float:
+    """The 95th percentile, linearly interpolated (NumPy's default)."""
+    return float(np.percentile(np.asarray(samples, dtype=float), 95))
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+def measure(
+    contenders: Sequence[Contender], cfg: BudgetsConfig, *, timer: Timer = time.perf_counter
+) -> tuple[Measurement, ...]:
+    """Measure every contender, interleaved, after ``cfg.warmup`` untimed rounds.
+
+    Each phase (warm-up, single rows, batches, memory) runs its repetitions in rounds; in
+    round ``r`` every contender is called once, in order on even rounds and in reverse on odd
+    ones, with the same row(s). ``timer`` returns seconds (tests inject a fake clock).
+    """
+    n = len(contenders[0].X)
+    batch = min(cfg.batch_size, n)
+    rows = [[c.X.iloc[[r % n]] for r in range(cfg.repeats)] for c in contenders]
+    batches = [c.X.iloc[:batch] for c in contenders]
+    single, many = cfg.latency_p95_ms is not None, cfg.batch_latency_p95_ms is not None
+    memory = cfg.peak_memory_mb is not None
+
+    def one_row(k: int, r: int) -> None:
+        contenders[k].predict(rows[k][r % len(rows[k])])
+
+    def one_batch(k: int, r: int) -> None:
+        contenders[k].predict(batches[k])
+
+    calls = [f for f, wanted in ((one_row, single), (one_batch, many or memory)) if wanted]
+    for r, k in _rounds(cfg.warmup, len(contenders)):
+        for call in calls:
+            call(k, r)
+    latency = _timed(one_row, cfg.repeats, len(contenders), timer) if single else None
+    batch_latency = _timed(one_batch, cfg.repeats, len(contenders), timer) if many else None
+    peaks = _peaks(one_batch, len(contenders)) if memory else None
+    return tuple(
+        Measurement(
+            size_bytes=c.size_bytes,
+            latency_ms=tuple(latency[k]) if latency else (),
+            batch_latency_ms=tuple(batch_latency[k]) if batch_latency else (),
+            peak_memory_bytes=peaks[k] if peaks else None,
+            batch_rows=batch,
+        )
+        for k, c in enumerate(contenders)
+    )
+
+
+def _rounds(repeats: int, contenders: int) -> Iterator[tuple[int, int]]:
+    """``(round, contender)``: every contender once per round, reversing the order each round."""
+    for r in range(repeats):
+        order = range(contenders) if r % 2 == 0 else reversed(range(contenders))
+        for k in order:
+            yield r, k
+
+
+def _timed(
+    call: Callable[[int, int], None], repeats: int, contenders: int, timer: Timer
+) -> list[list[float]]:
+    """Milliseconds of each call, per contender, with the garbage collector paused."""
+    samples: list[list[float]] = [[] for _ in range(contenders)]
+    with _gc_paused():
+        for r, k in _rounds(repeats, contenders):
+            start = timer()
+            call(k, r)
+            samples[k].append((timer() - start) * 1000.0)
+    return samples
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _peaks(call: Callable[[int, int], None], contenders: int) -> list[int]:
+    """The largest tracemalloc peak (bytes above the level before the call) per contender."""
+    import tracemalloc
+
+    peaks = [0] * contenders
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        gc.collect()
+        for r, k in _rounds(MEMORY_REPEATS, contenders):
+            tracemalloc.reset_peak()
+            before, _ = tracemalloc.get_traced_memory()
+            call(k, r)
+            peaks[k] = max(peaks[k], tracemalloc.get_traced_memory()[1] - before)
+    finally:
+        if started:
+            tracemalloc.stop()
+    return peaks
+
+
+# --- comparing and gating ----------------------------------------------------------------------
+
+
+def budget_results(
+    current: Mapping[str, float],
+    baseline: Mapping[str, tuple[float, Literal["same_job", "record"]]],
+    methods: Mapping[str, str],
+) -> tuple[BudgetResult, ...]:
+    """Each measured budget next to the baseline's value and where that value came from."""
+    base_values = {name: value for name, (value, _) in baseline.items()}
+    lower = dict.fromkeys(current, False)
+    return tuple(
+        BudgetResult(
+            name=c.name,
+            value=c.value,
+            baseline=c.baseline,
+            change=c.change,
+            change_pct=c.change_pct,
+            delta=c.delta,
+            baseline_source=baseline[c.name][1] if c.name in baseline else "none",
+            method=methods.get(c.name, ""),
+        )
+        for c in compare_metrics(current, base_values, lower)
+    )
+
+
+def budget_gates(
+    cfg: BudgetsConfig, results: Sequence[BudgetResult], *, no_baseline: str = NO_BASELINE
+) -> tuple[GateResult, ...]:
+    """The configured rules on the measured budgets, by :func:`mlci.gates.evaluate_gates`.
+
+    A change rule without a baseline value is skipped with the message ``no_baseline``.
+    """
+    gates = [_as_gate(name, rule) for name, rule in configured(cfg) if _has_rule(rule)]
+    comparisons = [
+        compare_metrics({r.name: r.value}, _baseline_of(r), {r.name: False})[0] for r in results
+    ]
+    return tuple(
+        replace(g, scope="budget", message=no_baseline if g.message == NO_BASELINE else g.message)
+        for g in evaluate_gates(gates, comparisons, has_baseline=True)
+    )
+
+
+def _baseline_of(r: BudgetResult) -> dict[str, float] | None:
+    return None if r.baseline is None else {r.name: r.baseline}
+
+
+def configured(cfg: BudgetsConfig) -> list[tuple[BudgetName, BudgetRule]]:
+    """The budgets named in the config, in the order of :data:`BUDGETS`."""
+    return [(name, rule) for name in BUDGETS if (rule := getattr(cfg, name)) is not None]
+
+
+def _has_rule(rule: BudgetRule) -> bool:
+    return any(x is not None for x in (rule.max, rule.max_regression, rule.min_improvement))
+
+
+def _as_gate(name: str, rule: BudgetRule) -> GateConfig:
+    return GateConfig(
+        metric=name,
+        max=rule.max,
+        max_regression=rule.max_regression,
+        min_improvement=rule.min_improvement,
+        severity=rule.severity,
+        direction="lower",
+        mode="point",
+    )
+
+
+# --- the stage (I/O: model files, git) ---------------------------------------------------------
+
+
+def evaluate_budgets(
+    config: Config,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    repo: Path,
+    baseline_commit: str | None,
+    baseline: Record | None,
+    timer: Timer = time.perf_counter,
+) -> BudgetsOutcome:
+    """Measure the configured budgets of the candidate and, when possible, of the baseline.
+
+    Parameters
+    ----------
+    config: ``budgets`` (what to measure and the rules) and ``model.model`` (the model file
+        and the evaluation dataset).
+    frames: the loaded datasets by name.
+    repo, baseline_commit: where to find the baseline's model file (same path, that commit).
+    baseline: the baseline record, whose stored budgets are the fallback for size and memory.
+    timer: seconds, for tests.
+    """
+    cfg = config.budgets
+    if cfg is None or config.model is None or config.model.model is None:
+        return BudgetsOutcome()
+    model_cfg = config.model.model
+    frame = frames[model_cfg.data]
+    candidate = _contender(model_cfg, model_cfg.path, frame, config.model.task, own=True)
+    with tempfile.TemporaryDirectory(prefix="mlci-baseline-") as tmp:
+        other, why = _baseline_contender(config, repo, baseline_commit, frame, Path(tmp))
+        measured = _measure_or_explain([candidate, *([other] if other else [])], cfg, timer)
+    named = {name for name, _ in configured(cfg)}
+    current: dict[str, float] = {k: v for k, v in measured[0].values().items() if k in named}
+    base = _baseline_values(measured, baseline)
+    results = budget_results(current, base, _methods(cfg, measured[0], other is not None))
+    reason = _no_baseline_reason(baseline_commit, why)
+    notes = (f"Budgets: {reason}.",) if baseline_commit and why else ()
+    return BudgetsOutcome(results, budget_gates(cfg, results, no_baseline=reason), notes, current)
+
+
+def _measure_or_explain(
+    contenders: Sequence[Contender], cfg: BudgetsConfig, timer: Timer
+) -> tuple[Measurement, ...]:
+    try:
+        return measure(contenders, cfg, timer=timer)
+    except Exception as exc:  # models raise anything for inputs they cannot take
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ModelError(
+            f"Budgets: the model could not predict while being measured ({reason}); check that "
+            "it can predict single rows and batches of the evaluation data."
+        ) from exc
+
+
+def _contender(
+    cfg: ModelFileConfig, path: Path, frame: pd.DataFrame, task: str, *, own: bool
+) -> Contender:
+    from mlci.model.load import load_model
+
+    model = load_model(path, allow_unsafe_pickle=cfg.allow_unsafe_pickle,
+                       trusted_types=cfg.trusted_types)  # fmt: skip
+    features = _features(cfg, model, frame, own=own)
+    method = getattr(model, "predict_proba", None) if task != "regression" else None
+    predict = method if method is not None else model.predict
+    return Contender(predict, frame[list(features)], path.stat().st_size)
+
+
+def _features(cfg: ModelFileConfig, model: Any, frame: pd.DataFrame, *, own: bool) -> list[str]:
+    """The candidate's features as the model stage picks them; the baseline's own first."""
+    names = getattr(model, "feature_names_in_", None)
+    learned = None if names is None else [str(c) for c in names]
+    configured_ = list(cfg.features) if cfg.features is not None else None
+    chosen = (configured_ or learned) if own else (learned or configured_)
+    features = chosen or [str(c) for c in frame.columns if c != cfg.target]
+    missing = [f for f in features if f not in frame.columns]
+    if missing:
+        raise ModelError(f"the evaluation data has no column `{missing[0]}` the model needs")
+    return features
+
+
+def _baseline_contender(
+    config: Config, repo: Path, commit: str | None, frame: pd.DataFrame, folder: Path
+) -> tuple[Contender | None, str]:
+    """The baseline commit's model, ready to measure, or None and why not."""
+    assert config.model is not None and config.model.model is not None
+    if commit is None:
+        return None, ""
+    cfg = config.model.model
+    try:
+        path = _baseline_file(repo, commit, cfg.path, folder)
+        contender = _contender(cfg, path, frame, config.model.task, own=False)
+        contender.predict(contender.X.iloc[:1])  # it must predict these rows at all
+    except MlciError as exc:
+        return None, str(exc).rstrip(".")
+    except Exception as exc:  # a baseline model may fail in any way: the run goes on
+        return None, f"the baseline model could not predict ({type(exc).__name__}: {exc})"
+    return contender, ""
+
+
+def _baseline_file(repo: Path, commit: str, path: Path, folder: Path) -> Path:
+    """The model file as it was at ``commit``, copied to ``folder``."""
+    from mlci.git import run_git_process
+
+    try:
+        relative = path.resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        raise MlciError(f"the model file {path} is outside the repository") from None
+    done = run_git_process(["cat-file", "blob", f"{commit}:{relative}"], cwd=repo)
+    if done.returncode != 0:
+        raise MlciError(
+            f"the baseline commit {commit[:7]} has no file {relative} in git (not committed, "
+            "moved, or kept outside git)"
+        )
+    copy = folder / f"baseline{path.suffix}"
+    copy.write_bytes(done.stdout)
+    return copy
+
+
+def _baseline_values(
+    measured: Sequence[Measurement], record: Record | None
+) -> dict[str, tuple[float, Literal["same_job", "record"]]]:
+    if len(measured) > 1:
+        return {name: (value, "same_job") for name, value in measured[1].values().items()}
+    stored = (record.extra if record is not None else {}).get("budgets")
+    if not isinstance(stored, Mapping):
+        return {}
+    return {
+        name: (float(value), "record")
+        for name, value in stored.items()
+        if name in PORTABLE and isinstance(value, (int, float)) and math.isfinite(value)
+    }
+
+
+def _no_baseline_reason(commit: str | None, why: str) -> str:
+    if commit is None or not why:
+        return NO_BASELINE
+    return f"the baseline model was not measured in this job: {why}"
+
+
+def _methods(cfg: BudgetsConfig, m: Measurement, interleaved: bool) -> dict[str, str]:
+    both = ", interleaved with the baseline model" if interleaved else ""
+    warm = f"after {cfg.warmup} warm-up round{'s' if cfg.warmup != 1 else ''}{both}"
+    rows = f"{m.batch_rows:,} row{'s' if m.batch_rows != 1 else ''}"
+    return {
+        "model_size_mb": f"{m.size_bytes:,} bytes",
+        "latency_p95_ms": f"p95 of {cfg.repeats} single-row predictions {warm}",
+        "batch_latency_p95_ms": f"p95 of {cfg.repeats} predictions of {rows} {warm}",
+        "peak_memory_mb": (
+            f"tracemalloc peak while predicting {rows}, largest of {MEMORY_REPEATS}"
+        ),
+    }

@@ -1,0 +1,238 @@
+"""The PR comment's slice and budget sections, as pieces :mod:`mlci.report.markdown` assembles.
+
+- :func:`slices_line`: one line naming the worst slice of each grouping (and, when it is
+  another slice, the one whose metric dropped most against the baseline);
+- :func:`slice_tables`: one table per grouping, worst first, for the ``Slices (worst first)``
+  details section;
+- :func:`budgets_block`: the budget table with a one-line legend.
+
+Column names and metric names come from the config and slice values from the data: all of
+them are escaped (:func:`~mlci.report.escape.md_text`, :func:`~mlci.report.escape.md_code`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mlci.report.escape import clip, md_code, md_text
+from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.results import BudgetResult, GateResult, MetricComparison, Report, SliceResult
+
+GateCell = Callable[[list[GateResult]], str]  # the gate results of one row -> its "Gate" cell
+
+MAX_SLICE_METRICS = 6  # metric columns of a slice table (the sorting metric first)
+
+BUDGET_LABELS = {
+    "model_size_mb": "model size",
+    "latency_p95_ms": "p95 latency, one row",
+    "batch_latency_p95_ms": "p95 latency, one batch",
+    "peak_memory_mb": "peak memory, one batch",
+}
+
+
+@dataclass(frozen=True)
+class SliceTable:
+    """One grouping's slices: a title line, a table header and its rows (worst first)."""
+
+    title: str
+    header: str
+    rows: tuple[str, ...]
+
+
+def groupings(slices: Sequence[SliceResult]) -> dict[tuple[str, ...], list[SliceResult]]:
+    """The slices of each grouping, in report order (worst first)."""
+    found: dict[tuple[str, ...], list[SliceResult]] = {}
+    for s in slices:
+        found.setdefault(s.grouping, []).append(s)
+    return found
+
+
+# -- the summary line ---------------------------------------------------------------------------
+
+
+def slices_line(report: Report) -> str:
+    """``**Worst slices:** plan = `pro`: recall 0.61 (−0.22 ⬇), worst of 3 · plan, country = …``."""
+    items = [_worst_item(group) for group in groupings(report.slices).values()]
+    items = [item for item in items if item]
+    return "**Worst slices:** " + " · ".join(items) if items else ""
+
+
+def _worst_item(group: Sequence[SliceResult]) -> str:
+    computed = [s for s in group if not s.too_small]
+    columns = md_text(clip(", ".join(group[0].grouping), 60))
+    sort_by = group[0].sorted_by
+    if not computed or sort_by is None:
+        return f"{columns}: no slice of {fmt_int(group[0].min_size)} rows or more"
+    worst = computed[0]
+    text = f"{columns} = {_key(worst)}: {_brief(worst, sort_by)}, worst of {fmt_int(len(group))}"
+    dropped = _largest_drop(computed, sort_by)
+    if dropped is not None and dropped is not worst:
+        text += f"; largest drop {_key(dropped)}: {_brief(dropped, sort_by)}"
+    return text
+
+
+def _brief(s: SliceResult, metric: str) -> str:
+    m = s.metric(metric)
+    if m is None:
+        return ""
+    change = f" ({fmt_delta(m.change)}{_arrow(m.delta)})" if m.change is not None else ""
+    return f"{md_text(clip(metric, 40))} {fmt_value(m.value)}{change}"
+
+
+def _largest_drop(computed: Sequence[SliceResult], metric: str) -> SliceResult | None:
+    drops = [(d, s) for s in computed if (d := _drop(s.metric(metric))) < 0]
+    return min(drops, key=lambda d: d[0])[1] if drops else None
+
+
+def _drop(m: MetricComparison | None) -> float:
+    """The direction-adjusted change when it is a finite drop, else 0."""
+    if m is None or m.delta is None or not math.isfinite(m.delta):
+        return 0.0
+    return min(m.delta, 0.0)
+
+
+def _key(s: SliceResult) -> str:
+    """The slice's values as inline code: ``pro`` · ``DE``; a missing value is (missing)."""
+    return " · ".join("(missing)" if v is None else md_code(clip(v, 40)) for v in s.key)
+
+
+def _arrow(delta: float | None) -> str:
+    if delta is None or math.isnan(delta) or delta == 0:
+        return ""
+    return " ⬆" if delta > 0 else " ⬇"
+
+
+# -- the tables ---------------------------------------------------------------------------------
+
+
+def slice_tables(report: Report, gate_cell: GateCell) -> tuple[SliceTable, ...]:
+    """One table per grouping, worst first, with the slice gates' results of each row."""
+    with_baseline = report.baseline.commit is not None
+    slice_gates = [g for g in report.gates if g.scope == "slice"]
+    return tuple(
+        _table(group, slice_gates, gate_cell, with_baseline)
+        for group in groupings(report.slices).values()
+    )
+
+
+def _table(
+    group: Sequence[SliceResult],
+    gates: Sequence[GateResult],
+    gate_cell: GateCell,
+    with_baseline: bool,
+) -> SliceTable:
+    first = group[0]
+    names = _metric_names(group)
+    by_row = {
+        s.label: [g for g in gates if _gated_slice(g.metric, names) == s.label] for s in group
+    }
+    gated = any(by_row.values())
+    header = _header(first.grouping, names, gated)
+    rows = tuple(_slice_row(s, names, gate_cell(by_row[s.label]) if gated else None) for s in group)
+    return SliceTable(_title(first, gates, gate_cell, with_baseline), header, rows)
+
+
+def _metric_names(group: Sequence[SliceResult]) -> list[str]:
+    names = next(([m.name for m in s.metrics] for s in group if s.metrics), [])
+    first = group[0].sorted_by
+    ordered = ([first] if first in names else []) + [n for n in names if n != first]
+    return ordered[:MAX_SLICE_METRICS]
+
+
+def _gated_slice(gate_metric: str, names: Sequence[str]) -> str | None:
+    """``"plan=pro"`` for a slice gate result named ``"recall [plan=pro]"``."""
+    for name in names:
+        prefix = f"{name} ["
+        if gate_metric.startswith(prefix) and gate_metric.endswith("]"):
+            return gate_metric[len(prefix) : -1]
+    return None
+
+
+def _title(
+    first: SliceResult, gates: Sequence[GateResult], gate_cell: GateCell, with_baseline: bool
+) -> str:
+    columns = md_text(clip(", ".join(first.grouping), 80))
+    parts = [f"**By {columns}**"]
+    if first.sorted_by:
+        parts.append(f"worst first by {md_text(clip(first.sorted_by, 40))}")
+    parts.append(f"slices under {fmt_int(first.min_size)} rows are too small, never gated")
+    if with_baseline:
+        parts.append("cells: value (Δ vs the baseline)")
+    gap_name = f"[across {', '.join(first.grouping)}]"
+    for g in gates:
+        if g.rule == "max_gap" and g.metric.endswith(gap_name):
+            parts.append(f"{md_text(clip(g.metric, 80))}: {fmt_value(g.value)} {gate_cell([g])}")
+    return " · ".join(parts)
+
+
+def _header(grouping: Sequence[str], names: Sequence[str], gated: bool) -> str:
+    columns = [md_text(clip(", ".join(grouping), 60)), "n", *(md_text(clip(n, 30)) for n in names)]
+    columns += ["Gate"] if gated else []
+    rule = ["---", "--:", *("--:" for _ in names), *(["---"] if gated else [])]
+    return "| " + " | ".join(columns) + " |\n|" + "|".join(rule) + "|"
+
+
+def _slice_row(s: SliceResult, names: Sequence[str], gate: str | None) -> str:
+    if s.too_small:
+        cells = ["too small", *("—" for _ in names[1:])] if names else []
+    else:
+        cells = [_cell(s.metric(n)) for n in names]
+    extra = [gate] if gate is not None else []
+    return "| " + " | ".join([_key(s), fmt_int(s.n), *cells, *extra]) + " |"
+
+
+def _cell(m: MetricComparison | None) -> str:
+    if m is None:
+        return "—"
+    if m.change is None:
+        return fmt_value(m.value)
+    return f"{fmt_value(m.value)} ({fmt_delta(m.change)}{_arrow(m.delta)})"
+
+
+# -- budgets ------------------------------------------------------------------------------------
+
+
+def budgets_block(report: Report, gate_cell: GateCell) -> str:
+    """The budget table and its legend; empty without budgets."""
+    if not report.budgets:
+        return ""
+    gates = [g for g in report.gates if g.scope == "budget"]
+    branch = md_text(clip(report.baseline.branch, 40))
+    header = f"| Budget | {branch} | this PR | Δ | Gate | Measured |\n|---|--:|--:|--:|---|---|"
+    rows = [
+        _budget_row(b, [g for g in gates if g.metric == b.name], gate_cell) for b in report.budgets
+    ]
+    return "\n".join([header, *rows]) + "\n\n" + _budget_legend(report.budgets, branch)
+
+
+def _budget_row(b: BudgetResult, gates: list[GateResult], gate_cell: GateCell) -> str:
+    unit = _unit(b.name)
+    label = BUDGET_LABELS.get(b.name, "budget")
+    base = "—" if b.baseline is None else f"{fmt_value(b.baseline)} {unit}"
+    if b.baseline_source == "record" and b.baseline is not None:
+        base += "†"
+    change = "—" if b.change_pct is None else fmt_pct(b.change_pct) + _arrow(b.delta)
+    cells = [
+        f"{label} ({md_code(b.name)})",
+        base,
+        f"{fmt_value(b.value)} {unit}",
+        change,
+        gate_cell(gates),
+        md_text(clip(b.method, 160)),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _unit(name: str) -> str:
+    return "ms" if name.endswith("_ms") else "MB" if name.endswith("_mb") else ""
+
+
+def _budget_legend(budgets: Sequence[BudgetResult], branch: str) -> str:
+    parts = ["Budgets: lower is better · ⬆ better · ⬇ worse · MB = 10⁶ bytes"]
+    if any(b.baseline_source == "same_job" for b in budgets):
+        parts.append(f"{branch}'s model measured in this job, alternating with this PR's")
+    if any(b.baseline_source == "record" for b in budgets):
+        parts.append(f"† from {branch}'s record (its model could not be measured in this job)")
+    return "<sub>" + " · ".join(parts) + "</sub>"
