@@ -175,7 +175,7 @@ def status_description(report: Report) -> str:
     failed = _names(g.metric for g in report.gates if g.status == "fail")
     checks = sum(1 for c in report.checks if c.status == "fail")
     if report.verdict == "pass":
-        warned = sum(1 for g in report.gates if g.status == "warn")
+        warned = sum(1 for g in report.gates if g.status in ("warn", "inconclusive"))
         warned += sum(1 for c in report.checks if c.status == "warn")
         return "passed" + (f" with {warned} warning{'s' if warned != 1 else ''}" if warned else "")
     parts = []

@@ -153,5 +153,10 @@ def _check_annotation(check: CheckResult) -> tuple[Level | None, str]:
 
 
 def _level(status: str) -> Level | None:
-    levels: dict[str, Level] = {"fail": "error", "warn": "warning", "insufficient_data": "notice"}
+    levels: dict[str, Level] = {
+        "fail": "error",
+        "warn": "warning",
+        "inconclusive": "warning",  # a breach by the point estimate only: look, but not a failure
+        "insufficient_data": "notice",
+    }
     return levels.get(status)

@@ -158,11 +158,12 @@ def check(status: str, column: str | None = "age") -> CheckResult:
 def test_annotations_for_levels_and_titles():
     lines = annotations_for(
         [check("warn"), check("pass"), check("insufficient_data", None)],
-        [gate("fail"), gate("pass"), gate("skipped")],
+        [gate("fail"), gate("pass"), gate("skipped"), gate("inconclusive", "f1")],
     )
     parsed = [parse_command(line) for line in lines]
     assert parsed == [
         ("error", {"title": "mlci gate: roc_auc min"}, "roc_auc fail"),
+        ("warning", {"title": "mlci gate: f1 min"}, "f1 inconclusive"),
         ("warning", {"title": "mlci data: range on eval.age"}, "age warn"),
         ("notice", {"title": "mlci data: range on eval"}, "age insufficient_data"),
     ]
