@@ -21,6 +21,7 @@ Usage::
     python benchmarks/data_scale.py                 # 100k and 1M, Parquet and CSV
     python benchmarks/data_scale.py --sizes 5000000 --formats csv
     python benchmarks/data_scale.py --repeat 3      # best of three
+    python benchmarks/data_scale.py --widths 10 20 40   # cost per column (profile only)
 
 Each command runs once untimed first (bytecode written, file in the page cache, as on a
 runner that just checked the data out), then ``--repeat`` times; the best wall time is
@@ -263,6 +264,29 @@ def measure(
     return best
 
 
+def column_scaling(directory: Path, rows: int, widths: list[int]) -> None:
+    """Profile-only wall time of mlci on the same rows with 10, 20, 40 ... columns."""
+    source = build(directory, rows)["reference.parquet"]
+    table = pq.read_table(source)
+    print(f"{'rows':>10} {'columns':>8} {'wall s':>8} {'peak MiB':>9}")
+    for width in widths:
+        columns = {}
+        for i in range(width):
+            name = table.column_names[i % table.num_columns]
+            columns[f"{name}_{i // table.num_columns}"] = table.column(name)
+        path = directory / f"wide-{rows}-{width}.parquet"
+        if not path.exists():
+            pq.write_table(pa.table(columns), path, row_group_size=CHUNK)
+        work = directory / f"work-wide-{width}"
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "wide.yml").write_text(f"name: wide\ndatasets:\n  d: {{path: {path}}}\n")
+        (work / "none.json").write_text("{}")
+        argv = [MLCI, "validate", "-c", "wide.yml", "--against", "none.json", "-q"]
+        timed(argv, work)
+        wall, rss = min(timed(argv, work)[:2] for _ in range(2))
+        print(f"{rows:>10,} {width:>8} {wall:>8.2f} {rss:>9.0f}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -273,7 +297,17 @@ def main() -> int:
         type=Path,
         default=Path(os.environ.get("MLCI_BENCH_DIR", Path.home() / ".cache" / "mlci-bench")),
     )
+    parser.add_argument(
+        "--widths",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also time profiling 1M rows with this many columns, e.g. 10 20 40",
+    )
     args = parser.parse_args()
+    if args.widths:
+        column_scaling(args.dir, 1_000_000, args.widths)
+        return 0
     print(f"{'rows':>10} {'format':>8} {'size':>9} {'tool':>13} {'wall s':>8} {'peak MiB':>9}")
     for rows in args.sizes:
         paths = build(args.dir, rows)

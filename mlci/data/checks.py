@@ -16,7 +16,7 @@ few examples from the file again only when there is something to show. The check
     {unique_key: [columns], severity?}
     {no_overlap_with: other_dataset, key: [columns], severity?}
     {no_duplicate_rows: true, severity?}
-    {label: column, min_class_share?, new_labels?: error | warn, severity?}
+    {label: column, min_class_share?, new_labels?: error | warn (default warn), severity?}
     {columns_present: [names], new_columns: warn | error | allow}
 
 A column check gives one result per assertion ("missing_column", "type", "nullable",
@@ -1364,7 +1364,7 @@ class _Label(_Runner):
         results = []
         if ctx.check.get("min_class_share") is not None:
             results.append(self._balance(classes, float(ctx.check["min_class_share"])))
-        if ctx.check.get("new_labels") is not None:
+        if ctx.check.get("new_labels") is not None or "min_class_share" not in ctx.check:
             results.append(self._new(fc, classes))
         return results
 
@@ -1389,7 +1389,7 @@ class _Label(_Runner):
 
     def _new(self, fc: FinishContext, classes: dict[Any, int]) -> CheckResult:
         ctx, name = self.ctx, self.column
-        severity = ctx.check["new_labels"]
+        severity = ctx.check.get("new_labels", "warn")
         expected = "only the baseline's classes"
         base = fc.baseline["columns"].get(name) if fc.baseline else None
         known = _classes(base) if base else None

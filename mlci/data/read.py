@@ -151,7 +151,12 @@ def scan(
     raise DataError(f"Dataset '{cfg.name}': the column types of {cfg.path} keep changing.")
 
 
-def read_table(cfg: DatasetConfig, *, columns: Sequence[str] | None = None) -> pa.Table:
+def read_table(
+    cfg: DatasetConfig,
+    *,
+    columns: Sequence[str] | None = None,
+    types: Mapping[str, pa.DataType] | None = None,
+) -> pa.Table:
     """The whole dataset as one Arrow table (same errors as :func:`scan`)."""
 
     def feed(found: list[pa.RecordBatch], batch: pa.RecordBatch) -> None:
@@ -160,7 +165,7 @@ def read_table(cfg: DatasetConfig, *, columns: Sequence[str] | None = None) -> p
     def start(source: Source) -> list[pa.RecordBatch]:
         return []
 
-    batches, _ = scan(cfg, start, feed)
+    batches, _ = scan(cfg, start, feed, types=types)
     table = pa.Table.from_batches(batches)
     return table.select(list(columns)) if columns is not None else table
 
@@ -175,7 +180,29 @@ def read_dataset(cfg: DatasetConfig) -> pd.DataFrame:
         DataError: the file is missing, of an unknown format, unreadable, or has no rows or
             no columns. The message is one line that names the dataset and the file.
     """
-    return read_table(cfg).to_pandas()
+    return read_table(cfg, types=_dates_as_text(cfg)).to_pandas()
+
+
+def _dates_as_text(cfg: DatasetConfig) -> dict[str, pa.DataType]:
+    """Text files keep dates as text in the DataFrame, as pandas reads them (a model trained on
+    ``pd.read_csv`` output expects strings there): the columns the first block infers as dates."""
+    source = Source(cfg)
+    if source.format == "parquet":
+        return {}
+    batches = source.batches()
+    try:
+        first = next(batches, None)
+    except SchemaChange:
+        first = None
+    finally:
+        batches.close()
+    if first is None:
+        return {}
+    return {
+        f.name: pa.string()
+        for f in first.schema
+        if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)
+    }
 
 
 def fingerprint(path: Path) -> str:

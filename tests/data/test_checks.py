@@ -674,3 +674,9 @@ def test_unicode_and_markdown_column_names_in_new_checks() -> None:
     df = pd.DataFrame({name: ["a", "a"]})
     r = one(df, {"column": name, "pattern": "b"}, "pattern")
     assert r.column == name and f"`{name}`" in r.message
+
+
+def test_a_label_check_alone_warns_on_new_labels() -> None:
+    base = baseline_of(pd.DataFrame({"y": ["cat", "dog"] * 10}))
+    r = one(LABELS, {"label": "y"}, "new_labels", baseline=base)
+    assert (r.status, r.severity) == ("warn", "warn")

@@ -391,3 +391,15 @@ def test_reading_some_columns(write: Write, dataset: Dataset, tmp_path: Path) ->
     source = Source(dataset(path), columns=["c", "a"])
     (batch,) = list(source.batches())
     assert sorted(batch.schema.names) == ["a", "c"]
+
+
+def test_read_dataset_keeps_dates_in_text_files_as_text(write: Write, dataset: Dataset) -> None:
+    # as pandas reads them: a model trained on pd.read_csv output gets the same strings
+    csv = write("d.csv", "day,t,x\n2024-01-01,2024-01-01T10:00:00,1\n2024-01-02,,2\n")
+    df = read_dataset(dataset(csv))
+    assert df["day"].tolist() == ["2024-01-01", "2024-01-02"]
+    assert df["t"].tolist()[0] == "2024-01-01T10:00:00"
+    jsonl = write("d.jsonl", '{"day": "2024-01-01", "x": 1}\n')
+    assert read_dataset(dataset(jsonl))["day"].tolist() == ["2024-01-01"]
+    # while the profile sees a date column
+    assert str(read_table(dataset(csv)).schema.field("day").type) == "date32[day]"

@@ -210,3 +210,33 @@ def test_missing_file() -> None:
 )
 def test_errors(text: str, message: str) -> None:
     assert error_of(text) == message
+
+
+def test_checks_added_for_data_validation_at_scale() -> None:
+    checks = load(
+        """\
+        version: 1
+        row_count: {min: 10, max_change: 0.2}
+        no_duplicate_rows: true
+        label: {column: churned, min_class_share: 0.05, new_labels: error}
+        columns:
+          code: {pattern: '^[A-Z]{3}$', min_length: 3, max_length: 3, not_constant: true}
+          day: {date_format: '%Y-%m-%d', not_empty: true}
+        """
+    )
+    assert checks[1:] == (
+        {"column": "code", "required": True, "pattern": "^[A-Z]{3}$", "min_length": 3,
+         "max_length": 3, "not_constant": True},
+        {"column": "day", "required": True, "date_format": "%Y-%m-%d", "not_empty": True},
+        {"row_count": {"min": 10, "max_change": 0.2}},
+        {"no_duplicate_rows": True},
+        {"label": "churned", "min_class_share": 0.05, "new_labels": "error"},
+    )  # fmt: skip
+
+
+def test_a_bad_pattern_in_a_schema_file() -> None:
+    assert error_of("columns:\n  c: {pattern: '(a'}\n") == (
+        ".mlci/schema.yml:2: columns.c.pattern: '(a' is not a valid regular expression "
+        "(missing ), unterminated subpattern at position 0); expected a Python regex such as "
+        "'^[A-Z]{3}-[0-9]+$'."
+    )

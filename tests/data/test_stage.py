@@ -204,3 +204,13 @@ def test_validate_against_saved_profiles_on_the_command_line() -> None:
         "mlci: error: --against nope.json: file not found. Give a record.json or a file written "
         "by `mlci validate --save-profiles`.\n"
     )
+
+
+def test_profiles_are_deterministic() -> None:
+    rng = np.random.default_rng(4)
+    write_csv(
+        "d.csv", "x,s", [f"{v},{'abc'[i % 3]}" for i, v in enumerate(rng.normal(size=150_000))]
+    )
+    cfg = config("datasets:\n  d: {path: d.csv}\n")
+    first = json.dumps(run_data_stage(cfg, None)[0].profile, sort_keys=True)
+    assert json.dumps(run_data_stage(cfg, None)[0].profile, sort_keys=True) == first
