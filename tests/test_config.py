@@ -1024,6 +1024,7 @@ def test_slice_and_budget_error_messages(text: str, message: str) -> None:
 NEW_CHECKS = [
     {"column": "code", "pattern": "^[A-Z]{3}-[0-9]+$", "min_length": 5, "max_length": 12},
     {"column": "day", "date_format": "%Y-%m-%d", "not_constant": True, "not_empty": True},
+    {"column": "n", "type": "integer", "dtype": "int32"},
     {"row_count": {"min": 10, "max": 1000, "max_change": 0.2}},
     {"row_count": {"max_change": 0.5}, "severity": "warn"},
     {"no_duplicate_rows": True},

@@ -9,7 +9,7 @@ examples are kept per check; uniqueness, duplicate rows and overlap keep one 64-
 row (8 bytes per row and key, plus 8 more while sorting at the end), and fetch the rows of a
 few examples from the file again only when there is something to show. The check mappings::
 
-    {column, type?, required?, nullable?, max_null_fraction?, min?, max?, allowed?,
+    {column, type?, dtype?, required?, nullable?, max_null_fraction?, min?, max?, allowed?,
      max_unseen_fraction?, unique?, pattern?, date_format?, min_length?, max_length?,
      not_constant?, not_empty?, severity?}
     {row_count: {min?, max?, max_change?}, severity?}
@@ -19,7 +19,7 @@ few examples from the file again only when there is something to show. The check
     {label: column, min_class_share?, new_labels?: error | warn (default warn), severity?}
     {columns_present: [names], new_columns: warn | error | allow}
 
-A column check gives one result per assertion ("missing_column", "type", "nullable",
+A column check gives one result per assertion ("missing_column", "type", "dtype", "nullable",
 "null_fraction", "range", "allowed", "unique", "pattern", "date_format", "length",
 "not_constant", "not_empty"). A breached check has status ``fail`` when its severity is
 ``error`` (the default) and ``warn`` when it is ``warn``.
@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 
 from mlci.data import arrays as A
 from mlci.data.hashing import combine, is_text, row_hashes
-from mlci.data.profile import ColumnView, Profiler, frame_table, views_of
+from mlci.data.profile import ColumnView, Profiler, dtype_name, frame_table, views_of
 from mlci.errors import ConfigError
 from mlci.results import CheckResult, Status
 
@@ -567,6 +567,18 @@ _TEXT_PARSERS: dict[str, Callable[[str], bool]] = {
 # --- nulls ---------------------------------------------------------------------------------
 
 
+class _Dtype(_Assertion):
+    """The physical type, as :func:`~mlci.data.profile.dtype_name` names it (int64, str...)."""
+
+    def finish(self, fc: FinishContext, column: Mapping[str, Any]) -> CheckResult:
+        expected, actual = str(self.ctx.check["dtype"]), str(column["dtype"])
+        if actual == expected:
+            message = f"`{self.name}` is stored as {actual}."
+        else:
+            message = f"`{self.name}` should be stored as {expected} but is {actual}."
+        return self.ctx.result("dtype", self.name, actual != expected, message, actual, expected)
+
+
 class _Nullable(_Assertion):
     def finish(self, fc: FinishContext, column: Mapping[str, Any]) -> CheckResult:
         name, nulls = self.name, int(column["nulls"])
@@ -651,6 +663,9 @@ class _Range(_Assertion):
         self.low_examples: list[Any] = []
         self.high_examples: list[Any] = []
         self.seen = 0
+        self.dates = isinstance(self.low, str) or isinstance(self.high, str)
+        self.kind = "number"  # or "time": values compared as microseconds since the epoch
+        self.tz: str | None = None
 
     def update(self, view: ColumnView) -> None:
         self.dtype = _dtype(view.arr.type)
@@ -716,7 +731,6 @@ class _Range(_Assertion):
 
     def _comparable(self, view: ColumnView) -> np.ndarray | None:
         t = view.arr.type
-        self.dates = isinstance(self.low, str) or isinstance(self.high, str)
         if pa.types.is_boolean(t):
             return None
         if pa.types.is_null(t):
@@ -751,8 +765,8 @@ class _Range(_Assertion):
         return _bound_micros(self.low, self.tz), _bound_micros(self.high, self.tz)
 
     def _show(self, v: Any) -> str:
-        if getattr(self, "kind", "number") == "time":
-            return _value(_from_micros(int(v), getattr(self, "tz", None)))
+        if self.kind == "time":
+            return _value(_from_micros(int(v), self.tz))
         return _value(v)
 
 
@@ -1133,6 +1147,7 @@ _ASSERTIONS: tuple[
     tuple[Callable[[Mapping[str, Any]], bool], Callable[[_Ctx, str], _Assertion]], ...
 ] = (
     (lambda c: c.get("type") is not None, _Type),
+    (lambda c: c.get("dtype") is not None, lambda ctx, n: _Dtype(ctx, n)),
     (lambda c: c.get("nullable") is not None, lambda ctx, name: _Nullable(ctx, name)),
     (lambda c: c.get("max_null_fraction") is not None, lambda ctx, n: _NullFraction(ctx, n)),
     (lambda c: c.get("min") is not None or c.get("max") is not None, _Range),
@@ -1493,8 +1508,6 @@ def _key_text(key: list[str]) -> str:
 
 
 def _dtype(t: pa.DataType) -> str:
-    from mlci.data.profile import dtype_name
-
     return dtype_name(t)
 
 

@@ -23,7 +23,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -100,7 +100,7 @@ class Source:
         self.format = _check_file(self.cfg, self.where)
         self.progress.bytes_total = self.cfg.path.stat().st_size
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
+    def batches(self) -> Generator[pa.RecordBatch, None, None]:
         """The record batches, in file order. Raises DataError or SchemaChange."""
         reader = _READERS[self.format]
         for batch in reader(self):

@@ -680,3 +680,12 @@ def test_a_label_check_alone_warns_on_new_labels() -> None:
     base = baseline_of(pd.DataFrame({"y": ["cat", "dog"] * 10}))
     r = one(LABELS, {"label": "y"}, "new_labels", baseline=base)
     assert (r.status, r.severity) == ("warn", "warn")
+
+
+def test_physical_type() -> None:
+    df = pd.DataFrame({"n": np.array([1, 2], dtype=np.int32), "s": ["a", "b"]})
+    r = one(df, {"column": "n", "dtype": "int64"}, "dtype")
+    assert (r.status, r.observed, r.expected) == ("fail", "int32", "int64")
+    assert r.message == "`n` should be stored as int64 but is int32."
+    r = one(df, {"column": "s", "dtype": "str"}, "dtype")
+    assert (r.status, r.message) == ("pass", "`s` is stored as str.")

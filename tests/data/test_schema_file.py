@@ -155,7 +155,7 @@ def test_missing_file() -> None:
         (
             "columns:\n  a: {column: a}\n",
             ".mlci/schema.yml:2: columns.a.column: unknown key. "
-            "Allowed keys: allowed, date_format, max, max_length, max_null_fraction, "
+            "Allowed keys: allowed, date_format, dtype, max, max_length, max_null_fraction, "
             "max_unseen_fraction, min, min_length, not_constant, not_empty, nullable, pattern, "
             "severity, type, unique.",
         ),
