@@ -114,7 +114,10 @@ def _mlci_run(project: Path, label: str, *, stdout: TextIO | None) -> tuple[int,
     out_dir = project / "mlci-out" / label
     sink = stdout if stdout is not None else open(os.devnull, "w")  # noqa: SIM115
     try:
-        code = run(project / "mlci.yml", output_dir=out_dir, quiet=stdout is None, stdout=sink)
+        # the demo is local even inside a CI job: never publish to GitHub from it
+        local = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+        code = run(project / "mlci.yml", output_dir=out_dir, quiet=stdout is None,
+                   environ=local, stdout=sink)
     finally:
         if stdout is None:
             sink.close()
@@ -129,6 +132,7 @@ def _show_comment(out_dir: Path, code: int, stdout: TextIO) -> None:
     print(comment, file=stdout)
     print("──────────────────────────────────────────────────────────────────────", file=stdout)
     print(f"The pull request {verdict} (`mlci run` exit code {code}). Report files:", file=stdout)
-    for name in ("report.md", "report.json", "record.json"):
-        print(f"  {out_dir / name}", file=stdout)
+    for name in ("report.md", "report.html", "report.json", "record.json"):
+        if (out_dir / name).exists():
+            print(f"  {out_dir / name}", file=stdout)
     print("The demo itself succeeded.", file=stdout)

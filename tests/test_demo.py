@@ -8,7 +8,10 @@ import json
 from mlci.cli import main
 
 
-def test_demo_shows_a_failing_pull_request_and_exits_0(tmp_path):
+def test_demo_shows_a_failing_pull_request_and_exits_0(tmp_path, monkeypatch):
+    # even inside a GitHub Actions job the demo stays local: nothing is published
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")  # nothing listens there
     out, err = io.StringIO(), io.StringIO()
     project = tmp_path / "demo"
 
@@ -30,7 +33,7 @@ def test_demo_shows_a_failing_pull_request_and_exits_0(tmp_path):
     failed_checks = {(c["dataset"], c["check"], c["column"]) for c in report["checks"]
                      if c["status"] == "fail"}
     assert ("eval", "range", "mean radius") in failed_checks
-    for name in ("report.md", "report.json", "record.json"):
+    for name in ("report.md", "report.html", "report.json", "record.json"):
         assert str(project / "mlci-out/pr" / name) in text
 
 
