@@ -16,11 +16,25 @@ For each size and format it runs, each as one fresh process timed with ``/usr/bi
   ``value_counts``, ``np.histogram`` over the reference deciles, ``jensenshannon``,
   ``chi2_contingency``, the ten constraints as pandas expressions).
 
+With ``--peer-python PATH`` (an interpreter with ``duckdb`` and ``polars`` installed: they are
+no dependencies of mlci, so put them in a throwaway venv) it also times profiling alone, each
+as one fresh process measured the same way:
+
+- **mlci profile**: ``mlci validate`` of a config without checks, ``--against`` an empty
+  profile file: reading and the profile (no drift, no constraints);
+- **duckdb**: ``SUMMARIZE SELECT * FROM read_parquet(...)`` (``read_csv_auto`` for CSV):
+  per column min, max, approximate distinct count, mean, std, quartiles, count, null %;
+- **polars**: ``pl.read_parquet``/``pl.read_csv``, ``describe()`` (count, null count, mean,
+  std, min, quartiles, max per column) and ``n_unique()`` of every column;
+
+and prints the ratio of mlci's wall time to the fastest peer's.
+
 Usage::
 
     python benchmarks/data_scale.py                 # 100k and 1M, Parquet and CSV
     python benchmarks/data_scale.py --sizes 5000000 --formats csv
     python benchmarks/data_scale.py --repeat 3      # best of three
+    python benchmarks/data_scale.py --peer-python /tmp/peers-venv/bin/python  # + DuckDB, Polars
     python benchmarks/data_scale.py --widths 10 20 40   # cost per column (profile only)
 
 Each command runs once untimed first (bytecode written, file in the page cache, as on a
@@ -35,7 +49,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -137,17 +150,9 @@ CHECKS = [
 ]
 
 
-def config_text(path: Path) -> str:
-    return textwrap.dedent(
-        f"""\
-        version: 1
-        name: bench
-        datasets:
-          current:
-            path: {path}
-            checks: {json.dumps(CHECKS)}
-        """
-    )
+def config_text(path: Path, checks: list[object] | None = CHECKS) -> str:
+    text = f"version: 1\nname: bench\ndatasets:\n  current:\n    path: {path}\n"
+    return text + (f"    checks: {json.dumps(checks)}\n" if checks else "")
 
 
 PANDAS_SCRIPT = r"""
@@ -203,6 +208,45 @@ print(sum(checks), "of", len(checks), "constraints passed;", drifted, "columns d
 """
 
 
+# Peers profile the file with their own engines; each runs with --peer-python's interpreter.
+DUCKDB_SCRIPT = r"""
+import sys
+import duckdb
+
+path = sys.argv[1]
+reader = "read_parquet" if path.endswith(".parquet") else "read_csv_auto"
+quoted = path.replace("'", "''")
+summary = duckdb.sql(f"SUMMARIZE SELECT * FROM {reader}('{quoted}')").fetchall()
+print(len(summary), "columns,", summary[0][10], "rows")
+"""
+
+POLARS_SCRIPT = r"""
+import sys
+import polars as pl
+
+path = sys.argv[1]
+df = pl.read_parquet(path) if path.endswith(".parquet") else pl.read_csv(path)
+summary = df.describe()  # count, null_count, mean, std, min, 25%, 50%, 75%, max
+distinct = df.select(pl.all().n_unique())
+print(summary.width - 1, "columns,", df.height, "rows")
+"""
+
+PEERS = {"duckdb": DUCKDB_SCRIPT, "polars": POLARS_SCRIPT}
+
+
+def check_peer_python(python: str) -> None:
+    """Stop with one clear line unless ``python`` imports every peer."""
+    probe = subprocess.run(
+        [python, "-c", "import " + ", ".join(PEERS)], capture_output=True, text=True, check=False
+    )
+    if probe.returncode != 0:
+        raise SystemExit(
+            f"--peer-python {python} cannot import {' and '.join(PEERS)}; make a throwaway venv "
+            "with them, e.g. `uv venv /tmp/peers-venv && uv pip install --python "
+            "/tmp/peers-venv/bin/python duckdb polars`."
+        )
+
+
 def reference_summary(reference_profile: dict, path: Path) -> Path:
     """The reference's decile bins and category counts, for the pandas script."""
     summary = {}
@@ -232,12 +276,13 @@ def timed(argv: list[str], cwd: Path) -> tuple[float, float, str]:
 
 
 def measure(
-    paths: dict[str, Path], fmt: str, work: Path, repeat: int
+    paths: dict[str, Path], fmt: str, work: Path, repeat: int, peer_python: str | None = None
 ) -> dict[str, tuple[float, float]]:
     work.mkdir(parents=True, exist_ok=True)
     reference, current = paths[f"reference.{fmt}"], paths[f"current.{fmt}"]
     (work / "reference.yml").write_text(config_text(reference))
     (work / "bench.yml").write_text(config_text(current))
+    (work / "profile.yml").write_text(config_text(current, checks=None))
     profiles = work / "reference-profiles.json"
     (work / "none.json").write_text("{}")
     subprocess.run(
@@ -254,9 +299,18 @@ def measure(
         "mlci": [MLCI, "validate", "-c", "bench.yml", "--against", str(profiles), "-q"],
         "pandas+scipy": [PYTHON, str(script), str(current), str(summary)],
     }
+    if peer_python is not None:
+        runs["mlci profile"] = [
+            MLCI, "validate", "-c", "profile.yml", "--against", "none.json", "-q",
+        ]  # fmt: skip
+        for peer, text in PEERS.items():
+            (work / f"{peer}.py").write_text(text)
+            runs[peer] = [peer_python, str(work / f"{peer}.py"), str(current)]
     best: dict[str, tuple[float, float]] = {}
     for tool, argv in runs.items():
-        timed(argv, work)  # untimed: writes the bytecode, warms the page cache
+        _, _, out = timed(argv, work)  # untimed: writes the bytecode, warms the page cache
+        if tool in PEERS and "rows" not in out:
+            raise SystemExit(f"{tool} failed on {current}: {out or 'no output'}")
         for _ in range(repeat):
             wall, rss, _ = timed(argv, work)
             if tool not in best or wall < best[tool][0]:
@@ -304,7 +358,14 @@ def main() -> int:
         default=[],
         help="also time profiling 1M rows with this many columns, e.g. 10 20 40",
     )
+    parser.add_argument(
+        "--peer-python",
+        metavar="PATH",
+        help="an interpreter with duckdb and polars: also time their profiles (default: skip)",
+    )
     args = parser.parse_args()
+    if args.peer_python:
+        check_peer_python(args.peer_python)
     if args.widths:
         column_scaling(args.dir, 1_000_000, args.widths)
         return 0
@@ -313,13 +374,27 @@ def main() -> int:
         paths = build(args.dir, rows)
         for fmt in args.formats:
             size = paths[f"current.{fmt}"].stat().st_size / 2**20
-            results = measure(paths, fmt, args.dir / f"work-{rows}-{fmt}", args.repeat)
+            work = args.dir / f"work-{rows}-{fmt}"
+            results = measure(paths, fmt, work, args.repeat, args.peer_python)
             for tool, (wall, rss) in results.items():
                 print(
                     f"{rows:>10,} {fmt:>8} {size:>7.0f}MB {tool:>13} {wall:>8.2f} {rss:>9.0f}",
                     flush=True,
                 )
+            if args.peer_python:
+                print(peer_ratios(results), flush=True)
     return 0
+
+
+def peer_ratios(results: dict[str, tuple[float, float]]) -> str:
+    """mlci's wall time over the fastest peer's, for the profile alone and the whole validate."""
+    peer = min(PEERS, key=lambda name: results[name][0])
+    fastest = results[peer][0]
+    profile, validate = results["mlci profile"][0] / fastest, results["mlci"][0] / fastest
+    return (
+        f"{'':>29} mlci profile / {peer}: {profile:.2f}x;"
+        f" mlci validate (profile + drift + checks) / {peer}: {validate:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -102,10 +102,84 @@ def _build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--report-dir", type=Path, required=True,
                          help="the downloaded report directory (report.json, pull-request.json)")
 
+    _add_init(sub)
+    _add_schema(sub)
+    _add_profile(sub)
+
     demo = sub.add_parser("demo", help="run mlci on a bundled example project and a PR")
     demo.add_argument("--keep", type=Path, metavar="DIR",
                       help="build the example project in DIR and keep it (default: a temp dir)")
     return parser
+
+
+def _add_init(sub: argparse._SubParsersAction[_Parser]) -> None:
+    init = sub.add_parser("init", help="add mlci to this git repository: mlci.yml, schema files "
+                          "inferred from the data, workflow files")
+    init.add_argument("data", nargs="*", type=Path, metavar="DATA",
+                      help="data files (CSV, Parquet, JSON lines) to check; each gets a schema")
+    init.add_argument("--task", choices=("binary", "multiclass", "regression"),
+                      help="the model's task (default: from --target's values in the data)")
+    init.add_argument("--target", metavar="COL", help="the label column of the data")
+    init.add_argument("--predictions", type=Path, metavar="FILE",
+                      help="a predictions file (y_true, y_pred, y_score columns)")
+    init.add_argument("--metrics-file", type=Path, metavar="FILE",
+                      help="a JSON or YAML file of metrics")
+    init.add_argument("--model", type=Path, metavar="FILE",
+                      help="a scikit-learn model file, evaluated on the DATA file with --target")
+    init.add_argument("--name", help="the config's name (default: the repository's folder)")
+    init.add_argument("--forks", action="store_true",
+                      help="write the fork-safe pull-request workflow pair instead")
+    init.add_argument("--action-sha", metavar="SHA",
+                      help="pin the workflows to this mlci release commit SHA (default: a "
+                      "placeholder to replace)")
+    init.add_argument("--force", action="store_true",
+                      help="overwrite existing files (default: show how they would change)")
+    _add_no_progress(init)
+
+
+def _add_schema(sub: argparse._SubParsersAction[_Parser]) -> None:
+    schema = sub.add_parser("schema", help="infer a data schema file from the data")
+    schema_sub = schema.add_subparsers(dest="schema_command", metavar="ACTION",
+                                       parser_class=_Parser)
+    schema_sub.required = True
+    infer = schema_sub.add_parser("infer", help="write the schema inferred from DATA, or show "
+                                  "how it differs from the existing file")
+    infer.add_argument("data", type=Path, metavar="DATA",
+                       help="a data file, or a profile file (.json) from `mlci profile`")
+    infer.add_argument("--output", "-o", type=Path, default=Path(".mlci/schema.yml"),
+                       help="the schema file (default: .mlci/schema.yml)")
+    infer.add_argument("--name", help="the dataset's name (default: the file's name)")
+    _add_format(infer)
+    infer.add_argument("--target", metavar="COL",
+                       help="the label column: checks its class balance")
+    infer.add_argument("--write", "--force", action="store_true", dest="write",
+                       help="replace an existing schema file that differs")
+    infer.add_argument("--check", action="store_true",
+                       help="write nothing; exit 1 when the file is missing or differs (CI)")
+    _add_no_progress(infer)
+
+
+def _add_profile(sub: argparse._SubParsersAction[_Parser]) -> None:
+    profile = sub.add_parser("profile", help="write a dataset's mergeable profile (JSON); "
+                             "`mlci profile merge A.json B.json ...` merges shards' profiles")
+    profile.add_argument("paths", nargs="+", type=Path, metavar="DATA",
+                         help="a data file; or `merge` followed by profile files")
+    profile.add_argument("--output", "-o", type=Path,
+                         help="the profile file (default: profile.json; merge: merged.json)")
+    profile.add_argument("--name", help="the dataset's name, as in mlci.yml (default: the "
+                         "file's name)")
+    _add_format(profile)
+    _add_no_progress(profile)
+
+
+def _add_no_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress display while reading the data")
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("csv", "parquet", "jsonl"), dest="data_format",
+                        help="the data file's format (default: from its suffix)")
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
@@ -151,6 +225,27 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
         from mlci.commands.publish import publish_report
 
         return publish_report(report_dir=args.report_dir, environ=os.environ, stdout=stdout)
+    if args.command == "init":
+        from mlci.commands.init import init_command
+
+        return init_command(args.data, task=args.task, target=args.target,
+                            predictions=args.predictions, metrics_file=args.metrics_file,
+                            model=args.model, name=args.name, forks=args.forks,
+                            action_sha=args.action_sha, force=args.force, quiet=args.quiet,
+                            environ=os.environ, stdout=stdout)
+    if args.command == "schema":
+        from mlci.commands.schema import schema_infer_command
+
+        return schema_infer_command(args.data, output=args.output, name=args.name,
+                                    data_format=args.data_format, target=args.target,
+                                    write=args.write, check=args.check, quiet=args.quiet,
+                                    environ=os.environ, stdout=stdout)
+    if args.command == "profile":
+        from mlci.commands.profile import profile_command
+
+        return profile_command(args.paths, output=args.output, name=args.name,
+                               data_format=args.data_format, quiet=args.quiet,
+                               environ=os.environ, stdout=stdout)
     if args.command == "demo":
         from mlci.demo import demo
 
