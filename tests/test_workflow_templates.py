@@ -218,7 +218,8 @@ def test_templates_use_the_placeholder_sha_and_only_known_inputs(path: Path) -> 
     mlci_steps = [s for s in _steps(path) if s.get("uses", "").startswith("mlci-dev/mlci@")]
     assert [s["uses"] for s in mlci_steps] == [PLACEHOLDER]
     assert set(mlci_steps[0].get("with", {})) <= inputs
-    assert "placeholder that\n# `mlci init --action-sha SHA` replaces" in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert "placeholder that\n# `mlci init --action-sha SHA` replaces" in text
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
