@@ -293,19 +293,20 @@ def measure(
     if not profiles.exists():
         raise SystemExit(f"could not profile {reference}")
     summary = reference_summary(json.loads(profiles.read_text())["current"], work / "ref.json")
-    script = work / "plain.py"
-    script.write_text(PANDAS_SCRIPT)
+    plain = work / "plain.py"
+    plain.write_text(PANDAS_SCRIPT)
     runs = {
         "mlci": [MLCI, "validate", "-c", "bench.yml", "--against", str(profiles), "-q"],
-        "pandas+scipy": [PYTHON, str(script), str(current), str(summary)],
+        "pandas+scipy": [PYTHON, str(plain), str(current), str(summary)],
     }
     if peer_python is not None:
         runs["mlci profile"] = [
             MLCI, "validate", "-c", "profile.yml", "--against", "none.json", "-q",
         ]  # fmt: skip
         for peer, text in PEERS.items():
-            (work / f"{peer}.py").write_text(text)
-            runs[peer] = [peer_python, str(work / f"{peer}.py"), str(current)]
+            script = work / f"peer_{peer}.py"  # not duckdb.py: it would shadow the module
+            script.write_text(text)
+            runs[peer] = [peer_python, str(script), str(current)]
     best: dict[str, tuple[float, float]] = {}
     for tool, argv in runs.items():
         _, _, out = timed(argv, work)  # untimed: writes the bytecode, warms the page cache
