@@ -311,7 +311,7 @@ def measure(
     for tool, argv in runs.items():
         _, _, out = timed(argv, work)  # untimed: writes the bytecode, warms the page cache
         if tool in PEERS and "rows" not in out:
-            raise SystemExit(f"{tool} failed on {current}: {out or 'no output'}")
+            raise SystemExit(f"{tool} failed on {current}; run it to see why: {' '.join(argv)}")
         for _ in range(repeat):
             wall, rss, _ = timed(argv, work)
             if tool not in best or wall < best[tool][0]:

@@ -553,7 +553,7 @@ def _comment_block(text: str) -> str:
 
 def _one_line(text: str) -> str:
     """Text safe inside a YAML comment or double-quoted scalar: line breaks (including U+0085,
-    U+2028, U+2029), control characters and a BOM escaped as ``\\n``/``\\uXXXX``."""
+    U+2028, U+2029), control characters and a BOM escaped as ``\\n`` or ``\\u`` + 4 hex."""
     return _UNSAFE.sub(_escape, text)
 
 
