@@ -72,11 +72,12 @@ class Record:
         return jsonable
 
     def to_json(self) -> str:
-        """The record as deterministic JSON (sorted keys, 2-space indent, trailing newline)."""
-        text = json.dumps(
-            self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False
-        )
-        return text + "\n"
+        """The record as deterministic JSON: sorted keys, one top-level key per line with its
+        value compact (a record holds profiles and predictions: indenting every nested list
+        would make it several times larger), trailing newline."""
+        data = self.to_dict()
+        lines = [f"{json.dumps(key)}:{_compact(data[key])}" for key in sorted(data)]
+        return "{\n" + ",\n".join(lines) + "\n}\n"
 
     @classmethod
     def from_json(cls, text: str, *, source: str) -> Record:
@@ -207,3 +208,8 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalar
         return _jsonable(value.item())
     raise TypeError(f"cannot store {type(value).__name__} in a record: {value!r}")
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":"))

@@ -22,21 +22,19 @@ SOURCE = "for churn-model@3f2c1ab in branch mlci-records"
 FIX = "Re-run mlci on that commit to replace it."
 
 MINIMAL_JSON = """{
-  "checks": [],
-  "commit": "3f2c1ab000000000000000000000000000000000",
-  "config_hash": "sha256:abc",
-  "created_at": "2024-05-01T12:00:00Z",
-  "datasets": {},
-  "environment": {
-    "python": "3.11.7"
-  },
-  "gates": [],
-  "model": null,
-  "name": "churn-model",
-  "ref": "refs/heads/main",
-  "schema_version": 1,
-  "tool_version": "0.1.0",
-  "verdict": "pass"
+"checks":[],
+"commit":"3f2c1ab000000000000000000000000000000000",
+"config_hash":"sha256:abc",
+"created_at":"2024-05-01T12:00:00Z",
+"datasets":{},
+"environment":{"python":"3.11.7"},
+"gates":[],
+"model":null,
+"name":"churn-model",
+"ref":"refs/heads/main",
+"schema_version":1,
+"tool_version":"0.1.0",
+"verdict":"pass"
 }
 """
 
