@@ -40,30 +40,55 @@ def _build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="the whole pipeline: data, model, baseline, gates, report")
     _add_config(run)
-    run.add_argument("--output-dir", type=Path, default=Path("mlci-out"),
-                     help="where report.md, report.json, report.html and record.json go (default: "
-                     "mlci-out)")
-    run.add_argument("--no-store", action="store_true",
-                     help="on the baseline branch, do not store the commit's record")
+    run.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("mlci-out"),
+        help="where report.md, report.json, report.html and record.json go (default: mlci-out)",
+    )
+    run.add_argument(
+        "--no-store",
+        action="store_true",
+        help="on the baseline branch, do not store the commit's record",
+    )
     run.add_argument("--commit", help="the commit being evaluated (default: HEAD)")
     run.add_argument("--branch", help="the branch being evaluated (default: the checked-out one)")
-    run.add_argument("--no-comment", action="store_true",
-                     help="in GitHub Actions, do not post or edit the PR comment")
-    run.add_argument("--no-fail-on-gate", action="store_true",
-                     help="exit 0 even when a gate fails (the verdict is still reported)")
-    run.add_argument("--no-html", action="store_true",
-                     help="do not write report.html and its figures (faster)")
-    run.add_argument("--junit", type=Path, metavar="PATH",
-                     help="also write the gates and data checks as JUnit XML to PATH")
+    run.add_argument(
+        "--no-comment",
+        action="store_true",
+        help="in GitHub Actions, do not post or edit the PR comment",
+    )
+    run.add_argument(
+        "--no-fail-on-gate",
+        action="store_true",
+        help="exit 0 even when a gate fails (the verdict is still reported)",
+    )
+    run.add_argument(
+        "--no-html", action="store_true", help="do not write report.html and its figures (faster)"
+    )
+    run.add_argument(
+        "--junit",
+        type=Path,
+        metavar="PATH",
+        help="also write the gates and data checks as JUnit XML to PATH",
+    )
     _add_quiet(run)
 
     validate = sub.add_parser("validate", help="the data stage only: checks and drift")
     _add_config(validate)
-    validate.add_argument("--against", type=Path, metavar="FILE",
-                          help="compare with the profiles in a record.json (or a file written "
-                               "by --save-profiles) instead of the baseline record")
-    validate.add_argument("--save-profiles", type=Path, metavar="FILE",
-                          help="write the datasets' profiles to FILE (JSON, by dataset name)")
+    validate.add_argument(
+        "--against",
+        type=Path,
+        metavar="FILE",
+        help="compare with the profiles in a record.json (or a file written "
+        "by --save-profiles) instead of the baseline record",
+    )
+    validate.add_argument(
+        "--save-profiles",
+        type=Path,
+        metavar="FILE",
+        help="write the datasets' profiles to FILE (JSON, by dataset name)",
+    )
     _add_quiet(validate)
 
     evaluate = sub.add_parser("evaluate", help="the model stage only: print the metrics")
@@ -71,8 +96,9 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
     record = sub.add_parser("record", help="save, show or list stored records")
-    record_sub = record.add_subparsers(dest="record_command", metavar="ACTION",
-                                       parser_class=_Parser)
+    record_sub = record.add_subparsers(
+        dest="record_command", metavar="ACTION", parser_class=_Parser
+    )
     record_sub.required = True
     save = record_sub.add_parser("save", help="store a record file (e.g. mlci-out/record.json)")
     _add_config(save)
@@ -84,107 +110,200 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_config(lst)
     lst.add_argument("--all", action="store_true", help="records of every config name")
 
-    release = sub.add_parser("release", help="re-check a release tag in strict mode, then "
-                             "publish the GitHub Release and deploy")
+    release = sub.add_parser(
+        "release",
+        help="re-check a release tag in strict mode, then publish the GitHub Release and deploy",
+    )
     _add_config(release)
-    release.add_argument("--output-dir", type=Path, default=Path("mlci-out"),
-                         help="where the bundle (bundle/) and release.json go (default: mlci-out)")
-    release.add_argument("--tag", help="the tag to release (default: the pushed tag in GitHub "
-                         "Actions, from GITHUB_REF)")
-    release.add_argument("--bootstrap", action="store_true",
-                         help="allow the first release, with no earlier release to compare "
-                         "with (change rules are skipped; also MLCI_RELEASE_BOOTSTRAP=true)")
-    release.add_argument("--dry-run", action="store_true",
-                         help="write the bundle and print what would be sent and run; no API "
-                         "call, no record stored, no deploy")
+    release.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("mlci-out"),
+        help="where the bundle (bundle/) and release.json go (default: mlci-out)",
+    )
+    release.add_argument(
+        "--tag",
+        help="the tag to release (default: the pushed tag in GitHub Actions, from GITHUB_REF)",
+    )
+    release.add_argument(
+        "--bootstrap",
+        action="store_true",
+        help="allow the first release, with no earlier release to compare "
+        "with (change rules are skipped; also MLCI_RELEASE_BOOTSTRAP=true)",
+    )
+    release.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write the bundle and print what would be sent and run; no API "
+        "call, no record stored, no deploy",
+    )
 
     publish = sub.add_parser("publish", help="post a report made by another job (fork PRs)")
-    publish.add_argument("--report-dir", type=Path, required=True,
-                         help="the downloaded report directory (report.json, pull-request.json)")
+    publish.add_argument(
+        "--report-dir",
+        type=Path,
+        required=True,
+        help="the downloaded report directory (report.json, pull-request.json)",
+    )
 
     _add_init(sub)
     _add_schema(sub)
     _add_profile(sub)
 
     demo = sub.add_parser("demo", help="run mlci on a bundled example project and a PR")
-    demo.add_argument("--keep", type=Path, metavar="DIR",
-                      help="build the example project in DIR and keep it (default: a temp dir)")
+    demo.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="build the example project in DIR and keep it (default: a temp dir)",
+    )
     return parser
 
 
 def _add_init(sub: argparse._SubParsersAction[_Parser]) -> None:
-    init = sub.add_parser("init", help="add mlci to this git repository: mlci.yml, schema files "
-                          "inferred from the data, workflow files")
-    init.add_argument("data", nargs="*", type=Path, metavar="DATA",
-                      help="data files (CSV, Parquet, JSON lines) to check; each gets a schema")
-    init.add_argument("--task", choices=("binary", "multiclass", "regression"),
-                      help="the model's task (default: from --target's values in the data)")
+    init = sub.add_parser(
+        "init",
+        help="add mlci to this git repository: mlci.yml, schema files "
+        "inferred from the data, workflow files",
+    )
+    init.add_argument(
+        "data",
+        nargs="*",
+        type=Path,
+        metavar="DATA",
+        help="data files (CSV, Parquet, JSON lines) to check; each gets a schema",
+    )
+    init.add_argument(
+        "--task",
+        choices=("binary", "multiclass", "regression"),
+        help="the model's task (default: from --target's values in the data)",
+    )
     init.add_argument("--target", metavar="COL", help="the label column of the data")
-    init.add_argument("--predictions", type=Path, metavar="FILE",
-                      help="a predictions file (y_true, y_pred, y_score columns)")
-    init.add_argument("--metrics-file", type=Path, metavar="FILE",
-                      help="a JSON or YAML file of metrics")
-    init.add_argument("--model", type=Path, metavar="FILE",
-                      help="a scikit-learn model file, evaluated on the DATA file with --target")
+    init.add_argument(
+        "--predictions",
+        type=Path,
+        metavar="FILE",
+        help="a predictions file (y_true, y_pred, y_score columns)",
+    )
+    init.add_argument(
+        "--metrics-file", type=Path, metavar="FILE", help="a JSON or YAML file of metrics"
+    )
+    init.add_argument(
+        "--model",
+        type=Path,
+        metavar="FILE",
+        help="a scikit-learn model file, evaluated on the DATA file with --target",
+    )
     init.add_argument("--name", help="the config's name (default: the repository's folder)")
-    init.add_argument("--forks", action="store_true",
-                      help="write the fork-safe pull-request workflow pair instead")
-    init.add_argument("--action-sha", metavar="SHA",
-                      help="pin the workflows to this mlci release commit SHA (default: a "
-                      "placeholder to replace)")
-    init.add_argument("--force", action="store_true",
-                      help="overwrite existing files (default: show how they would change)")
+    init.add_argument(
+        "--forks",
+        action="store_true",
+        help="write the fork-safe pull-request workflow pair instead",
+    )
+    init.add_argument(
+        "--action-sha",
+        metavar="SHA",
+        help="pin the workflows to this mlci release commit SHA (default: a "
+        "placeholder to replace)",
+    )
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite existing files (default: show how they would change)",
+    )
     _add_no_progress(init)
 
 
 def _add_schema(sub: argparse._SubParsersAction[_Parser]) -> None:
     schema = sub.add_parser("schema", help="infer a data schema file from the data")
-    schema_sub = schema.add_subparsers(dest="schema_command", metavar="ACTION",
-                                       parser_class=_Parser)
+    schema_sub = schema.add_subparsers(
+        dest="schema_command", metavar="ACTION", parser_class=_Parser
+    )
     schema_sub.required = True
-    infer = schema_sub.add_parser("infer", help="write the schema inferred from DATA, or show "
-                                  "how it differs from the existing file")
-    infer.add_argument("data", type=Path, metavar="DATA",
-                       help="a data file, or a profile file (.json) from `mlci profile`")
-    infer.add_argument("--output", "-o", type=Path, default=Path(".mlci/schema.yml"),
-                       help="the schema file (default: .mlci/schema.yml)")
+    infer = schema_sub.add_parser(
+        "infer",
+        help="write the schema inferred from DATA, or show how it differs from the existing file",
+    )
+    infer.add_argument(
+        "data",
+        type=Path,
+        metavar="DATA",
+        help="a data file, or a profile file (.json) from `mlci profile`",
+    )
+    infer.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=Path(".mlci/schema.yml"),
+        help="the schema file (default: .mlci/schema.yml)",
+    )
     infer.add_argument("--name", help="the dataset's name (default: the file's name)")
     _add_format(infer)
-    infer.add_argument("--target", metavar="COL",
-                       help="the label column: checks its class balance")
-    infer.add_argument("--write", "--force", action="store_true", dest="write",
-                       help="replace an existing schema file that differs")
-    infer.add_argument("--check", action="store_true",
-                       help="write nothing; exit 1 when the file is missing or differs (CI)")
+    infer.add_argument("--target", metavar="COL", help="the label column: checks its class balance")
+    infer.add_argument(
+        "--write",
+        "--force",
+        action="store_true",
+        dest="write",
+        help="replace an existing schema file that differs",
+    )
+    infer.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when the file is missing or differs (CI)",
+    )
     _add_no_progress(infer)
 
 
 def _add_profile(sub: argparse._SubParsersAction[_Parser]) -> None:
-    profile = sub.add_parser("profile", help="write a dataset's mergeable profile (JSON); "
-                             "`mlci profile merge A.json B.json ...` merges shards' profiles")
-    profile.add_argument("paths", nargs="+", type=Path, metavar="DATA",
-                         help="a data file; or `merge` followed by profile files")
-    profile.add_argument("--output", "-o", type=Path,
-                         help="the profile file (default: profile.json; merge: merged.json)")
-    profile.add_argument("--name", help="the dataset's name, as in mlci.yml (default: the "
-                         "file's name)")
+    profile = sub.add_parser(
+        "profile",
+        help="write a dataset's mergeable profile (JSON); "
+        "`mlci profile merge A.json B.json ...` merges shards' profiles",
+    )
+    profile.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="DATA",
+        help="a data file; or `merge` followed by profile files",
+    )
+    profile.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="the profile file (default: profile.json; merge: merged.json)",
+    )
+    profile.add_argument(
+        "--name", help="the dataset's name, as in mlci.yml (default: the file's name)"
+    )
     _add_format(profile)
     _add_no_progress(profile)
 
 
 def _add_no_progress(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quiet", "-q", action="store_true",
-                        help="no progress display while reading the data")
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress display while reading the data"
+    )
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("csv", "parquet", "jsonl"), dest="data_format",
-                        help="the data file's format (default: from its suffix)")
+    parser.add_argument(
+        "--format",
+        choices=("csv", "parquet", "jsonl"),
+        dest="data_format",
+        help="the data file's format (default: from its suffix)",
+    )
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", "-c", type=Path, default=Path("mlci.yml"),
-                        help="the config file (default: mlci.yml)")
+    parser.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=Path("mlci.yml"),
+        help="the config file (default: mlci.yml)",
+    )
 
 
 def _add_quiet(parser: argparse.ArgumentParser) -> None:
@@ -195,15 +314,29 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.command == "run":
         from mlci.pipeline import run
 
-        return run(args.config, output_dir=args.output_dir, store=not args.no_store,
-                   commit=args.commit, branch=args.branch, quiet=args.quiet,
-                   comment=not args.no_comment, fail_on_gate=not args.no_fail_on_gate,
-                   html=not args.no_html, junit=args.junit, stdout=stdout)
+        return run(
+            args.config,
+            output_dir=args.output_dir,
+            store=not args.no_store,
+            commit=args.commit,
+            branch=args.branch,
+            quiet=args.quiet,
+            comment=not args.no_comment,
+            fail_on_gate=not args.no_fail_on_gate,
+            html=not args.no_html,
+            junit=args.junit,
+            stdout=stdout,
+        )
     if args.command == "validate":
         from mlci.pipeline import validate
 
-        return validate(args.config, quiet=args.quiet, against=args.against,
-                        save_profiles=args.save_profiles, stdout=stdout)
+        return validate(
+            args.config,
+            quiet=args.quiet,
+            against=args.against,
+            save_profiles=args.save_profiles,
+            stdout=stdout,
+        )
     if args.command == "evaluate":
         from mlci.pipeline import evaluate
 
@@ -211,16 +344,26 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.command == "record":
         from mlci.commands.record import record_command
 
-        return record_command(args.record_command, config_path=args.config,
-                              record_file=getattr(args, "record_file", None),
-                              commit=getattr(args, "commit", None),
-                              all_names=getattr(args, "all", False), stdout=stdout)
+        return record_command(
+            args.record_command,
+            config_path=args.config,
+            record_file=getattr(args, "record_file", None),
+            commit=getattr(args, "commit", None),
+            all_names=getattr(args, "all", False),
+            stdout=stdout,
+        )
     if args.command == "release":
         from mlci.commands.release import release_command
 
-        return release_command(config_path=args.config, output_dir=args.output_dir, tag=args.tag,
-                               bootstrap=args.bootstrap, dry_run=args.dry_run,
-                               environ=os.environ, stdout=stdout)
+        return release_command(
+            config_path=args.config,
+            output_dir=args.output_dir,
+            tag=args.tag,
+            bootstrap=args.bootstrap,
+            dry_run=args.dry_run,
+            environ=os.environ,
+            stdout=stdout,
+        )
     if args.command == "publish":
         from mlci.commands.publish import publish_report
 
@@ -228,24 +371,48 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.command == "init":
         from mlci.commands.init import init_command
 
-        return init_command(args.data, task=args.task, target=args.target,
-                            predictions=args.predictions, metrics_file=args.metrics_file,
-                            model=args.model, name=args.name, forks=args.forks,
-                            action_sha=args.action_sha, force=args.force, quiet=args.quiet,
-                            environ=os.environ, stdout=stdout)
+        return init_command(
+            args.data,
+            task=args.task,
+            target=args.target,
+            predictions=args.predictions,
+            metrics_file=args.metrics_file,
+            model=args.model,
+            name=args.name,
+            forks=args.forks,
+            action_sha=args.action_sha,
+            force=args.force,
+            quiet=args.quiet,
+            environ=os.environ,
+            stdout=stdout,
+        )
     if args.command == "schema":
         from mlci.commands.schema import schema_infer_command
 
-        return schema_infer_command(args.data, output=args.output, name=args.name,
-                                    data_format=args.data_format, target=args.target,
-                                    write=args.write, check=args.check, quiet=args.quiet,
-                                    environ=os.environ, stdout=stdout)
+        return schema_infer_command(
+            args.data,
+            output=args.output,
+            name=args.name,
+            data_format=args.data_format,
+            target=args.target,
+            write=args.write,
+            check=args.check,
+            quiet=args.quiet,
+            environ=os.environ,
+            stdout=stdout,
+        )
     if args.command == "profile":
         from mlci.commands.profile import profile_command
 
-        return profile_command(args.paths, output=args.output, name=args.name,
-                               data_format=args.data_format, quiet=args.quiet,
-                               environ=os.environ, stdout=stdout)
+        return profile_command(
+            args.paths,
+            output=args.output,
+            name=args.name,
+            data_format=args.data_format,
+            quiet=args.quiet,
+            environ=os.environ,
+            stdout=stdout,
+        )
     if args.command == "demo":
         from mlci.demo import demo
 
@@ -259,13 +426,15 @@ def _internal_error(exc: BaseException, stderr: TextIO) -> int:
         fh.write(f"mlci {__version__}\n")
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=fh)
     print(f"mlci: internal error: {type(exc).__name__}: {exc}", file=stderr)
-    print(f"This is a bug in mlci. Please report it at {ISSUES_URL} with the log {log}",
-          file=stderr)
+    print(
+        f"This is a bug in mlci. Please report it at {ISSUES_URL} with the log {log}", file=stderr
+    )
     return EXIT_INTERNAL
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     """Run the mlci command line and return its exit code."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr

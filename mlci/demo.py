@@ -33,11 +33,11 @@ GIT_IDENTITY = {
 PR_EDITS = (
     ("REGULARISATION_C = 1.0", "REGULARISATION_C = 0.002  # regularise more against overfitting"),
     (
-        '    return load_breast_cancer(as_frame=True).frame\n',
-        '    frame = load_breast_cancer(as_frame=True).frame\n'
-        '    # The new imaging export measures the radius in millimetres.\n'
+        "    return load_breast_cancer(as_frame=True).frame\n",
+        "    frame = load_breast_cancer(as_frame=True).frame\n"
+        "    # The new imaging export measures the radius in millimetres.\n"
         '    frame["mean radius"] = frame["mean radius"] * 10\n'
-        '    return frame\n',
+        "    return frame\n",
     ),
 )
 
@@ -72,8 +72,12 @@ def _say(stdout: TextIO, line: str) -> None:
 def _copy_example(project: Path) -> None:
     source = resources.files("mlci") / "examples" / EXAMPLE
     with resources.as_file(source) as src:
-        shutil.copytree(src, project, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "mlci-out"))
+        shutil.copytree(
+            src,
+            project,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__", "mlci-out"),
+        )
 
 
 def _git_env() -> dict[str, str]:
@@ -83,16 +87,24 @@ def _git_env() -> dict[str, str]:
 
 
 def _git(project: Path, env: Mapping[str, str], *args: str) -> None:
-    subprocess.run(["git", *args], cwd=project, env=dict(env), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(
+        ["git", *args],
+        cwd=project,
+        env=dict(env),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
-def _train_and_commit(project: Path, env: Mapping[str, str], message: str, *,
-                      first: bool = False) -> None:
+def _train_and_commit(
+    project: Path, env: Mapping[str, str], message: str, *, first: bool = False
+) -> None:
     if first:
         _git(project, env, "init", "-q", "-b", "main")
-    result = subprocess.run([sys.executable, "train.py"], cwd=project, env=dict(env),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "train.py"], cwd=project, env=dict(env), capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise MlciError(f"The demo's train.py failed: {result.stderr.strip()[-300:]}")
     _git(project, env, "add", "-A")
@@ -116,8 +128,13 @@ def _mlci_run(project: Path, label: str, *, stdout: TextIO | None) -> tuple[int,
     try:
         # the demo is local even inside a CI job: never publish to GitHub from it
         local = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-        code = run(project / "mlci.yml", output_dir=out_dir, quiet=stdout is None,
-                   environ=local, stdout=sink)
+        code = run(
+            project / "mlci.yml",
+            output_dir=out_dir,
+            quiet=stdout is None,
+            environ=local,
+            stdout=sink,
+        )
     finally:
         if stdout is None:
             sink.close()
@@ -127,8 +144,7 @@ def _mlci_run(project: Path, label: str, *, stdout: TextIO | None) -> tuple[int,
 def _show_comment(out_dir: Path, code: int, stdout: TextIO) -> None:
     comment = (out_dir / "report.md").read_text(encoding="utf-8")
     verdict = "failed its gates" if code == 1 else "passed"
-    print("\n── The pull request comment mlci would post ──────────────────────────\n",
-          file=stdout)
+    print("\n── The pull request comment mlci would post ──────────────────────────\n", file=stdout)
     print(comment, file=stdout)
     print("──────────────────────────────────────────────────────────────────────", file=stdout)
     print(f"The pull request {verdict} (`mlci run` exit code {code}). Report files:", file=stdout)

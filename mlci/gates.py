@@ -439,9 +439,10 @@ def _holm_adjusted(results: list[GateResult], evidence: Evidence) -> tuple[GateR
     from mlci.model.stats import holm
 
     family = [
-        i for i, r in enumerate(results)
+        i
+        for i, r in enumerate(results)
         if r.mode == "lenient" and r.p_value is not None and r.severity == "error"
-    ]  # fmt: skip
+    ]
     if len(family) < 2:
         return tuple(results)
     adjusted = holm([results[i].p_value for i in family])  # type: ignore[misc]

@@ -92,19 +92,29 @@ def open_store(config: Config, repo: Path) -> RecordStore:
     return _open(config.baseline.store, repo)
 
 
-def find_baseline(config: Config, rev: Revision,
-                  store: RecordStore) -> tuple[BaselineInfo, Record | None]:
+def find_baseline(
+    config: Config, rev: Revision, store: RecordStore
+) -> tuple[BaselineInfo, Record | None]:
     """The baseline record: the merge base with the target branch, or its nearest ancestor."""
     from mlci.records.baseline import resolve_baseline
 
-    return resolve_baseline(rev.repo, rev.commit, target_branch=config.baseline.branch,
-                            store=store, name=config.name,
-                            max_depth=config.baseline.max_depth)
+    return resolve_baseline(
+        rev.repo,
+        rev.commit,
+        target_branch=config.baseline.branch,
+        store=store,
+        name=config.name,
+        max_depth=config.baseline.max_depth,
+    )
 
 
-def data_stage(config: Config, baseline: Record | None, *, progress: Progress | None = None,
-               against: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[
-        tuple[DatasetOutcome, ...], dict[str, pd.DataFrame]]:
+def data_stage(
+    config: Config,
+    baseline: Record | None,
+    *,
+    progress: Progress | None = None,
+    against: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[tuple[DatasetOutcome, ...], dict[str, pd.DataFrame]]:
     """Read, profile, check and compare every dataset with the baseline's profile, in one
     streaming pass each; then read the model's evaluation dataset (only that one) in memory."""
     from mlci.data.read import read_dataset
@@ -133,9 +143,14 @@ def model_stage(config: Config, frames: Mapping[str, pd.DataFrame]) -> ModelEval
     return _evaluate(config.model, frames)
 
 
-def judge(config: Config, evaluation: ModelEvaluation | None, baseline: Record | None,
-          checks: Sequence[CheckResult], *, paired: PairedOutcome | None = None,
-          ) -> tuple[tuple[MetricComparison, ...], Any, Any]:
+def judge(
+    config: Config,
+    evaluation: ModelEvaluation | None,
+    baseline: Record | None,
+    checks: Sequence[CheckResult],
+    *,
+    paired: PairedOutcome | None = None,
+) -> tuple[tuple[MetricComparison, ...], Any, Any]:
     """Compare the metrics with the baseline's and apply the gates (pure).
 
     ``paired`` brings the intervals of Δ (and, when the baseline model was re-scored on this
@@ -156,16 +171,25 @@ def judge(config: Config, evaluation: ModelEvaluation | None, baseline: Record |
         base_metrics = {**base_metrics, **paired.baseline_metrics}
     evidence = paired.evidence if paired is not None else Evidence()
     directions = resolve_directions(config, list(current) + [g.metric for g in config.gates])
-    comparisons = with_intervals(compare_metrics(current, base_metrics, directions),
-                                 evidence.stats)
-    gates = evaluate_gates(config.gates, comparisons, has_baseline=base_metrics is not None,
-                           mode=config.stats.mode, evidence=evidence)
+    comparisons = with_intervals(compare_metrics(current, base_metrics, directions), evidence.stats)
+    gates = evaluate_gates(
+        config.gates,
+        comparisons,
+        has_baseline=base_metrics is not None,
+        mode=config.stats.mode,
+        evidence=evidence,
+    )
     return comparisons, gates, verdict(gates, checks)
 
 
-def paired_stage(config: Config, rev: Revision, baseline: Record | None,
-                 evaluation: ModelEvaluation | None, predictions: Predictions | None,
-                 frames: Mapping[str, pd.DataFrame]) -> PairedOutcome | None:
+def paired_stage(
+    config: Config,
+    rev: Revision,
+    baseline: Record | None,
+    evaluation: ModelEvaluation | None,
+    predictions: Predictions | None,
+    frames: Mapping[str, pd.DataFrame],
+) -> PairedOutcome | None:
     """Pair the candidate's predictions with the baseline's, re-scoring the baseline's model
     file on this run's rows when the stored ones are for other rows (or missing)."""
     if evaluation is None:
@@ -178,20 +202,28 @@ def paired_stage(config: Config, rev: Revision, baseline: Record | None,
     if model is not None and model.model is not None and baseline is not None:
         model_file, commit = model.model, baseline.commit
         rescore = lambda: rescore_baseline(  # noqa: E731
-            model_file, model.task, rev.repo, commit, frames)
-    return paired_outcome(config, predictions, baseline, metrics=list(evaluation.metrics),
-                          directions=resolve_directions(config, list(evaluation.metrics)),
-                          rescore=rescore)
+            model_file, model.task, rev.repo, commit, frames
+        )
+    return paired_outcome(
+        config,
+        predictions,
+        baseline,
+        metrics=list(evaluation.metrics),
+        directions=resolve_directions(config, list(evaluation.metrics)),
+        rescore=rescore,
+    )
 
 
-def _paired_notes(config: Config, gates: Sequence[GateResult],
-                  paired: PairedOutcome | None) -> tuple[str, ...]:
+def _paired_notes(
+    config: Config, gates: Sequence[GateResult], paired: PairedOutcome | None
+) -> tuple[str, ...]:
     from mlci.gates import point_fallback_note
 
     if paired is None:
         return ()
-    note = point_fallback_note(config.gates, gates, mode=config.stats.mode,
-                               evidence=paired.evidence)
+    note = point_fallback_note(
+        config.gates, gates, mode=config.stats.mode, evidence=paired.evidence
+    )
     return (*paired.notes, *((note,) if note else ()))
 
 
@@ -212,8 +244,9 @@ def _baseline_metrics(baseline: Record | None) -> dict[str, float] | None:
 # --- the whole pipeline ------------------------------------------------------------------
 
 
-def evaluate_revision(config: Config, rev: Revision, store: RecordStore, *,
-                      progress: Progress | None = None) -> Outcome:
+def evaluate_revision(
+    config: Config, rev: Revision, store: RecordStore, *, progress: Progress | None = None
+) -> Outcome:
     """Run every stage for one revision against its baseline; no output is written."""
     from mlci.records.format import Record, environment_info
 
@@ -228,45 +261,72 @@ def evaluate_revision(config: Config, rev: Revision, store: RecordStore, *,
     evaluation, predictions = _model_with_predictions(config, frames)
     paired = paired_stage(config, rev, base_record, evaluation, predictions, frames)
     comparisons, gates, verdict = judge(config, evaluation, base_record, checks, paired=paired)
-    slices, budgets = _slices_and_budgets(config, rev, base_info, base_record, evaluation,
-                                          predictions, frames)
+    slices, budgets = _slices_and_budgets(
+        config, rev, base_info, base_record, evaluation, predictions, frames
+    )
     all_gates = (*gates, *slices.gates, *budgets.gates)
     verdict = _verdict(all_gates, checks)
     history, history_notes = _history(config, rev, store, base_info)
     report = Report(
-        name=config.name, verdict=verdict, commit=rev.commit, ref=rev.ref, baseline=base_info,
-        metrics=comparisons, gates=all_gates, checks=checks,
-        datasets=tuple(d.summary for d in datasets), evaluation=evaluation,
-        tool_version=__version__, notes=(*_paired_notes(config, gates, paired), *slices.notes,
-                                         *budgets.notes, *history_notes),
+        name=config.name,
+        verdict=verdict,
+        commit=rev.commit,
+        ref=rev.ref,
+        baseline=base_info,
+        metrics=comparisons,
+        gates=all_gates,
+        checks=checks,
+        datasets=tuple(d.summary for d in datasets),
+        evaluation=evaluation,
+        tool_version=__version__,
+        notes=(
+            *_paired_notes(config, gates, paired),
+            *slices.notes,
+            *budgets.notes,
+            *history_notes,
+        ),
         history={m: tuple(v for _, v in points) for m, points in history.items() if points},
-        slices=slices.slices, budgets=budgets.budgets,
+        slices=slices.slices,
+        budgets=budgets.budgets,
     )
     record = Record(
-        name=config.name, commit=rev.commit, ref=rev.ref, created_at=_now(),
-        config_hash=_config_hash(config), tool_version=__version__,
+        name=config.name,
+        commit=rev.commit,
+        ref=rev.ref,
+        created_at=_now(),
+        config_hash=_config_hash(config),
+        tool_version=__version__,
         environment=environment_info(),
         datasets={d.summary.name: _dataset_entry(d) for d in datasets},
-        model=_model_entry(evaluation), gates=tuple(g.to_dict() for g in all_gates),
-        checks=tuple(c.to_dict() for c in checks), verdict=verdict,
+        model=_model_entry(evaluation),
+        gates=tuple(g.to_dict() for g in all_gates),
+        checks=tuple(c.to_dict() for c in checks),
+        verdict=verdict,
         extra={**_record_extra(paired), **_slices_and_budgets_extra(slices, budgets)},
     )
-    plots = _plot_inputs(config, evaluation, predictions, datasets, frames, base_record, history,
-                         slices.slices)
+    plots = _plot_inputs(
+        config, evaluation, predictions, datasets, frames, base_record, history, slices.slices
+    )
     return Outcome(report, record, plots)
 
 
-def _slices_and_budgets(config: Config, rev: Revision, base_info: BaselineInfo,
-                        baseline: Record | None, evaluation: ModelEvaluation | None,
-                        predictions: Predictions | None, frames: Mapping[str, pd.DataFrame],
-                        ) -> tuple[SlicesOutcome, BudgetsOutcome]:
+def _slices_and_budgets(
+    config: Config,
+    rev: Revision,
+    base_info: BaselineInfo,
+    baseline: Record | None,
+    evaluation: ModelEvaluation | None,
+    predictions: Predictions | None,
+    frames: Mapping[str, pd.DataFrame],
+) -> tuple[SlicesOutcome, BudgetsOutcome]:
     """Metrics per slice, and the model's size/latency/memory budgets, each with its gates."""
     from mlci.model.budgets import evaluate_budgets
     from mlci.model.slices import evaluate_slices
 
     slices = evaluate_slices(config, evaluation, predictions, baseline)
-    budgets = evaluate_budgets(config, frames, repo=rev.repo, baseline_commit=base_info.commit,
-                               baseline=baseline)
+    budgets = evaluate_budgets(
+        config, frames, repo=rev.repo, baseline_commit=base_info.commit, baseline=baseline
+    )
     return slices, budgets
 
 
@@ -284,8 +344,9 @@ def _verdict(gates: Sequence[GateResult], checks: Sequence[CheckResult]) -> Verd
     return verdict(gates, checks)
 
 
-def _model_with_predictions(config: Config, frames: Mapping[str, pd.DataFrame]) -> tuple[
-        ModelEvaluation | None, Predictions | None]:
+def _model_with_predictions(
+    config: Config, frames: Mapping[str, pd.DataFrame]
+) -> tuple[ModelEvaluation | None, Predictions | None]:
     """The candidate's metrics and, when there are any, its per-example predictions."""
     if config.model is None:
         return None, None
@@ -298,8 +359,9 @@ def _gated_metrics(config: Config) -> list[str]:
     return list(dict.fromkeys(g.metric for g in config.gates))
 
 
-def _history(config: Config, rev: Revision, store: RecordStore, base: BaselineInfo) -> tuple[
-        dict[str, list[tuple[str, float]]], tuple[str, ...]]:
+def _history(
+    config: Config, rev: Revision, store: RecordStore, base: BaselineInfo
+) -> tuple[dict[str, list[tuple[str, float]]], tuple[str, ...]]:
     """The gated metrics on the baseline branch up to the baseline; a failure is only a note."""
     from mlci.records.history import history_from_store
 
@@ -307,17 +369,23 @@ def _history(config: Config, rev: Revision, store: RecordStore, base: BaselineIn
     if not metrics:
         return {}, ()
     try:
-        return history_from_store(rev.repo, store, config.name, config.baseline.branch, metrics,
-                                  start=base.commit), ()
+        return history_from_store(
+            rev.repo, store, config.name, config.baseline.branch, metrics, start=base.commit
+        ), ()
     except MlciError as exc:
         return {}, (f"Metric history unavailable: {exc}",)
 
 
-def _plot_inputs(config: Config, evaluation: ModelEvaluation | None,
-                 predictions: Predictions | None, datasets: Sequence[DatasetOutcome],
-                 frames: Mapping[str, pd.DataFrame], baseline: Record | None,
-                 history: Mapping[str, Sequence[tuple[str, float]]],
-                 slices: Sequence[SliceResult] = ()) -> PlotInputs:
+def _plot_inputs(
+    config: Config,
+    evaluation: ModelEvaluation | None,
+    predictions: Predictions | None,
+    datasets: Sequence[DatasetOutcome],
+    frames: Mapping[str, pd.DataFrame],
+    baseline: Record | None,
+    history: Mapping[str, Sequence[tuple[str, float]]],
+    slices: Sequence[SliceResult] = (),
+) -> PlotInputs:
     """The values the report's figures are drawn from (drawn later, only if wanted)."""
     from mlci.report.plots import PlotInputs, drifted_distributions, worst_slices
 
@@ -334,26 +402,40 @@ def _plot_inputs(config: Config, evaluation: ModelEvaluation | None,
         distributions, slice_metric, worst = (), "", []
         notes = (f"Drift and slice figures not drawn ({type(exc).__name__}: {exc}).",)
     return PlotInputs(
-        task=evaluation.task if evaluation else None, predictions=predictions,
-        baseline_predictions=_stored_predictions(baseline), distributions=distributions,
+        task=evaluation.task if evaluation else None,
+        predictions=predictions,
+        baseline_predictions=_stored_predictions(baseline),
+        distributions=distributions,
         history=history,
         current={m: metrics[m] for m in history if m in metrics},
-        slices=worst, slice_metric=slice_metric,
-        names=(branch, "this PR"), branch=branch, notes=notes,
+        slices=worst,
+        slice_metric=slice_metric,
+        names=(branch, "this PR"),
+        branch=branch,
+        notes=notes,
     )
 
 
 def _dataset_entry(d: DatasetOutcome) -> dict[str, Any]:
     s = d.summary
-    return {"path": s.path, "fingerprint": s.fingerprint, "rows": s.rows, "columns": s.columns,
-            "profile": d.profile}
+    return {
+        "path": s.path,
+        "fingerprint": s.fingerprint,
+        "rows": s.rows,
+        "columns": s.columns,
+        "profile": d.profile,
+    }
 
 
 def _model_entry(evaluation: ModelEvaluation | None) -> dict[str, Any] | None:
     if evaluation is None:
         return None
-    return {"task": evaluation.task, "source": evaluation.source, "n_rows": evaluation.n_rows,
-            "metrics": dict(evaluation.metrics)}
+    return {
+        "task": evaluation.task,
+        "source": evaluation.source,
+        "n_rows": evaluation.n_rows,
+        "metrics": dict(evaluation.metrics),
+    }
 
 
 def _config_hash(config: Config) -> str:
@@ -364,14 +446,19 @@ def _config_hash(config: Config) -> str:
 
 def _now() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(
-        timezone.utc)
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_outputs(outcome: Outcome, output_dir: Path, *, max_comment_chars: int,
-                  full_report_hint: str | None = None, html: bool = True,
-                  junit: Path | None = None) -> dict[str, Path]:
+def write_outputs(
+    outcome: Outcome,
+    output_dir: Path,
+    *,
+    max_comment_chars: int,
+    full_report_hint: str | None = None,
+    html: bool = True,
+    junit: Path | None = None,
+) -> dict[str, Path]:
     """Write report.md, report.json, record.json, report.html (with its PNGs under figures/
     unless ``html`` is False) and the JUnit XML file ``junit``; return their paths."""
     from mlci.report.jsonreport import dumps_report
@@ -383,9 +470,14 @@ def write_outputs(outcome: Outcome, output_dir: Path, *, max_comment_chars: int,
         "report_json": output_dir / "report.json",
         "record": output_dir / "record.json",
     }
-    _write_atomic(paths["report_markdown"],
-                  render_comment(outcome.report, max_chars=max_comment_chars,
-                                 full_report_hint=full_report_hint or DEFAULT_HINT))
+    _write_atomic(
+        paths["report_markdown"],
+        render_comment(
+            outcome.report,
+            max_chars=max_comment_chars,
+            full_report_hint=full_report_hint or DEFAULT_HINT,
+        ),
+    )
     _write_atomic(paths["report_json"], dumps_report(outcome.report))
     _write_atomic(paths["record"], outcome.record.to_json())
     if html:
@@ -423,8 +515,9 @@ def _stored_predictions(record: Record | None) -> Predictions | None:
     y_pred = None if rows.y_pred is None else classes[rows.y_pred.astype(np.int64)]
     y_true = classes[rows.y_true.astype(np.int64)]
     if rows.task == "binary":
-        return Predictions(y_true, y_pred, rows.y_score, None, tuple(rows.classes), frame,
-                           rows.classes[-1])
+        return Predictions(
+            y_true, y_pred, rows.y_score, None, tuple(rows.classes), frame, rows.classes[-1]
+        )
     labels = tuple(rows.score_classes) or None
     proba = rows.y_score if labels is not None else None
     return Predictions(y_true, y_pred, None, proba, labels, frame)
@@ -486,10 +579,21 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def run(config_path: Path, *, output_dir: Path, store: bool = True, commit: str | None = None,
-        branch: str | None = None, quiet: bool = False, comment: bool = True,
-        fail_on_gate: bool = True, environ: MutableMapping[str, str] | None = None,
-        html: bool = True, junit: Path | None = None, stdout: TextIO) -> int:
+def run(
+    config_path: Path,
+    *,
+    output_dir: Path,
+    store: bool = True,
+    commit: str | None = None,
+    branch: str | None = None,
+    quiet: bool = False,
+    comment: bool = True,
+    fail_on_gate: bool = True,
+    environ: MutableMapping[str, str] | None = None,
+    html: bool = True,
+    junit: Path | None = None,
+    stdout: TextIO,
+) -> int:
     """`mlci run`: evaluate, compare, gate, report; on the baseline branch store the record.
 
     Inside GitHub Actions (``GITHUB_ACTIONS=true``) the run also sets the pending and final
@@ -517,8 +621,14 @@ def run(config_path: Path, *, output_dir: Path, store: bool = True, commit: str 
     outcome = evaluate_revision(config, rev, records, progress=progress)
     if actions is not None and config.override is not None:
         outcome = _override(actions, config.override.label, outcome, stdout)
-    paths = write_outputs(outcome, output_dir, max_comment_chars=config.report.max_comment_chars,
-                          full_report_hint=full_report_hint(env), html=html, junit=junit)
+    paths = write_outputs(
+        outcome,
+        output_dir,
+        max_comment_chars=config.report.max_comment_chars,
+        full_report_hint=full_report_hint(env),
+        html=html,
+        junit=junit,
+    )
     stored = store and rev.on_baseline_branch
     if stored:
         records.put(outcome.record)
@@ -529,8 +639,14 @@ def run(config_path: Path, *, output_dir: Path, store: bool = True, commit: str 
         print(f"Stored the record of {rev.commit[:7]} in {records}.", file=stdout)
     if actions is not None:
         markdown = paths["report_markdown"].read_text(encoding="utf-8")
-        finish(actions, outcome.report, markdown=markdown, paths=paths,
-               comment=comment and config.report.comment, stdout=stdout)
+        finish(
+            actions,
+            outcome.report,
+            markdown=markdown,
+            paths=paths,
+            comment=comment and config.report.comment,
+            stdout=stdout,
+        )
     print(f"mlci: {outcome.report.verdict.upper()}", file=stdout)
     if outcome.report.verdict == "pass" or not fail_on_gate:
         return EXIT_PASS
@@ -543,8 +659,7 @@ def _override(actions: ActionsContext, label: str, outcome: Outcome, stdout: Tex
 
     from mlci.github.override import for_pull_request
 
-    report, record = for_pull_request(actions, label, outcome.report, outcome.record,
-                                      stdout=stdout)
+    report, record = for_pull_request(actions, label, outcome.report, outcome.record, stdout=stdout)
     return replace(outcome, report=report, record=record)
 
 
@@ -553,9 +668,15 @@ def _print_paths(paths: Mapping[str, Path], stdout: TextIO) -> None:
         print(f"{label.replace('_', ' ')}: {path}", file=stdout)
 
 
-def validate(config_path: Path, *, quiet: bool = False, against: Path | None = None,
-             save_profiles: Path | None = None, environ: Mapping[str, str] | None = None,
-             stdout: TextIO) -> int:
+def validate(
+    config_path: Path,
+    *,
+    quiet: bool = False,
+    against: Path | None = None,
+    save_profiles: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO,
+) -> int:
     """`mlci validate`: the data stage alone, against the baseline's profiles when available.
 
     ``against`` is a record.json (or a JSON file of profiles by dataset name, as written by
@@ -571,8 +692,7 @@ def validate(config_path: Path, *, quiet: bool = False, against: Path | None = N
     if against is not None:
         from mlci.data.stage import run_data_stage
 
-        datasets = run_data_stage(config, None, progress=progress,
-                                  against=_profiles_file(against))
+        datasets = run_data_stage(config, None, progress=progress, against=_profiles_file(against))
     else:
         rev = locate(config)
         _, base_record = find_baseline(config, rev, open_store(config, rev.repo))
@@ -588,8 +708,11 @@ def validate(config_path: Path, *, quiet: bool = False, against: Path | None = N
         for c in checks:
             if c.status != "pass":
                 print(f"{c.status.upper():>17}  {c.dataset}: {c.message}", file=stdout)
-        print(f"{len(checks)} checks: {len(checks) - len(failed)} passed or warned, "
-              f"{len(failed)} failed.", file=stdout)
+        print(
+            f"{len(checks)} checks: {len(checks) - len(failed)} passed or warned, "
+            f"{len(failed)} failed.",
+            file=stdout,
+        )
     print(f"mlci: {'FAIL' if failed else 'PASS'}", file=stdout)
     return EXIT_GATE_FAILED if failed else EXIT_PASS
 
@@ -599,14 +722,18 @@ def _profiles_file(path: Path) -> dict[str, Mapping[str, Any]]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise MlciError(f"--against {path}: file not found. Give a record.json or a file "
-                        "written by `mlci validate --save-profiles`.") from None
+        raise MlciError(
+            f"--against {path}: file not found. Give a record.json or a file "
+            "written by `mlci validate --save-profiles`."
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise MlciError(f"--against {path}: not a JSON file ({exc}).") from None
     entries = doc.get("datasets", doc) if isinstance(doc, dict) else None
     if not isinstance(entries, dict):
-        raise MlciError(f"--against {path}: expected a record.json or a JSON object of "
-                        "profiles by dataset name.")
+        raise MlciError(
+            f"--against {path}: expected a record.json or a JSON object of "
+            "profiles by dataset name."
+        )
     profiles: dict[str, Mapping[str, Any]] = {}
     for name, entry in entries.items():
         profile = entry.get("profile", entry) if isinstance(entry, dict) else None

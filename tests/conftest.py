@@ -18,8 +18,9 @@ IDENTITY = {
 
 
 @pytest.fixture(autouse=True)
-def isolated_git(tmp_path_factory: pytest.TempPathFactory,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def isolated_git(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Every test sees git like a fresh CI runner: no global config, no identity; and whatever
     a test's code adds to os.environ (git credentials, say) is gone after it."""
     saved = dict(os.environ)
@@ -29,8 +30,13 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for name in IDENTITY:
         monkeypatch.delenv(name, raising=False)
-    for name in ("GITHUB_ACTIONS", "GITHUB_EVENT_NAME", "GITHUB_TOKEN", "GITHUB_OUTPUT",
-                 "GITHUB_STEP_SUMMARY"):
+    for name in (
+        "GITHUB_ACTIONS",
+        "GITHUB_EVENT_NAME",
+        "GITHUB_TOKEN",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield
     os.environ.clear()
@@ -40,8 +46,9 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory,
 def git(repo: Path, *args: str) -> str:
     """Run git as a test author (the code under test must cope without an identity)."""
     env = dict(os.environ, **IDENTITY)
-    done = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    )
     return done.stdout.strip()
 
 
@@ -51,8 +58,7 @@ class GitProject:
     def __init__(self, root: Path) -> None:
         self.remote = root / "origin.git"
         self.path = root / "work"
-        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(self.remote)],
-                       check=True)
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(self.remote)], check=True)
         self.path.mkdir()
         git(self.path, "init", "-q", "-b", "main")
         git(self.path, "remote", "add", "origin", str(self.remote))
@@ -75,8 +81,12 @@ class GitProject:
         git(self.path, "checkout", "-q", *args)
 
     def remote_records(self, branch: str = "mlci-records") -> list[str]:
-        out = subprocess.run(["git", "ls-tree", "-r", "--name-only", branch],
-                             cwd=self.remote, capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", "ls-tree", "-r", "--name-only", branch],
+            cwd=self.remote,
+            capture_output=True,
+            text=True,
+        )
         return out.stdout.split() if out.returncode == 0 else []
 
 

@@ -55,11 +55,12 @@ def test_internal_error_is_exit_3_with_a_log_and_no_traceback(monkeypatch, tmp_p
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys; from mlci.cli import main; main(['--help']);"
-            "heavy = [m for m in ('sklearn', 'pandas', 'matplotlib', 'github', 'scipy')"
-            " if m in sys.modules]; print(heavy)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import sys; from mlci.cli import main; main(['--help']);"
+        "heavy = [m for m in ('sklearn', 'pandas', 'matplotlib', 'github', 'scipy')"
+        " if m in sys.modules]; print(heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 

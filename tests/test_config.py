@@ -916,10 +916,13 @@ def test_slices_and_slice_gates() -> None:
     assert config.model.min_slice_size == 50
     assert config.gates == (
         GateConfig(
-            metric="recall", slice=("plan",), slices="worst",
-            max_regression=Margin(absolute=0.02), max_gap=0.1,
+            metric="recall",
+            slice=("plan",),
+            slices="worst",
+            max_regression=Margin(absolute=0.02),
+            max_gap=0.1,
         ),
-    )  # fmt: skip
+    )
     defaults = load("name: m\n" + MODEL_FILE)
     assert defaults.model is not None
     assert (defaults.model.slices, defaults.model.min_slice_size) == ((), 30)

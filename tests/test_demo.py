@@ -30,8 +30,9 @@ def test_demo_shows_a_failing_pull_request_and_exits_0(tmp_path, monkeypatch):
     assert status[("accuracy", "max_regression")] == "fail"
     assert status[("roc_auc", "max_regression")] == "inconclusive"
     assert {m for (m, _), s in status.items() if s == "fail"} == {"accuracy"}
-    failed_checks = {(c["dataset"], c["check"], c["column"]) for c in report["checks"]
-                     if c["status"] == "fail"}
+    failed_checks = {
+        (c["dataset"], c["check"], c["column"]) for c in report["checks"] if c["status"] == "fail"
+    }
     assert ("eval", "range", "mean radius") in failed_checks
     for name in ("report.md", "report.html", "report.json", "record.json"):
         assert str(project / "mlci-out/pr" / name) in text

@@ -18,8 +18,9 @@ NAN = float("nan")
 
 def config(*gates: GateConfig, directions: dict[str, Any] | None = None, **kw: Any) -> Config:
     model = ModelConfig(task="binary", directions=directions or {})
-    return Config(name="m", path=Path("/repo/mlci.yml"), root=Path("/repo"), model=model,
-                  gates=gates, **kw)  # fmt: skip
+    return Config(
+        name="m", path=Path("/repo/mlci.yml"), root=Path("/repo"), model=model, gates=gates, **kw
+    )
 
 
 def one(

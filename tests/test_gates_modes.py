@@ -29,8 +29,9 @@ Z95 = 1.959963984540054
 def stat(name: str, delta: float, se: float, *, confidence: float = 0.95) -> PairedStat:
     """A normal interval Δ ± z·se (direction-adjusted), as DeLong gives."""
     z = Z95 if confidence == 0.95 else 1.6448536269514722
-    return PairedStat(name, 0.0, 0.0, delta, delta - z * se, delta + z * se, confidence,
-                      "delong", None, _se=se)  # fmt: skip
+    return PairedStat(
+        name, 0.0, 0.0, delta, delta - z * se, delta + z * se, confidence, "delong", None, _se=se
+    )
 
 
 def comparisons(value: float, baseline: float, name: str = "roc_auc", higher: bool = True):
@@ -45,25 +46,31 @@ def judge(
     delta = comps[0].delta
     evidence = Evidence({gate.metric: stat(gate.metric, delta, se)})
     (result,) = evaluate_gates(
-        [gate], with_intervals(comps, evidence.stats), has_baseline=True, mode=mode,
+        [gate],
+        with_intervals(comps, evidence.stats),
+        has_baseline=True,
+        mode=mode,
         evidence=evidence,
-    )  # fmt: skip
+    )
     return result.status, result.message
 
 
 REGRESSION = GateConfig("roc_auc", max_regression=Margin(absolute=0.005))
 
 
-@pytest.mark.parametrize(("value", "se", "expected"), [
-    # Δ = −0.007, CI [−0.0129, −0.0011]: a point breach the interval does not confirm
-    (0.905, 0.003, {"point": "fail", "lenient": "inconclusive", "strict": "fail"}),
-    # Δ = −0.015, CI [−0.0189, −0.0111]: the whole interval is beyond the margin
-    (0.897, 0.002, {"point": "fail", "lenient": "fail", "strict": "fail"}),
-    # Δ = −0.002, CI [−0.0079, +0.0039]: fine on the point, non-inferiority not shown
-    (0.910, 0.003, {"point": "pass", "lenient": "pass", "strict": "fail"}),
-    # Δ = +0.001, CI [−0.003, +0.005]: non-inferiority shown
-    (0.913, 0.002, {"point": "pass", "lenient": "pass", "strict": "pass"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "se", "expected"),
+    [
+        # Δ = −0.007, CI [−0.0129, −0.0011]: a point breach the interval does not confirm
+        (0.905, 0.003, {"point": "fail", "lenient": "inconclusive", "strict": "fail"}),
+        # Δ = −0.015, CI [−0.0189, −0.0111]: the whole interval is beyond the margin
+        (0.897, 0.002, {"point": "fail", "lenient": "fail", "strict": "fail"}),
+        # Δ = −0.002, CI [−0.0079, +0.0039]: fine on the point, non-inferiority not shown
+        (0.910, 0.003, {"point": "pass", "lenient": "pass", "strict": "fail"}),
+        # Δ = +0.001, CI [−0.003, +0.005]: non-inferiority shown
+        (0.913, 0.002, {"point": "pass", "lenient": "pass", "strict": "pass"}),
+    ],
+)
 def test_max_regression_by_mode(value, se, expected):
     got = {mode: judge(REGRESSION, value, 0.912, se, mode)[0] for mode in expected}
     assert got == expected
@@ -89,8 +96,9 @@ def test_interval_exactly_at_the_margin():
     comps = comparisons(0.905, 0.912)
     at_margin = PairedStat("roc_auc", 0, 0, comps[0].delta, -0.009, -0.005, 0.95, "bootstrap")
     evidence = Evidence({"roc_auc": at_margin})
-    (lenient,) = evaluate_gates([REGRESSION], comps, has_baseline=True, mode="lenient",
-                                evidence=evidence)  # fmt: skip
+    (lenient,) = evaluate_gates(
+        [REGRESSION], comps, has_baseline=True, mode="lenient", evidence=evidence
+    )
     assert lenient.status == "inconclusive"
     at_low = PairedStat("roc_auc", 0, 0, 0.0, -0.005, 0.004, 0.95, "bootstrap")
     (strict,) = evaluate_gates(
@@ -122,16 +130,19 @@ def test_lower_is_better_metric_with_a_relative_margin():
 P, L, S = "point", "lenient", "strict"
 
 
-@pytest.mark.parametrize(("rule", "value", "se", "expected"), [
-    # required improvement 0.01: Δ = +0.012 but the CI reaches below 0.01
-    ("min_improvement", 0.924, 0.003, {P: "pass", L: "pass", S: "fail"}),
-    # Δ = +0.006: short by the point, the CI reaches 0.01: lenient cannot confirm the shortfall
-    ("min_improvement", 0.918, 0.003, {P: "fail", L: "inconclusive", S: "fail"}),
-    # believable improvement ≤ 0.01: Δ = +0.013 with the CI reaching below 0.01
-    ("max_improvement", 0.925, 0.003, {P: "fail", L: "inconclusive", S: "fail"}),
-    ("max_improvement", 0.935, 0.003, {P: "fail", L: "fail", S: "fail"}),
-    ("max_improvement", 0.913, 0.002, {P: "pass", L: "pass", S: "pass"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("rule", "value", "se", "expected"),
+    [
+        # required improvement 0.01: Δ = +0.012 but the CI reaches below 0.01
+        ("min_improvement", 0.924, 0.003, {P: "pass", L: "pass", S: "fail"}),
+        # Δ = +0.006: short by the point, the CI reaches 0.01: lenient cannot confirm the shortfall
+        ("min_improvement", 0.918, 0.003, {P: "fail", L: "inconclusive", S: "fail"}),
+        # believable improvement ≤ 0.01: Δ = +0.013 with the CI reaching below 0.01
+        ("max_improvement", 0.925, 0.003, {P: "fail", L: "inconclusive", S: "fail"}),
+        ("max_improvement", 0.935, 0.003, {P: "fail", L: "fail", S: "fail"}),
+        ("max_improvement", 0.913, 0.002, {P: "pass", L: "pass", S: "pass"}),
+    ],
+)
 def test_improvement_rules_by_mode(rule, value, se, expected):
     gate = GateConfig("roc_auc", **{rule: Margin(absolute=0.01)})
     got = {mode: judge(gate, value, 0.912, se, mode)[0] for mode in expected}
@@ -149,8 +160,9 @@ def test_a_gates_own_mode_overrides_the_default():
 def test_without_an_interval_rules_fall_back_to_point_with_a_note():
     comps = comparisons(0.905, 0.912)
     evidence = Evidence(unpaired="the metrics come from a metrics file")
-    results = evaluate_gates([REGRESSION], comps, has_baseline=True, mode="lenient",
-                             evidence=evidence)  # fmt: skip
+    results = evaluate_gates(
+        [REGRESSION], comps, has_baseline=True, mode="lenient", evidence=evidence
+    )
     assert [(r.status, r.mode) for r in results] == [("fail", "point")]
     assert point_fallback_note([REGRESSION], results, mode="lenient", evidence=evidence) == (
         "Change rules were judged on point estimates, without confidence intervals: the metrics "
@@ -169,10 +181,15 @@ def test_changed_evaluation_rows_make_change_rules_inconclusive():
     gates = [REGRESSION, GateConfig("roc_auc", min=0.8)]
     comps = comparisons(0.905, 0.912)
     results = {
-        mode: evaluate_gates(gates, comps, has_baseline=True, mode=mode,
-                             evidence=Evidence(unpaired=reason, inconclusive=reason))
+        mode: evaluate_gates(
+            gates,
+            comps,
+            has_baseline=True,
+            mode=mode,
+            evidence=Evidence(unpaired=reason, inconclusive=reason),
+        )
         for mode in ("point", "lenient", "strict")
-    }  # fmt: skip
+    }
     assert [r.status for r in results["lenient"]] == ["inconclusive", "pass"]
     assert [r.status for r in results["strict"]] == ["inconclusive", "pass"]
     assert [r.status for r in results["point"]] == ["fail", "pass"]
@@ -182,9 +199,12 @@ def test_changed_evaluation_rows_make_change_rules_inconclusive():
 
 def test_inconclusive_never_fails_the_verdict():
     results = evaluate_gates(
-        [REGRESSION], comparisons(0.905, 0.912), has_baseline=True, mode="lenient",
+        [REGRESSION],
+        comparisons(0.905, 0.912),
+        has_baseline=True,
+        mode="lenient",
         evidence=Evidence({"roc_auc": stat("roc_auc", -0.007, 0.003)}),
-    )  # fmt: skip
+    )
     assert results[0].status == "inconclusive"
     assert verdict(results, []) == "pass"
 
@@ -200,9 +220,10 @@ def test_holm_needs_the_family_wise_evidence():
     raw = [1e-6, 0.013, 0.02]
     deltas = [-margin + se * NormalDist().inv_cdf(p) for p in raw]  # Φ((Δ + margin)/se) = p
     comps = compare_metrics(
-        {n: 0.9 + d for n, d in zip(names, deltas, strict=True)}, dict.fromkeys(names, 0.9),
+        {n: 0.9 + d for n, d in zip(names, deltas, strict=True)},
+        dict.fromkeys(names, 0.9),
         dict.fromkeys(names, True),
-    )  # fmt: skip
+    )
     evidence = Evidence({n: stat(n, d, se) for n, d in zip(names, deltas, strict=True)})
     gates = [GateConfig(n, max_regression=Margin(absolute=margin)) for n in names]
 
@@ -215,14 +236,15 @@ def test_holm_needs_the_family_wise_evidence():
         "but not after Holm's correction for 3 blocking comparisons (adjusted p = 0.026): "
         "inconclusive"
     )
-    alone = evaluate_gates(gates[1:2], comps, has_baseline=True, mode="lenient",
-                           evidence=evidence)  # fmt: skip
+    alone = evaluate_gates(gates[1:2], comps, has_baseline=True, mode="lenient", evidence=evidence)
     assert alone[0].status == "fail"
     assert alone[0].p_value == pytest.approx(0.013, rel=1e-6)
-    warn_only = [GateConfig(n, max_regression=Margin(absolute=margin), severity="warn")
-                 for n in names[1:]]  # fmt: skip
-    mixed = evaluate_gates([gates[0], *warn_only], comps, has_baseline=True, mode="lenient",
-                           evidence=evidence)  # fmt: skip
+    warn_only = [
+        GateConfig(n, max_regression=Margin(absolute=margin), severity="warn") for n in names[1:]
+    ]
+    mixed = evaluate_gates(
+        [gates[0], *warn_only], comps, has_baseline=True, mode="lenient", evidence=evidence
+    )
     assert [r.status for r in mixed] == ["fail", "warn", "warn"]  # warnings are not in the family
 
 

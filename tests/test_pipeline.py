@@ -53,29 +53,40 @@ def expected_metrics(task: str, model: Any, evaluation: pd.DataFrame) -> dict[st
     x, y = evaluation.drop(columns="target"), evaluation["target"]
     pred = model.predict(x)
     if task == "regression":
-        return {"mae": metrics.mean_absolute_error(y, pred),
-                "rmse": float(np.sqrt(metrics.mean_squared_error(y, pred))),
-                "r2": metrics.r2_score(y, pred)}
+        return {
+            "mae": metrics.mean_absolute_error(y, pred),
+            "rmse": float(np.sqrt(metrics.mean_squared_error(y, pred))),
+            "r2": metrics.r2_score(y, pred),
+        }
     proba = model.predict_proba(x)
     out = {"accuracy": metrics.accuracy_score(y, pred)}
     if task == "binary":
-        out.update(f1=metrics.f1_score(y, pred), roc_auc=metrics.roc_auc_score(y, proba[:, 1]),
-                   log_loss=metrics.log_loss(y, proba))
+        out.update(
+            f1=metrics.f1_score(y, pred),
+            roc_auc=metrics.roc_auc_score(y, proba[:, 1]),
+            log_loss=metrics.log_loss(y, proba),
+        )
     else:
-        out.update(f1=metrics.f1_score(y, pred, average="macro"),
-                   log_loss=metrics.log_loss(y, proba, labels=model.classes_))
+        out.update(
+            f1=metrics.f1_score(y, pred, average="macro"),
+            log_loss=metrics.log_loss(y, proba, labels=model.classes_),
+        )
     return out
 
 
-def write_level(project: Any, task: str, level: str, model: Any,
-                evaluation: pd.DataFrame) -> dict[str, Any]:
+def write_level(
+    project: Any, task: str, level: str, model: Any, evaluation: pd.DataFrame
+) -> dict[str, Any]:
     """Write the inputs of one level and return the `model:` section of the config."""
     names = list(expected_metrics(task, model, evaluation))
     if level == "metrics_file":
         values = expected_metrics(task, model, evaluation)
         project.write("out/metrics.json", json.dumps({"eval": values}))
-        return {"task": task, "metrics_file": "out/metrics.json",
-                "metrics": [f"eval.{n}" for n in names]}
+        return {
+            "task": task,
+            "metrics_file": "out/metrics.json",
+            "metrics": [f"eval.{n}" for n in names],
+        }
     if level == "predictions":
         x = evaluation.drop(columns="target")
         preds = pd.DataFrame({"label": evaluation["target"].to_numpy(), "pred": model.predict(x)})
@@ -97,19 +108,23 @@ def write_level(project: Any, task: str, level: str, model: Any,
     return {"task": task, "model": section, "metrics": names}
 
 
-def write_config(project: Any, model_section: dict[str, Any], gates: list[dict[str, Any]],
-                 **extra: Any) -> None:
+def write_config(
+    project: Any, model_section: dict[str, Any], gates: list[dict[str, Any]], **extra: Any
+) -> None:
     doc: dict[str, Any] = {
-        "version": 1, "name": "demo-model",
+        "version": 1,
+        "name": "demo-model",
         "datasets": {"eval": {"path": "data/eval.csv"}},
-        "model": model_section, "gates": gates,
+        "model": model_section,
+        "gates": gates,
     }
     doc.update(extra)
     project.write("mlci.yml", yaml.safe_dump(doc, sort_keys=False))
 
 
-def setup_task(project: Any, task: str, level: str, gates: list[dict[str, Any]],
-               **params: Any) -> dict[str, float]:
+def setup_task(
+    project: Any, task: str, level: str, gates: list[dict[str, Any]], **params: Any
+) -> dict[str, float]:
     train, evaluation = split(task)
     model = fit(task, train, **params)
     (project.path / "data").mkdir(exist_ok=True)
@@ -129,8 +144,9 @@ def test_run_matches_scikit_learn_for_every_task_and_level(git_project, task, le
     git_project.commit("baseline")
     out = git_project.path / "mlci-out"
 
-    code, stdout, stderr = run_cli("run", "--config", str(git_project.path / "mlci.yml"),
-                                   "--output-dir", str(out))
+    code, stdout, stderr = run_cli(
+        "run", "--config", str(git_project.path / "mlci.yml"), "--output-dir", str(out)
+    )
 
     assert (code, stderr) == (0, "")
     got = {m["name"].removeprefix("eval."): m["value"] for m in report(out)["metrics"]}
@@ -139,14 +155,20 @@ def test_run_matches_scikit_learn_for_every_task_and_level(git_project, task, le
 
 
 def test_main_stores_record_and_pr_compares_with_merge_base(git_project):
-    setup_task(git_project, "binary", "model", gates=[
-        {"metric": "roc_auc", "max_regression": 0.001},
-        {"metric": "accuracy", "min": 0.5},
-    ])
+    setup_task(
+        git_project,
+        "binary",
+        "model",
+        gates=[
+            {"metric": "roc_auc", "max_regression": 0.001},
+            {"metric": "accuracy", "min": 0.5},
+        ],
+    )
     base = git_project.commit("train on main")
     out = git_project.path / "mlci-out"
-    code, stdout, _ = run_cli("run", "-c", str(git_project.path / "mlci.yml"),
-                              "--output-dir", str(out))
+    code, stdout, _ = run_cli(
+        "run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out)
+    )
     assert code == 0
     assert f"Stored the record of {base[:7]}" in stdout
     assert any(base in name for name in git_project.remote_records())
@@ -159,8 +181,9 @@ def test_main_stores_record_and_pr_compares_with_merge_base(git_project):
     evaluation[keep].to_csv(git_project.path / "data/eval.csv", index=False)
     git_project.commit("weaker model", push=False)
 
-    code, stdout, _ = run_cli("run", "-c", str(git_project.path / "mlci.yml"),
-                              "--output-dir", str(out))
+    code, stdout, _ = run_cli(
+        "run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out)
+    )
 
     doc = report(out)
     assert code == 1
@@ -174,25 +197,46 @@ def test_main_stores_record_and_pr_compares_with_merge_base(git_project):
 
 
 def test_baseline_is_the_merge_base_not_the_tip_of_main(git_project):
-    setup_task(git_project, "regression", "predictions", gates=[
-        {"metric": "r2", "max_regression": 0.0}])
+    setup_task(
+        git_project, "regression", "predictions", gates=[{"metric": "r2", "max_regression": 0.0}]
+    )
     first = git_project.commit("main 1")
-    run_cli("run", "-c", str(git_project.path / "mlci.yml"), "--output-dir",
-            str(git_project.path / "o1"))
+    run_cli(
+        "run",
+        "-c",
+        str(git_project.path / "mlci.yml"),
+        "--output-dir",
+        str(git_project.path / "o1"),
+    )
     git_project.checkout("-b", "feature")
     git_project.write("notes.txt", "feature work\n")
     git_project.commit("feature", push=False)
     git_project.checkout("main")
-    setup_task(git_project, "regression", "predictions", gates=[
-        {"metric": "r2", "max_regression": 0.0}], alpha=50.0)
+    setup_task(
+        git_project,
+        "regression",
+        "predictions",
+        gates=[{"metric": "r2", "max_regression": 0.0}],
+        alpha=50.0,
+    )
     git_project.commit("main 2: a different model")
-    run_cli("run", "-c", str(git_project.path / "mlci.yml"), "--output-dir",
-            str(git_project.path / "o2"))
+    run_cli(
+        "run",
+        "-c",
+        str(git_project.path / "mlci.yml"),
+        "--output-dir",
+        str(git_project.path / "o2"),
+    )
     assert len(git_project.remote_records()) == 2
     git_project.checkout("feature")
 
-    code, _, _ = run_cli("run", "-c", str(git_project.path / "mlci.yml"), "--output-dir",
-                         str(git_project.path / "o3"))
+    code, _, _ = run_cli(
+        "run",
+        "-c",
+        str(git_project.path / "mlci.yml"),
+        "--output-dir",
+        str(git_project.path / "o3"),
+    )
 
     doc = report(git_project.path / "o3")
     assert doc["baseline"]["commit"] == first
@@ -201,21 +245,26 @@ def test_baseline_is_the_merge_base_not_the_tip_of_main(git_project):
 
 
 def test_no_baseline_skips_change_rules_and_on_missing_fail_is_exit_2(git_project):
-    setup_task(git_project, "binary", "predictions", gates=[
-        {"metric": "f1", "max_regression": 0.01}, {"metric": "f1", "min": 0.5}])
+    setup_task(
+        git_project,
+        "binary",
+        "predictions",
+        gates=[{"metric": "f1", "max_regression": 0.01}, {"metric": "f1", "min": 0.5}],
+    )
     git_project.commit("main")
     git_project.checkout("-b", "pr")
     git_project.commit("pr", push=False)
     out = git_project.path / "mlci-out"
 
-    code, _, _ = run_cli("run", "-c", str(git_project.path / "mlci.yml"), "--output-dir",
-                         str(out))
+    code, _, _ = run_cli("run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out))
 
     doc = report(out)
     assert code == 0
     assert doc["baseline"]["commit"] is None
-    assert {g["rule"]: g["status"] for g in doc["gates"]} == {"max_regression": "skipped",
-                                                              "min": "pass"}
+    assert {g["rule"]: g["status"] for g in doc["gates"]} == {
+        "max_regression": "skipped",
+        "min": "pass",
+    }
     markdown = (out / "report.md").read_text()
     assert "skipped" in markdown
 
@@ -238,16 +287,29 @@ def test_data_check_failure_fails_the_verdict_and_drift_is_reported(git_project)
     ]
     git_project.write("mlci.yml", yaml.safe_dump(config))
     git_project.commit("main")
-    assert run_cli("run", "-c", str(git_project.path / "mlci.yml"), "--output-dir",
-                   str(git_project.path / "o1"))[0] == 0
+    assert (
+        run_cli(
+            "run",
+            "-c",
+            str(git_project.path / "mlci.yml"),
+            "--output-dir",
+            str(git_project.path / "o1"),
+        )[0]
+        == 0
+    )
     git_project.checkout("-b", "pr/units")
     frame = pd.read_csv(git_project.path / "data/eval.csv")
     frame["mean radius"] *= 10
     frame.to_csv(git_project.path / "data/eval.csv", index=False)
     git_project.commit("radius in mm", push=False)
 
-    code, _, _ = run_cli("run", "-c", str(git_project.path / "mlci.yml"), "--output-dir",
-                         str(git_project.path / "o2"))
+    code, _, _ = run_cli(
+        "run",
+        "-c",
+        str(git_project.path / "mlci.yml"),
+        "--output-dir",
+        str(git_project.path / "o2"),
+    )
 
     doc = report(git_project.path / "o2")
     assert code == 1
@@ -257,22 +319,32 @@ def test_data_check_failure_fails_the_verdict_and_drift_is_reported(git_project)
     assert by_check[("drift", "mean texture")] == "pass"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("name: x\nmodel: {task: binary, metrics_file: nope.json}\n",
-     "Metrics file"),
-    ("name: x\ndatasets: {eval: {path: missing.csv}}\n", "file not found"),
-    ("name: x\nnmae: y\n", "Did you mean 'name'?"),
-    ("name: [unclosed\n", "not valid YAML"),
-    ("name: x\ngates: [{metric: mystery_thing, min: 1}]\nmodel: {task: regression, "
-     "metrics_file: m.json}\n", "no known direction"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: x\nmodel: {task: binary, metrics_file: nope.json}\n", "Metrics file"),
+        ("name: x\ndatasets: {eval: {path: missing.csv}}\n", "file not found"),
+        ("name: x\nnmae: y\n", "Did you mean 'name'?"),
+        ("name: [unclosed\n", "not valid YAML"),
+        (
+            "name: x\ngates: [{metric: mystery_thing, min: 1}]\nmodel: {task: regression, "
+            "metrics_file: m.json}\n",
+            "no known direction",
+        ),
+    ],
+)
 def test_bad_input_is_exit_2_with_one_line(git_project, text, message):
     git_project.write("mlci.yml", text)
     git_project.write("m.json", json.dumps({"mystery_thing": 3.0}))
     git_project.commit("c")
 
-    code, _stdout, stderr = run_cli("run", "-c", str(git_project.path / "mlci.yml"),
-                                   "--output-dir", str(git_project.path / "out"))
+    code, _stdout, stderr = run_cli(
+        "run",
+        "-c",
+        str(git_project.path / "mlci.yml"),
+        "--output-dir",
+        str(git_project.path / "out"),
+    )
 
     assert code == 2, stderr
     assert message in stderr

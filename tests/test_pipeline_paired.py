@@ -26,16 +26,31 @@ N = 3000
 
 def run(project: Any, out: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(["run", "-c", str(project.path / "mlci.yml"), "--output-dir",
-                 str(project.path / out), "--no-html"], stdout=stdout, stderr=stderr)  # fmt: skip
+    code = main(
+        [
+            "run",
+            "-c",
+            str(project.path / "mlci.yml"),
+            "--output-dir",
+            str(project.path / out),
+            "--no-html",
+        ],
+        stdout=stdout,
+        stderr=stderr,
+    )
     assert stderr.getvalue() == "", stderr.getvalue()
     report = json.loads((project.path / out / "report.json").read_text())
     return code, report, (project.path / out / "report.md").read_text()
 
 
 def write_config(project: Any, model: dict[str, Any], **extra: Any) -> None:
-    doc = {"version": 1, "name": "paired", "model": model,
-           "gates": [{"metric": "roc_auc", "max_regression": 0.005}], **extra}  # fmt: skip
+    doc = {
+        "version": 1,
+        "name": "paired",
+        "model": model,
+        "gates": [{"metric": "roc_auc", "max_regression": 0.005}],
+        **extra,
+    }
     if "model" in model:
         doc["datasets"] = {"eval": {"path": "data/eval.csv"}}
     project.write("mlci.yml", yaml.safe_dump(doc, sort_keys=False))
@@ -75,9 +90,10 @@ def noisy_candidate(y: np.ndarray, base: np.ndarray) -> np.ndarray:
     raise AssertionError("no seed gives the wanted drop")
 
 
-PREDICTIONS = {"task": "binary",
-               "predictions": {"path": "out/preds.csv", "y_true": "label", "y_score": "score",
-                               "id": "id"}}  # fmt: skip
+PREDICTIONS = {
+    "task": "binary",
+    "predictions": {"path": "out/preds.csv", "y_true": "label", "y_score": "score", "id": "id"},
+}
 
 
 def test_a_tiny_noisy_change_is_inconclusive_in_lenient_and_fails_in_point(git_project):
@@ -152,8 +168,10 @@ def model_project(project: Any, model_path: str = "model.skops") -> pd.DataFrame
     evaluation = make_data(1)
     (project.path / "data").mkdir(exist_ok=True)
     evaluation.to_csv(project.path / "data/eval.csv", index=False)
-    write_config(project, {"task": "binary", "model": {"path": model_path, "data": "eval",
-                                                         "target": "target"}})  # fmt: skip
+    write_config(
+        project,
+        {"task": "binary", "model": {"path": model_path, "data": "eval", "target": "target"}},
+    )
     return evaluation
 
 
@@ -184,8 +202,10 @@ def test_changed_rows_without_the_baseline_model_are_inconclusive(git_project):
 
     git_project.checkout("-b", "pr/renamed-model")
     (git_project.path / "model.skops").rename(git_project.path / "model-v2.skops")
-    write_config(git_project, {"task": "binary", "model": {"path": "model-v2.skops", "data": "eval",
-                                                             "target": "target"}})  # fmt: skip
+    write_config(
+        git_project,
+        {"task": "binary", "model": {"path": "model-v2.skops", "data": "eval", "target": "target"}},
+    )
     evaluation.iloc[:1000].to_csv(git_project.path / "data/eval.csv", index=False)
     git_project.commit("fewer rows, renamed model", push=False)
     code, report, markdown = run(git_project, "o2")

@@ -36,8 +36,13 @@ def write_inputs(project: Any, seed: int, *, shift: float = 0.0) -> None:
     n = 400
     label = (rng.random(n) < 0.4).astype(int)
     score = np.clip(label * (0.3 + seed / 50) + rng.random(n) * 0.7, 0, 1)
-    frame = pd.DataFrame({"age": rng.normal(40 + shift, 10, n).round(1),
-                          "plan": rng.choice(["basic", "pro"], n), "label": label})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "age": rng.normal(40 + shift, 10, n).round(1),
+            "plan": rng.choice(["basic", "pro"], n),
+            "label": label,
+        }
+    )
     (project.path / "data").mkdir(exist_ok=True)
     frame.to_csv(project.path / "data/eval.csv", index=False)
     preds = pd.DataFrame({"label": label, "pred": (score >= 0.5).astype(int), "score": score})
@@ -49,11 +54,18 @@ def write_config(project: Any) -> None:
         "version": 1,
         "name": "demo-model",
         "datasets": {"eval": {"path": "data/eval.csv"}},
-        "model": {"task": "binary", "metrics": ["accuracy", "roc_auc"],
-                  "predictions": {"path": "data/preds.csv", "y_true": "label", "y_pred": "pred",
-                                  "y_score": "score"}},
+        "model": {
+            "task": "binary",
+            "metrics": ["accuracy", "roc_auc"],
+            "predictions": {
+                "path": "data/preds.csv",
+                "y_true": "label",
+                "y_pred": "pred",
+                "y_score": "score",
+            },
+        },
         "gates": [{"metric": "roc_auc", "min": 0.5}, {"metric": "roc_auc", "max_regression": 0.5}],
-    }  # fmt: skip
+    }
     project.write("mlci.yml", yaml.safe_dump(doc, sort_keys=False))
 
 
@@ -64,8 +76,15 @@ def pull_request(git_project: Any) -> Any:
     for seed in range(3):
         write_inputs(git_project, seed)
         git_project.commit(f"main {seed}")
-        code, _, err = run_cli("run", "-c", str(git_project.path / "mlci.yml"), "--output-dir",
-                               str(git_project.path / "out-main"), "-q", "--no-html")  # fmt: skip
+        code, _, err = run_cli(
+            "run",
+            "-c",
+            str(git_project.path / "mlci.yml"),
+            "--output-dir",
+            str(git_project.path / "out-main"),
+            "-q",
+            "--no-html",
+        )
         assert code == 0, err
     git_project.checkout("-b", "pr")
     write_inputs(git_project, 5, shift=15.0)
@@ -87,15 +106,27 @@ class _Tags(HTMLParser):
 def test_run_writes_html_figures_and_junit(pull_request: Any) -> None:
     out = pull_request.path / "out"
     junit = pull_request.path / "reports" / "mlci.xml"
-    code, stdout, err = run_cli("run", "-c", str(pull_request.path / "mlci.yml"),
-                                "--output-dir", str(out), "--junit", str(junit))  # fmt: skip
+    code, stdout, err = run_cli(
+        "run",
+        "-c",
+        str(pull_request.path / "mlci.yml"),
+        "--output-dir",
+        str(out),
+        "--junit",
+        str(junit),
+    )
     assert code == 0, err
     assert f"report html: {out / 'report.html'}" in stdout
     assert f"junit: {junit}" in stdout
 
     figures = sorted(p.name for p in (out / "figures").iterdir())
-    assert figures == ["calibration.png", "confusion_matrix.png", "drift-eval-age.png",
-                       "history.png", "roc_pr.png"]  # fmt: skip
+    assert figures == [
+        "calibration.png",
+        "confusion_matrix.png",
+        "drift-eval-age.png",
+        "history.png",
+        "roc_pr.png",
+    ]
     for name in figures:
         with Image.open(out / "figures" / name) as image:
             image.load()
@@ -110,8 +141,9 @@ def test_run_writes_html_figures_and_junit(pull_request: Any) -> None:
     assert 'id="history"' in page and "Distributions of the drifted columns" in page
 
     doc = json.loads((out / "report.json").read_text())
-    history_line = next(x for x in (out / "report.md").read_text().splitlines()
-                        if x.startswith("**History on"))  # fmt: skip
+    history_line = next(
+        x for x in (out / "report.md").read_text().splitlines() if x.startswith("**History on")
+    )
     assert "roc\\_auc " in history_line and "(3 commits)" in history_line
 
     suite = ET.parse(junit).getroot().find("testsuite")
@@ -124,8 +156,9 @@ def test_run_writes_html_figures_and_junit(pull_request: Any) -> None:
 
 def test_no_html_writes_neither_page_nor_figures(pull_request: Any) -> None:
     out = pull_request.path / "out"
-    code, stdout, _ = run_cli("run", "-c", str(pull_request.path / "mlci.yml"), "--output-dir",
-                              str(out), "--no-html")  # fmt: skip
+    code, stdout, _ = run_cli(
+        "run", "-c", str(pull_request.path / "mlci.yml"), "--output-dir", str(out), "--no-html"
+    )
     assert code == 0
     assert not (out / "report.html").exists() and not (out / "figures").exists()
     assert "report html" not in stdout
@@ -141,8 +174,9 @@ def test_a_failing_plot_is_a_note_not_a_failed_run(
 
     monkeypatch.setattr(plots, "roc_pr_png", broken)
     out = pull_request.path / "out"
-    code, _, err = run_cli("run", "-c", str(pull_request.path / "mlci.yml"), "--output-dir",
-                           str(out))  # fmt: skip
+    code, _, err = run_cli(
+        "run", "-c", str(pull_request.path / "mlci.yml"), "--output-dir", str(out)
+    )
     assert code == 0, err
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "The ROC and precision-recall curves could not be drawn (RuntimeError: no ink)." in page
@@ -160,8 +194,7 @@ def test_no_matplotlib_at_all_still_writes_the_page(
 
     monkeypatch.setattr(plots, "make_figures", unavailable)
     out = pull_request.path / "out"
-    code, _, _ = run_cli("run", "-c", str(pull_request.path / "mlci.yml"), "--output-dir",
-                         str(out))  # fmt: skip
+    code, _, _ = run_cli("run", "-c", str(pull_request.path / "mlci.yml"), "--output-dir", str(out))
     assert code == 0
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "No figures were drawn (ImportError: No module named &#x27;matplotlib&#x27;)." in page
@@ -171,27 +204,53 @@ def test_no_matplotlib_at_all_still_writes_the_page(
     ("environ", "hint"),
     [
         (
-            {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/churn",
-             "GITHUB_RUN_ID": "1234"},
+            {
+                "GITHUB_SERVER_URL": "https://github.com",
+                "GITHUB_REPOSITORY": "octo/churn",
+                "GITHUB_RUN_ID": "1234",
+            },
             "full report: [artifact `mlci-report`]"
             "(https://github.com/octo/churn/actions/runs/1234#artifacts)",
         ),
         (
-            {"GITHUB_SERVER_URL": "https://ghe.example.com/", "GITHUB_REPOSITORY": "a/b",
-             "GITHUB_RUN_ID": "7"},
+            {
+                "GITHUB_SERVER_URL": "https://ghe.example.com/",
+                "GITHUB_REPOSITORY": "a/b",
+                "GITHUB_RUN_ID": "7",
+            },
             "full report: [artifact `mlci-report`](https://ghe.example.com/a/b/actions/runs/7#artifacts)",
         ),
         ({}, DEFAULT_HINT),
-        ({"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/churn"},
-         DEFAULT_HINT),
-        ({"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r) [x](http://e",
-          "GITHUB_RUN_ID": "1"}, DEFAULT_HINT),
-        ({"GITHUB_SERVER_URL": "javascript:alert(1)", "GITHUB_REPOSITORY": "o/r",
-          "GITHUB_RUN_ID": "1"}, DEFAULT_HINT),
-        ({"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r",
-          "GITHUB_RUN_ID": "1 or 2"}, DEFAULT_HINT),
+        (
+            {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/churn"},
+            DEFAULT_HINT,
+        ),
+        (
+            {
+                "GITHUB_SERVER_URL": "https://github.com",
+                "GITHUB_REPOSITORY": "o/r) [x](http://e",
+                "GITHUB_RUN_ID": "1",
+            },
+            DEFAULT_HINT,
+        ),
+        (
+            {
+                "GITHUB_SERVER_URL": "javascript:alert(1)",
+                "GITHUB_REPOSITORY": "o/r",
+                "GITHUB_RUN_ID": "1",
+            },
+            DEFAULT_HINT,
+        ),
+        (
+            {
+                "GITHUB_SERVER_URL": "https://github.com",
+                "GITHUB_REPOSITORY": "o/r",
+                "GITHUB_RUN_ID": "1 or 2",
+            },
+            DEFAULT_HINT,
+        ),
     ],
-)  # fmt: skip
+)
 def test_full_report_hint_links_the_run_artifacts(environ: dict[str, str], hint: str) -> None:
     assert pipeline.full_report_hint(environ) == hint
 
@@ -201,9 +260,16 @@ def test_write_outputs_removes_stale_figures(tmp_path: Path) -> None:
     from mlci.results import BaselineInfo, Report
 
     report = Report("m", "pass", "a" * 40, "refs/heads/x", BaselineInfo(None, "none", "main"))
-    record = Record(name="m", commit="a" * 40, ref="refs/heads/x", verdict="pass",
-                    created_at="2024-01-01T00:00:00Z", config_hash="h", tool_version="0",
-                    environment={})  # fmt: skip
+    record = Record(
+        name="m",
+        commit="a" * 40,
+        ref="refs/heads/x",
+        verdict="pass",
+        created_at="2024-01-01T00:00:00Z",
+        config_hash="h",
+        tool_version="0",
+        environment={},
+    )
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "old.png").write_bytes(b"x")
     (tmp_path / "figures" / "keep.txt").write_text("mine")
@@ -225,20 +291,30 @@ def test_the_baseline_predictions_stored_in_a_record_are_read_back(task: str) ->
     if task == "binary":
         truth = rng.choice(["no", "yes"], 50)
         score = rng.random(50)
-        p = Predictions(truth, np.where(score >= 0.5, "yes", "no"), score, None, ("no", "yes"),
-                        frame, "yes")  # fmt: skip
+        p = Predictions(
+            truth, np.where(score >= 0.5, "yes", "no"), score, None, ("no", "yes"), frame, "yes"
+        )
     elif task == "multiclass":
         proba = rng.dirichlet(np.ones(3), 50)
         truth = rng.choice(["a", "b", "c"], 50)
-        p = Predictions(truth, np.asarray(["a", "b", "c"])[proba.argmax(1)], None, proba,
-                        ("a", "b", "c"), frame)  # fmt: skip
+        p = Predictions(
+            truth, np.asarray(["a", "b", "c"])[proba.argmax(1)], None, proba, ("a", "b", "c"), frame
+        )
     else:
         truth = rng.normal(size=50)
         p = Predictions(truth, truth + 0.1, None, None, None, frame)
     stored = encode(row_outputs(p, task, id_column=None))
-    record = Record(name="m", commit="a" * 40, ref="r", created_at="2024-01-01T00:00:00Z",
-                    config_hash="h", tool_version="0", environment={}, verdict="pass",
-                    extra={"predictions": stored})  # fmt: skip
+    record = Record(
+        name="m",
+        commit="a" * 40,
+        ref="r",
+        created_at="2024-01-01T00:00:00Z",
+        config_hash="h",
+        tool_version="0",
+        environment={},
+        verdict="pass",
+        extra={"predictions": stored},
+    )
     back = pipeline._stored_predictions(record)
     assert back is not None
     if task == "regression":  # stored as float32
@@ -253,7 +329,15 @@ def test_the_baseline_predictions_stored_in_a_record_are_read_back(task: str) ->
     if task == "multiclass":
         np.testing.assert_allclose(back.y_proba, p.y_proba, rtol=1e-6)
         assert back.labels == ("a", "b", "c")
-    broken = Record(name="m", commit="a" * 40, ref="r", created_at="2024-01-01T00:00:00Z",
-                    config_hash="h", tool_version="0", environment={}, verdict="pass",
-                    extra={"predictions": {"format": 99}})  # fmt: skip
+    broken = Record(
+        name="m",
+        commit="a" * 40,
+        ref="r",
+        created_at="2024-01-01T00:00:00Z",
+        config_hash="h",
+        tool_version="0",
+        environment={},
+        verdict="pass",
+        extra={"predictions": {"format": 99}},
+    )
     assert pipeline._stored_predictions(broken) is None

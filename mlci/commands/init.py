@@ -117,9 +117,15 @@ def init_command(
     )
     task = task or _task_from_data(datasets, target)
     section = _model_section(
-        task, target, datasets, root, here,
-        predictions=predictions, metrics_file=metrics_file, model=model,
-    )  # fmt: skip
+        task,
+        target,
+        datasets,
+        root,
+        here,
+        predictions=predictions,
+        metrics_file=metrics_file,
+        model=model,
+    )
     branch = _default_branch(root)
     metrics_path = None if metrics_file is None else _absolute(metrics_file, here)
     plan = ConfigPlan(
@@ -191,9 +197,13 @@ def _datasets(
         checked = count_unique(path, candidates, name, None, types) if candidates else {}
         has_target = target is not None and target in profile["columns"]
         draft = infer_schema(
-            profile, dataset=name, source=relative, target=target if has_target else None,
-            task=task, unique=checked,
-        )  # fmt: skip
+            profile,
+            dataset=name,
+            source=relative,
+            target=target if has_target else None,
+            task=task,
+            unique=checked,
+        )
         datasets.append(Dataset(name, relative, schema, profile))
         schemas[root / schema] = draft.text()
     if target is not None and paths and not any(target in d.profile["columns"] for d in datasets):
@@ -213,8 +223,9 @@ def _unique_name(name: str, taken: set[str]) -> str:
 def _task_from_data(datasets: Sequence[Dataset], target: str | None) -> str | None:
     """binary (2 classes), multiclass (at most 20 whole-number or text classes) or regression
     (numbers), from the target column's profile; None without one."""
-    column = next((d.profile["columns"][target] for d in datasets
-                   if target in d.profile["columns"]), None)  # fmt: skip
+    column = next(
+        (d.profile["columns"][target] for d in datasets if target in d.profile["columns"]), None
+    )
     if column is None or not column.get("count"):
         return None
     classes = _classes(column)
@@ -310,8 +321,9 @@ def _model_file_section(
             "mlci init: --model needs --target COL and a DATA file with that column (the data "
             "the model is evaluated on)."
         )
-    evaluated = next((d for d in having if re.match(r"(eval|test|valid|holdout)", d.name)),
-                     having[-1])  # fmt: skip
+    evaluated = next(
+        (d for d in having if re.match(r"(eval|test|valid|holdout)", d.name)), having[-1]
+    )
     fields = {"path": relative, "data": evaluated.name, "target": target}
     items = ", ".join(f"{k}: {_yaml_value(v)}" for k, v in fields.items())
     notes: tuple[str, ...] = ()
@@ -397,8 +409,9 @@ def _default_branch(root: Path) -> str:
     is main or master, else main."""
     from mlci.git import current_branch, run_git_process
 
-    proc = run_git_process(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"],
-                           cwd=root)  # fmt: skip
+    proc = run_git_process(
+        ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], cwd=root
+    )
     if proc.returncode == 0:
         return proc.stdout.decode().strip().removeprefix("origin/") or "main"
     branch = current_branch(root)
@@ -520,8 +533,11 @@ def _apply(
         report_update(update, stdout=stdout, constraints=update.path.parent.name == ".mlci")
     if kept:
         many = "s" if len(kept) != 1 else ""
-        print(f"\nNot overwritten: {len(kept)} existing file{many} (above). Run `mlci init "
-              "--force` to overwrite, losing edits made by hand.", file=stdout)  # fmt: skip
+        print(
+            f"\nNot overwritten: {len(kept)} existing file{many} (above). Run `mlci init "
+            "--force` to overwrite, losing edits made by hand.",
+            file=stdout,
+        )
     _next_steps(plan, pinned=pinned, stdout=stdout)
     return 0
 

@@ -31,27 +31,37 @@ def publish_report(*, report_dir: Path, environ: Mapping[str, str], stdout: Text
 
     ctx = detect(environ)
     if ctx is None:
-        raise MlciError("`mlci publish` runs inside GitHub Actions (GITHUB_ACTIONS=true), in a "
-                        "workflow_run job: see workflows-templates/fork-comment.yml.")
+        raise MlciError(
+            "`mlci publish` runs inside GitHub Actions (GITHUB_ACTIONS=true), in a "
+            "workflow_run job: see workflows-templates/fork-comment.yml."
+        )
     head_sha = _workflow_run_head(ctx.settings.event_path)
     number = _claimed_pull_request(report_dir)
     report = load_report(_read(report_dir / "report.json"), source="report.json of the artifact")
     if report.commit != head_sha:
-        raise MlciError(f"The artifact's report is for commit {report.commit[:12]}, but the "
-                        f"workflow run was for {head_sha[:12]}: refusing to post it.")
+        raise MlciError(
+            f"The artifact's report is for commit {report.commit[:12]}, but the "
+            f"workflow run was for {head_sha[:12]}: refusing to post it."
+        )
     client = GitHubClient(ctx.settings)
     try:
         pull = client.pull_request(number)
         if pull.head_sha != head_sha:
-            raise MlciError(f"Pull request #{number} is at {pull.head_sha[:12]}, not at the "
-                            f"workflow run's commit {head_sha[:12]}: refusing to post (the "
-                            "report may be stale or the artifact may claim another PR).")
-        url = finish_for_pull_request(ctx, report, number=number, head_sha=head_sha,
-                                      client=client, stdout=stdout)
+            raise MlciError(
+                f"Pull request #{number} is at {pull.head_sha[:12]}, not at the "
+                f"workflow run's commit {head_sha[:12]}: refusing to post (the "
+                "report may be stale or the artifact may claim another PR)."
+            )
+        url = finish_for_pull_request(
+            ctx, report, number=number, head_sha=head_sha, client=client, stdout=stdout
+        )
     finally:
         client.close()
-    print(f"mlci: posted the report of {head_sha[:7]} on pull request #{number}"
-          + (f": {url}" if url else "."), file=stdout)
+    print(
+        f"mlci: posted the report of {head_sha[:7]} on pull request #{number}"
+        + (f": {url}" if url else "."),
+        file=stdout,
+    )
     return EXIT_PASS
 
 
@@ -59,8 +69,10 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise MlciError(f"{path} not found: the artifact holds no mlci report. Check that the "
-                        "pull-request workflow uploads its --output-dir.") from None
+        raise MlciError(
+            f"{path} not found: the artifact holds no mlci report. Check that the "
+            "pull-request workflow uploads its --output-dir."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise MlciError(f"{path} cannot be read: {exc}.") from None
 
@@ -69,11 +81,15 @@ def _workflow_run_head(event_path: Path | None) -> str:
     doc = _json(Path(event_path) if event_path else None, "the event payload")
     run = doc.get("workflow_run")
     if not isinstance(run, dict) or not isinstance(run.get("head_sha"), str):
-        raise MlciError("`mlci publish` must run on a `workflow_run` event: the event payload "
-                        "has no workflow_run.head_sha.")
+        raise MlciError(
+            "`mlci publish` must run on a `workflow_run` event: the event payload "
+            "has no workflow_run.head_sha."
+        )
     if run.get("event") not in ("pull_request", None):
-        raise MlciError(f"The triggering run was a {run.get('event')!r} event, not a "
-                        "pull_request: nothing to post.")
+        raise MlciError(
+            f"The triggering run was a {run.get('event')!r} event, not a "
+            "pull_request: nothing to post."
+        )
     return str(run["head_sha"])
 
 
@@ -81,8 +97,10 @@ def _claimed_pull_request(report_dir: Path) -> int:
     doc = _json(report_dir / PULL_REQUEST_FILE, PULL_REQUEST_FILE)
     number = doc.get("number")
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-        raise MlciError(f"{PULL_REQUEST_FILE} of the artifact must hold a positive pull request "
-                        f"number. Got {number!r}.")
+        raise MlciError(
+            f"{PULL_REQUEST_FILE} of the artifact must hold a positive pull request "
+            f"number. Got {number!r}."
+        )
     return number
 
 

@@ -92,9 +92,14 @@ def schema_infer_command(
     """Infer the schema of ``data`` (a data file, or a profile file ending in ``.json``) and
     write it to ``output``, or show how it differs from the existing file."""
     text = infer_schema_text(
-        data, name=name, data_format=data_format, target=target, quiet=quiet, environ=environ,
+        data,
+        name=name,
+        data_format=data_format,
+        target=target,
+        quiet=quiet,
+        environ=environ,
         stdout=stdout,
-    )  # fmt: skip
+    )
     update = plan_update(output, text)
     shown = shown_path(output)
     status = update.status
@@ -103,8 +108,10 @@ def schema_infer_command(
         return 0
     if check:
         report_update(update, stdout=stdout)
-        print(f"{shown} {'is missing' if status == 'new' else 'differs'} "
-              "(--check: nothing written).", file=stdout)  # fmt: skip
+        print(
+            f"{shown} {'is missing' if status == 'new' else 'differs'} (--check: nothing written).",
+            file=stdout,
+        )
         return 1
     if status == "new" or write:
         write_text(output, text)
@@ -112,8 +119,11 @@ def schema_infer_command(
         print(f"{verb} {shown}: review it, then commit it.", file=stdout)
         return 0
     report_update(update, stdout=stdout)
-    print(f"{shown} was not changed: run again with --write to replace it (edits made to it "
-          "by hand would be lost).", file=stdout)  # fmt: skip
+    print(
+        f"{shown} was not changed: run again with --write to replace it (edits made to it "
+        "by hand would be lost).",
+        file=stdout,
+    )
     return 0
 
 
@@ -141,9 +151,13 @@ def infer_schema_text(
             f"{_listed(list(profile['columns']))}."
         )
     draft = infer_schema(
-        profile, dataset=dataset, source=source or shown_path(data), target=target, task=task,
+        profile,
+        dataset=dataset,
+        source=source or shown_path(data),
+        target=target,
+        task=task,
         unique=checked,
-    )  # fmt: skip
+    )
     return draft.text()
 
 

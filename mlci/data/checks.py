@@ -1423,9 +1423,15 @@ class _Label(_Runner):
             f"{_first_three(shown)}."
         )
         return ctx.result(
-            "new_labels", name, True, message, _n(len(new), "new class", "new classes"),
-            expected, shown[:5], severity=severity,
-        )  # fmt: skip
+            "new_labels",
+            name,
+            True,
+            message,
+            _n(len(new), "new class", "new classes"),
+            expected,
+            shown[:5],
+            severity=severity,
+        )
 
 
 def _classes(column: Mapping[str, Any]) -> dict[Any, int] | None:
@@ -1469,9 +1475,10 @@ class _ColumnsPresent(_Runner):
                 "in its schema."
             )
             return [
-                ctx.result("new_column", None, False, message, "none", "no new columns",
-                           severity=severity)
-            ]  # fmt: skip
+                ctx.result(
+                    "new_column", None, False, message, "none", "no new columns", severity=severity
+                )
+            ]
         return [
             ctx.result(
                 "new_column",

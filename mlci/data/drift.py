@@ -315,9 +315,15 @@ class _Column:
             limit = thresholds.fail if score >= thresholds.fail else thresholds.warn
             message = what.above(self.name, score, limit)
         return self.result(
-            check, method, status, message, observed=observed, expected=expected, score=score,
+            check,
+            method,
+            status,
+            message,
+            observed=observed,
+            expected=expected,
+            score=score,
             **kw,
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -367,13 +373,21 @@ def _numeric(column: _Column, current_counts: np.ndarray | None) -> CheckResult:
     p = g_test(base_counts, cur_counts)
     explanation = _numeric_explanation(column.base, column.cur, base_counts, cur_counts)
     wording = _Wording(
-        "JS", "Jensen-Shannon distance", "{name}", f" ({'; '.join(explanation[:3])})",
+        "JS",
+        "Jensen-Shannon distance",
+        "{name}",
+        f" ({'; '.join(explanation[:3])})",
         f"{n_base:,} and {n_cur:,} values",
-    )  # fmt: skip
+    )
     return column.judged(
-        "drift", method, score, p, column.thresholds("numeric"), wording,
+        "drift",
+        method,
+        score,
+        p,
+        column.thresholds("numeric"),
+        wording,
         examples=tuple(explanation),
-    )  # fmt: skip
+    )
 
 
 def _numeric_explanation(
@@ -440,13 +454,21 @@ def _categorical(column: _Column, categories: _Categories | None) -> CheckResult
     p = g_test(base_counts, cur_counts)
     movers = _movers(labels, base_counts / n_base, cur_counts / n_cur)
     wording = _Wording(
-        "JS", "Jensen-Shannon distance", "{name}", f" ({'; '.join(movers) or 'no category moved'})",
+        "JS",
+        "Jensen-Shannon distance",
+        "{name}",
+        f" ({'; '.join(movers) or 'no category moved'})",
         f"{n_base:,} and {n_cur:,} values",
-    )  # fmt: skip
+    )
     return column.judged(
-        "drift", method, score, p, column.thresholds("categorical"), wording,
+        "drift",
+        method,
+        score,
+        p,
+        column.thresholds("categorical"),
+        wording,
         examples=tuple(movers),
-    )  # fmt: skip
+    )
 
 
 def _pooled(
@@ -481,9 +503,12 @@ def _boolean(column: _Column) -> CheckResult:
     score = cohen_h(p1, p2)
     p = two_proportions(true_base, n_base, true_cur, n_cur)
     wording = _Wording(
-        "h", "Cohen's h", "{name}", f" (true {_pct(p1)} → {_pct(p2)})",
+        "h",
+        "Cohen's h",
+        "{name}",
+        f" (true {_pct(p1)} → {_pct(p2)})",
         f"{n_base:,} and {n_cur:,} values",
-    )  # fmt: skip
+    )
     return column.judged("drift", method, score, p, column.thresholds("proportion"), wording)
 
 
@@ -505,8 +530,12 @@ def _unseen(column: _Column, categories: _Categories) -> CheckResult:
     examples = tuple(f"{_label(k)} ×{c}" for k, c in ranked[:5])
     detail = f" ({_pct(share)} of values are new; about {_pct(expected_share)} expected)"
     wording = _Wording(
-        "h", "Cohen's h", "the categories of {name}", detail, f"{n_cur:,} values",
-    )  # fmt: skip
+        "h",
+        "Cohen's h",
+        "the categories of {name}",
+        detail,
+        f"{n_cur:,} values",
+    )
     return column.judged(
         "drift_unseen", method, score, p, column.thresholds("unseen"), wording, examples=examples
     )
@@ -523,9 +552,12 @@ def _cardinality(column: _Column) -> CheckResult:
     p = two_proportions(d_base, n_base, min(d_cur, n_cur), n_cur)
     detail = f" (ID-like, so compared by its share of distinct values: {_pct(r1)} → {_pct(r2)})"
     wording = _Wording(
-        "change", "relative change", "the cardinality of {name}", detail,
+        "change",
+        "relative change",
+        "the cardinality of {name}",
+        detail,
         f"{n_base:,} and {n_cur:,} values",
-    )  # fmt: skip
+    )
     return column.judged(
         "drift_cardinality", method, score, p, column.thresholds("cardinality"), wording
     )
@@ -571,10 +603,14 @@ def _null_rate(column: _Column) -> CheckResult:
             f"Null rate of `{column.name}` changed {rates} (Cohen's h {score:.3f} ≥ {limit:g})."
         )
     return column.result(
-        check, method, status, message, observed=f"{rates} (h {score:.3f}, p {_p(p)})",
+        check,
+        method,
+        status,
+        message,
+        observed=f"{rates} (h {score:.3f}, p {_p(p)})",
         expected=f"warn ≥ {thresholds.warn:g}, fail ≥ {thresholds.fail:g} (when p < {cfg.alpha:g})",
         score=score,
-    )  # fmt: skip
+    )
 
 
 # --- columns that came and went ------------------------------------------------------------
@@ -619,13 +655,24 @@ def column_changes(
 
 
 def _change(
-    dataset: str, cfg: DriftConfig, check: str, column: str, message: str, observed: str,
+    dataset: str,
+    cfg: DriftConfig,
+    check: str,
+    column: str,
+    message: str,
+    observed: str,
     expected: str,
-) -> CheckResult:  # fmt: skip
+) -> CheckResult:
     return CheckResult(
-        dataset=dataset, check=check, column=column, status="warn", severity="warn",
-        message=message, observed=observed, expected=expected,
-    )  # fmt: skip
+        dataset=dataset,
+        check=check,
+        column=column,
+        status="warn",
+        severity="warn",
+        message=message,
+        observed=observed,
+        expected=expected,
+    )
 
 
 def _renames(

@@ -48,9 +48,24 @@ KEY_ESTIMATE_SHARE = 0.95  # an estimated distinct count above this share of val
 MAX_VALUE_CHARS = 200  # profiles cut longer values: no allowed list then
 MAX_LABEL_CLASSES = 20
 LABEL_NAMES = frozenset(
-    {"label", "labels", "target", "y", "class", "outcome", "churn", "churned", "fraud",
-     "is_fraud", "default", "survived", "response", "converted", "diagnosis"}
-)  # fmt: skip
+    {
+        "label",
+        "labels",
+        "target",
+        "y",
+        "class",
+        "outcome",
+        "churn",
+        "churned",
+        "fraud",
+        "is_fraud",
+        "default",
+        "survived",
+        "response",
+        "converted",
+        "diagnosis",
+    }
+)
 COMMENT_COLUMN = 30  # comments start at this column (stable, so diffs show only real changes)
 
 HEADER = (

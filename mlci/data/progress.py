@@ -151,9 +151,13 @@ class TerminalProgress(_Timed):
     """A line on a terminal (stderr), redrawn in place and cleared at the end."""
 
     def __init__(
-        self, stream: TextIO, clock: Callable[[], float] = time.monotonic, *,
-        delay: float = 0.5, interval: float = 0.2,
-    ) -> None:  # fmt: skip
+        self,
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        delay: float = 0.5,
+        interval: float = 0.2,
+    ) -> None:
         super().__init__(clock, delay, interval)
         self.stream = stream
         self.width = 0
@@ -176,9 +180,13 @@ class ActionsProgress(_Timed):
     """Plain log lines in a ``::group::`` of the GitHub Actions log."""
 
     def __init__(
-        self, stream: TextIO, clock: Callable[[], float] = time.monotonic, *,
-        delay: float = 5.0, interval: float = 10.0,
-    ) -> None:  # fmt: skip
+        self,
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        delay: float = 5.0,
+        interval: float = 10.0,
+    ) -> None:
         super().__init__(clock, delay, interval)
         self.stream = stream
         self.opened = False

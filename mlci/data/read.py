@@ -54,9 +54,26 @@ _MAX_RESTARTS = 64
 
 # what pandas reads as missing, so CSV files mean the same as before
 NULL_VALUES = (
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
-)  # fmt: skip
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
 
 
 class SchemaChange(Exception):
@@ -285,8 +302,9 @@ def _require_unique(where: _Where, names: Sequence[str], what: str) -> None:
     seen: set[str] = set()
     for name in names:
         if name in seen and name != "":
-            raise where.error(f"{what} the column '{name}' more than once. "
-                              "Give every column a unique name.")  # fmt: skip
+            raise where.error(
+                f"{what} the column '{name}' more than once. Give every column a unique name."
+            )
         seen.add(name)
 
 

@@ -203,9 +203,12 @@ class Quantiles:
     def from_json(cls, doc: dict[str, Any], *, exact_limit: int = STORED_EXACT_LIMIT) -> Quantiles:
         levels = [decode_floats(text) for text in doc.get("levels", [])]
         return cls(
-            k=int(doc["k"]), exact_limit=exact_limit, n=int(doc["n"]), exact=bool(doc["exact"]),
+            k=int(doc["k"]),
+            exact_limit=exact_limit,
+            n=int(doc["n"]),
+            exact=bool(doc["exact"]),
             levels=levels,
-        )  # fmt: skip
+        )
 
     # -- internals --
 

@@ -194,9 +194,12 @@ def _outcome(
         checks.extend(column_changes(ds.name, plan.base, profile, ds.drift))
         checks.extend(drift_results(ds.name, plan.base, profile, ds.drift, s.consumer.drift))
     summary = DatasetSummary(
-        ds.name, _display_path(ds.path, root), int(profile["rows"]), len(profile["columns"]),
+        ds.name,
+        _display_path(ds.path, root),
+        int(profile["rows"]),
+        len(profile["columns"]),
         digest.result(),
-    )  # fmt: skip
+    )
     return DatasetOutcome(summary, profile, tuple(checks))
 
 

@@ -342,8 +342,9 @@ def _contender(
 ) -> Contender:
     from mlci.model.load import load_model
 
-    model = load_model(path, allow_unsafe_pickle=cfg.allow_unsafe_pickle,
-                       trusted_types=cfg.trusted_types)  # fmt: skip
+    model = load_model(
+        path, allow_unsafe_pickle=cfg.allow_unsafe_pickle, trusted_types=cfg.trusted_types
+    )
     features = _features(cfg, model, frame, own=own)
     method = getattr(model, "predict_proba", None) if task != "regression" else None
     predict = method if method is not None else model.predict

@@ -92,13 +92,54 @@ def default_metrics(task: str, *, scores: bool = True) -> tuple[str, ...]:
 # --- direction -------------------------------------------------------------------------------
 
 _LOWER_WORDS = frozenset(
-    {"loss", "error", "err", "mae", "mse", "rmse", "msle", "rmsle", "mape", "smape", "latency",
-     "time", "seconds", "ms", "perplexity", "wer", "cer", "fpr", "fnr", "brier"}
-)  # fmt: skip
+    {
+        "loss",
+        "error",
+        "err",
+        "mae",
+        "mse",
+        "rmse",
+        "msle",
+        "rmsle",
+        "mape",
+        "smape",
+        "latency",
+        "time",
+        "seconds",
+        "ms",
+        "perplexity",
+        "wer",
+        "cer",
+        "fpr",
+        "fnr",
+        "brier",
+    }
+)
 _HIGHER_WORDS = frozenset(
-    {"score", "acc", "accuracy", "auc", "auroc", "precision", "recall", "f1", "r2", "iou", "map",
-     "ap", "ndcg", "bleu", "rouge", "tpr", "tnr", "sensitivity", "specificity", "mcc", "kappa"}
-)  # fmt: skip
+    {
+        "score",
+        "acc",
+        "accuracy",
+        "auc",
+        "auroc",
+        "precision",
+        "recall",
+        "f1",
+        "r2",
+        "iou",
+        "map",
+        "ap",
+        "ndcg",
+        "bleu",
+        "rouge",
+        "tpr",
+        "tnr",
+        "sensitivity",
+        "specificity",
+        "mcc",
+        "kappa",
+    }
+)
 _LOWER_PARTS = ("loss", "error", "latency")
 _HIGHER_PARTS = ("accuracy", "auc", "precision", "recall", "f1", "iou")
 

@@ -332,9 +332,14 @@ def _align(baseline: RowOutputs, candidate: RowOutputs) -> RowOutputs | None:
     y_true = take(baseline.y_true)
     assert y_true is not None
     return RowOutputs(
-        baseline.task, baseline.classes, y_true, take(baseline.y_pred), take(baseline.y_score),
-        baseline.score_classes, candidate.ids,
-    )  # fmt: skip
+        baseline.task,
+        baseline.classes,
+        y_true,
+        take(baseline.y_pred),
+        take(baseline.y_score),
+        baseline.score_classes,
+        candidate.ids,
+    )
 
 
 def _pair_binary(base: RowOutputs, cand: RowOutputs) -> Pairing:
@@ -434,8 +439,9 @@ def paired_outcome(
         stats = _statistics(config, pairing.paired, metrics, directions)
         return PairedOutcome(Evidence(stats), stored=stored, notes=notes)
     if rescore is not None and (base is None or pairing.rows_changed):
-        return _rescored(config, cand, baseline, pairing, rescore, metrics, directions, stored,
-                         notes)  # fmt: skip
+        return _rescored(
+            config, cand, baseline, pairing, rescore, metrics, directions, stored, notes
+        )
     return _unpaired(pairing, stored, notes)
 
 
@@ -489,15 +495,17 @@ def _rescored(
     why = "the evaluation rows changed" if pairing.rows_changed else pairing.reason
     try:
         predictions = rescore()
-        base = stored_form(row_outputs(predictions, config.model.task,
-                                       id_column=config.model.model.id))  # fmt: skip
+        base = stored_form(
+            row_outputs(predictions, config.model.task, id_column=config.model.model.id)
+        )
         base_metrics = _metrics_of(config, predictions, metrics)
     except MlciError as exc:
         failed = f"the baseline model could not be re-scored ({_clip(str(exc))})"
         if pairing.rows_changed:
             evidence = Evidence(inconclusive=INCONCLUSIVE, unpaired=failed)
-            return PairedOutcome(evidence, stored=stored, notes=(*notes, _sentence(
-                f"{INCONCLUSIVE}: {failed}")))  # fmt: skip
+            return PairedOutcome(
+                evidence, stored=stored, notes=(*notes, _sentence(f"{INCONCLUSIVE}: {failed}"))
+            )
         return PairedOutcome(Evidence(unpaired=f"{why}; {failed}"), stored=stored, notes=notes)
     again = pair(base, cand)
     if again.paired is None:  # a model cannot change the rows: only the task or classes can
@@ -516,9 +524,15 @@ def _metrics_of(config: Config, p: Predictions, metrics: Sequence[str]) -> dict[
     assert config.model is not None
     names = [m for m in metrics if m in REGISTRY]
     return compute_metrics(
-        config.model.task, p.y_true, y_pred=p.y_pred, y_score=p.y_score, y_proba=p.y_proba,
-        labels=p.labels, pos_label=p.pos_label, metrics=names,
-    )  # fmt: skip
+        config.model.task,
+        p.y_true,
+        y_pred=p.y_pred,
+        y_score=p.y_score,
+        y_proba=p.y_proba,
+        labels=p.labels,
+        pos_label=p.pos_label,
+        metrics=names,
+    )
 
 
 def _unpaired(

@@ -254,9 +254,18 @@ def _finish(
     else:
         low, high = (float(q) for q in np.quantile(reps, s.tails))
     return PairedStat(
-        name, base, cand, delta, low, high, s.confidence, method, p_value,
-        resamples=len(raw_replicates), _replicates=reps,
-    )  # fmt: skip
+        name,
+        base,
+        cand,
+        delta,
+        low,
+        high,
+        s.confidence,
+        method,
+        p_value,
+        resamples=len(raw_replicates),
+        _replicates=reps,
+    )
 
 
 # -- count metrics: the joint table ---------------------------------------------------------------
@@ -265,8 +274,10 @@ def _finish(
 def _count_stat(name: str, data: Paired, s: _Settings) -> PairedStat:
     assert data.baseline.y_pred is not None and data.candidate.y_pred is not None
     k = 2 if data.task == "binary" else data.n_classes
-    t, a, b = (np.asarray(x, dtype=np.int64) for x in
-               (data.y_true, data.baseline.y_pred, data.candidate.y_pred))  # fmt: skip
+    t, a, b = (
+        np.asarray(x, dtype=np.int64)
+        for x in (data.y_true, data.baseline.y_pred, data.candidate.y_pred)
+    )
     cells, counts = _joint_table(t, a, b, k)
     table = _JointTable(cells, k, data.task == "binary")
     observed = counts[None, :].astype(float)
@@ -419,9 +430,17 @@ def _delong_stat(data: Paired, s: _Settings) -> PairedStat:
         low, high = delta - z * se, delta + z * se
         p = 2 * _normal_cdf(-abs(delta) / se) if se > 0 else float(delta == 0)
     return PairedStat(
-        "roc_auc", base, cand, delta, low, high, s.confidence, "delong", p,
+        "roc_auc",
+        base,
+        cand,
+        delta,
+        low,
+        high,
+        s.confidence,
+        "delong",
+        p,
         _se=se if math.isfinite(se) else None,
-    )  # fmt: skip
+    )
 
 
 def _delong_binary(
@@ -725,9 +744,16 @@ def _influence_stat(
     finite = math.isfinite(delta) and math.isfinite(se)
     low, high = (delta - z * se, delta + z * se) if finite else (math.nan, math.nan)
     return PairedStat(
-        name, base, cand, delta, low, high, s.confidence, "influence",
+        name,
+        base,
+        cand,
+        delta,
+        low,
+        high,
+        s.confidence,
+        "influence",
         _se=se if finite else None,
-    )  # fmt: skip
+    )
 
 
 class _RankedScores:

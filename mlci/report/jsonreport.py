@@ -192,17 +192,29 @@ def _report_from_dict(doc: dict[str, Any]) -> Report:
     b = doc["baseline"]
     evaluation = doc.get("evaluation")
     return Report(
-        name=doc["name"], verdict=doc["verdict"], commit=doc["commit"], ref=doc["ref"],
-        baseline=BaselineInfo(commit=b["commit"], how=b["how"], branch=b["branch"],
-                              reason=b.get("reason", ""), distance=b.get("distance", 0)),
+        name=doc["name"],
+        verdict=doc["verdict"],
+        commit=doc["commit"],
+        ref=doc["ref"],
+        baseline=BaselineInfo(
+            commit=b["commit"],
+            how=b["how"],
+            branch=b["branch"],
+            reason=b.get("reason", ""),
+            distance=b.get("distance", 0),
+        ),
         metrics=tuple(_metric_from(m) for m in doc["metrics"]),
         gates=tuple(GateResult(**_fields(GateResult, g)) for g in doc["gates"]),
         checks=tuple(_check_from(c) for c in doc["checks"]),
         datasets=tuple(DatasetSummary(**_fields(DatasetSummary, d)) for d in doc["datasets"]),
-        evaluation=None if evaluation is None else ModelEvaluation(
-            task=evaluation["task"], source=evaluation["source"],
+        evaluation=None
+        if evaluation is None
+        else ModelEvaluation(
+            task=evaluation["task"],
+            source=evaluation["source"],
             metrics={k: _num(v) for k, v in evaluation["metrics"].items()},
-            n_rows=evaluation.get("n_rows")),
+            n_rows=evaluation.get("n_rows"),
+        ),
         tool_version=doc.get("tool_version", ""),
         notes=tuple(doc.get("notes", ())),
         slices=tuple(_slice_from(s) for s in doc.get("slices", ())),
@@ -221,11 +233,19 @@ def _fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
 
 def _metric_from(m: dict[str, Any]) -> MetricComparison:
     return MetricComparison(
-        name=m["name"], value=_num(m["value"]), baseline=m.get("baseline"),
-        higher_is_better=m.get("higher_is_better"), change=m.get("change"),
-        change_pct=m.get("change_pct"), delta=m.get("delta"), ci_low=m.get("ci_low"),
-        ci_high=m.get("ci_high"), p_value=m.get("p_value"), method=m.get("method"),
-        ci_level=m.get("ci_level"))
+        name=m["name"],
+        value=_num(m["value"]),
+        baseline=m.get("baseline"),
+        higher_is_better=m.get("higher_is_better"),
+        change=m.get("change"),
+        change_pct=m.get("change_pct"),
+        delta=m.get("delta"),
+        ci_low=m.get("ci_low"),
+        ci_high=m.get("ci_high"),
+        p_value=m.get("p_value"),
+        method=m.get("method"),
+        ci_level=m.get("ci_level"),
+    )
 
 
 def _check_from(c: dict[str, Any]) -> CheckResult:

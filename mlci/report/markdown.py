@@ -330,9 +330,16 @@ def _metric_table(report: Report) -> tuple[str, tuple[str, ...]]:
     if level is not None:
         branch = md_text(clip(report.baseline.branch, 40))
         header = _table_header(
-            "Metric", branch, "this PR", "Δ", "Δ%", f"{level} CI of Δ", "Method", "Gate",
+            "Metric",
+            branch,
+            "this PR",
+            "Δ",
+            "Δ%",
+            f"{level} CI of Δ",
+            "Method",
+            "Gate",
             align="lrrrrrll",
-        )  # fmt: skip
+        )
     elif with_baseline:
         branch = md_text(clip(report.baseline.branch, 40))
         header = _table_header("Metric", branch, "this PR", "Δ", "Δ%", "Gate", align="lrrrrl")

@@ -66,12 +66,30 @@ def _metrics(report: Report) -> str:
     levels = [m.ci_level for m in report.metrics if m.ci_low is not None and m.ci_level]
     if with_baseline and levels:
         level = f"{fmt_value(100 * levels[0])}% CI of Δ"
-        headers = ["metric", _plain(report.baseline.branch, 40), "this PR", "Δ", "Δ%", level,
-                   "method", "gate"]  # fmt: skip
-        align: tuple[str, ...] = ("left", "right", "right", "right", "right", "right", "left",
-                                  "left")  # fmt: skip
-        rows = [[*r[:-1], _interval(m), m.method or "", r[-1]] for r, m in
-                zip(rows, report.metrics, strict=True)]  # fmt: skip
+        headers = [
+            "metric",
+            _plain(report.baseline.branch, 40),
+            "this PR",
+            "Δ",
+            "Δ%",
+            level,
+            "method",
+            "gate",
+        ]
+        align: tuple[str, ...] = (
+            "left",
+            "right",
+            "right",
+            "right",
+            "right",
+            "right",
+            "left",
+            "left",
+        )
+        rows = [
+            [*r[:-1], _interval(m), m.method or "", r[-1]]
+            for r, m in zip(rows, report.metrics, strict=True)
+        ]
     elif with_baseline:
         headers = ["metric", _plain(report.baseline.branch, 40), "this PR", "Δ", "Δ%", "gate"]
         align = ("left", "right", "right", "right", "right", "left")

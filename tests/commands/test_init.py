@@ -113,8 +113,9 @@ baseline:
 
 
 def test_init_writes_a_config_a_schema_and_workflows(repo: Path) -> None:
-    code, out, _ = mlci("init", "data/train.csv", "--target", "churned", "--predictions",
-                        "preds.csv")  # fmt: skip
+    code, out, _ = mlci(
+        "init", "data/train.csv", "--target", "churned", "--predictions", "preds.csv"
+    )
     assert code == 0
     assert out.startswith(
         "Wrote mlci.yml\n"
@@ -149,14 +150,18 @@ def test_the_written_workflows_pass_actionlint(repo: Path) -> None:
     assert mlci("init", "--action-sha", SHA)[0] == 0
     proc = subprocess.run(
         [str(BIN / "actionlint"), "-format", "{{json .}}"],
-        capture_output=True, text=True, cwd=repo, check=False,
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        check=False,
         env={"PATH": f"{BIN}:/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout) == []
     assert sorted(p.name for p in (repo / ".github" / "workflows").iterdir()) == [
-        "mlci-main.yml", "mlci-pull-request.yml",  # no model: no release workflow
-    ]  # fmt: skip
+        "mlci-main.yml",
+        "mlci-pull-request.yml",  # no model: no release workflow
+    ]
 
 
 def test_the_project_validates_against_its_own_profile(repo: Path) -> None:
@@ -223,13 +228,18 @@ def test_an_existing_workflow_is_not_overwritten(repo: Path) -> None:
 
 
 def test_action_sha_pins_every_workflow(repo: Path) -> None:
-    code, out, _ = mlci("init", "--forks", "--action-sha", SHA, "--metrics-file", "m.json",
-                        "--task", "regression")  # fmt: skip
+    code, out, _ = mlci(
+        "init", "--forks", "--action-sha", SHA, "--metrics-file", "m.json", "--task", "regression"
+    )
     assert code == 0
     assert "Pin the action" not in out
     names = sorted(p.name for p in (repo / ".github" / "workflows").iterdir())
-    assert names == ["mlci-fork-comment.yml", "mlci-fork-pull-request.yml", "mlci-main.yml",
-                     "mlci-release.yml"]  # fmt: skip
+    assert names == [
+        "mlci-fork-comment.yml",
+        "mlci-fork-pull-request.yml",
+        "mlci-main.yml",
+        "mlci-release.yml",
+    ]
     for path in (repo / ".github" / "workflows").iterdir():
         text = path.read_text()
         assert f"mlci-dev/mlci@{SHA} # v0.1.0" in text and "0" * 40 not in text
@@ -237,9 +247,12 @@ def test_action_sha_pins_every_workflow(repo: Path) -> None:
 
 def test_a_bad_action_sha_is_refused(repo: Path) -> None:
     code, _, err = mlci("init", "--action-sha", "v0.1.0")
-    assert (code, err) == (2, "mlci: error: --action-sha 'v0.1.0': expected the full 40-character "
-                           "commit SHA of an mlci release (lowercase hex), as in its release "
-                           "notes.\n")  # fmt: skip
+    assert (code, err) == (
+        2,
+        "mlci: error: --action-sha 'v0.1.0': expected the full 40-character "
+        "commit SHA of an mlci release (lowercase hex), as in its release "
+        "notes.\n",
+    )
 
 
 def test_master_is_the_baseline_branch_of_a_master_repository(
@@ -312,21 +325,31 @@ def test_init_from_a_subdirectory_writes_at_the_top(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--predictions", "p.csv", "--model", "m.skops", "--task", "binary"],
-         "mlci init: give at most one of --predictions, --metrics-file and --model (the model "
-         "section takes exactly one)."),
-        (["--predictions", "preds.csv"],
-         "mlci init: the model section needs a task: give --task binary, multiclass or "
-         "regression (or --target COL with a DATA file, to infer it from the labels)."),
-        (["data/train.csv", "--model", "m.skops", "--task", "binary"],
-         "mlci init: --model needs --target COL and a DATA file with that column (the data the "
-         "model is evaluated on)."),
-        (["data/train.csv", "--target", "label"],
-         "--target 'label' is not a column of data/train.csv."),
-        (["data/missing.csv"],
-         "{root}/data/missing.csv: file not found. Give a CSV, Parquet or JSON lines file."),
+        (
+            ["--predictions", "p.csv", "--model", "m.skops", "--task", "binary"],
+            "mlci init: give at most one of --predictions, --metrics-file and --model (the model "
+            "section takes exactly one).",
+        ),
+        (
+            ["--predictions", "preds.csv"],
+            "mlci init: the model section needs a task: give --task binary, multiclass or "
+            "regression (or --target COL with a DATA file, to infer it from the labels).",
+        ),
+        (
+            ["data/train.csv", "--model", "m.skops", "--task", "binary"],
+            "mlci init: --model needs --target COL and a DATA file with that column (the data the "
+            "model is evaluated on).",
+        ),
+        (
+            ["data/train.csv", "--target", "label"],
+            "--target 'label' is not a column of data/train.csv.",
+        ),
+        (
+            ["data/missing.csv"],
+            "{root}/data/missing.csv: file not found. Give a CSV, Parquet or JSON lines file.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_one_line(repo: Path, args: list[str], message: str) -> None:
     code, _, err = mlci("init", *args)
     assert code == 2
@@ -338,9 +361,12 @@ def test_bad_input_is_one_line(repo: Path, args: list[str], message: str) -> Non
 def test_outside_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = mlci("init")
-    assert (code, err) == (2, f"mlci: error: mlci init: {tmp_path} is not inside a git "
-                           "repository. Run it in your project's checkout (or `git init` first): "
-                           "mlci compares commits.\n")  # fmt: skip
+    assert (code, err) == (
+        2,
+        f"mlci: error: mlci init: {tmp_path} is not inside a git "
+        "repository. Run it in your project's checkout (or `git init` first): "
+        "mlci compares commits.\n",
+    )
 
 
 def test_data_outside_the_repository(repo: Path, tmp_path: Path) -> None:

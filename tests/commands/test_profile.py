@@ -58,8 +58,9 @@ def shards(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for i, part in enumerate(np.array_split(np.arange(ROWS), SHARDS)):
         df.iloc[part].to_csv(root / f"part-{i}.csv", index=False)
         out = root / f"part-{i}.json"
-        code, stdout, _ = mlci("profile", str(root / f"part-{i}.csv"), "--name", "train",
-                               "-o", str(out))  # fmt: skip
+        code, stdout, _ = mlci(
+            "profile", str(root / f"part-{i}.csv"), "--name", "train", "-o", str(out)
+        )
         assert code == 0, stdout
         profiles.append(str(out))
     code, stdout, _ = mlci("profile", "merge", *profiles, "-o", str(root / "merged.json"))
@@ -68,15 +69,29 @@ def shards(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         stdout
         == f"Merged 4 profiles of 'train': 20,000 rows, 6 columns.\nWrote {root}/merged.json.\n"
     )
-    code, _, _ = mlci("profile", str(root / "whole.csv"), "--name", "train",
-                      "-o", str(root / "whole.json"))  # fmt: skip
+    code, _, _ = mlci(
+        "profile", str(root / "whole.csv"), "--name", "train", "-o", str(root / "whole.json")
+    )
     assert code == 0
     read = lambda name: json.loads((root / name).read_text())["train"]  # noqa: E731
     return {"root": root, "df": df, "merged": read("merged.json"), "whole": read("whole.json")}
 
 
-EXACT = ("kind", "dtype", "logical_type", "count", "nulls", "nan", "inf", "finite", "min", "max",
-         "top", "other", "length")  # fmt: skip
+EXACT = (
+    "kind",
+    "dtype",
+    "logical_type",
+    "count",
+    "nulls",
+    "nan",
+    "inf",
+    "finite",
+    "min",
+    "max",
+    "top",
+    "other",
+    "length",
+)
 
 
 def test_merged_shards_equal_the_whole_in_every_exact_part(shards: dict[str, Any]) -> None:
@@ -139,8 +154,9 @@ def test_validate_against_the_merged_profile(shards: dict[str, Any]) -> None:
     (root / "mlci.yml").write_text(
         "version: 1\nname: shards\ndatasets:\n  train: {path: whole.csv}\n", encoding="utf-8"
     )
-    code, out, _ = mlci("validate", "--config", str(root / "mlci.yml"),
-                        "--against", str(root / "merged.json"))  # fmt: skip
+    code, out, _ = mlci(
+        "validate", "--config", str(root / "mlci.yml"), "--against", str(root / "merged.json")
+    )
     assert code == 0, out
     assert out.endswith("mlci: PASS\n")
     assert "drift" not in out.lower()  # the same data: no column drifts from its merged profile
@@ -148,8 +164,9 @@ def test_validate_against_the_merged_profile(shards: dict[str, Any]) -> None:
 
 def test_the_schema_can_be_inferred_from_the_merged_profile(shards: dict[str, Any]) -> None:
     root = shards["root"]
-    code, out, _ = mlci("schema", "infer", str(root / "merged.json"),
-                        "-o", str(root / "schema.yml"))  # fmt: skip
+    code, out, _ = mlci(
+        "schema", "infer", str(root / "merged.json"), "-o", str(root / "schema.yml")
+    )
     assert code == 0, out
     text = (root / "schema.yml").read_text()
     assert "# Data schema of dataset 'train'" in text
@@ -241,15 +258,23 @@ def test_merge_groups_by_dataset_name(small: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{", "nope.json: not a JSON file (Expecting property name enclosed in double quotes: "
-              "line 1 column 2 (char 1))."),
-        ('{"a": 1}', "nope.json: not a profile file. Expected profiles by dataset name, as "
-                     "written by `mlci profile`, a record.json, or profiles (one per line)."),
-        ('{"rows": 1, "columns": {"x": {"kind": "numeric"}}}',
-         "nope.json: column 'x' is not a profiled column (expected `kind`, `dtype`, "
-         "`logical_type`, `count` and `nulls`). Write profiles with `mlci profile`."),
+        (
+            "{",
+            "nope.json: not a JSON file (Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1)).",
+        ),
+        (
+            '{"a": 1}',
+            "nope.json: not a profile file. Expected profiles by dataset name, as "
+            "written by `mlci profile`, a record.json, or profiles (one per line).",
+        ),
+        (
+            '{"rows": 1, "columns": {"x": {"kind": "numeric"}}}',
+            "nope.json: column 'x' is not a profiled column (expected `kind`, `dtype`, "
+            "`logical_type`, `count` and `nulls`). Write profiles with `mlci profile`.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_merge_rejects_what_is_not_a_profile(small: Path, content: str, message: str) -> None:
     Path("nope.json").write_text(content)
     code, _, err = mlci("profile", "merge", "nope.json", "--name", "t")

@@ -45,9 +45,13 @@ def test_writes_a_schema_file_that_loads(project: Path) -> None:
     assert (code, out) == (0, "Wrote .mlci/schema.yml: review it, then commit it.\n")
     checks = load_schema_file(SCHEMA)
     assert checks[1] == {
-        "column": "age", "required": True, "type": "integer", "nullable": False, "min": 10,
+        "column": "age",
+        "required": True,
+        "type": "integer",
+        "nullable": False,
+        "min": 10,
         "max": 103,
-    }  # fmt: skip
+    }
     assert SCHEMA.read_text().startswith("# Data schema of dataset 'train' (train.csv), inferred")
 
 
@@ -126,12 +130,15 @@ def test_check_exits_1_on_a_difference_and_writes_nothing(project: Path) -> None
 def test_output_name_and_target(project: Path) -> None:
     frame = data(ages=[18, 95]).assign(churned=[0, 0, 0, 1] * 15)
     frame.to_csv("train.csv", index=False)
-    code, _, _ = mlci("schema", "infer", "train.csv", "-o", "s.yml", "--name", "eval",
-                      "--target", "churned")  # fmt: skip
+    code, _, _ = mlci(
+        "schema", "infer", "train.csv", "-o", "s.yml", "--name", "eval", "--target", "churned"
+    )
     assert code == 0
     assert load_schema_file(Path("s.yml"))[-1] == {
-        "label": "churned", "min_class_share": 0.12, "new_labels": "warn",
-    }  # fmt: skip
+        "label": "churned",
+        "min_class_share": 0.12,
+        "new_labels": "warn",
+    }
     assert "# Data schema of dataset 'eval'" in Path("s.yml").read_text()
 
 

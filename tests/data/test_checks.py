@@ -65,12 +65,25 @@ def test_present_column_passes_presence() -> None:
 
 
 def test_one_result_per_assertion_in_order() -> None:
-    spec = {"column": "age", "type": "integer", "nullable": True, "max_null_fraction": 0.5,
-            "min": 0, "allowed": [10], "unique": True}  # fmt: skip
+    spec = {
+        "column": "age",
+        "type": "integer",
+        "nullable": True,
+        "max_null_fraction": 0.5,
+        "min": 0,
+        "allowed": [10],
+        "unique": True,
+    }
     checks = [r.check for r in run(AGES, spec)]
     assert checks == [
-        "missing_column", "type", "nullable", "null_fraction", "range", "allowed", "unique"
-    ]  # fmt: skip
+        "missing_column",
+        "type",
+        "nullable",
+        "null_fraction",
+        "range",
+        "allowed",
+        "unique",
+    ]
 
 
 def test_unique_false_asserts_nothing() -> None:
@@ -471,8 +484,9 @@ def test_pattern_is_a_full_match() -> None:
     assert r.examples == ("'abc-2'", "'Q'")
     ok = one(CODES, {"column": "code", "pattern": "(?i)[a-z]{1,3}(-[0-9]+)?"}, "pattern")
     assert (ok.status, ok.message) == (
-        "pass", "All values of `code` match the pattern `(?i)[a-z]{1,3}(-[0-9]+)?`."
-    )  # fmt: skip
+        "pass",
+        "All values of `code` match the pattern `(?i)[a-z]{1,3}(-[0-9]+)?`.",
+    )
 
 
 def test_pattern_beyond_re2_uses_python_regex() -> None:
@@ -518,8 +532,9 @@ def test_string_length() -> None:
     )
     r = one(df, {"column": "name", "max_length": 11}, "length")
     assert (r.status, r.message) == (
-        "pass", "The lengths of `name` are within ≤ 11 characters (observed 2..11)."
-    )  # fmt: skip
+        "pass",
+        "The lengths of `name` are within ≤ 11 characters (observed 2..11).",
+    )
 
 
 def test_length_counts_characters_not_bytes() -> None:
@@ -531,12 +546,15 @@ def test_length_counts_characters_not_bytes() -> None:
 
 
 def test_not_constant() -> None:
-    df = pd.DataFrame({"k": ["x", "x", None], "n": [1.0, 1.0, 1.0], "v": [1, 2, 3],
-                       "e": [None, None, None]})  # fmt: skip
+    df = pd.DataFrame(
+        {"k": ["x", "x", None], "n": [1.0, 1.0, 1.0], "v": [1, 2, 3], "e": [None, None, None]}
+    )
     r = one(df, {"column": "k", "not_constant": True}, "not_constant")
     assert (r.status, r.message, r.examples) == (
-        "fail", "`k` has the same value 'x' in all 2 non-null rows.", ("'x'",)
-    )  # fmt: skip
+        "fail",
+        "`k` has the same value 'x' in all 2 non-null rows.",
+        ("'x'",),
+    )
     assert one(df, {"column": "n", "not_constant": True}, "not_constant").message == (
         "`n` has the same value 1 in all 3 non-null rows."
     )
@@ -575,8 +593,9 @@ def test_row_count_change_against_the_baseline() -> None:
     assert r.status == "pass"
     r = one(AGES, {"row_count": {"max_change": 0.5}}, "row_count_change")
     assert (r.status, r.message) == (
-        "skipped", "No baseline profile, so the change of the row count was not checked."
-    )  # fmt: skip
+        "skipped",
+        "No baseline profile, so the change of the row count was not checked.",
+    )
 
 
 def test_duplicate_rows() -> None:
@@ -648,8 +667,12 @@ def test_unique_strings_across_batches_with_examples_from_the_data() -> None:
 def test_overlap_across_integer_and_text_free_types() -> None:
     eval_df = pd.DataFrame({"id": ["a", "b"], "n": [1, 2]})
     train = pd.DataFrame({"id": ["b", "c"], "n": [2.0, 3.0]})
-    r = one(eval_df, {"no_overlap_with": "train", "key": ["id", "n"]}, "overlap",
-            others={"train": train})  # fmt: skip
+    r = one(
+        eval_df,
+        {"no_overlap_with": "train", "key": ["id", "n"]},
+        "overlap",
+        others={"train": train},
+    )
     assert (r.status, r.examples) == ("fail", ("('b', 2)",))
 
 
@@ -658,8 +681,16 @@ def test_overlap_across_integer_and_text_free_types() -> None:
 
 def test_checks_on_an_all_null_column_report_clearly() -> None:
     df = pd.DataFrame({"x": [None, None, None]})
-    spec = {"column": "x", "type": "number", "min": 0, "allowed": ["a"], "unique": True,
-            "pattern": "a", "min_length": 1, "not_constant": True}  # fmt: skip
+    spec = {
+        "column": "x",
+        "type": "number",
+        "min": 0,
+        "allowed": ["a"],
+        "unique": True,
+        "pattern": "a",
+        "min_length": 1,
+        "not_constant": True,
+    }
     results = {r.check: r for r in run(df, spec)}
     assert results["type"].status == "pass"
     assert results["range"].message == "`x` has no values to compare with the range ≥ 0."

@@ -107,10 +107,15 @@ def test_same_distribution_scores_near_zero_at_10k_rows(
 def test_baseline_independent_of_sample_same_distribution_is_below_warn() -> None:
     rng = np.random.default_rng(10)
     scores = [
-        by(drift(pd.DataFrame({"x": rng.normal(size=10_000)}),
-                 pd.DataFrame({"x": rng.normal(size=10_000)})), "drift").score
+        by(
+            drift(
+                pd.DataFrame({"x": rng.normal(size=10_000)}),
+                pd.DataFrame({"x": rng.normal(size=10_000)}),
+            ),
+            "drift",
+        ).score
         for _ in range(5)
-    ]  # fmt: skip
+    ]
     assert all(s is not None and s < 0.1 for s in scores)
 
 
@@ -371,8 +376,9 @@ def test_g_test_matches_scipy_log_likelihood_contingency() -> None:
     rng = np.random.default_rng(0)
     for _ in range(20):
         a, b = rng.integers(0, 200, size=10), rng.integers(1, 200, size=10)
-        expected = stats.chi2_contingency(np.vstack([a, b]), lambda_="log-likelihood",
-                                          correction=False).pvalue  # fmt: skip
+        expected = stats.chi2_contingency(
+            np.vstack([a, b]), lambda_="log-likelihood", correction=False
+        ).pvalue
         assert g_test(a, b) == pytest.approx(expected, rel=1e-9)
 
 
@@ -414,13 +420,15 @@ def test_ks_distance_in_the_explanation_is_scipys() -> None:
 def sample(rng: np.random.Generator, n: int, shift: float = 0.0, scale: float = 1.0) -> pa.Table:
     levels = np.asarray([f"c{i}" for i in range(50)])
     weights = 1 / np.arange(1, 51)
-    return pa.table({
-        "normal": rng.normal(shift, scale, n),
-        "skewed": rng.exponential(2.0, n),
-        "count": rng.poisson(3.0, n),
-        "category": levels[rng.choice(50, size=n, p=weights / weights.sum())],
-        "flag": rng.random(n) < 0.3,
-    })  # fmt: skip
+    return pa.table(
+        {
+            "normal": rng.normal(shift, scale, n),
+            "skewed": rng.exponential(2.0, n),
+            "count": rng.poisson(3.0, n),
+            "category": levels[rng.choice(50, size=n, p=weights / weights.sum())],
+            "flag": rng.random(n) < 0.3,
+        }
+    )
 
 
 @pytest.mark.parametrize("n", [1_000, 3_000])
@@ -488,8 +496,7 @@ def test_id_like_columns_are_compared_by_cardinality() -> None:
 def test_per_column_overrides_and_waivers() -> None:
     base = pd.DataFrame({"a": np.arange(10_000.0), "b": np.arange(10_000.0)})
     cur = pd.DataFrame({"a": np.arange(10_000.0) + 1_500, "b": np.arange(10_000.0) + 1_500})
-    loose = DriftConfig(overrides={"a": DriftOverride(numeric=Thresholds(0.9, 0.95))},
-                        waive=("b",))  # fmt: skip
+    loose = DriftConfig(overrides={"a": DriftOverride(numeric=Thresholds(0.9, 0.95))}, waive=("b",))
     results = drift(base, cur, loose)
     assert by(results, "drift", "a").status == "pass"
     r = by(results, "drift", "b")
@@ -503,10 +510,16 @@ def test_per_column_overrides_and_waivers() -> None:
 
 def test_removed_added_and_renamed_columns() -> None:
     rng = np.random.default_rng(3)
-    base = profile_table(pa.table({"age": rng.normal(40, 10, 500), "plan": ["a", "b"] * 250,
-                                   "gone": np.arange(500.0)}))  # fmt: skip
-    cur = profile_table(pa.table({"age_years": rng.normal(40, 10, 500), "plan": ["a", "b"] * 250,
-                                  "extra": ["x"] * 500}))  # fmt: skip
+    base = profile_table(
+        pa.table(
+            {"age": rng.normal(40, 10, 500), "plan": ["a", "b"] * 250, "gone": np.arange(500.0)}
+        )
+    )
+    cur = profile_table(
+        pa.table(
+            {"age_years": rng.normal(40, 10, 500), "plan": ["a", "b"] * 250, "extra": ["x"] * 500}
+        )
+    )
     results = column_changes("eval", base, cur, DriftConfig())
     assert [(r.check, r.column, r.status) for r in results] == [
         ("column_renamed", "age_years", "warn"),

@@ -325,8 +325,11 @@ def test_a_merged_profile_from_json_works(tmp_path: Path) -> None:
     merged = json.loads(json.dumps(merge_profiles(profile_frame(a), profile_frame(b))))
     write_and_load(tmp_path, infer_schema(merged).text())
     assert infer_schema(merged).document()["columns"]["temp"] == {
-        "type": "number", "nullable": False, "min": -6.48, "max": 11.3,
-    }  # fmt: skip
+        "type": "number",
+        "nullable": False,
+        "min": -6.48,
+        "max": 11.3,
+    }
 
 
 def test_awkward_column_names_round_trip(tmp_path: Path) -> None:

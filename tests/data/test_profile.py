@@ -275,10 +275,12 @@ def test_string_lengths_and_values_cut_to_200_characters() -> None:
 
 def test_batches_give_the_exact_parts_of_one_batch() -> None:
     rng = np.random.default_rng(5)
-    table = pa.table({
-        "x": pa.array(rng.normal(size=3_000), mask=rng.random(3_000) < 0.1),
-        "s": pa.array(rng.choice(["a", "b", "c"], size=3_000)),
-    })  # fmt: skip
+    table = pa.table(
+        {
+            "x": pa.array(rng.normal(size=3_000), mask=rng.random(3_000) < 0.1),
+            "s": pa.array(rng.choice(["a", "b", "c"], size=3_000)),
+        }
+    )
     whole = profile_table(table)
     profiler = Profiler()
     for batch in table.to_batches(max_chunksize=250):
@@ -310,8 +312,12 @@ def test_dtype_names(arr: pa.Array, name: str) -> None:
 def test_all_null_column_from_a_file_is_a_categorical_without_values() -> None:
     p = arrow_col(pa.nulls(4))
     assert (p["kind"], p["count"], p["nulls"], p["distinct"], p["top"]) == (
-        "categorical", 0, 4, 0, []
-    )  # fmt: skip
+        "categorical",
+        0,
+        4,
+        0,
+        [],
+    )
 
 
 def test_stored_size_per_column_stays_small() -> None:
@@ -319,12 +325,14 @@ def test_stored_size_per_column_stays_small() -> None:
     rng = np.random.default_rng(6)
     n = 200_000
     levels = np.asarray([f"level_{i:04d}" for i in range(5_000)])
-    table = pa.table({
-        "float": rng.normal(size=n),
-        "int": rng.integers(0, 90, size=n),
-        "cat5000": levels[rng.integers(0, 5_000, size=n)],
-        "flag": rng.random(n) < 0.3,
-    })  # fmt: skip
+    table = pa.table(
+        {
+            "float": rng.normal(size=n),
+            "int": rng.integers(0, 90, size=n),
+            "cat5000": levels[rng.integers(0, 5_000, size=n)],
+            "flag": rng.random(n) < 0.3,
+        }
+    )
     sizes = {k: len(json.dumps(v)) for k, v in profile_table(table)["columns"].items()}
     assert sizes["float"] < 12_000
     assert sizes["int"] < 3_000
@@ -353,12 +361,14 @@ ROWS = st.lists(
 
 def table_of(rows: list[tuple]) -> pa.Table:
     columns = list(zip(*rows, strict=True))
-    return pa.table({
-        "f": pa.array(columns[0], pa.float64()),
-        "i": pa.array(columns[1], pa.int64()),
-        "s": pa.array(columns[2], pa.string()),
-        "b": pa.array(columns[3], pa.bool_()),
-    })  # fmt: skip
+    return pa.table(
+        {
+            "f": pa.array(columns[0], pa.float64()),
+            "i": pa.array(columns[1], pa.int64()),
+            "s": pa.array(columns[2], pa.string()),
+            "b": pa.array(columns[3], pa.bool_()),
+        }
+    )
 
 
 APPROX = {"mean", "std"}
@@ -441,13 +451,34 @@ def test_a_version_1_profile_still_merges() -> None:
     old = {
         "rows": 3,
         "columns": {
-            "x": {"kind": "numeric", "dtype": "float64", "logical_type": "number", "count": 3,
-                  "nulls": 0, "nan": 0, "inf": 0, "finite": 3, "min": 1.0, "max": 3.0,
-                  "mean": 2.0, "std": 1.0, "quantiles": {}, "bins": {"edges": [], "counts": []}},
-            "s": {"kind": "categorical", "dtype": "object", "logical_type": "string", "count": 3,
-                  "nulls": 0, "top": [["a", 2], ["b", 1]], "other": 0, "distinct": 2},
+            "x": {
+                "kind": "numeric",
+                "dtype": "float64",
+                "logical_type": "number",
+                "count": 3,
+                "nulls": 0,
+                "nan": 0,
+                "inf": 0,
+                "finite": 3,
+                "min": 1.0,
+                "max": 3.0,
+                "mean": 2.0,
+                "std": 1.0,
+                "quantiles": {},
+                "bins": {"edges": [], "counts": []},
+            },
+            "s": {
+                "kind": "categorical",
+                "dtype": "object",
+                "logical_type": "string",
+                "count": 3,
+                "nulls": 0,
+                "top": [["a", 2], ["b", 1]],
+                "other": 0,
+                "distinct": 2,
+            },
         },
-    }  # fmt: skip
+    }
     merged = merge_profiles(old, old)
     assert merged["rows"] == 6
     assert merged["columns"]["x"]["mean"] == 2.0

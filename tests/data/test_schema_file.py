@@ -225,13 +225,19 @@ def test_checks_added_for_data_validation_at_scale() -> None:
         """
     )
     assert checks[1:] == (
-        {"column": "code", "required": True, "pattern": "^[A-Z]{3}$", "min_length": 3,
-         "max_length": 3, "not_constant": True},
+        {
+            "column": "code",
+            "required": True,
+            "pattern": "^[A-Z]{3}$",
+            "min_length": 3,
+            "max_length": 3,
+            "not_constant": True,
+        },
         {"column": "day", "required": True, "date_format": "%Y-%m-%d", "not_empty": True},
         {"row_count": {"min": 10, "max_change": 0.2}},
         {"no_duplicate_rows": True},
         {"label": "churned", "min_class_share": 0.05, "new_labels": "error"},
-    )  # fmt: skip
+    )
 
 
 def test_a_bad_pattern_in_a_schema_file() -> None:

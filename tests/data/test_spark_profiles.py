@@ -101,7 +101,17 @@ def test_partition_profiles_from_spark_merge_into_the_whole(
     # the same profiles written as JSON lines, as a Spark job would, merge with the CLI too
     (tmp_path / "profiles.jsonl").write_text("\n".join(row.profile for row in rows) + "\n")
     out = io.StringIO()
-    code = main(["profile", "merge", str(tmp_path / "profiles.jsonl"), "--name", "train",
-                 "-o", str(tmp_path / "merged.json")], stdout=out)  # fmt: skip
+    code = main(
+        [
+            "profile",
+            "merge",
+            str(tmp_path / "profiles.jsonl"),
+            "--name",
+            "train",
+            "-o",
+            str(tmp_path / "merged.json"),
+        ],
+        stdout=out,
+    )
     assert code == 0, out.getvalue()
     assert json.loads((tmp_path / "merged.json").read_text())["train"] == merged

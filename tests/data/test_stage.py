@@ -81,8 +81,10 @@ def test_every_dataset_is_profiled_checked_and_summarised() -> None:
     outcomes = run_data_stage(cfg, None, progress=recorder)
     evaluation, train = outcomes
     assert (evaluation.summary.name, evaluation.summary.rows, evaluation.summary.columns) == (
-        "eval", 2_002, 3
-    )  # fmt: skip
+        "eval",
+        2_002,
+        3,
+    )
     digest = hashlib.sha256(Path("eval.csv").read_bytes()).hexdigest()
     assert evaluation.summary.fingerprint == f"sha256:{digest}"
     found = results(evaluation)
@@ -195,8 +197,14 @@ def test_validate_against_saved_profiles_on_the_command_line() -> None:
     record = {"datasets": {"d": {"profile": saved["d"]}}}
     Path("record.json").write_text(json.dumps(record))
     out = io.StringIO()
-    assert main(["validate", "-c", "after.yml", "--against", "record.json", "-q"],
-                stdout=out, stderr=err) == 0  # fmt: skip
+    assert (
+        main(
+            ["validate", "-c", "after.yml", "--against", "record.json", "-q"],
+            stdout=out,
+            stderr=err,
+        )
+        == 0
+    )
     assert out.getvalue() == "mlci: PASS\n"
     err = io.StringIO()
     assert main(["validate", "-c", "after.yml", "--against", "nope.json"], stderr=err) == 2

@@ -388,9 +388,16 @@ class FixtureRepo:
         base_sha = self.origin_rev(f"refs/heads/{base}")
         tree = git(self.origin, "merge-tree", "--write-tree", base_sha, head_sha)
         merge_sha = git(
-            self.origin, "commit-tree", tree, "-p", base_sha, "-p", head_sha,
-            "-m", f"Merge {head_sha} into {base_sha}",
-        )  # fmt: skip
+            self.origin,
+            "commit-tree",
+            tree,
+            "-p",
+            base_sha,
+            "-p",
+            head_sha,
+            "-m",
+            f"Merge {head_sha} into {base_sha}",
+        )
         git(self.origin, "update-ref", f"refs/pull/{number}/head", head_sha)
         git(self.origin, "update-ref", f"refs/pull/{number}/merge", merge_sha)
         head_payload = self.repository_payload()
@@ -515,8 +522,12 @@ def workspace_relative(named: str) -> str:
     act puts the workspace at ``<work_dir>/act/<random>/hostexecutor``, RUNNER_TEMP at
     ``<work_dir>/act/<random>/tmp`` and the harness puts HOME at ``<work_dir>/home``.
     """
-    for prefix, relative in (("$RUNNER_TEMP", "../tmp"), ("$HOME", "../../../home"),
-                             ("~", "../../../home"), ("$GITHUB_WORKSPACE", ".")):  # fmt: skip
+    for prefix, relative in (
+        ("$RUNNER_TEMP", "../tmp"),
+        ("$HOME", "../../../home"),
+        ("~", "../../../home"),
+        ("$GITHUB_WORKSPACE", "."),
+    ):
         if named == prefix or named.startswith(prefix + "/"):
             return os.path.normpath(relative + named[len(prefix) :])
     if named.startswith("/"):
@@ -719,13 +730,31 @@ def act_command(
     job: str | None,
 ) -> list[str]:
     command = [
-        str(act_binary()), event_name, "-e", str(event_path), "-W", str(workflow), "--json",
-        "--action-offline-mode", "--no-skip-checkout", "--no-cache-server",
-        "--action-cache-path", str(work_dir / "act"),
-        "--defaultbranch", default_branch, "--actor", actor,
-        "--env-file", os.devnull, "--secret-file", os.devnull,
-        "--var-file", os.devnull, "--input-file", os.devnull,
-    ]  # fmt: skip
+        str(act_binary()),
+        event_name,
+        "-e",
+        str(event_path),
+        "-W",
+        str(workflow),
+        "--json",
+        "--action-offline-mode",
+        "--no-skip-checkout",
+        "--no-cache-server",
+        "--action-cache-path",
+        str(work_dir / "act"),
+        "--defaultbranch",
+        default_branch,
+        "--actor",
+        actor,
+        "--env-file",
+        os.devnull,
+        "--secret-file",
+        os.devnull,
+        "--var-file",
+        os.devnull,
+        "--input-file",
+        os.devnull,
+    ]
     host = urlsplit(server_url).netloc
     if host != "github.com":
         command += ["--github-instance", host]
@@ -770,9 +799,14 @@ def run_act(
     out_path, err_path = log_dir / "act.jsonl", log_dir / "act.stderr"
     with out_path.open("w") as out, err_path.open("w") as err:
         process = subprocess.Popen(
-            command, cwd=cwd, env=dict(environ), stdout=out, stderr=err,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            command,
+            cwd=cwd,
+            env=dict(environ),
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

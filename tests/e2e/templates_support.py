@@ -209,8 +209,18 @@ def fill_wheelhouse(python: Path, wheelhouse: Path, locks: list[Path], work: Pat
     if subprocess.run([*pip, "--version"], capture_output=True, check=False).returncode != 0:
         subprocess.run([str(python), "-m", "venv", str(work / "pip")], check=True)
         pip = [str(work / "pip" / "bin" / "python"), "-m", "pip"]
-    command = [*pip, "download", "--quiet", "--disable-pip-version-check", "--only-binary",
-               ":all:", "--no-deps", "--require-hashes", "-d", str(wheelhouse)]  # fmt: skip
+    command = [
+        *pip,
+        "download",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--only-binary",
+        ":all:",
+        "--no-deps",
+        "--require-hashes",
+        "-d",
+        str(wheelhouse),
+    ]
     for lock in locks:
         command += ["-r", str(lock)]
     local = [*command, "--no-index", "--find-links", str(wheelhouse)]

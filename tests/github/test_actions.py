@@ -318,10 +318,22 @@ def test_status_description_names_failures_and_counts_inconclusive_as_warnings()
         return GateResult(metric, "max_regression", status, "error", "≤ 0.005", "")  # type: ignore[arg-type]
 
     base = BaselineInfo(commit=None, how="none", branch="main")
-    failing = Report("m", "fail", "a" * 40, "refs/heads/x", base,
-                     gates=(gate("roc_auc", "fail"), gate("roc_auc", "fail"), gate("f1", "fail")),
-                     checks=(CheckResult("eval", "range", "age", "fail", "error", ""),))
+    failing = Report(
+        "m",
+        "fail",
+        "a" * 40,
+        "refs/heads/x",
+        base,
+        gates=(gate("roc_auc", "fail"), gate("roc_auc", "fail"), gate("f1", "fail")),
+        checks=(CheckResult("eval", "range", "age", "fail", "error", ""),),
+    )
     assert status_description(failing) == "gate failed: roc_auc, f1; 1 data check failed"
-    passing = Report("m", "pass", "a" * 40, "refs/heads/x", base,
-                     gates=(gate("roc_auc", "inconclusive"), gate("f1", "pass")))
+    passing = Report(
+        "m",
+        "pass",
+        "a" * 40,
+        "refs/heads/x",
+        base,
+        gates=(gate("roc_auc", "inconclusive"), gate("f1", "pass")),
+    )
     assert status_description(passing) == "passed with 1 warning"

@@ -168,9 +168,13 @@ def test_multiclass_labels_from_column_names_matched_to_integer_classes(
     write_csv: WriteCsv,
 ) -> None:
     path = write_csv(
-        {"y_true": [0, 2, 1], "proba_0": [0.8, 0.1, 0.2], "proba_1": [0.1, 0.1, 0.7],
-         "proba_2": [0.1, 0.8, 0.1]}
-    )  # fmt: skip
+        {
+            "y_true": [0, 2, 1],
+            "proba_0": [0.8, 0.1, 0.2],
+            "proba_1": [0.1, 0.1, 0.7],
+            "proba_2": [0.1, 0.8, 0.1],
+        }
+    )
     got = read_predictions(_cfg(path, y_proba=("proba_0", "proba_1", "proba_2")), "multiclass")
     assert got.labels == (0, 1, 2)
     assert all(type(label) is int for label in got.labels)
@@ -222,64 +226,83 @@ BINARY = {"y_true": [0, 1, 1], "y_pred": [0, 1, 0], "score": [0.1, 0.9, 0.4]}
     ("columns", "cfg", "task", "message"),
     [
         (
-            BINARY, {"y_true": "labl"}, "binary",
+            BINARY,
+            {"y_true": "labl"},
+            "binary",
             "has no column `labl` (`model.predictions.y_true`). Columns: y_true, y_pred, score.",
         ),
         (
-            BINARY, {"y_score": "scor"}, "binary",
+            BINARY,
+            {"y_score": "scor"},
+            "binary",
             "has no column `scor` (`model.predictions.y_score`). Did you mean `score`? "
             "Columns: y_true, y_pred, score.",
         ),
         (
-            {**BINARY, "y_true": [0, None, 1]}, {}, "binary",
+            {**BINARY, "y_true": [0, None, 1]},
+            {},
+            "binary",
             ": column `y_true` (y_true) has 1 missing value(s), first in data row 2; "
             "every example needs a true label.",
         ),
         (
-            {**BINARY, "score": [0.1, None, None]}, {"y_score": "score"}, "binary",
+            {**BINARY, "score": [0.1, None, None]},
+            {"y_score": "score"},
+            "binary",
             ": column `score` (y_score) has 2 missing value(s), first in data row 2; "
             "every example needs a number.",
         ),
         (
-            {**BINARY, "score": [0.1, 1.5, 0.2]}, {"y_score": "score"}, "binary",
+            {**BINARY, "score": [0.1, 1.5, 0.2]},
+            {"y_score": "score"},
+            "binary",
             ": column `score` (y_score) has values outside [0, 1] (e.g. 1.5 in data row 2); "
             "expected probabilities.",
         ),
         (
-            {**BINARY, "score": ["0.1", "high", "0.2"]}, {"y_score": "score"}, "binary",
+            {**BINARY, "score": ["0.1", "high", "0.2"]},
+            {"y_score": "score"},
+            "binary",
             ": column `score` (y_score) is not numeric (e.g. 'high' in data row 2); "
             "expected numbers.",
         ),
         (
-            {**BINARY, "y_true": [0, 1, 2]}, {}, "binary",
+            {**BINARY, "y_true": [0, 1, 2]},
+            {},
+            "binary",
             ": the task is binary but the labels have 3 classes (0, 1, 2); "
             "set `model.task: multiclass`.",
         ),
         (
-            {"y_true": [1.0, 2.0], "y_pred": [1.0, "bad"]}, {}, "regression",
+            {"y_true": [1.0, 2.0], "y_pred": [1.0, "bad"]},
+            {},
+            "regression",
             ": column `y_pred` (y_pred) is not numeric (e.g. 'bad' in data row 2); "
             "expected numbers.",
         ),
         (
             {"y_true": ["a", "b"], "p_a": [0.5, 0.3], "p_b": [0.4, 0.7]},
-            {"y_proba": ("p_a", "p_b")}, "multiclass",
+            {"y_proba": ("p_a", "p_b")},
+            "multiclass",
             ": the y_proba columns of data row 1 sum to 0.9; each row's class probabilities "
             "must sum to 1 (within 0.01).",
         ),
         (
             {"y_true": ["a", "c"], "p_a": [0.6, 0.3], "p_b": [0.4, 0.7]},
-            {"y_proba": ("p_a", "p_b")}, "multiclass",
+            {"y_proba": ("p_a", "p_b")},
+            "multiclass",
             ": y_true has classes without a y_proba column: c; the y_proba columns are for a, b. "
             "Set `model.predictions.labels` to the class of each y_proba column.",
         ),
         (
             {"y_true": ["a", "b"], "p_a": [0.6, -0.1], "p_b": [0.4, 1.1]},
-            {"y_proba": ("p_a", "p_b")}, "multiclass",
+            {"y_proba": ("p_a", "p_b")},
+            "multiclass",
             ": column `p_a` (y_proba) has values outside [0, 1] (e.g. -0.1 in data row 2); "
             "expected probabilities.",
         ),
     ],
-)  # fmt: skip
+)
 def test_predictions_errors(
     write_csv: WriteCsv, columns: dict[str, Any], cfg: dict[str, Any], task: str, message: str
 ) -> None:
@@ -409,10 +432,13 @@ def test_corrupt_model_file(tmp_path: Path, suffix: str, loader: str) -> None:
     assert message.endswith(". Is it complete and saved by the same library?")
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("deep.json", "[" * 100_000 + "]" * 100_000),
-    ("deep.yaml", "a: " + "[" * 5_000 + "]" * 5_000),
-])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.json", "[" * 100_000 + "]" * 100_000),
+        ("deep.yaml", "a: " + "[" * 5_000 + "]" * 5_000),
+    ],
+)
 def test_absurdly_nested_metrics_file_is_a_model_error(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text)

@@ -335,9 +335,12 @@ def test_binary_with_three_classes_is_refused() -> None:
 def test_multiclass_class_without_probability_column_is_refused() -> None:
     with pytest.raises(ModelError, match=r"^y_true has classes without a y_proba column: d;"):
         compute_metrics(
-            "multiclass", ["a", "d"], y_proba=[[0.5, 0.5], [0.5, 0.5]], labels=["a", "b"],
+            "multiclass",
+            ["a", "d"],
+            y_proba=[[0.5, 0.5], [0.5, 0.5]],
+            labels=["a", "b"],
             metrics=["log_loss"],
-        )  # fmt: skip
+        )
 
 
 @pytest.mark.parametrize(

@@ -39,9 +39,14 @@ def binary_predictions(n: int, seed: int = 0, *, ids: bool = False, labels=("no"
 
 def reordered(p: Predictions, order: np.ndarray) -> Predictions:
     return Predictions(
-        p.y_true[order], p.y_pred[order], p.y_score[order], None, p.labels,
-        p.frame.iloc[order].reset_index(drop=True), p.pos_label,
-    )  # fmt: skip
+        p.y_true[order],
+        p.y_pred[order],
+        p.y_score[order],
+        None,
+        p.labels,
+        p.frame.iloc[order].reset_index(drop=True),
+        p.pos_label,
+    )
 
 
 # -- the compact form ---------------------------------------------------------------------------
@@ -62,8 +67,14 @@ def test_binary_round_trip_keeps_codes_exactly_and_scores_as_float32():
 def test_multiclass_and_regression_round_trip():
     proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3]])
     y = np.array(["b", "c", "a"], dtype=object)
-    p = Predictions(y, np.array(["a", "c", "b"], dtype=object), None, proba, ("a", "b", "c"),
-                    pd.DataFrame({"y": y}))  # fmt: skip
+    p = Predictions(
+        y,
+        np.array(["a", "c", "b"], dtype=object),
+        None,
+        proba,
+        ("a", "b", "c"),
+        pd.DataFrame({"y": y}),
+    )
     back = stored_form(row_outputs(p, "multiclass", id_column=None))
     assert back.classes == ("a", "b", "c") and back.score_classes == ("a", "b", "c")
     assert back.y_true.tolist() == [1, 2, 0] and back.y_pred.tolist() == [0, 2, 1]
@@ -82,11 +93,17 @@ def test_record_size_per_10k_rows():
     assert size < 70_000, size
 
 
-@pytest.mark.parametrize("damage", [
-    {"format": 2}, {"task": "ranking"}, {"rows": 7}, {"arrays": {}},
-    {"arrays": {"y_true": {"dtype": "<U3", "shape": [50], "data": ""}}},
-    {"arrays": {"y_true": {"dtype": "|u1", "shape": [50], "data": "not base64!"}}},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"format": 2},
+        {"task": "ranking"},
+        {"rows": 7},
+        {"arrays": {}},
+        {"arrays": {"y_true": {"dtype": "<U3", "shape": [50], "data": ""}}},
+        {"arrays": {"y_true": {"dtype": "|u1", "shape": [50], "data": "not base64!"}}},
+    ],
+)
 def test_damaged_predictions_are_a_value_error(damage):
     doc = encode(row_outputs(binary_predictions(50), "binary", id_column=None))
     doc.update(damage)
@@ -142,12 +159,21 @@ def test_ids_pair_rows_in_any_order():
 def test_multiclass_pairs_on_the_union_of_classes():
     y = np.array(["a", "b", "c", "a"], dtype=object)
     proba = np.full((4, 3), 1 / 3)
-    base = Predictions(y, np.array(["a", "b", "b", "a"], dtype=object), None, proba,
-                       ("a", "b", "c"), pd.DataFrame({"y": y}))  # fmt: skip
-    cand = Predictions(y, np.array(["a", "b", "c", "c"], dtype=object), None, None, None,
-                       pd.DataFrame({"y": y}))  # fmt: skip
-    pairing = pair(row_outputs(base, "multiclass", id_column=None),
-                   row_outputs(cand, "multiclass", id_column=None))  # fmt: skip
+    base = Predictions(
+        y,
+        np.array(["a", "b", "b", "a"], dtype=object),
+        None,
+        proba,
+        ("a", "b", "c"),
+        pd.DataFrame({"y": y}),
+    )
+    cand = Predictions(
+        y, np.array(["a", "b", "c", "c"], dtype=object), None, None, None, pd.DataFrame({"y": y})
+    )
+    pairing = pair(
+        row_outputs(base, "multiclass", id_column=None),
+        row_outputs(cand, "multiclass", id_column=None),
+    )
     paired = pairing.paired
     assert paired is not None and paired.n_classes == 3
     assert paired.candidate.y_pred.tolist() == [0, 1, 2, 2]
@@ -167,8 +193,9 @@ def config(level: str = "predictions", id_column: str | None = None) -> Config:
     if level == "predictions":
         model = ModelConfig("binary", predictions=PredictionsConfig(Path("p.csv"), id=id_column))
     else:
-        model = ModelConfig("binary", model=ModelFileConfig(Path("m.skops"), "eval", "label",
-                                                            id=id_column))  # fmt: skip
+        model = ModelConfig(
+            "binary", model=ModelFileConfig(Path("m.skops"), "eval", "label", id=id_column)
+        )
     return Config(name="x", path=Path("mlci.yml"), root=Path("."), model=model)
 
 
@@ -177,9 +204,16 @@ def record(predictions: Predictions | None) -> Record:
     if predictions is not None:
         extra = {"predictions": encode(row_outputs(predictions, "binary", id_column=None))}
     return Record(
-        name="x", commit="b" * 40, ref="refs/heads/main", created_at="2024-01-01T00:00:00Z",
-        config_hash="h", tool_version="0", environment={}, verdict="pass", extra=extra,
-    )  # fmt: skip
+        name="x",
+        commit="b" * 40,
+        ref="refs/heads/main",
+        created_at="2024-01-01T00:00:00Z",
+        config_hash="h",
+        tool_version="0",
+        environment={},
+        verdict="pass",
+        extra=extra,
+    )
 
 
 METRICS = ["accuracy", "roc_auc", "log_loss"]
@@ -187,14 +221,22 @@ DIRECTIONS = {"accuracy": True, "roc_auc": True, "log_loss": False}
 
 
 def outcome(cfg, candidate, baseline, rescore=None):
-    return paired_outcome(cfg, candidate, baseline, metrics=METRICS, directions=DIRECTIONS,
-                          rescore=rescore)  # fmt: skip
+    return paired_outcome(
+        cfg, candidate, baseline, metrics=METRICS, directions=DIRECTIONS, rescore=rescore
+    )
 
 
 def test_paired_with_the_stored_baseline():
     base, cand = binary_predictions(500, seed=1), binary_predictions(500, seed=1)
-    cand = Predictions(cand.y_true, cand.y_pred, np.clip(cand.y_score + 0.05, 0, 1), None,
-                       cand.labels, cand.frame, cand.pos_label)  # fmt: skip
+    cand = Predictions(
+        cand.y_true,
+        cand.y_pred,
+        np.clip(cand.y_score + 0.05, 0, 1),
+        None,
+        cand.labels,
+        cand.frame,
+        cand.pos_label,
+    )
     got = outcome(config(), cand, record(base))
     stats = got.evidence.stats
     assert list(stats) == METRICS
@@ -230,8 +272,15 @@ def test_changed_rows_without_a_model_make_change_rules_inconclusive():
 def test_changed_rows_are_re_scored_with_the_baseline_model():
     cand = binary_predictions(400, seed=2)
     rescored = binary_predictions(400, seed=2)
-    rescored = Predictions(rescored.y_true, rescored.y_pred, rescored.y_score ** 1.3, None,
-                           rescored.labels, rescored.frame, rescored.pos_label)  # fmt: skip
+    rescored = Predictions(
+        rescored.y_true,
+        rescored.y_pred,
+        rescored.y_score**1.3,
+        None,
+        rescored.labels,
+        rescored.frame,
+        rescored.pos_label,
+    )
     got = outcome(config("model"), cand, record(binary_predictions(400)), rescore=lambda: rescored)
     assert set(got.evidence.stats) == set(METRICS)
     y = (cand.y_true == "yes").astype(int)
@@ -246,8 +295,12 @@ def test_a_baseline_model_that_cannot_be_re_scored_is_reported():
     def broken() -> Predictions:
         raise ModelError("model.skops is not in the baseline commit bbbbbbb")
 
-    got = outcome(config("model"), binary_predictions(100, seed=2),
-                  record(binary_predictions(100)), rescore=broken)  # fmt: skip
+    got = outcome(
+        config("model"),
+        binary_predictions(100, seed=2),
+        record(binary_predictions(100)),
+        rescore=broken,
+    )
     assert got.evidence.inconclusive == INCONCLUSIVE
     assert got.notes == (
         "Evaluation data changed and the baseline model is not available: change rules are "

@@ -154,8 +154,10 @@ def test_mcnemar_matches_statsmodels(seed):
     p = paired_statistics(data, ["accuracy"])["accuracy"].p_value
 
     right_a, right_b = a == y, b == y
-    table = [[np.sum(right_a & right_b), np.sum(right_a & ~right_b)],
-             [np.sum(~right_a & right_b), np.sum(~right_a & ~right_b)]]  # fmt: skip
+    table = [
+        [np.sum(right_a & right_b), np.sum(right_a & ~right_b)],
+        [np.sum(~right_a & right_b), np.sum(~right_a & ~right_b)],
+    ]
     assert p == pytest.approx(mcnemar(table, exact=True).pvalue, rel=1e-9)
 
 
@@ -163,8 +165,10 @@ def test_mcnemar_for_multiclass_and_identical_models():
     data = PAIRS["multiclass"]
     p = paired_statistics(data, ["accuracy"])["accuracy"].p_value
     y, a, b = data.y_true, data.baseline.y_pred, data.candidate.y_pred
-    table = [[np.sum((a == y) & (b == y)), np.sum((a == y) & (b != y))],
-             [np.sum((a != y) & (b == y)), np.sum((a != y) & (b != y))]]  # fmt: skip
+    table = [
+        [np.sum((a == y) & (b == y)), np.sum((a == y) & (b != y))],
+        [np.sum((a != y) & (b == y)), np.sum((a != y) & (b != y))],
+    ]
     assert p == pytest.approx(mcnemar(table, exact=True).pvalue, rel=1e-9)
     same = Paired("binary", y % 2, Side(a % 2), Side(a % 2))
     stat = paired_statistics(same, ["accuracy"])["accuracy"]
@@ -237,10 +241,15 @@ def scipy_interval(data: Paired, statistic, n_resamples: int = 6000) -> tuple[fl
     in plain numpy from each metric's definition.
     """
     result = sps.bootstrap(
-        (np.arange(data.n),), lambda i, axis=-1: statistic(np.atleast_2d(i)), vectorized=True,
-        paired=True, method="percentile", n_resamples=n_resamples, batch=500,
+        (np.arange(data.n),),
+        lambda i, axis=-1: statistic(np.atleast_2d(i)),
+        vectorized=True,
+        paired=True,
+        method="percentile",
+        n_resamples=n_resamples,
+        batch=500,
         random_state=np.random.default_rng(123),
-    )  # fmt: skip
+    )
     ci = result.confidence_interval
     return float(ci.low), float(ci.high)
 
@@ -269,8 +278,9 @@ def test_log_loss_bootstrap_matches_scipy():
     stat = paired_statistics(data, ["log_loss"])["log_loss"]
 
     # lower is better: the adjusted Δ is baseline minus candidate
-    low, high = scipy_interval(data, row_mean_difference(binary_log_losses(y, b),
-                                                         binary_log_losses(y, a)))  # fmt: skip
+    low, high = scipy_interval(
+        data, row_mean_difference(binary_log_losses(y, b), binary_log_losses(y, a))
+    )
     tol = mc_tolerance(high - low)
     assert stat.method == "bootstrap"
     assert stat.ci_low == pytest.approx(low, abs=tol)
@@ -343,9 +353,14 @@ def _balanced_accuracy(y: np.ndarray, p: np.ndarray):
     return balanced
 
 
-@pytest.mark.parametrize(("name", "func"), [
-    ("accuracy", _accuracy), ("f1", _f1), ("balanced_accuracy", _balanced_accuracy),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "func"),
+    [
+        ("accuracy", _accuracy),
+        ("f1", _f1),
+        ("balanced_accuracy", _balanced_accuracy),
+    ],
+)
 def test_multinomial_interval_is_the_row_bootstrap(name, func):
     data = multiclass_pair(700, seed=2) if name == "balanced_accuracy" else binary_pair(700, 4)
     y, a, b = data.y_true, data.baseline.y_pred, data.candidate.y_pred

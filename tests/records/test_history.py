@@ -29,8 +29,11 @@ def five_commits(
     for i in range(5):
         sha = new_commit(repo, f"main {i}")
         metrics = {"roc_auc": 0.80 + i / 100, "f1": 0.70 + i / 100}
-        store.put(make_record(sha, model={"task": "binary", "source": "model", "n_rows": 10,
-                                          "metrics": metrics}))  # fmt: skip
+        store.put(
+            make_record(
+                sha, model={"task": "binary", "source": "model", "n_rows": 10, "metrics": metrics}
+            )
+        )
         commits.append(sha)
     return repo, store, commits
 
@@ -38,8 +41,9 @@ def five_commits(
 def test_values_of_the_last_records_oldest_first(five_commits) -> None:
     repo, store, commits = five_commits
     history = history_from_store(repo, store, NAME, "main", ["roc_auc", "f1"])
-    assert history["roc_auc"] == [(c[:7], pytest.approx(0.80 + i / 100)) for i, c in
-                                  enumerate(commits)]  # fmt: skip
+    assert history["roc_auc"] == [
+        (c[:7], pytest.approx(0.80 + i / 100)) for i, c in enumerate(commits)
+    ]
     assert [v for _, v in history["f1"]] == pytest.approx([0.70, 0.71, 0.72, 0.73, 0.74])
 
 
@@ -62,8 +66,17 @@ def test_missing_metrics_commits_and_corrupt_records_are_skipped(
     repo, store, commits = five_commits
     new_commit(repo, "no record for this one")
     no_f1 = new_commit(repo, "a record without f1")
-    store.put(make_record(no_f1, model={"task": "binary", "source": "model", "n_rows": 1,
-                                        "metrics": {"roc_auc": 0.9, "f1": None}}))  # fmt: skip
+    store.put(
+        make_record(
+            no_f1,
+            model={
+                "task": "binary",
+                "source": "model",
+                "n_rows": 1,
+                "metrics": {"roc_auc": 0.9, "f1": None},
+            },
+        )
+    )
     corrupt = new_commit(repo, "a corrupt record")
     _store_raw(repo, git, f"{NAME}/{corrupt[:2]}/{corrupt}.json", b"{not json")
     history = history_from_store(repo, store, NAME, "main", ["roc_auc", "f1", "unknown"])
@@ -106,8 +119,9 @@ def _store_raw(repo: Path, git: Callable[..., str], path: str, data: bytes) -> N
     env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git" / "tmp-index")}
 
     def plumbing(*args: str, stdin: bytes | None = None) -> str:
-        done = subprocess.run(["git", *args], cwd=repo, env=env, input=stdin, check=True,
-                              capture_output=True)  # fmt: skip
+        done = subprocess.run(
+            ["git", *args], cwd=repo, env=env, input=stdin, check=True, capture_output=True
+        )
         return done.stdout.decode().strip()
 
     blob = plumbing("hash-object", "-w", "--stdin", stdin=data)

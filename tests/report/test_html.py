@@ -92,8 +92,16 @@ def figs() -> dict[str, bytes]:
 def test_the_page_parses_and_has_every_section_in_order(figs: dict[str, bytes]) -> None:
     report = make_report(history={"roc_auc": (0.9, 0.91, 0.905)})
     page = parse(render_html(report, figures=figs))
-    assert page.ids == ["baseline", "metrics", "gates", "checks", "drift", "model", "history",
-                        "datasets"]  # fmt: skip
+    assert page.ids == [
+        "baseline",
+        "metrics",
+        "gates",
+        "checks",
+        "drift",
+        "model",
+        "history",
+        "datasets",
+    ]
     assert page.tags.count("h1") == 1
     assert "❌ mlci · churn-model — 1 gate and 1 data check failed" in page.text
 
@@ -124,12 +132,23 @@ def test_metric_table_shows_baseline_change_and_gate() -> None:
 
 
 def test_confidence_intervals_are_shown_on_the_scale_of_the_change() -> None:
-    auc = replace(metric("roc_auc", 0.905, 0.912), ci_low=-0.011, ci_high=-0.003,
-                  method="delong", p_value=0.0021, ci_level=0.95)  # fmt: skip
+    auc = replace(
+        metric("roc_auc", 0.905, 0.912),
+        ci_low=-0.011,
+        ci_high=-0.003,
+        method="delong",
+        p_value=0.0021,
+        ci_level=0.95,
+    )
     # log loss rose by 0.008 (worse): the interval bounds the direction-adjusted delta
     # [-0.012, -0.004], and is shown as a change of the loss [+0.004, +0.012]
-    loss = replace(metric("log_loss", 0.309, 0.301, higher=False), ci_low=-0.012,
-                   ci_high=-0.004, method="bootstrap", ci_level=0.95)  # fmt: skip
+    loss = replace(
+        metric("log_loss", 0.309, 0.301, higher=False),
+        ci_low=-0.012,
+        ci_high=-0.004,
+        method="bootstrap",
+        ci_level=0.95,
+    )
     no_ci = metric("f1", 0.779, 0.774)
     page = parse(render_html(make_report(metrics=(auc, loss, no_ci)))).text
     assert "95% CI of Δ" in page
@@ -294,10 +313,39 @@ def test_hostile_strings_are_text_not_markup(s: str, figs: dict[str, bytes]) -> 
     text = render_html(hostile_report(s), figures=hostile_figs)
     page = parse(text)
     assert_self_contained(page)
-    allowed = {"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2",
-               "h3", "p", "code", "section", "table", "thead", "tbody", "tr", "th", "td", "span",
-               "br", "details", "summary", "div", "figure", "img", "figcaption", "ul", "li",
-               "footer"}  # fmt: skip
+    allowed = {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "main",
+        "header",
+        "h1",
+        "h2",
+        "h3",
+        "p",
+        "code",
+        "section",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "span",
+        "br",
+        "details",
+        "summary",
+        "div",
+        "figure",
+        "img",
+        "figcaption",
+        "ul",
+        "li",
+        "footer",
+    }
     assert set(page.tags) <= allowed, set(page.tags) - allowed
     assert page.comments == []
     shown = strip_controls(s).strip()

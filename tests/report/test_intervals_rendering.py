@@ -15,20 +15,50 @@ from mlci.results import Report
 
 
 def with_intervals() -> Report:
-    roc = replace(metric("roc_auc", 0.905, 0.912), ci_low=-0.011, ci_high=-0.003,
-                  p_value=0.0009, method="delong", ci_level=0.95)  # fmt: skip
-    acc = replace(metric("accuracy", 0.871, 0.868), ci_low=-0.002, ci_high=0.008,
-                  p_value=0.31, method="multinomial+mcnemar", ci_level=0.95)  # fmt: skip
-    loss = replace(metric("log_loss", 0.309, 0.301, higher=False), ci_low=-0.012,
-                   ci_high=-0.004, method="bootstrap", ci_level=0.95)  # fmt: skip
+    roc = replace(
+        metric("roc_auc", 0.905, 0.912),
+        ci_low=-0.011,
+        ci_high=-0.003,
+        p_value=0.0009,
+        method="delong",
+        ci_level=0.95,
+    )
+    acc = replace(
+        metric("accuracy", 0.871, 0.868),
+        ci_low=-0.002,
+        ci_high=0.008,
+        p_value=0.31,
+        method="multinomial+mcnemar",
+        ci_level=0.95,
+    )
+    loss = replace(
+        metric("log_loss", 0.309, 0.301, higher=False),
+        ci_low=-0.012,
+        ci_high=-0.004,
+        method="bootstrap",
+        ci_level=0.95,
+    )
     inconclusive = gate(
-        "log_loss", "inconclusive", rule="max_regression", threshold="max regression 0.005",
+        "log_loss",
+        "inconclusive",
+        rule="max_regression",
+        threshold="max regression 0.005",
         message="log_loss got worse by 0.008 (+2.7%), more than the tolerated regression of "
         "0.005, but its 95% CI of Δ [+0.004, +0.012] is not entirely beyond the margin: "
-        "inconclusive", value=-0.008, mode="lenient", p_value=0.2,
-    )  # fmt: skip
-    failed = gate("roc_auc", "fail", rule="max_regression", threshold="max regression 0.002",
-                  value=-0.007, mode="lenient", p_value=0.01)  # fmt: skip
+        "inconclusive",
+        value=-0.008,
+        mode="lenient",
+        p_value=0.2,
+    )
+    failed = gate(
+        "roc_auc",
+        "fail",
+        rule="max_regression",
+        threshold="max regression 0.002",
+        value=-0.007,
+        mode="lenient",
+        p_value=0.01,
+    )
     return make_report(
         metrics=(roc, acc, loss, metric("f1", 0.779, 0.774)),
         gates=(failed, inconclusive),
@@ -83,10 +113,19 @@ def test_report_json_carries_intervals_and_reads_them_back():
     report = with_intervals()
     doc = report_to_dict(report)
     assert doc["metrics"][0] | {"change": None, "change_pct": None, "delta": None} == {
-        "name": "roc_auc", "value": 0.905, "baseline": 0.912, "change": None,
-        "change_pct": None, "delta": None, "higher_is_better": True, "ci_low": -0.011,
-        "ci_high": -0.003, "ci_level": 0.95, "p_value": 0.0009, "method": "delong",
-    }  # fmt: skip
+        "name": "roc_auc",
+        "value": 0.905,
+        "baseline": 0.912,
+        "change": None,
+        "change_pct": None,
+        "delta": None,
+        "higher_is_better": True,
+        "ci_low": -0.011,
+        "ci_high": -0.003,
+        "ci_level": 0.95,
+        "p_value": 0.0009,
+        "method": "delong",
+    }
     assert doc["summary"]["gates"]["inconclusive"] == 1
     assert [g["mode"] for g in doc["gates"]] == ["lenient", "lenient"]
     back = load_report(dumps_report(report), source="report.json")

@@ -47,10 +47,23 @@ def test_shape_of_the_example(report: Report, schema: dict[str, Any]) -> None:
     d = report_to_dict(report)
     validate(d, schema)
     assert list(d) == [
-        "schema_version", "name", "verdict", "commit", "ref", "tool_version", "baseline",
-        "summary", "metrics", "gates", "checks", "datasets", "evaluation", "notes", "slices",
+        "schema_version",
+        "name",
+        "verdict",
+        "commit",
+        "ref",
+        "tool_version",
+        "baseline",
+        "summary",
+        "metrics",
+        "gates",
+        "checks",
+        "datasets",
+        "evaluation",
+        "notes",
+        "slices",
         "budgets",
-    ]  # fmt: skip
+    ]
     assert d["schema_version"] == 1 and d["verdict"] == "fail"
     assert d["baseline"] == {
         "commit": "3f2c1ab9d0e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4",
@@ -163,9 +176,15 @@ def test_the_docs_describe_every_field(schema: dict[str, Any]) -> None:
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", doc, flags=re.M))
     leaves = {path.split(".")[-1].removesuffix("[]") for path in schema_paths(schema)}
     counts = {
-        "passed", "failed", "warnings", "skipped", "insufficient_data", "inconclusive", "gates",
+        "passed",
+        "failed",
+        "warnings",
+        "skipped",
+        "insufficient_data",
+        "inconclusive",
+        "gates",
         "checks",
-    }  # fmt: skip
+    }
     assert leaves - counts <= documented
     for key in counts:
         assert f"`{key}`" in doc

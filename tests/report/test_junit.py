@@ -31,24 +31,54 @@ def parse(report: Report) -> ET.Element:
 def mixed_report() -> Report:
     return make_report(
         gates=(
-            gate("roc_auc", "fail", rule="max_regression", threshold="max regression 0.005",
-                 message="roc_auc got worse by 0.007", value=-0.007),
+            gate(
+                "roc_auc",
+                "fail",
+                rule="max_regression",
+                threshold="max regression 0.005",
+                message="roc_auc got worse by 0.007",
+                value=-0.007,
+            ),
             gate("f1", "pass", threshold="≥ 0.7"),
-            gate("log_loss", "warn", severity="warn", threshold="max regression 10%",
-                 message="log_loss got worse by 12%"),
-            gate("recall", "skipped", rule="max_regression", threshold="max regression 0.02",
-                 message="no baseline"),
+            gate(
+                "log_loss",
+                "warn",
+                severity="warn",
+                threshold="max regression 10%",
+                message="log_loss got worse by 12%",
+            ),
+            gate(
+                "recall",
+                "skipped",
+                rule="max_regression",
+                threshold="max regression 0.02",
+                message="no baseline",
+            ),
         ),
         checks=(
             check("pass"),
-            check("fail", check="null_fraction", column="plan", message="null fraction 1.9% > 1%",
-                  observed="1.9%", expected="≤ 1%", examples=("row 12",)),
-            check("warn", check="drift", column="tenure", severity="warn", score=0.13,
-                  method="jensen_shannon", message="tenure drifted"),
+            check(
+                "fail",
+                check="null_fraction",
+                column="plan",
+                message="null fraction 1.9% > 1%",
+                observed="1.9%",
+                expected="≤ 1%",
+                examples=("row 12",),
+            ),
+            check(
+                "warn",
+                check="drift",
+                column="tenure",
+                severity="warn",
+                score=0.13,
+                method="jensen_shannon",
+                message="tenure drifted",
+            ),
             check("insufficient_data", check="drift", column="age", message="too few rows"),
             check("pass", dataset="train", check="row_count", column=None, message="1,000 rows"),
         ),
-    )  # fmt: skip
+    )
 
 
 def test_counts_and_one_case_per_gate_and_check() -> None:
@@ -58,8 +88,12 @@ def test_counts_and_one_case_per_gate_and_check() -> None:
     suite = suites[0]
     assert suite.get("name") == "mlci.churn-model"
     for element in (root, suite):
-        assert (element.get("tests"), element.get("failures"), element.get("errors"),
-                element.get("skipped")) == ("9", "2", "0", "2")  # fmt: skip
+        assert (
+            element.get("tests"),
+            element.get("failures"),
+            element.get("errors"),
+            element.get("skipped"),
+        ) == ("9", "2", "0", "2")
     cases = suite.findall("testcase")
     assert [c.get("classname") for c in cases] == [
         *["mlci.churn-model.gates"] * 4,

@@ -94,15 +94,21 @@ PASS, FAIL = {"verdict": "pass"}, {"verdict": "fail"}
             "⚠️ … — passed with 2 warnings",
         ),
         ({**FAIL, "gates": (gate("f1", "fail"),) * 2, "checks": ()}, "❌ … — 2 gates failed"),
-        ({**FAIL, "gates": (gate("f1"),), "checks": (check("fail"),)},
-         "❌ … — 1 data check failed"),
         (
-            {**PASS, "baseline": NO_BASELINE, "gates": (gate("f1"), gate("f1", "skipped")),
-             "checks": ()},
+            {**FAIL, "gates": (gate("f1"),), "checks": (check("fail"),)},
+            "❌ … — 1 data check failed",
+        ),
+        (
+            {
+                **PASS,
+                "baseline": NO_BASELINE,
+                "gates": (gate("f1"), gate("f1", "skipped")),
+                "checks": (),
+            },
             "✅ … — all gates passed, 1 skipped (no baseline)",
         ),
     ],
-)  # fmt: skip
+)
 def test_verdict_line(kw: dict[str, object], title: str) -> None:
     assert lines(make_report(**kw))[1] == "### " + title.replace("…", "mlci · churn-model")
 
@@ -128,10 +134,16 @@ def test_without_baseline_the_table_has_no_change_columns() -> None:
         baseline=NO_BASELINE,
         metrics=(metric("roc_auc", 0.905, None), metric("f1", float("nan"), None)),
         gates=(
-            gate("roc_auc", "skipped", rule="max_regression", threshold="max regression 0.005",
-                 message="no baseline", value=None),
+            gate(
+                "roc_auc",
+                "skipped",
+                rule="max_regression",
+                threshold="max regression 0.005",
+                message="no baseline",
+                value=None,
+            ),
         ),
-    )  # fmt: skip
+    )
     body = render_comment(report)
     assert (
         "| Metric | this PR | Gate |\n|---|--:|---|\n"
@@ -162,20 +174,41 @@ def hostile_report(s: str) -> Report:
         metrics=(metric(s, 1.0, 0.5),),
         gates=(gate(s, "fail", threshold=s, message=s),),
         checks=(
-            check("fail", dataset=s, check=s, column=s, message=s, observed=s, expected=s,
-                  examples=(s, s)),
+            check(
+                "fail",
+                dataset=s,
+                check=s,
+                column=s,
+                message=s,
+                observed=s,
+                expected=s,
+                examples=(s, s),
+            ),
             check("warn", dataset=s + "2", check="drift", column=s, method=s, score=0.2, message=s),
         ),
         datasets=(DatasetSummary(s, s, 1, 1, s),),
         tool_version=s,
         notes=(s,),
-    )  # fmt: skip
+    )
 
 
 ALLOWED_TAGS = {
-    "h3", "p", "table", "thead", "tbody", "tr", "th", "td", "code", "sub", "strong", "details",
-    "summary", "ul", "li",
-}  # fmt: skip
+    "h3",
+    "p",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "code",
+    "sub",
+    "strong",
+    "details",
+    "summary",
+    "ul",
+    "li",
+}
 
 
 @pytest.mark.parametrize("s", HOSTILE)

@@ -345,8 +345,15 @@ def test_a_failing_figure_becomes_a_note_and_the_others_are_drawn() -> None:
 def test_one_class_or_no_scores_draws_no_curves() -> None:
     p = predictions("binary")
     no_scores = Predictions(p.y_true, p.y_pred, None, None, p.labels, p.frame, "yes")
-    one_class = Predictions(np.asarray(["yes"] * 5), np.asarray(["yes"] * 5), np.ones(5) / 2,
-                            None, None, p.frame.head(5), "yes")  # fmt: skip
+    one_class = Predictions(
+        np.asarray(["yes"] * 5),
+        np.asarray(["yes"] * 5),
+        np.ones(5) / 2,
+        None,
+        None,
+        p.frame.head(5),
+        "yes",
+    )
     for case in (no_scores, one_class):
         figures, notes = make_figures(PlotInputs(task="binary", predictions=case))
         assert "roc_pr" not in figures and notes == []

@@ -30,7 +30,7 @@ def test_example(report: Report) -> None:
         "FAIL  roc_auc   max regression 0.005  "
         "roc_auc got worse by 0.007 (−0.77%), more than the tolerated 0.005\n"
         "PASS  f1        ≥ 0.7                 f1 is fine\n"
-    )  # fmt: skip
+    )
 
 
 def test_without_baseline_and_passing() -> None:

@@ -31,9 +31,7 @@ def main() -> None:
     Path("data").mkdir(exist_ok=True)
     train.to_csv("data/train.csv", index=False)
     evaluation.to_csv("data/eval.csv", index=False)
-    model = make_pipeline(
-        StandardScaler(), LogisticRegression(C=REGULARISATION_C, max_iter=5000)
-    )
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=REGULARISATION_C, max_iter=5000))
     model.fit(train.drop(columns="target"), train["target"])
     sio.dump(model, "model.skops")
 
