@@ -167,12 +167,12 @@ def test_no_html_writes_neither_page_nor_figures(pull_request: Any) -> None:
 def test_a_failing_plot_is_a_note_not_a_failed_run(
     pull_request: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlci.report import plots
+    from mlci.report.plots import figures
 
     def broken(*args: Any, **kwargs: Any) -> bytes:
         raise RuntimeError("no ink")
 
-    monkeypatch.setattr(plots, "roc_pr_png", broken)
+    monkeypatch.setattr(figures, "roc_pr_png", broken)
     out = pull_request.path / "out"
     code, _, err = run_cli(
         "run", "-c", str(pull_request.path / "mlci.yml"), "--output-dir", str(out)
