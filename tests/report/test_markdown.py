@@ -18,7 +18,7 @@ from report_support import (
 )
 
 from mlci.report.markdown import marker, render_comment
-from mlci.results import BaselineInfo, DatasetSummary, Report
+from mlci.results import BaselineInfo, BudgetResult, DatasetSummary, Report, SliceResult
 
 NO_BASELINE = BaselineInfo(
     None, "none", "main", reason="no record for main@1a2b3c4 or 50 ancestors"
@@ -189,6 +189,12 @@ def hostile_report(s: str) -> Report:
         datasets=(DatasetSummary(s, s, 1, 1, s),),
         tool_version=s,
         notes=(s,),
+        slices=(
+            SliceResult((s, "plan"), (s, None), 120, (metric(s, 0.8, 0.9),), sorted_by=s),
+            SliceResult((s, "plan"), ("x", s), 3, too_small=True, min_size=30),
+        ),
+        budgets=(BudgetResult(s, 2.0, 1.0, 1.0, 100.0, -1.0, "record", s),),
+        history={s: (0.5, 0.6, 0.7)},
     )
 
 
@@ -215,14 +221,16 @@ ALLOWED_TAGS = {
 def test_hostile_strings_cannot_escape_the_comment(s: str) -> None:
     body = render_comment(hostile_report(s))
     assert body.splitlines()[0].startswith("<!-- mlci:report name=")
+    assert (body.count("<!--"), body.count("-->")) == (1, 1)  # in the source, code spans too
     assert body.splitlines()[1].startswith("### ❌ mlci · ")
     r = render_github(body)
     assert set(r.tags) <= ALLOWED_TAGS, r.tags
     assert len(r.comments) == 1  # only our marker
     for pattern in (MENTION, REFERENCE, URL):
         assert not pattern.search(r.text), (pattern, r.text)
-    assert set(r.cells_per_row) <= {6, 7, 5}  # metric, check, gate/dataset tables stay whole
-    assert r.tags.count("details") == 3
+    # every table keeps its shape: the same rows and cells as with a harmless string
+    assert r.cells_per_row == render_github(render_comment(hostile_report("plain"))).cells_per_row
+    assert r.tags.count("details") == 4
 
 
 def big_report(n_checks: int, *, failing_every: int = 7) -> Report:
