@@ -601,7 +601,7 @@ def run(
     outputs and annotations. ``fail_on_gate=False`` reports a failing verdict but exits 0.
     ``html=False`` skips report.html and its figures; ``junit`` also writes JUnit XML there.
     """
-    from mlci.github.actions import begin, detect, finish, git_credentials
+    from mlci.github.actions import detect, finish, git_credentials, pending_status
     from mlci.report.terminal import render_terminal
 
     env = os.environ if environ is None else environ
@@ -613,40 +613,40 @@ def run(
     rev = locate(config, commit=commit, branch=branch)
     if actions is not None:
         git_credentials(actions, rev.repo, os.environ, stdout)
-        begin(actions, config.name, stdout)
-    records = open_store(config, rev.repo)
-    from mlci.data.progress import make_progress
+    with pending_status(actions, config.name, stdout, root=rev.repo):  # never left pending
+        records = open_store(config, rev.repo)
+        from mlci.data.progress import make_progress
 
-    progress = make_progress(quiet=quiet, environ=env, stdout=stdout)
-    outcome = evaluate_revision(config, rev, records, progress=progress)
-    if actions is not None and config.override is not None:
-        outcome = _override(actions, config.override.label, outcome, stdout)
-    paths = write_outputs(
-        outcome,
-        output_dir,
-        max_comment_chars=config.report.max_comment_chars,
-        full_report_hint=full_report_hint(env),
-        html=html,
-        junit=junit,
-    )
-    stored = store and rev.on_baseline_branch
-    if stored:
-        records.put(outcome.record)
-    if not quiet:
-        print(render_terminal(outcome.report), file=stdout)
-        _print_paths(paths, stdout)
-    if stored:
-        print(f"Stored the record of {rev.commit[:7]} in {records}.", file=stdout)
-    if actions is not None:
-        markdown = paths["report_markdown"].read_text(encoding="utf-8")
-        finish(
-            actions,
-            outcome.report,
-            markdown=markdown,
-            paths=paths,
-            comment=comment and config.report.comment,
-            stdout=stdout,
+        progress = make_progress(quiet=quiet, environ=env, stdout=stdout)
+        outcome = evaluate_revision(config, rev, records, progress=progress)
+        if actions is not None and config.override is not None:
+            outcome = _override(actions, config.override.label, outcome, stdout)
+        paths = write_outputs(
+            outcome,
+            output_dir,
+            max_comment_chars=config.report.max_comment_chars,
+            full_report_hint=full_report_hint(env),
+            html=html,
+            junit=junit,
         )
+        stored = store and rev.on_baseline_branch
+        if stored:
+            records.put(outcome.record)
+        if not quiet:
+            print(render_terminal(outcome.report), file=stdout)
+            _print_paths(paths, stdout)
+        if stored:
+            print(f"Stored the record of {rev.commit[:7]} in {records}.", file=stdout)
+        if actions is not None:
+            markdown = paths["report_markdown"].read_text(encoding="utf-8")
+            finish(
+                actions,
+                outcome.report,
+                markdown=markdown,
+                paths=paths,
+                comment=comment and config.report.comment,
+                stdout=stdout,
+            )
     print(f"mlci: {outcome.report.verdict.upper()}", file=stdout)
     if outcome.report.verdict == "pass" or not fail_on_gate:
         return EXIT_PASS
