@@ -313,3 +313,47 @@ def test_never_longer_than_max_chars(max_chars: int) -> None:
 
 
 BIG = replace(big_report(1000), notes=("a note " * 50,) * 20)
+
+
+# -- the heads-up lines under the verdict ---------------------------------------------------------
+
+
+def test_changed_gates_are_named_right_under_the_verdict() -> None:
+    report = make_report(
+        gate_changes=("roc_auc: max_regression 0.005 → 0.05", "stats.mode lenient → point")
+    )
+
+    body = lines(report)
+
+    assert body[2] == (
+        "⚠️ **Heads-up:** this PR changes its gates: roc\\_auc: max\\_regression 0.005 → 0.05; "
+        "stats.mode lenient → point (applied: the status uses this PR's own gates)."
+    )
+    assert body[3] == "" and body[4].startswith("Compared with `main` @ 3f2c1ab")
+
+
+def test_a_report_judged_by_publish_says_whose_numbers_and_whose_gates() -> None:
+    report = make_report(judged_with="main", gate_changes=("removed the gate on f1 (min 0.7)",))
+
+    body = lines(report)
+
+    assert body[2].startswith("🔒 **Fork-safe publishing:** the numbers below were computed by ")
+    assert "this pull request's own job" in body[2] and body[2].endswith("config of `main`.")
+    assert body[4] == (
+        "⚠️ **Heads-up:** this PR changes its gates: removed the gate on f1 \\(min 0.7\\) "
+        "(not applied: the status uses the gates of `main`)."
+    )
+
+
+def test_heads_up_lines_are_escaped_counted_and_survive_shrinking() -> None:
+    hostile = tuple(f"@octocat <!-- mlci:report name=x --> #{i}" for i in range(12))
+    report = make_report(gate_changes=hostile, metrics=big_report(10).metrics)
+
+    full = render_comment(report)
+    tiny = render_comment(report, max_chars=2_000)
+
+    assert "; and 4 more (applied" in full
+    assert (full.count("<!--"), full.count("-->")) == (1, 1)
+    r = render_github(full)
+    assert not MENTION.search(r.text) and not REFERENCE.search(r.text)
+    assert "this PR changes its gates: " in tiny and len(tiny) <= 2_000
