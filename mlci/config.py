@@ -623,12 +623,13 @@ def _margin(value: float | Mapping[str, float]) -> Margin:
 @dataclass(frozen=True)
 class Rules:
     """What judging a run depends on, beyond its numbers: the gates, the stats, the budget
-    rules and the metric directions of a config."""
+    rules, the metric directions and the smallest slice that is gated."""
 
     gates: tuple[GateConfig, ...] = ()
     stats: StatsConfig = StatsConfig()
     budgets: BudgetsConfig | None = None
     directions: Mapping[str, str] = field(default_factory=dict)
+    min_slice_size: int = ModelConfig.min_slice_size
 
 
 RULE_KEYS = ("gates", "stats", "budgets")  # top-level keys; directions live under `model`
@@ -636,8 +637,12 @@ RULE_KEYS = ("gates", "stats", "budgets")  # top-level keys; directions live und
 
 def rules_of(config: Config) -> Rules:
     """The judging rules of a loaded config."""
-    directions = dict(config.model.directions) if config.model is not None else {}
-    return Rules(config.gates, config.stats, config.budgets, directions)
+    if config.model is None:
+        return Rules(config.gates, config.stats, config.budgets)
+    model = config.model
+    return Rules(
+        config.gates, config.stats, config.budgets, dict(model.directions), model.min_slice_size
+    )
 
 
 def rules_document(config: Config) -> dict[str, Any]:
@@ -645,12 +650,21 @@ def rules_document(config: Config) -> dict[str, Any]:
     :func:`rules_from_document` reads back."""
     raw = config.raw
     model = raw.get("model")
-    directions = model.get("directions", {}) if isinstance(model, Mapping) else {}
     return {
         "config_hash": config_hash(config),
         **{key: copy.deepcopy(raw[key]) for key in RULE_KEYS if key in raw},
-        "directions": dict(directions),
+        **model_rules(model),
     }
+
+
+def model_rules(model: Any) -> dict[str, Any]:
+    """The judging settings of a config's ``model`` section, as a rules document has them."""
+    if not isinstance(model, Mapping):
+        return {"directions": {}}
+    found: dict[str, Any] = {"directions": dict(model.get("directions", {}))}
+    if "min_slice_size" in model:
+        found["min_slice_size"] = model["min_slice_size"]
+    return found
 
 
 def rules_from_document(doc: Any, *, source: str) -> Rules:
@@ -667,9 +681,13 @@ def rules_from_document(doc: Any, *, source: str) -> Rules:
         isinstance(k, str) and v in ("higher", "lower") for k, v in directions.items()
     ):
         raise ConfigError(f"{source}: directions: expected metric names mapped to higher or lower.")
+    min_size = doc.get("min_slice_size", ModelConfig.min_slice_size)
+    if not isinstance(min_size, int) or isinstance(min_size, bool) or min_size < 1:
+        raise ConfigError(f"{source}: min_slice_size: expected a whole number >= 1.")
     return Rules(
         gates=tuple(_gate(gate) for gate in fragment.get("gates", [])),
         stats=StatsConfig(**_fields(fragment.get("stats", {}), confidence=float, seed=int)),
         budgets=_budgets(fragment["budgets"]) if "budgets" in fragment else None,
         directions=dict(directions),
+        min_slice_size=min_size,
     )

@@ -366,7 +366,7 @@ def _rules_from_text(text: bytes, name: str) -> Rules:
     """The judging rules of a config file's content (read from git), named ``name``."""
     import tempfile
 
-    from mlci.config import RULE_KEYS, rules_from_document
+    from mlci.config import RULE_KEYS, model_rules, rules_from_document
     from mlci.yamlfile import load_yaml
 
     with tempfile.TemporaryDirectory(prefix="mlci-config-") as folder:
@@ -376,9 +376,7 @@ def _rules_from_text(text: bytes, name: str) -> Rules:
             doc, _ = load_yaml(copy)
         except MlciError as exc:
             raise MlciError(str(exc).replace(str(copy), name)) from None
-    model = doc.get("model")
-    directions = model.get("directions", {}) if isinstance(model, dict) else {}
-    fragment = {**{k: doc[k] for k in RULE_KEYS if k in doc}, "directions": directions}
+    fragment = {**{k: doc[k] for k in RULE_KEYS if k in doc}, **model_rules(doc.get("model"))}
     return rules_from_document(fragment, source=name)
 
 

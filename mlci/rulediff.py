@@ -1,4 +1,4 @@
-"""How a pull request changes the rules it is judged by: its gates, stats, budgets, directions.
+"""How a pull request changes the rules it is judged by: gates, stats, budgets, directions, slices.
 
 A pull request can loosen its own gates in its ``mlci.yml``. In a same-repository pull request
 the status still comes from the PR's own config (its job is trusted to run it), and in the
@@ -11,7 +11,8 @@ short phrase per change out, e.g.::
     added a gate on recall [slice plan] (min 0.6, severity warn)
     stats.mode lenient → point
     budgets.latency_p95_ms: max 50 → 500
-    model.directions.calibration_gap: default → higher
+    model.directions.calibration_gap default → higher
+    model.min_slice_size 30 → 500
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ _BUDGETS = ("model_size_mb", "latency_p95_ms", "batch_latency_p95_ms", "peak_mem
 
 def rule_changes(old: Rules, new: Rules) -> tuple[str, ...]:
     """What ``new`` judges differently from ``old``, one phrase per change, in config order:
-    the gates, then the stats, the budgets and the directions. Empty when they judge alike."""
+    the gates, then the stats, the budgets, the directions and the smallest gated slice. Empty
+    when they judge alike."""
     return (
         *_gate_changes(old.gates, new.gates),
         *_stats_changes(old, new),
         *_budget_changes(old, new),
         *_direction_changes(old.directions, new.directions),
+        *_min_slice_size_change(old, new),
     )
 
 
@@ -135,6 +138,12 @@ def _direction_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[s
         for metric in dict.fromkeys([*old, *new])
         if old.get(metric) != new.get(metric)
     ]
+
+
+def _min_slice_size_change(old: Rules, new: Rules) -> list[str]:
+    if old.min_slice_size == new.min_slice_size:
+        return []
+    return [f"model.min_slice_size {old.min_slice_size} → {new.min_slice_size}"]
 
 
 # -- words ----------------------------------------------------------------------------------------

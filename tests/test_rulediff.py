@@ -72,6 +72,7 @@ def test_the_same_rules_written_differently_are_no_change() -> None:
             ["added the budget model_size_mb (max 5)"],
         ),
         ({"directions": {}}, ["model.directions.calibration_gap lower → default"]),
+        ({"min_slice_size": 500}, ["model.min_slice_size 30 → 500"]),
         (
             {"gates": []},
             [
@@ -106,5 +107,7 @@ def test_a_rules_document_that_is_not_a_valid_config_part_is_refused() -> None:
         rules_from_document({"gates": [{"metric": "x", "min": "low"}]}, source="report.json")
     with pytest.raises(ConfigError, match="directions: expected metric names mapped to higher"):
         rules_from_document({"directions": {"x": "up"}}, source="report.json")
+    with pytest.raises(ConfigError, match="min_slice_size: expected a whole number >= 1"):
+        rules_from_document({"min_slice_size": 0}, source="report.json")
     with pytest.raises(ConfigError, match="expected a mapping"):
         rules_from_document(["gates"], source="report.json")

@@ -189,9 +189,14 @@ def finish_for_pull_request(
     head_sha: str,
     client: GitHubClient,
     stdout: TextIO,
+    comment: bool = True,
+    max_chars: int = 60_000,
+    full_report_hint: str | None = None,
 ) -> str | None:
-    """Publish a report on pull request ``number`` from another workflow (`mlci publish`)."""
-    from mlci.report.markdown import render_comment
+    """Publish a report on pull request ``number`` from another workflow (`mlci publish`):
+    the comment (unless ``comment`` is false) rendered within ``max_chars``, with
+    ``full_report_hint`` in its footer, and the status."""
+    from mlci.report.markdown import DEFAULT_HINT, render_comment
 
     plan = EventPlan(
         "pull_request",
@@ -200,9 +205,10 @@ def finish_for_pull_request(
         ref=f"refs/pull/{number}/head",
         pr_number=number,
     )
-    markdown = render_comment(report)
+    hint = full_report_hint or DEFAULT_HINT
+    markdown = render_comment(report, max_chars=max_chars, full_report_hint=hint)
     outputs = {"verdict": report.verdict}
-    return _publish(ctx.settings, plan, report, markdown, outputs, True, stdout, client)
+    return _publish(ctx.settings, plan, report, markdown, outputs, comment, stdout, client)
 
 
 def _publish(

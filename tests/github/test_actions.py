@@ -262,7 +262,9 @@ def test_fork_report_is_published_from_workflow_run_after_checks(project, fake, 
     }
     runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40, token=BOT_TOKEN)
 
-    code, out, err = cli("publish", "--report-dir", str(artifact))
+    code, out, err = cli(
+        "publish", "--report-dir", str(artifact), "-c", str(project.path / "mlci.yml")
+    )
 
     assert (code, err) == (0, ""), out
     comments = ours(fake)
@@ -303,7 +305,9 @@ def test_publish_refuses_reports_that_do_not_match_the_run(project, fake, runner
     }
     runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40, token=BOT_TOKEN)
 
-    code, _, err = cli("publish", "--report-dir", str(artifact))
+    code, _, err = cli(
+        "publish", "--report-dir", str(artifact), "-c", str(project.path / "mlci.yml")
+    )
 
     assert code == 2
     assert message in err

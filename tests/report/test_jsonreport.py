@@ -49,6 +49,7 @@ def undefined_report() -> Report:
             "stats": {"mode": "point"},
             "budgets": {"model_size_mb": {"max": 10}},
             "directions": {"my_score": "higher"},
+            "min_slice_size": 50,
         },
     )
 
