@@ -15,7 +15,9 @@ artifact, so :func:`rejudge` takes the report's *numbers* and nothing it says ab
   baseline, slice and budget values, and the intervals of Δ (only those computed at the
   default branch's ``stats.confidence``; any other level is judged on the point estimate);
 - data checks: their statuses are claims that can only fail the verdict (a reported ``fail``
-  fails it; a reported pass is shown as reported, it cannot be checked here).
+  fails it; a reported pass is shown as reported, it cannot be checked here);
+- no baseline: the change rules are skipped, as in ``mlci run``, unless the config says
+  ``baseline.on_missing: fail``, which then fails them (``mlci run`` would have stopped).
 
 Pure: values in, values out. :func:`check_report` refuses the reports whose numbers are
 ambiguous (a metric, slice or budget named twice).
@@ -32,6 +34,7 @@ from typing import Literal, cast
 from mlci.config import Config, GateConfig, rules_from_document, rules_of
 from mlci.errors import ConfigError, MlciError
 from mlci.gates import (
+    NO_BASELINE,
     POINT_FALLBACK,
     Evidence,
     compare_metrics,
@@ -77,7 +80,9 @@ def rejudge(report: Report, config: Config, *, branch: str) -> Report:
     )
     slices, slice_results = _slices(report, config, directions, has_baseline=has_baseline)
     budgets, budget_results_ = _budgets(report, config)
-    judged = (*gates, *slice_results, *budget_results_)
+    judged = _no_baseline_allowed(
+        (*gates, *slice_results, *budget_results_), config, has_baseline=has_baseline, branch=branch
+    )
     fallback = point_fallback_note(config.gates, gates, mode=mode, evidence=evidence)
     kept = tuple(n for n in report.notes if not n.startswith(JUDGING_NOTES))
     return replace(
@@ -92,6 +97,22 @@ def rejudge(report: Report, config: Config, *, branch: str) -> Report:
         history={},
         gate_changes=_gate_changes(report, config, judged, branch),
         judged_with=branch,
+    )
+
+
+def _no_baseline_allowed(
+    gates: tuple[GateResult, ...], config: Config, *, has_baseline: bool, branch: str
+) -> tuple[GateResult, ...]:
+    """Without a baseline, change rules are skipped, unless the config says
+    ``baseline.on_missing: fail`` (where `mlci run` would stop): then they are breached."""
+    if has_baseline or config.baseline.on_missing != "fail":
+        return gates
+    why = f"no baseline, which `baseline.on_missing: fail` on {branch} does not allow"
+    return tuple(
+        replace(g, status="fail" if g.severity == "error" else "warn", message=why)
+        if g.status == "skipped" and g.message == NO_BASELINE
+        else g
+        for g in gates
     )
 
 

@@ -78,6 +78,7 @@ def publish_report(
     """Judge the downloaded reports with the default branch's configs and publish them."""
     from mlci.github.actions import detect
     from mlci.github.client import GitHubClient
+    from mlci.github.workflow import write_outputs
 
     ctx = detect(environ)
     if ctx is None:
@@ -99,10 +100,15 @@ def publish_report(
                 f"workflow run's commit {run.head_sha[:12]}: refusing to post (the "
                 "report may be stale or the artifact may claim another PR)."
             )
+        verdicts = []
         for item in found:
             config = configs[item.report.name]
             judged = _judged(item.report, config, branch, number, client, stdout)
             _publish_one(ctx, judged, config, number, run, client, stdout)
+            verdicts.append(judged.verdict)
+        if len(verdicts) > 1 and ctx.settings.output is not None:  # the step's, for all configs
+            overall = "fail" if "fail" in verdicts else "pass"
+            write_outputs(ctx.settings.output, {"verdict": overall})
         reported = {item.report.name for item in found}
         for name in configs:
             if name not in reported:

@@ -277,6 +277,29 @@ def test_the_default_branchs_override_label_is_checked_again(
     )
 
 
+def test_a_claim_of_no_baseline_skips_change_rules_unless_main_requires_one(
+    default_branch, publisher, git_project
+):
+    no_base = honest_report(
+        baseline=BaselineInfo(None, "none", "main", reason="no record"),
+        metrics=(comparison("roc_auc", 0.80, None), comparison("accuracy", 0.85, None)),
+    )
+    publisher.publish(publisher.artifact(forged_pass(no_base)), config_of(default_branch))
+    assert publisher.statuses()[-1] == (CONTEXT, "success", "passed")
+    assert "No baseline: no record. Change rules were skipped." in publisher.comments()[0]["body"]
+
+    git_project.write(
+        "mlci.yml", yaml.safe_dump({**MAIN_CONFIG, "baseline": {"on_missing": "fail"}})
+    )
+    publisher.publish(publisher.artifact(forged_pass(no_base)), config_of(default_branch))
+
+    assert publisher.statuses()[-1] == (CONTEXT, "failure", "gate failed: roc_auc")
+    assert (
+        "no baseline, which \\`baseline.on\\_missing: fail\\` on main does not allow"
+        in (publisher.comments()[0]["body"])
+    )
+
+
 # -- numbers: directions, intervals, data checks ------------------------------------------------
 
 
@@ -471,13 +494,17 @@ def test_two_configs_whose_data_carry_each_others_marker(default_branch, publish
     git_project.write("v2/mlci.yml", yaml.safe_dump(other))
     marker_v1, marker_v2 = MARK, "<!-- mlci:report name=churn-model-v2 -->"
 
-    def hostile(name: str, carried: str) -> dict[str, Any]:
+    def hostile(name: str, carried: str, roc_auc: float) -> dict[str, Any]:
         check = CheckResult(
             "eval", "allowed", carried, "warn", "warn", carried, examples=(carried,)
         )
-        return report_to_dict(honest_report(name=name, checks=(check,), notes=(carried,)))
+        metrics = (comparison("roc_auc", roc_auc, 0.90), comparison("accuracy", 0.85, 0.86))
+        report = honest_report(name=name, checks=(check,), notes=(carried,), metrics=metrics)
+        return report_to_dict(report)
 
-    artifact = publisher.artifact(hostile(NAME, marker_v2), hostile("churn-model-v2", marker_v1))
+    artifact = publisher.artifact(
+        hostile(NAME, marker_v2, 0.80), hostile("churn-model-v2", marker_v1, 0.90)
+    )
     configs = (config_of(default_branch), git_project.path / "v2" / "mlci.yml")
     for _ in range(2):
         code, _, _ = publisher.publish(artifact, *configs)
@@ -489,8 +516,21 @@ def test_two_configs_whose_data_carry_each_others_marker(default_branch, publish
     assert not [w for w in publisher.writes() if w[0] in ("PATCH", "DELETE")]
     assert sorted(publisher.statuses()) == [
         ("mlci/churn-model", "failure", "gate failed: roc_auc"),
-        ("mlci/churn-model-v2", "failure", "gate failed: roc_auc"),
+        ("mlci/churn-model-v2", "success", "passed with 1 warning"),
     ]
+    # the step's verdict covers both configs (the last one published passed)
+    assert step_outputs(publisher.tmp / f"output{publisher.runs}")["verdict"] == "fail"
+
+
+def step_outputs(path: Path) -> dict[str, str]:
+    """GITHUB_OUTPUT's ``name<<DELIM ... DELIM`` blocks, the last value of a name winning."""
+    lines, values, i = path.read_text().splitlines(), {}, 0
+    while i < len(lines):
+        name, delim = lines[i].split("<<", 1)
+        end = lines.index(delim, i + 1)
+        values[name] = "\n".join(lines[i + 1 : end])
+        i = end + 1
+    return values
 
 
 def test_a_config_without_a_report_in_the_artifact_gets_an_error_status(
