@@ -138,12 +138,25 @@ def _build_parser() -> argparse.ArgumentParser:
         "call, no record stored, no deploy",
     )
 
-    publish = sub.add_parser("publish", help="post a report made by another job (fork PRs)")
+    publish = sub.add_parser(
+        "publish", help="judge a report made by another job with this config, and post it (forks)"
+    )
     publish.add_argument(
         "--report-dir",
         type=Path,
         required=True,
-        help="the downloaded report directory (report.json, pull-request.json)",
+        help="the downloaded report directory (report.json, pull-request.json), or a directory "
+        "of such directories (one per config)",
+    )
+    publish.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        action="append",
+        dest="configs",
+        metavar="CONFIG",
+        help="a config of the default branch's checkout whose gates judge the report; repeat "
+        "for several configs (default: mlci.yml)",
     )
 
     _add_init(sub)
@@ -367,7 +380,12 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.command == "publish":
         from mlci.commands.publish import publish_report
 
-        return publish_report(report_dir=args.report_dir, environ=os.environ, stdout=stdout)
+        return publish_report(
+            report_dir=args.report_dir,
+            config_paths=args.configs or [Path("mlci.yml")],
+            environ=os.environ,
+            stdout=stdout,
+        )
     if args.command == "init":
         from mlci.commands.init import init_command
 

@@ -615,3 +615,79 @@ def _margin(value: float | Mapping[str, float]) -> Margin:
     if isinstance(value, Mapping):
         return Margin(**_fields(value, absolute=float, relative=float))
     return Margin(absolute=float(value))
+
+
+# --- the rules a run is judged by -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What judging a run depends on, beyond its numbers: the gates, the stats, the budget
+    rules, the metric directions and the smallest slice that is gated."""
+
+    gates: tuple[GateConfig, ...] = ()
+    stats: StatsConfig = StatsConfig()
+    budgets: BudgetsConfig | None = None
+    directions: Mapping[str, str] = field(default_factory=dict)
+    min_slice_size: int = ModelConfig.min_slice_size
+
+
+RULE_KEYS = ("gates", "stats", "budgets")  # top-level keys; directions live under `model`
+
+
+def rules_of(config: Config) -> Rules:
+    """The judging rules of a loaded config."""
+    if config.model is None:
+        return Rules(config.gates, config.stats, config.budgets)
+    model = config.model
+    return Rules(
+        config.gates, config.stats, config.budgets, dict(model.directions), model.min_slice_size
+    )
+
+
+def rules_document(config: Config) -> dict[str, Any]:
+    """The judging parts of the config as written (plus its hash), for report.json: what
+    :func:`rules_from_document` reads back."""
+    raw = config.raw
+    model = raw.get("model")
+    return {
+        "config_hash": config_hash(config),
+        **{key: copy.deepcopy(raw[key]) for key in RULE_KEYS if key in raw},
+        **model_rules(model),
+    }
+
+
+def model_rules(model: Any) -> dict[str, Any]:
+    """The judging settings of a config's ``model`` section, as a rules document has them."""
+    if not isinstance(model, Mapping):
+        return {"directions": {}}
+    found: dict[str, Any] = {"directions": dict(model.get("directions", {}))}
+    if "min_slice_size" in model:
+        found["min_slice_size"] = model["min_slice_size"]
+    return found
+
+
+def rules_from_document(doc: Any, *, source: str) -> Rules:
+    """The :class:`Rules` of a document written by :func:`rules_document`, validated against
+    the config schema (a :class:`ConfigError` naming ``source`` when it is not valid)."""
+    from mlci.errors import ConfigError
+
+    if not isinstance(doc, Mapping):
+        raise ConfigError(f"{source}: expected a mapping of gates, stats, budgets, directions.")
+    fragment = {"name": "rules", **{key: doc[key] for key in RULE_KEYS if key in doc}}
+    validate(fragment, packaged_schema("config.schema.json"), {}, source)
+    directions = doc.get("directions", {})
+    if not isinstance(directions, Mapping) or not all(
+        isinstance(k, str) and v in ("higher", "lower") for k, v in directions.items()
+    ):
+        raise ConfigError(f"{source}: directions: expected metric names mapped to higher or lower.")
+    min_size = doc.get("min_slice_size", ModelConfig.min_slice_size)
+    if not isinstance(min_size, int) or isinstance(min_size, bool) or min_size < 1:
+        raise ConfigError(f"{source}: min_slice_size: expected a whole number >= 1.")
+    return Rules(
+        gates=tuple(_gate(gate) for gate in fragment.get("gates", [])),
+        stats=StatsConfig(**_fields(fragment.get("stats", {}), confidence=float, seed=int)),
+        budgets=_budgets(fragment["budgets"]) if "budgets" in fragment else None,
+        directions=dict(directions),
+        min_slice_size=min_size,
+    )

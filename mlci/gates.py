@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 RuleKind = Literal["min", "max", "max_regression", "min_improvement", "max_improvement"]
 SLACK = 1e-12
 NO_BASELINE = "no baseline"
+POINT_FALLBACK = "Change rules were judged on point estimates"  # how point_fallback_note starts
 
 
 # -- directions ---------------------------------------------------------------------------------
@@ -281,7 +282,7 @@ def point_fallback_note(
         return None
     why = evidence.unpaired if evidence is not None and evidence.unpaired else "no paired data"
     return (
-        f"Change rules were judged on point estimates, without confidence intervals: {why}. "
+        f"{POINT_FALLBACK}, without confidence intervals: {why}. "
         "Intervals need per-example predictions of both models (a predictions file or a model)."
     )
 

@@ -126,6 +126,13 @@ def merge_base(repo: Path, a: str, b: str) -> str | None:
     return proc.stdout.decode().strip()
 
 
+def file_at(repo: Path, commit: str, path: str) -> bytes | None:
+    """The content of ``path`` (relative to the repository root, with ``/``) at ``commit``, or
+    None when that commit has no such file."""
+    proc = run_git_process(["cat-file", "blob", f"{commit}:{path}"], cwd=repo)
+    return proc.stdout if proc.returncode == 0 else None
+
+
 def first_parent_ancestors(repo: Path, commit: str, max_depth: int) -> list[str]:
     """``commit`` followed by up to ``max_depth`` of its first-parent ancestors, nearest first.
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mlci import __version__
-from mlci.config import Config, load_config
+from mlci.config import Config, Rules, load_config, rules_document
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
 from mlci.results import (
     BaselineInfo,
@@ -267,6 +267,7 @@ def evaluate_revision(
     all_gates = (*gates, *slices.gates, *budgets.gates)
     verdict = _verdict(all_gates, checks)
     history, history_notes = _history(config, rev, store, base_info)
+    gate_changes, rules_notes = _gate_changes(config, rev, base_info, base_record)
     report = Report(
         name=config.name,
         verdict=verdict,
@@ -284,10 +285,13 @@ def evaluate_revision(
             *slices.notes,
             *budgets.notes,
             *history_notes,
+            *rules_notes,
         ),
         history={m: tuple(v for _, v in points) for m, points in history.items() if points},
         slices=slices.slices,
         budgets=budgets.budgets,
+        gate_changes=gate_changes,
+        rules=rules_document(config),
     )
     record = Record(
         name=config.name,
@@ -308,6 +312,72 @@ def evaluate_revision(
         config, evaluation, predictions, datasets, frames, base_record, history, slices.slices
     )
     return Outcome(report, record, plots)
+
+
+def _gate_changes(
+    config: Config, rev: Revision, base: BaselineInfo, base_record: Record | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """How this revision's gates, stats, budgets and directions differ from the config at its
+    baseline commit (or, without one, at its merge base with the baseline branch), and notes.
+
+    Nothing on the baseline branch itself, nor when the baseline record's config hash is this
+    config's. A baseline commit without the config file (mlci newly added) is no change.
+    """
+    from mlci import git
+    from mlci.config import config_hash, rules_of
+    from mlci.rulediff import rule_changes
+
+    if rev.on_baseline_branch:
+        return (), ()
+    if base_record is not None and base_record.config_hash == config_hash(config):
+        return (), ()
+    commit = base.commit or _merge_base_with(config.baseline.branch, rev)
+    relative = _inside(config.path, rev.repo)
+    if commit is None or relative is None:
+        return (), ()
+    try:
+        text = git.file_at(rev.repo, commit, relative)
+        old = _rules_from_text(text, f"{relative}@{commit[:7]}") if text is not None else None
+    except MlciError as exc:
+        where = f"{config.baseline.branch} @ {commit[:7]}"
+        return (), (f"Could not compare the gates with the config of {where}: {exc}",)
+    return (rule_changes(old, rules_of(config)) if old is not None else ()), ()
+
+
+def _merge_base_with(branch: str, rev: Revision) -> str | None:
+    from mlci import git
+
+    for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
+        tip = git.resolve_commit(rev.repo, ref)
+        if tip is not None:
+            return git.merge_base(rev.repo, rev.commit, tip)
+    return None
+
+
+def _inside(path: Path, repo: Path) -> str | None:
+    """``path`` relative to the repository root, with ``/``; None when it is outside."""
+    try:
+        return Path(os.path.realpath(path)).relative_to(os.path.realpath(repo)).as_posix()
+    except ValueError:
+        return None
+
+
+def _rules_from_text(text: bytes, name: str) -> Rules:
+    """The judging rules of a config file's content (read from git), named ``name``."""
+    import tempfile
+
+    from mlci.config import RULE_KEYS, model_rules, rules_from_document
+    from mlci.yamlfile import load_yaml
+
+    with tempfile.TemporaryDirectory(prefix="mlci-config-") as folder:
+        copy = Path(folder) / "mlci.yml"
+        copy.write_bytes(text)
+        try:
+            doc, _ = load_yaml(copy)
+        except MlciError as exc:
+            raise MlciError(str(exc).replace(str(copy), name)) from None
+    fragment = {**{k: doc[k] for k in RULE_KEYS if k in doc}, **model_rules(doc.get("model"))}
+    return rules_from_document(fragment, source=name)
 
 
 def _slices_and_budgets(
@@ -601,7 +671,7 @@ def run(
     outputs and annotations. ``fail_on_gate=False`` reports a failing verdict but exits 0.
     ``html=False`` skips report.html and its figures; ``junit`` also writes JUnit XML there.
     """
-    from mlci.github.actions import begin, detect, finish, git_credentials
+    from mlci.github.actions import detect, finish, git_credentials, pending_status
     from mlci.report.terminal import render_terminal
 
     env = os.environ if environ is None else environ
@@ -613,40 +683,40 @@ def run(
     rev = locate(config, commit=commit, branch=branch)
     if actions is not None:
         git_credentials(actions, rev.repo, os.environ, stdout)
-        begin(actions, config.name, stdout)
-    records = open_store(config, rev.repo)
-    from mlci.data.progress import make_progress
+    with pending_status(actions, config.name, stdout, root=rev.repo):  # never left pending
+        records = open_store(config, rev.repo)
+        from mlci.data.progress import make_progress
 
-    progress = make_progress(quiet=quiet, environ=env, stdout=stdout)
-    outcome = evaluate_revision(config, rev, records, progress=progress)
-    if actions is not None and config.override is not None:
-        outcome = _override(actions, config.override.label, outcome, stdout)
-    paths = write_outputs(
-        outcome,
-        output_dir,
-        max_comment_chars=config.report.max_comment_chars,
-        full_report_hint=full_report_hint(env),
-        html=html,
-        junit=junit,
-    )
-    stored = store and rev.on_baseline_branch
-    if stored:
-        records.put(outcome.record)
-    if not quiet:
-        print(render_terminal(outcome.report), file=stdout)
-        _print_paths(paths, stdout)
-    if stored:
-        print(f"Stored the record of {rev.commit[:7]} in {records}.", file=stdout)
-    if actions is not None:
-        markdown = paths["report_markdown"].read_text(encoding="utf-8")
-        finish(
-            actions,
-            outcome.report,
-            markdown=markdown,
-            paths=paths,
-            comment=comment and config.report.comment,
-            stdout=stdout,
+        progress = make_progress(quiet=quiet, environ=env, stdout=stdout)
+        outcome = evaluate_revision(config, rev, records, progress=progress)
+        if actions is not None and config.override is not None:
+            outcome = _override(actions, config.override.label, outcome, stdout)
+        paths = write_outputs(
+            outcome,
+            output_dir,
+            max_comment_chars=config.report.max_comment_chars,
+            full_report_hint=full_report_hint(env),
+            html=html,
+            junit=junit,
         )
+        stored = store and rev.on_baseline_branch
+        if stored:
+            records.put(outcome.record)
+        if not quiet:
+            print(render_terminal(outcome.report), file=stdout)
+            _print_paths(paths, stdout)
+        if stored:
+            print(f"Stored the record of {rev.commit[:7]} in {records}.", file=stdout)
+        if actions is not None:
+            markdown = paths["report_markdown"].read_text(encoding="utf-8")
+            finish(
+                actions,
+                outcome.report,
+                markdown=markdown,
+                paths=paths,
+                comment=comment and config.report.comment,
+                stdout=stdout,
+            )
     print(f"mlci: {outcome.report.verdict.upper()}", file=stdout)
     if outcome.report.verdict == "pass" or not fail_on_gate:
         return EXIT_PASS

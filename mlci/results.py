@@ -190,3 +190,10 @@ class Report:
     history: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     slices: tuple[SliceResult, ...] = ()  # each grouping's slices, worst first
     budgets: tuple[BudgetResult, ...] = ()
+    # how this PR's gates, stats, budgets or directions differ from its baseline's config, one
+    # phrase each (mlci.rulediff); shown at the top of the comment
+    gate_changes: tuple[str, ...] = ()
+    # set by `mlci publish`: the branch whose config judged numbers computed by a fork's own job
+    judged_with: str | None = None
+    # the judging parts of the config that produced the report (mlci.config.rules_document)
+    rules: Mapping[str, Any] = field(default_factory=dict)

@@ -416,7 +416,15 @@ def test_run_on_a_branch_push_names_the_branch_and_on_a_tag_none(tmp_path: Path)
 
 def test_publish_and_release_commands(tmp_path: Path) -> None:
     _, seen = _run_mlci(tmp_path, command="publish", report_dir="/tmp/r")
-    assert seen["argv"] == ["publish", "--report-dir=/tmp/r"]
+    assert seen["argv"] == ["publish", "--report-dir=/tmp/r", "--config=mlci.yml"]
+    several = "mlci.yml\n  models/churn v2.yml  \n\n"  # one per line, blank lines skipped
+    _, seen = _run_mlci(tmp_path, command="publish", report_dir="r", config=several)
+    assert seen["argv"] == [
+        "publish",
+        "--report-dir=r",
+        "--config=mlci.yml",
+        "--config=models/churn v2.yml",
+    ]
     _, seen = _run_mlci(tmp_path, command="release")
     assert seen["argv"] == ["release", "--config=mlci.yml", "--output-dir=mlci-out"]
     _, seen = _run_mlci(tmp_path, command="release", bootstrap="true")
@@ -427,7 +435,7 @@ def test_bootstrap_matters_to_release_only(tmp_path: Path) -> None:
     _, seen = _run_mlci(tmp_path, bootstrap="true")
     assert seen["argv"] == ["run", "--config=mlci.yml", "--output-dir=mlci-out"]
     _, seen = _run_mlci(tmp_path, command="publish", report_dir="r", bootstrap="true")
-    assert seen["argv"] == ["publish", "--report-dir=r"]
+    assert seen["argv"] == ["publish", "--report-dir=r", "--config=mlci.yml"]
 
 
 def test_run_happens_in_the_working_directory(tmp_path: Path) -> None:

@@ -300,19 +300,32 @@ def test_fork_comment_runs_after_the_evaluation_and_never_touches_pr_code() -> N
     evaluation = _load(_template("fork-pull-request.yml"))["name"]
     assert workflow["on"] == {"workflow_run": {"workflows": [evaluation], "types": ["completed"]}}
     job = _only_job("fork-comment.yml")
-    assert job["permissions"] == {"actions": "read", "pull-requests": "write", "statuses": "write"}
+    assert job["permissions"] == {
+        "contents": "read",
+        "actions": "read",
+        "pull-requests": "write",
+        "statuses": "write",
+    }
     assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
     used = [s["uses"].split("@")[0] for s in job["steps"]]
-    assert used == ["actions/download-artifact", "mlci-dev/mlci"]  # no checkout, no run:
-    download = job["steps"][0]["with"]
+    assert used == ["actions/checkout", "actions/download-artifact", "mlci-dev/mlci"]  # no run:
+    # the default branch only: its mlci.yml judges the report; never the PR's head or merge ref
+    assert job["steps"][0]["with"] == {
+        "ref": "${{ github.event.repository.default_branch }}",
+        "persist-credentials": False,
+    }
+    text = _template("fork-comment.yml").read_text(encoding="utf-8")
+    assert "head_sha" not in text.split("steps:", 1)[1] and "pull_request.head" not in text
+    download = job["steps"][1]["with"]
     assert download == {
         "name": "mlci-report",
         "path": "${{ runner.temp }}/mlci-report",
         "run-id": "${{ github.event.workflow_run.id }}",
         "github-token": "${{ github.token }}",
     }
-    assert job["steps"][1]["with"] == {
+    assert job["steps"][2]["with"] == {
         "command": "publish",
+        "config": "mlci.yml",
         "report-dir": "${{ runner.temp }}/mlci-report",
         "cache": "false",
     }

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -77,14 +79,76 @@ def git_credentials(
     environ["GIT_CONFIG_COUNT"] = str(index + 1)
 
 
-def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> None:
-    """Set the pending status; a failure here is reported but does not stop the run."""
+def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> bool:
+    """Set the pending status; a failure here is reported but does not stop the run.
+
+    Returns whether the status is now pending.
+    """
     from mlci.github.publish import start
 
     try:
-        start(ctx.settings, ctx.plan, name)
+        return start(ctx.settings, ctx.plan, name)
     except MlciError as exc:
         print(f"mlci: warning: could not set the pending status: {exc}", file=stdout)
+        return False
+
+
+@contextmanager
+def pending_status(
+    ctx: ActionsContext | None, name: str, stdout: TextIO, *, root: Path | None = None
+) -> Iterator[None]:
+    """The commit status is ``pending`` while the block runs (:func:`begin`), and never stays so:
+    when the block raises (bad input, an internal error, a cancelled job) while the status is
+    still the pending one, it becomes ``error`` with the reason (paths under ``root`` shown
+    relative to it). Outside Actions: nothing."""
+    if ctx is None:
+        yield
+        return
+    pending = begin(ctx, name, stdout)
+    try:
+        yield
+    except BaseException as exc:
+        if pending:
+            reason = _stop_reason(exc)
+            if root is not None:
+                reason = reason.replace(f"{root}{os.sep}", "")
+            _settle_with_error(ctx, name, reason, stdout)
+        raise
+
+
+def _settle_with_error(ctx: ActionsContext, name: str, reason: str, stdout: TextIO) -> None:
+    from mlci.github.client import GitHubClient, redact
+    from mlci.github.publish import PENDING_DESCRIPTION, set_status
+
+    context, sha = f"mlci/{name}", ctx.plan.head_sha
+    reason = redact(reason, [ctx.settings.token])
+    try:
+        client = GitHubClient(ctx.settings)
+        try:
+            current = client.latest_status(sha, context)
+            if current is None or current[:2] != ("pending", PENDING_DESCRIPTION):
+                return  # the final status is set already
+            set_status(
+                client,
+                sha,
+                "error",
+                f"mlci stopped before a verdict: {reason}",
+                context=context,
+                target_url=ctx.settings.run_url,
+            )
+        finally:
+            client.close()
+    except MlciError as failed:
+        print(f"mlci: warning: could not replace the pending status: {failed}", file=stdout)
+
+
+def _stop_reason(exc: BaseException) -> str:
+    """Why the run stopped, in a few words: the first line of an mlci error, or what kind."""
+    if isinstance(exc, MlciError) and str(exc).strip():
+        return str(exc).strip().splitlines()[0]
+    if isinstance(exc, KeyboardInterrupt):
+        return "the job was cancelled"
+    return "an internal error (see the job log)"
 
 
 def finish(
@@ -125,9 +189,14 @@ def finish_for_pull_request(
     head_sha: str,
     client: GitHubClient,
     stdout: TextIO,
+    comment: bool = True,
+    max_chars: int = 60_000,
+    full_report_hint: str | None = None,
 ) -> str | None:
-    """Publish a report on pull request ``number`` from another workflow (`mlci publish`)."""
-    from mlci.report.markdown import render_comment
+    """Publish a report on pull request ``number`` from another workflow (`mlci publish`):
+    the comment (unless ``comment`` is false) rendered within ``max_chars``, with
+    ``full_report_hint`` in its footer, and the status."""
+    from mlci.report.markdown import DEFAULT_HINT, render_comment
 
     plan = EventPlan(
         "pull_request",
@@ -136,9 +205,10 @@ def finish_for_pull_request(
         ref=f"refs/pull/{number}/head",
         pr_number=number,
     )
-    markdown = render_comment(report)
+    hint = full_report_hint or DEFAULT_HINT
+    markdown = render_comment(report, max_chars=max_chars, full_report_hint=hint)
     outputs = {"verdict": report.verdict}
-    return _publish(ctx.settings, plan, report, markdown, outputs, True, stdout, client)
+    return _publish(ctx.settings, plan, report, markdown, outputs, comment, stdout, client)
 
 
 def _publish(

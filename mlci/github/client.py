@@ -354,14 +354,24 @@ class GitHubClient:
             return True
 
         def landed() -> bool | None:
-            for status in commit.get_statuses():  # newest first
-                if status.context == context:
-                    same = (status.state, status.description) == (state, description)
-                    return True if same else None
-            return None
+            found = self._newest_status(commit, context)
+            return True if found is not None and found[:2] == (state, description) else None
 
         what = f"setting the {context} status on {sha[:12]}"
         self.retry.call(post, kind="post", landed=landed, what=what)
+
+    def latest_status(self, sha: str, context: str) -> tuple[str, str, str | None] | None:
+        """``(state, description, target_url)`` of the newest status ``context`` on ``sha``."""
+        commit = self._repo.get_commit(sha)  # lazy: no request
+        what = f"reading the {context} status of {sha[:12]}"
+        return self.retry.call(lambda: self._newest_status(commit, context), what=what)
+
+    @staticmethod
+    def _newest_status(commit: Any, context: str) -> tuple[str, str, str | None] | None:
+        for status in commit.get_statuses():  # newest first
+            if status.context == context:
+                return status.state, status.description or "", status.target_url or None
+        return None
 
 
 def make_github(settings: Settings) -> github.Github:

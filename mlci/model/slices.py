@@ -114,7 +114,7 @@ def evaluate_slices(
     directions = resolve_directions(config, names)
     base = baseline_slices(baseline.extra if baseline is not None else None)
     results = compare_slices(
-        values, base, directions, order=_sort_metrics(config, names), min_size=min_size
+        values, base, directions, order=slice_order(config, names), min_size=min_size
     )
     gates = slice_gates(config.gates, results, has_baseline=baseline is not None, min_size=min_size)
     return SlicesOutcome(results, gates, tuple(notes), record_entry(values))
@@ -151,7 +151,7 @@ def check_columns(grouping: Grouping, frame: pd.DataFrame, where: str) -> None:
         raise ModelError(f"{where} has no column `{column}` to slice by.{hint} Columns: {shown}.")
 
 
-def _sort_metrics(config: Config, names: Sequence[str]) -> dict[Grouping, str]:
+def slice_order(config: Config, names: Sequence[str]) -> dict[Grouping, str]:
     """The metric each grouping is sorted by: its first gate's, else the first metric."""
     order: dict[Grouping, str] = {}
     for gate in config.gates:

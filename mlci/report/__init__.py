@@ -129,3 +129,44 @@ def context_parts(report: Report) -> list[str]:
         datasets = plural(len(report.datasets), "dataset")
         parts.append(f"data: {datasets}, {plural(len(report.checks), 'check')}")
     return parts
+
+
+MAX_GATE_CHANGES = 8  # changes named in the heads-up line; the rest are counted
+
+
+def heads_up(
+    report: Report, *, text: Callable[[str], str] = str, code: Callable[[str], str] = str
+) -> list[tuple[str, str, str]]:
+    """The lines every format shows right under the verdict, as ``(icon, label, sentence)``.
+
+    - When `mlci publish` judged the report (the fork-safe workflow): who computed the numbers.
+    - When the pull request changes its gates, stats, budgets or directions: what changed, and
+      whose gates the status uses (the PR's own in ``mlci run``, the default branch's in
+      ``mlci publish``).
+
+    ``text`` escapes free text (each change) and ``code`` formats the branch, as in
+    :func:`baseline_sentence`.
+    """
+    lines = []
+    if report.judged_with is not None:
+        branch = code(report.judged_with)
+        lines.append(
+            (
+                "🔒",
+                "Fork-safe publishing:",
+                "the numbers below were computed by this pull request's own job and are shown as "
+                f"it reported them; the gates and the verdict were judged here with the config of "
+                f"{branch}.",
+            )
+        )
+    if report.gate_changes:
+        shown = [text(change) for change in report.gate_changes[:MAX_GATE_CHANGES]]
+        more = len(report.gate_changes) - len(shown)
+        listed = "; ".join(shown) + (f"; and {fmt_int(more)} more" if more else "")
+        whose = (
+            f"not applied: the status uses the gates of {code(report.judged_with)}"
+            if report.judged_with is not None
+            else "applied: the status uses this PR's own gates"
+        )
+        lines.append(("⚠️", "Heads-up:", f"this PR changes its gates: {listed} ({whose})."))
+    return lines

@@ -20,7 +20,14 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mlci.report import baseline_sentence, context_parts, count_statuses, headline, plural
+from mlci.report import (
+    baseline_sentence,
+    context_parts,
+    count_statuses,
+    headline,
+    heads_up,
+    plural,
+)
 from mlci.report.escape import clip, strip_controls
 from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
 from mlci.report.plots import FIGURE_CAPTIONS, parse_drift_key
@@ -175,9 +182,14 @@ def _verdict(report: Report) -> str:
         report.baseline, skipped_gates=skipped, text=_e, code=lambda s: _code(s, 100)
     )
     context = " · ".join([base, *(_e(p) for p in context_parts(report))])
+    notices = "".join(
+        f"<p>{mark} <strong>{label}</strong> {line}</p>\n"
+        for mark, label, line in heads_up(report, text=lambda s: _e(s, 200), code=_code)
+    )
     return (
         f'<header class="verdict verdict-{state}">\n'
         f"<h1>{icon} mlci · {_e(report.name, 100)} — {_e(headline(report))}</h1>\n"
+        f"{notices}"
         f"<p>{context}</p>\n"
         f"<p class=muted>Commit {_code(report.commit, 64)} · ref {_code(report.ref, 200)}</p>\n"
         "</header>"

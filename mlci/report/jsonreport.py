@@ -63,6 +63,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "notes": list(report.notes),
         "slices": [_slice(s) for s in report.slices],
         "budgets": [asdict(b) for b in report.budgets],
+        "gate_changes": list(report.gate_changes),
+        "judged_with": report.judged_with,
+        "rules": dict(report.rules),
     }
     return _json_safe(document)
 
@@ -218,8 +221,17 @@ def _report_from_dict(doc: dict[str, Any]) -> Report:
         tool_version=doc.get("tool_version", ""),
         notes=tuple(doc.get("notes", ())),
         slices=tuple(_slice_from(s) for s in doc.get("slices", ())),
-        budgets=tuple(BudgetResult(**_fields(BudgetResult, b)) for b in doc.get("budgets", ())),
+        budgets=tuple(_budget_from(b) for b in doc.get("budgets", ())),
+        gate_changes=tuple(doc.get("gate_changes", ())),
+        judged_with=doc.get("judged_with"),
+        rules=doc.get("rules") or {},
     )
+
+
+def _budget_from(b: dict[str, Any]) -> BudgetResult:
+    data = _fields(BudgetResult, b)
+    data["value"] = _num(data.get("value"))
+    return BudgetResult(**data)
 
 
 def _num(value: Any) -> float:

@@ -19,7 +19,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from mlci.report import baseline_sentence, context_parts, count_statuses, headline, plural
+from mlci.report import (
+    baseline_sentence,
+    context_parts,
+    count_statuses,
+    headline,
+    heads_up,
+    plural,
+)
 from mlci.report.breakdown import SliceTable, budgets_block, slice_tables, slices_line
 from mlci.report.escape import clip, md_code, md_text
 from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
@@ -134,9 +141,8 @@ def _largest_fit(make: Callable[[int], str], n: int, max_chars: int, *, low: int
 
 
 def _last_resort(parts: _Parts, max_chars: int) -> str:
-    body = "\n".join(
-        [parts.marker, parts.verdict, "", f"The report is too large for a comment; {parts.hint}."]
-    )
+    too_large = f"The report is too large for a comment; {parts.hint}."
+    body = "\n".join([parts.marker, parts.verdict, *(f"{h}\n" for h in parts.heads_up), too_large])
     return body[:max_chars]
 
 
@@ -162,6 +168,7 @@ class _Parts:
     dataset_rows: tuple[str, ...]
     footer: str
     hint: str
+    heads_up: tuple[str, ...] = ()  # under the verdict: fork-safe publishing, changed gates
     history: str = ""  # the gated metrics' sparklines on the baseline branch
     budgets: str = ""  # the budget table and its legend
     slice_line: str = ""  # the worst slice of each grouping
@@ -187,6 +194,7 @@ class _Parts:
             dataset_rows=tuple(_dataset_row(d) for d in report.datasets),
             footer=_footer(report.tool_version, hint),
             hint=hint,
+            heads_up=_heads_up(report),
             history=_history_line(report),
             budgets=budgets_block(report, _gate_cell),
             slice_line=slices_line(report),
@@ -200,7 +208,8 @@ class _Parts:
         return max(checks, len(self.gate_rows), len(self.dataset_rows), slices)
 
     def compose(self, layout: _Layout) -> str:
-        blocks = ["\n".join([self.marker, self.verdict, self.context])]
+        top = [self.marker, self.verdict, *(f"{line}\n" for line in self.heads_up), self.context]
+        blocks = ["\n".join(top)]
         if self.metric_rows:
             table = _cut(self.metric_header, self.metric_rows, layout.metric_rows)
             blocks.append(table + (f"\n\n{self.legend}" if self.legend else ""))
@@ -288,6 +297,11 @@ def _verdict_line(report: Report) -> str:
     caution = counts.warnings or counts.inconclusive
     icon = "❌" if report.verdict == "fail" else "⚠️" if caution else "✅"
     return f"### {icon} mlci · {md_text(clip(report.name, 100))} — {headline(report)}"
+
+
+def _heads_up(report: Report) -> tuple[str, ...]:
+    lines = heads_up(report, text=_text(200), code=_code(40))
+    return tuple(f"{icon} **{label}** {sentence}" for icon, label, sentence in lines)
 
 
 def _context_line(report: Report) -> str:

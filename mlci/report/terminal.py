@@ -11,7 +11,14 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from mlci.report import baseline_sentence, context_parts, count_statuses, headline, plural
+from mlci.report import (
+    baseline_sentence,
+    context_parts,
+    count_statuses,
+    headline,
+    heads_up,
+    plural,
+)
 from mlci.report.escape import clip, strip_controls
 from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
 from mlci.results import CheckResult, GateResult, MetricComparison, Report
@@ -54,7 +61,8 @@ def _header(report: Report) -> str:
     verdict = f"{label}  mlci · {_plain(report.name, 100)} — {headline(report)}"
     skipped = sum(g.status == "skipped" for g in report.gates)
     baseline = baseline_sentence(report.baseline, skipped_gates=skipped, text=_plain)
-    return "\n".join([verdict, " · ".join([baseline, *context_parts(report)])])
+    notices = [f"{label} {line}" for _, label, line in heads_up(report, text=_plain, code=_plain)]
+    return "\n".join([verdict, *notices, " · ".join([baseline, *context_parts(report)])])
 
 
 def _metrics(report: Report) -> str:

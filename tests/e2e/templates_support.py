@@ -422,8 +422,9 @@ def assert_no_token_in_log(run: ActRun, token: str) -> None:
 
 
 def verdict_of(run: ActRun, job: str) -> str:
-    """The action's `verdict` output (the template's mlci step is its second step, index 1)."""
-    return run.output(job, "1", "verdict")
+    """The action's `verdict` output: the template's mlci step is its second step (index 1),
+    or its third in fork-comment.yml (job `publish`: checkout, download, mlci)."""
+    return run.output(job, "2" if job == "publish" else "1", "verdict")
 
 
 def report_header(verdict: str) -> str:

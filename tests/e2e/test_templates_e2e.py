@@ -27,6 +27,7 @@ import pytest
 from act_harness import ActRun, FixtureRepo
 from templates_support import (
     BOT,
+    CONFIG,
     CONTEXT,
     FORK,
     GOOD,
@@ -313,6 +314,62 @@ def test_fork_pull_request_is_evaluated_read_only_then_published_by_workflow_run
     assert statuses_on(state, head) == [("success", CONTEXT)]
     assert comments_on(state, 10) == []
     assert verdict_of(published, "publish") == "pass"
+    assert state["token_leaked"] is False
+
+
+def test_a_fork_that_loosens_its_gates_and_forges_its_artifact_is_judged_by_main(
+    templates: Templates, fake: FakeGitHubProcess
+) -> None:
+    repo = templates.repo
+    repo.branch("fork-loose")
+    loose = CONFIG.replace("max_regression: 0.02", "max_regression: 1.0")
+    assert loose != CONFIG
+    repo.write("mlci.yml", loose)
+    repo.write("preds.csv", WORSE)
+    head = repo.commit("A worse model, and gates to match")
+    event = templates.open_pull_request(12, "fork-loose", head_repo=FORK)
+
+    evaluated = templates.run("fork-pull-request.yml", "pull_request", event, token=READ_TOKEN)
+
+    assert evaluated.ok, evaluated.tail()
+    assert verdict_of(evaluated, "evaluate") == "pass"  # judged by the fork's own gates
+    artifact = evaluated.artifact("mlci-report")
+    report = json.loads((artifact / "report.json").read_text())
+    assert report["gate_changes"] == ["roc_auc: max_regression 0.02 → 1"]
+
+    # A forged copy: another config's name. Refused whole: no status, no comment.
+    forged = evaluated.artifacts_dir.parent / "78" / "mlci-report"
+    shutil.copytree(artifact, forged)
+    (forged / "report.json").write_text(json.dumps({**report, "name": "release-model"}))
+    refused = templates.run(
+        "fork-comment.yml", "workflow_run", workflow_run_event(repo, 78, head, "fork-loose")
+    )
+
+    assert refused.jobs == {"publish": "failure"}
+    assert "The artifact has a report named 'release-model'" in refused.log
+    state = fake.state()
+    assert statuses_on(state, head) == [] and comments_on(state, 12) == []
+
+    # The genuine artifact, whose own verdict (and gates) say pass: main's gates fail it.
+    published = templates.run(
+        "fork-comment.yml",
+        "workflow_run",
+        workflow_run_event(repo, evaluated.run_id, head, "fork-loose"),
+    )
+
+    assert published.ok, published.tail()
+    state = fake.state()
+    assert statuses_on(state, head) == [("failure", CONTEXT)]
+    [comment] = comments_on(state, 12)
+    body = comment["body"]
+    assert body.startswith(f"{MARKER}\n{report_header('fail')} — 1 gate failed\n")
+    assert "🔒 **Fork-safe publishing:** the numbers below were computed by this pull " in body
+    assert (
+        "this PR changes its gates: roc\\_auc: max\\_regression 0.02 → 1 (not applied: the "
+        "status uses the gates of `main`)."
+    ) in body
+    assert f"/actions/runs/{evaluated.run_id}#artifacts" in body
+    assert verdict_of(published, "publish") == "fail"
     assert state["token_leaked"] is False
 
 

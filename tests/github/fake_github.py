@@ -4,7 +4,8 @@ It answers over real HTTP, so tests drive the real PyGithub client against it, a
 where GitHub is strict: tokens and permissions, ``per_page`` capped at 100, the 65,536-character
 comment body limit, the 140-character status description, the status state enum, Link-header
 pagination, and ``X-RateLimit-*`` headers. Faults (5xx, a write that lands but answers 502, rate
-limits, timeouts, 401, 422) are queued through control endpoints under ``/_fake/``.
+limits, timeouts, 401, a 403 refusal of one kind of write, 422) are queued through control
+endpoints under ``/_fake/``.
 
 Every API path is served under both ``/`` (github.com style) and ``/api/v3`` (GHES style).
 
@@ -92,6 +93,7 @@ FAULT_KINDS = (
     "too_many_requests",  # 429 with Retry-After
     "bad_credentials",  # 401 Bad credentials
     "validation",  # 422 Validation Failed (body too long)
+    "read_only",  # 403 Resource not accessible by integration (this write is not permitted)
     "timeout",  # answer after `delay` s; a write lands first if `apply`, else not at all
 )
 
@@ -1380,6 +1382,8 @@ def _fault_error(fault: Fault) -> ApiError:
         return ApiError(status, SECONDARY_MESSAGE, headers=headers)
     if fault.kind == "bad_credentials":
         return ApiError(401, "Bad credentials")
+    if fault.kind == "read_only":
+        return ApiError(403, "Resource not accessible by integration")
     if fault.kind == "validation":
         return validation_failed(
             "IssueComment", "body", f"body is too long (maximum is {MAX_COMMENT_CHARS} characters)"

@@ -262,7 +262,9 @@ def test_fork_report_is_published_from_workflow_run_after_checks(project, fake, 
     }
     runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40, token=BOT_TOKEN)
 
-    code, out, err = cli("publish", "--report-dir", str(artifact))
+    code, out, err = cli(
+        "publish", "--report-dir", str(artifact), "-c", str(project.path / "mlci.yml")
+    )
 
     assert (code, err) == (0, ""), out
     comments = ours(fake)
@@ -303,7 +305,9 @@ def test_publish_refuses_reports_that_do_not_match_the_run(project, fake, runner
     }
     runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40, token=BOT_TOKEN)
 
-    code, _, err = cli("publish", "--report-dir", str(artifact))
+    code, _, err = cli(
+        "publish", "--report-dir", str(artifact), "-c", str(project.path / "mlci.yml")
+    )
 
     assert code == 2
     assert message in err
@@ -337,3 +341,70 @@ def test_status_description_names_failures_and_counts_inconclusive_as_warnings()
         gates=(gate("roc_auc", "inconclusive"), gate("f1", "pass")),
     )
     assert status_description(passing) == "passed with 1 warning"
+
+
+def test_a_run_that_stops_with_bad_input_replaces_its_pending_status(project, fake, runner):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    (project.path / "preds.csv").write_text("y_true,y_pred\n1,1\n")  # no y_score column
+    head = project.commit("break the predictions", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo=REPO)
+    runner.pull_request(project, head)
+
+    code, _, err = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+    )
+
+    assert code == 2 and "y_score" in err
+    [(state, context), (final, _)] = statuses(fake, head)
+    assert (state, context, final) == ("pending", "mlci/churn-model", "error")
+    [status] = [s for s in fake.snapshot()["statuses"] if s["state"] == "error"]
+    assert status["description"].startswith("mlci stopped before a verdict: ")
+    assert status["description"].startswith(
+        "mlci stopped before a verdict: Predictions file preds.csv has no column"
+    )
+    assert ours(fake) == []
+
+
+def test_a_comment_that_cannot_be_posted_leaves_the_verdict_status_not_pending(
+    project, fake, runner
+):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    head = project.commit("same model", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo=REPO)
+    runner.pull_request(project, head)
+    fake.add_faults({"method": "POST", "path": r"/issues/\d+/comments$", "status": 503, "count": 9})
+
+    code, out, err = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+    )
+
+    assert code == 2 and "GitHub kept failing while posting the comment" in err
+    assert "the commit status mlci/churn-model is set (success)" in out
+    assert statuses(fake, head) == [
+        ("pending", "mlci/churn-model"),
+        ("success", "mlci/churn-model"),
+    ]
+    [final] = [s for s in fake.snapshot()["statuses"] if s["state"] == "success"]
+    assert final["description"].endswith(" · PR comment failed (see the job log)")
+
+
+def test_a_rerun_on_the_same_commit_leaves_the_comment_alone(project, fake, runner):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    head = project.commit("same model", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo=REPO)
+    for _ in range(2):  # two runs (new run ids: the footer links another run) of one commit
+        runner.pull_request(project, head)
+        code, _, _ = cli(
+            "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+        )
+        assert code == 0
+
+    [comment] = ours(fake)
+    assert comment["edits"] == 0
+    assert "/actions/runs/5001#artifacts" in comment["body"]
+    assert [r["method"] for r in fake.snapshot()["requests"] if "/comments" in r["path"]].count(
+        "POST"
+    ) == 1

@@ -135,6 +135,11 @@ HOSTILE = (
     "\\|\\",
     "&lt;b&gt; &#64;octocat",
     "\u202eevil\x1b[31mred\x07",
+    "GH-123 and gh-7, see GH-1",
+    "\u200b@\u200docto\u2060cat\ufeff and #\u200c12",  # invisible characters hide a mention
+    "soft\xadhyphen, tag\U000e0041\U000e007f, bidi\u2066x\u2069",
+    "`<!-- mlci:report name=other -->`",
+    "a --> b <!-- c",
 )
 
 
@@ -189,7 +194,7 @@ def render_github(markdown: str) -> Rendered:
 
 # GitHub's post-processing (mentions, issue references) runs on text outside code:
 MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9]")
-REFERENCE = re.compile(r"#\d")
+REFERENCE = re.compile(r"#\d|(?i:\bgh-\d)")
 URL = re.compile(r"(?i)(https?://|www\.)")
 
 

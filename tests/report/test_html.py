@@ -304,6 +304,8 @@ def hostile_report(s: str) -> Report:
         notes=(s,),
         history={s: (0.1, 0.2)},
         tool_version=s,
+        gate_changes=(s,),
+        judged_with=s,
     )
 
 
@@ -345,6 +347,7 @@ def test_hostile_strings_are_text_not_markup(s: str, figs: dict[str, bytes]) -> 
         "ul",
         "li",
         "footer",
+        "strong",
     }
     assert set(page.tags) <= allowed, set(page.tags) - allowed
     assert page.comments == []
@@ -352,6 +355,17 @@ def test_hostile_strings_are_text_not_markup(s: str, figs: dict[str, bytes]) -> 
     assert shown in page.text  # the reader sees the string itself, unescaped by the browser
     if s == strip_controls(s):  # no newline or control character to drop: escaped as a whole
         assert html.escape(s, quote=True) in text
+
+
+def test_the_heads_up_lines_are_under_the_title() -> None:
+    report = make_report(judged_with="main", gate_changes=("stats.mode lenient → point",))
+    text = render_html(report)
+    header = text[text.index("<header") : text.index("</header>")]
+    assert "<strong>Fork-safe publishing:</strong> the numbers below were computed by " in header
+    assert (
+        "<strong>Heads-up:</strong> this PR changes its gates: stats.mode lenient → point "
+        "(not applied: the status uses the gates of <code>main</code>).</p>"
+    ) in header
 
 
 def test_control_and_bidi_characters_are_removed() -> None:
