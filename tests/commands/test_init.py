@@ -86,7 +86,7 @@ def test_the_templates_are_package_data() -> None:
 
 EXPECTED_CONFIG = """\
 # mlci config, written by `mlci init`: review it, then commit it with .mlci/ and
-# .github/workflows/. Every key is described in mlci's README, section Configuration.
+# .github/workflows/. Every key is described in mlci's docs/configuration.md.
 version: 1
 name: churn-model             # the PR comment's title; status mlci/NAME
 
