@@ -1,5 +1,6 @@
-"""The configuration reference is generated from the schemas and never stale, its examples are
-valid, and every key and metric is documented."""
+"""The documentation: the configuration reference is generated from the schemas and never stale,
+its examples are valid, every key, metric, action input and output is documented, every link
+between the pages resolves, and the README stays a short front door."""
 
 from __future__ import annotations
 
@@ -38,9 +39,11 @@ from mlci.data.schema import load_schema_file
 from mlci.model.metrics import REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "docs" / "configuration.md"
+DOCS = REPO / "docs"
+REFERENCE = DOCS / "configuration.md"
 GENERATOR = REPO / "scripts" / "gen-config-docs"
 SCHEMAS = REPO / "mlci" / "schema"
+PAGES = [REPO / "README.md", *sorted(DOCS.glob("*.md"))]
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -189,3 +192,56 @@ def test_the_deploy_timeout_default_is_the_codes() -> None:
     deploy = schema("config.schema.json")["$defs"]["release"]["properties"]["deploy"]
     timeout = next(f for f in dataclasses.fields(DeployConfig) if f.name == "timeout_minutes")
     assert deploy["properties"]["timeout_minutes"]["default"] == timeout.default
+
+
+# --- the other pages -------------------------------------------------------------------------
+
+
+def test_every_action_input_and_output_is_documented() -> None:
+    action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    page = (DOCS / "github-actions.md").read_text(encoding="utf-8")
+    names = [*action["inputs"], *action["outputs"]]
+    assert [n for n in names if f"| `{n}` |" not in page] == []
+
+
+def test_the_readme_is_a_short_front_door() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(text.encode()) < 20_000
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    for section in ("Quickstart", "Add mlci to your repository", "Documentation"):
+        assert section in headings
+    assert "scripts/demo" in text and "scripts/test " in text  # the two commands
+
+
+def headings(text: str) -> list[str]:
+    """GitHub's anchors of a page's headings (code blocks skipped)."""
+    seen: dict[str, int] = {}
+    anchors = []
+    for line in re.sub(r"^```.*?^```$", "", text, flags=re.M | re.S).splitlines():
+        found = re.match(r"^#{1,6} (.+)$", line)
+        if found:
+            slug = re.sub(r"[^\w\- ]", "", found[1].lower()).replace(" ", "-")
+            n = seen.get(slug, 0)
+            seen[slug] = n + 1
+            anchors.append(slug if n == 0 else f"{slug}-{n}")
+    return anchors
+
+
+def links(text: str) -> Iterator[str]:
+    prose = re.sub(r"^```.*?^```$", "", text, flags=re.M | re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", prose):
+        if not re.match(r"^[a-z]+:", target):
+            yield target
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_link_resolves(page: Path) -> None:
+    broken = []
+    for target in links(page.read_text(encoding="utf-8")):
+        path, _, anchor = target.partition("#")
+        file = (page.parent / path).resolve() if path else page
+        if not file.exists() or (
+            anchor and file.suffix == ".md" and anchor not in headings(file.read_text("utf-8"))
+        ):
+            broken.append(target)
+    assert broken == []

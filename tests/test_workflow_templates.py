@@ -241,7 +241,8 @@ def _uses(job: dict[str, Any], action: str) -> dict[str, Any]:
 
 
 def test_pull_request_template() -> None:
-    # labeled/unlabeled: applying or removing the override label re-runs mlci (README)
+    # labeled/unlabeled: applying or removing the override label re-runs mlci (see
+    # docs/github-actions.md)
     types = ["opened", "synchronize", "reopened", "labeled", "unlabeled"]
     assert _load(_template("pull-request.yml"))["on"] == {"pull_request": {"types": types}}
     job = _only_job("pull-request.yml")

@@ -2,8 +2,8 @@
 `mapInPandas` (local mode, 2 workers), the partition profiles are merged, and the merge equals
 the profile of the whole dataset computed in one process.
 
-Needs pyspark (the `spark` extra) and Java 17+. The recipe is the one in the README, section
-"Data validation beyond one machine".
+Needs pyspark (the `spark` extra) and Java 17+. The recipe is the one in docs/data-at-scale.md,
+section "Data validation beyond one machine".
 """
 
 from __future__ import annotations
