@@ -10,18 +10,6 @@ import logging
 from typing import Any
 
 import pytest
-from fake_github import FakeGitHub
-from gh_support import (
-    BOT_TOKEN,
-    HEAD,
-    NAME,
-    OTHER_TOKEN,
-    PR,
-    READ_TOKEN,
-    REPO,
-    RUN,
-    WRITE_TOKEN,
-)
 
 from mlci.github.client import GitHubClient, GitHubError, ReadOnlyToken
 from mlci.github.event import EventPlan
@@ -37,6 +25,18 @@ from mlci.github.publish import (
 )
 from mlci.github.settings import Settings
 from mlci.report.markdown import marker
+from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.github import (
+    BOT_TOKEN,
+    HEAD,
+    NAME,
+    OTHER_TOKEN,
+    PR,
+    READ_TOKEN,
+    REPO,
+    RUN,
+    WRITE_TOKEN,
+)
 
 MARK = marker(NAME)
 PLAN = EventPlan("pull_request", "pull_request", HEAD, f"refs/pull/{PR}/merge", pr_number=PR)

@@ -23,6 +23,7 @@ from mlci.model.budgets import (
     p95,
 )
 from mlci.records.format import Record
+from tests.helpers.git import git
 
 
 class FakeClock:
@@ -165,18 +166,6 @@ def test_a_change_rule_without_a_baseline_value_is_skipped_with_the_reason() -> 
 
 
 # --- the stage, on a real skops model in a git repository --------------------------------------
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-        "PATH": "/usr/bin:/bin",
-    }
-    done = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-    return done.stdout.decode().strip()
 
 
 def budget_config(folder: Path, budgets: str) -> Config:
