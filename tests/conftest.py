@@ -1,15 +1,84 @@
-"""Fixtures shared by the whole suite: an isolated git environment and git projects with a bare
-``origin`` (the helpers they use are in tests/helpers/git.py)."""
+"""Fixtures shared by the whole suite (an isolated git environment, git projects, the GitHub API
+fake) and the test tiers: every test is marked ``unit``, ``integration`` or ``e2e``."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.helpers.git import IDENTITY, GitProject
+
+TESTS = Path(__file__).resolve().parent
+TIERS = ("unit", "integration", "e2e")
+# Fixtures that make real git repositories or serve the GitHub API fake: a test that uses one
+# is an integration test.
+INTEGRATION_FIXTURES = frozenset(
+    {
+        "git_project",
+        "make_repo",
+        "remote_and_clone",
+        "fake",
+        "fake_server",
+        "fake_process",
+        "make_client",
+        "make_settings",
+    }
+)
+
+
+# --- tiers -----------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier (before ``-m`` selects): a marker the test or its module
+    sets wins; then tests/e2e/ is ``e2e``, a test using an integration fixture ``integration``,
+    and every other test ``unit``."""
+    for item in items:
+        given = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+        if len(given) > 1:
+            raise pytest.UsageError(f"{item.nodeid} is marked {' and '.join(sorted(given))}")
+        if given:
+            continue
+        if TESTS / "e2e" in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+        elif INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(autouse=True)
+def unit_tests_run_no_git_and_open_no_connection(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hold the unit tier to its promise: a unit test that runs git or connects anywhere fails,
+    saying what to do."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+    popen, connect = subprocess.Popen.__init__, socket.socket.connect
+    hint = "mark the test (or its module) with pytest.mark.integration"
+
+    def no_git(self: subprocess.Popen[Any], args: Any, *rest: Any, **kw: Any) -> None:
+        program = args if isinstance(args, (str, bytes, os.PathLike)) else next(iter(args))
+        if Path(os.fsdecode(program)).name == "git" and not kw.get("shell"):
+            raise AssertionError(f"a unit test ran git: {hint}")
+        popen(self, args, *rest, **kw)
+
+    def no_connection(self: socket.socket, address: Any) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise AssertionError(f"a unit test opened a connection to {address}: {hint}")
+        connect(self, address)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", no_git)
+    monkeypatch.setattr(socket.socket, "connect", no_connection)
+
 
 # --- git ---------------------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
+pytestmark = pytest.mark.integration  # the action's bash steps, and its install
+
 REPO = Path(__file__).resolve().parents[1]
 ACTION = REPO / "action.yml"
 BIN = Path(sys.executable).parent

@@ -17,6 +17,8 @@ from mlci.git import (
 )
 from tests.helpers.git import IDENTITY, commit, git
 
+pytestmark = pytest.mark.integration  # mlci.git against real repositories
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:

@@ -18,6 +18,8 @@ from mlci.commands.init import packaged_template
 from mlci.config import load_config
 from mlci.data.schema import load_schema_file
 
+pytestmark = pytest.mark.integration  # `mlci init` in real git repositories, actionlint
+
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "workflows-templates"
 PACKAGED = REPO / "mlci" / "templates" / "workflows"

@@ -139,6 +139,7 @@ def test_list_of_an_empty_store(store: DirStore) -> None:
 # -- record_command: what cli.py calls ----------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_record_command_with_a_dir_store_and_no_git(tmp_path: Path) -> None:
     config = tmp_path / "mlci.yml"
     config.write_text(
@@ -162,6 +163,7 @@ def test_record_command_with_a_dir_store_and_no_git(tmp_path: Path) -> None:
         record_command("show", **kw)
 
 
+@pytest.mark.integration
 def test_record_command_shows_head_from_the_git_store(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()

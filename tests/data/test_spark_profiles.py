@@ -25,9 +25,10 @@ from mlci.data.profile import Profiler, frame_table, profile_frame
 
 ROWS = 4_000
 PARTITIONS = 4
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:PySpark does not yet fully support pandas:FutureWarning"
-)
+pytestmark = [
+    pytest.mark.integration,  # Spark in local mode
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
 
 
 def profile_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

@@ -211,6 +211,7 @@ def test_control_endpoints_over_http(fake):
     assert [r["path"] for r in control(fake, "state")["requests"]] == ["/repos/o/r/pulls/3"]
 
 
+@pytest.mark.integration
 def test_standalone_process_writes_its_port(tmp_path: Path):
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps({"tok-x": {"login": "x", "type": "user", "permission": "write"}}))

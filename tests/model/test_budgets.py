@@ -192,6 +192,7 @@ def repo(tmp_path: Path, binary_model: Any) -> tuple[Path, str, pd.DataFrame]:
     return tmp_path, head, binary_model.frame
 
 
+@pytest.mark.integration
 def test_a_real_model_and_its_baseline_measured_in_the_same_job(repo: Any) -> None:
     folder, head, frame = repo
     config = budget_config(
@@ -239,6 +240,7 @@ def test_a_real_model_and_its_baseline_measured_in_the_same_job(repo: Any) -> No
     assert outcome.notes == ()
 
 
+@pytest.mark.integration
 def test_without_the_baseline_file_size_comes_from_the_record_and_latency_is_skipped(
     repo: Any,
 ) -> None:
