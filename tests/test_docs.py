@@ -204,6 +204,22 @@ def test_every_action_input_and_output_is_documented() -> None:
     assert [n for n in names if f"| `{n}` |" not in page] == []
 
 
+def test_every_config_snippet_in_the_pages_is_valid(tmp_path: Path) -> None:
+    """Each YAML block made of mlci.yml's keys (not a workflow) loads, a name added if needed."""
+    keys = set(schema("config.schema.json")["properties"])
+    found = []
+    for page in PAGES:
+        if page != REFERENCE:
+            for block in yaml_blocks(page.read_text(encoding="utf-8")):
+                if isinstance(block, dict) and "jobs" not in block and set(block) <= keys:
+                    found.append((page.name, block))
+    assert {name for name, _ in found} >= {"README.md", "releasing.md", "github-actions.md"}
+    for _, snippet in found:
+        path = tmp_path / "mlci.yml"
+        path.write_text(yaml.safe_dump({"name": "m", **snippet}), encoding="utf-8")
+        load_config(path)  # a ConfigError names the key that is wrong
+
+
 def test_the_readme_is_a_short_front_door() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     assert len(text.encode()) < 20_000
