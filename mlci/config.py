@@ -81,7 +81,7 @@ class DriftConfig:
 class DatasetConfig:
     """One named dataset.
 
-    ``checks`` are the inline check mappings of the config (see the README's check reference);
+    ``checks`` are the inline check mappings of the config (see docs/configuration.md);
     ``schema`` is an optional schema file whose checks are added to them.
     """
 

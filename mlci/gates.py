@@ -7,46 +7,10 @@ Pure functions, values in and values out:
 - :func:`evaluate_gates` applies each rule of each gate entry;
 - :func:`verdict` folds gate and check results into pass/fail.
 
-Rule semantics (the README's gate reference says the same):
-
-- ``min`` / ``max``: absolute bounds on the candidate's value, inclusive; no baseline needed.
-- ``max_regression``: the tolerated drop, where "drop" is the direction-adjusted change
-  (``-delta``; for a lower-is-better metric a rise is a drop). ``absolute`` is in metric units,
-  ``relative`` a fraction of ``|baseline|``.
-- ``min_improvement``: the required gain, ``delta >= margin``.
-- ``max_improvement``: the largest believable gain; a larger one fails (leakage, a broken eval).
-- When a margin sets both ``absolute`` and ``relative``, the more lenient of the two applies:
-  a drop is tolerated when it is within the absolute OR the relative margin; an improvement
-  requirement is met when it reaches either; a gain is suspicious only beyond both.
-- Change rules need a baseline: without one (or without this metric in it) they are
-  ``skipped`` with the message "no baseline".
-- A gated metric missing from the candidate, or undefined (NaN), breaches every rule on it.
-- A breach is ``fail`` for ``severity: error`` (the default) and ``warn`` for
-  ``severity: warn``.
-- Comparisons allow a slack of 1e-12, relative to the size of the values involved (absolute
-  below 1), so a value exactly at a threshold passes despite floating-point rounding
-  (``0.912 - 0.907 > 0.005`` in floating point).
-
-Modes (``stats.mode``, or a gate's own ``mode``) decide how change rules use the confidence
-interval of Δ from :mod:`mlci.model.stats` (the "margin" below is the rule's limit on Δ):
-
-- ``point``: the plain comparison of Δ with the margin, as above.
-- ``lenient`` (the pull-request default): a rule fails only when the **whole** interval lies
-  beyond the margin. A breach by the point estimate alone is ``inconclusive``: shown as a
-  warning, it never fails the verdict. Across the blocking (``severity: error``) lenient rules
-  of a run, the one-sided p-values of their breaches are adjusted with Holm's method, and a
-  rule fails only when its adjusted p-value is also below ``(1 - confidence) / 2``: with
-  several gates, a fail needs the family-wise evidence, not just one lucky interval. (With one
-  blocking rule the two conditions are the same.)
-- ``strict`` (the release default): a rule passes only when the whole interval is on the
-  acceptable side of the margin (non-inferiority, or the required improvement, is shown);
-  otherwise it fails. Every rule must show it on its own, which needs no multiplicity
-  correction (an intersection-union test).
-- Without paired statistics for a metric (a metrics file, or a baseline without per-example
-  predictions) its change rules fall back to ``point`` and the report says why. When the
-  evaluation rows changed and the baseline's model could not be re-scored on the new rows, the
-  change rules of ``lenient`` and ``strict`` gates are ``inconclusive`` with that reason.
-- ``min`` / ``max`` are always judged on the value itself.
+What the rules and modes mean (inclusive bounds, the more lenient of two margins, the slack of
+1e-12, how ``point``, ``lenient`` and ``strict`` use the interval of Δ, Holm's adjustment) is
+written once, in docs/statistics.md; the tests in tests/test_gates.py and
+tests/test_gates_modes.py hold this module to it.
 """
 
 from __future__ import annotations

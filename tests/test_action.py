@@ -23,6 +23,8 @@ import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
+pytestmark = pytest.mark.integration  # the action's bash steps, and its install
+
 REPO = Path(__file__).resolve().parents[1]
 ACTION = REPO / "action.yml"
 BIN = Path(sys.executable).parent
@@ -482,6 +484,7 @@ def test_install_makes_an_isolated_working_mlci(tmp_path: Path) -> None:
             "-c",
             "import mlci, importlib.resources as r, sys; print(mlci.__file__); "
             "print(r.files('mlci').joinpath('schema/record.schema.json').is_file()); "
+            "print(r.files('mlci').joinpath('py.typed').is_file()); "
             "print(sys.prefix != sys.base_prefix)",
         ],
         capture_output=True,
@@ -489,9 +492,9 @@ def test_install_makes_an_isolated_working_mlci(tmp_path: Path) -> None:
         cwd=tmp_path,
         check=True,
     )
-    module, has_schema, in_venv = where.stdout.split()
+    module, has_schema, typed, in_venv = where.stdout.split()
     assert Path(module).is_relative_to(venv), "mlci must come from the venv, not the source tree"
-    assert (has_schema, in_venv) == ("True", "True")
+    assert (has_schema, typed, in_venv) == ("True", "True", "True")  # py.typed: PEP 561
 
 
 @pytest.mark.slow

@@ -5,7 +5,11 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from mlci.cli import main
+
+pytestmark = pytest.mark.integration  # the demo: a git project, mlci in a process
 
 
 def test_demo_shows_a_failing_pull_request_and_exits_0(tmp_path, monkeypatch):

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,39 +15,9 @@ from mlci.git import (
     resolve_commit,
     run_git,
 )
+from tests.helpers.git import IDENTITY, commit, git
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Test Author",
-    "GIT_COMMITTER_EMAIL": "author@example.com",
-}
-
-
-@pytest.fixture(autouse=True)
-def clean_git_env(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = tmp_path_factory.mktemp("gitconfig") / "config"
-    config.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path_factory.getbasetemp()))
-    for var in (*IDENTITY, "GIT_DIR", "GIT_WORK_TREE"):
-        monkeypatch.delenv(var, raising=False)
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **IDENTITY}
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
-def commit(repo: Path, message: str) -> str:
-    git(repo, "commit", "-q", "--allow-empty", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
+pytestmark = pytest.mark.integration  # mlci.git against real repositories
 
 
 @pytest.fixture
@@ -75,7 +43,7 @@ def test_run_git_passes_input_and_extra_environment(repo: Path) -> None:
         sha == "ce013625030ba8dba906f756967f9e9ca394464a"
     )  # `echo hello | git hash-object --stdin`
     assert run_git(["var", "GIT_AUTHOR_IDENT"], cwd=repo, env=IDENTITY).startswith(
-        "Test Author <author@example.com> "
+        "Test Author <author@example.invalid> "
     )
 
 

@@ -22,6 +22,8 @@ from sklearn.model_selection import train_test_split
 
 from mlci.cli import main
 
+pytestmark = pytest.mark.integration  # the pipeline in real git repositories
+
 TASKS: dict[str, Any] = {
     "binary": (datasets.load_breast_cancer, LogisticRegression(max_iter=5000)),
     "multiclass": (datasets.load_wine, RandomForestClassifier(n_estimators=20, random_state=0)),

@@ -435,7 +435,7 @@ def render_config(plan: ConfigPlan) -> str:
 
     out = [
         "# mlci config, written by `mlci init`: review it, then commit it with .mlci/ and\n",
-        "# .github/workflows/. Every key is described in mlci's README, section Configuration.\n",
+        "# .github/workflows/. Every key is described in mlci's docs/configuration.md.\n",
         "version: 1\n",
         commented(f"name: {scalar_text(plan.name)}", "the PR comment's title; status mlci/NAME"),
     ]
@@ -468,7 +468,7 @@ def _model_lines(plan: ConfigPlan) -> list[str]:
 
     if plan.model is None:
         return [
-            "# model:                       # to gate on metrics, add one of (see the README):\n",
+            "# model:                       # to gate on metrics, add one of these:\n",
             "#   task: binary                # binary | multiclass | regression\n",
             "#   metrics_file: out/metrics.json\n",
             "#   predictions: {path: out/preds.csv, y_true: label, y_pred: pred, y_score: score}\n",

@@ -27,8 +27,8 @@ per repetition. ``tracemalloc`` counts exactly what is allocated through Python'
 which includes NumPy's array buffers (NumPy reports them to tracemalloc) and so pandas and
 scikit-learn: it is repeatable to the byte, fast, and comparable across machines with the same
 library versions. It does not see memory a native library allocates on its own (e.g. some
-gradient-boosting libraries' internal buffers); the README says so. Tracing slows allocation,
-so memory is measured after, never during, the timings.
+gradient-boosting libraries' internal buffers); docs/configuration.md says so. Tracing slows
+allocation, so memory is measured after, never during, the timings.
 
 Budgets are gated with the rules of :mod:`mlci.gates` (``max``, ``max_regression``,
 ``min_improvement``), every budget being lower-is-better.

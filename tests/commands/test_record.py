@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +10,11 @@ from mlci.commands.record import record_command, record_list, record_save, recor
 from mlci.errors import MlciError, RecordError
 from mlci.records.format import Record
 from mlci.records.store import DirStore, GitBranchStore
+from tests.helpers.git import git
 
 A = "3f2c1ab" + "0" * 33
 B = "3f2c200" + "1" * 33
 C = "9e8d7c6" + "2" * 33
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Test Author",
-    "GIT_COMMITTER_EMAIL": "author@example.com",
-}
 
 
 def record(commit: str, **overrides: Any) -> Record:
@@ -146,14 +139,7 @@ def test_list_of_an_empty_store(store: DirStore) -> None:
 # -- record_command: what cli.py calls ----------------------------------------------------------
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **IDENTITY}
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
+@pytest.mark.integration
 def test_record_command_with_a_dir_store_and_no_git(tmp_path: Path) -> None:
     config = tmp_path / "mlci.yml"
     config.write_text(
@@ -177,14 +163,15 @@ def test_record_command_with_a_dir_store_and_no_git(tmp_path: Path) -> None:
         record_command("show", **kw)
 
 
+@pytest.mark.integration
 def test_record_command_shows_head_from_the_git_store(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     (repo / "mlci.yml").write_text("version: 1\nname: churn-model\n")
-    _git(repo, "add", "mlci.yml")
-    _git(repo, "commit", "-q", "-m", "add mlci")
-    head = _git(repo, "rev-parse", "HEAD")
+    git(repo, "add", "mlci.yml")
+    git(repo, "commit", "-q", "-m", "add mlci")
+    head = git(repo, "rev-parse", "HEAD")
     GitBranchStore(repo).put(record(head))
     out = io.StringIO()
     code = record_command(
@@ -197,4 +184,4 @@ def test_record_command_shows_head_from_the_git_store(tmp_path: Path) -> None:
     )
     assert code == 0
     assert out.getvalue() == record(head).to_json()
-    assert _git(repo, "status", "--porcelain") == ""
+    assert git(repo, "status", "--porcelain") == ""

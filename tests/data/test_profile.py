@@ -321,7 +321,7 @@ def test_all_null_column_from_a_file_is_a_categorical_without_values() -> None:
 
 
 def test_stored_size_per_column_stays_small() -> None:
-    """The README states these sizes (JSON characters per column of a 200k-row profile)."""
+    """The sizes docs/data-at-scale.md states (JSON characters per column, 200k-row profile)."""
     rng = np.random.default_rng(6)
     n = 200_000
     levels = np.asarray([f"level_{i:04d}" for i in range(5_000)])

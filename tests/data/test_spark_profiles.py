@@ -2,8 +2,8 @@
 `mapInPandas` (local mode, 2 workers), the partition profiles are merged, and the merge equals
 the profile of the whole dataset computed in one process.
 
-Needs pyspark (the `spark` extra) and Java 17+. The recipe is the one in the README, section
-"Data validation beyond one machine".
+Needs pyspark (the `spark` extra) and Java 17+. The recipe is the one in docs/data-at-scale.md,
+section "Data validation beyond one machine".
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from mlci.data.profile import Profiler, frame_table, profile_frame
 
 ROWS = 4_000
 PARTITIONS = 4
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:PySpark does not yet fully support pandas:FutureWarning"
-)
+pytestmark = [
+    pytest.mark.integration,  # Spark in local mode
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
 
 
 def profile_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

@@ -1,5 +1,5 @@
 """The workflow templates end to end: act runs them, with the real action.yml, against a
-fixture repository, while the GitHub API fake (tests/github/fake_github.py) runs as a process of
+fixture repository, while the GitHub API fake (tests/helpers/fake_github.py) runs as a process of
 its own and records every request. Each test asserts the final state: the comments and statuses
 in the fake (``/_fake/state``), the records branch in the fixture's bare origin, the job's result,
 outputs, summary and artifacts, and that the token is in no log (every run).
@@ -9,7 +9,7 @@ GHES-style API URL), fork-pull-request.yml with a read-only token and fork-comme
 workflow_run (genuine and tampered artifact). release.yml: test_release_e2e.py.
 
 main.yml runs once per module for a push to main with the fixture project
-(templates_support.py); its record is every pull request's baseline, and each test works on a
+(tests/helpers/templates.py); its record is every pull request's baseline, and each test works on a
 copy of that repository. The file takes 1.5-3 minutes.
 """
 
@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from act_harness import ActRun, FixtureRepo
-from templates_support import (
+
+from tests.helpers.act_harness import ActRun, FixtureRepo
+from tests.helpers.templates import (
     BOT,
     CONFIG,
     CONTEXT,

@@ -12,11 +12,11 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from gh_support import BOT_TOKEN, READ_TOKEN, REPO, WRITE_TOKEN
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
 from mlci.cli import main
+from tests.helpers.github import BOT_TOKEN, READ_TOKEN, REPO, WRITE_TOKEN
 
 PR_NUMBER = 12
 

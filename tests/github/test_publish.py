@@ -11,18 +11,6 @@ from dataclasses import replace as changed
 from typing import Any
 
 import pytest
-from fake_github import FakeGitHub
-from gh_support import (
-    BOT_TOKEN,
-    HEAD,
-    NAME,
-    OTHER_TOKEN,
-    PR,
-    READ_TOKEN,
-    REPO,
-    RUN,
-    WRITE_TOKEN,
-)
 
 from mlci.github.client import GitHubClient, GitHubError, ReadOnlyToken
 from mlci.github.event import EventPlan
@@ -39,6 +27,18 @@ from mlci.github.publish import (
 from mlci.github.settings import Settings
 from mlci.report.markdown import marker, render_comment
 from mlci.results import BaselineInfo, CheckResult, MetricComparison, Report
+from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.github import (
+    BOT_TOKEN,
+    HEAD,
+    NAME,
+    OTHER_TOKEN,
+    PR,
+    READ_TOKEN,
+    REPO,
+    RUN,
+    WRITE_TOKEN,
+)
 
 MARK = marker(NAME)
 PLAN = EventPlan("pull_request", "pull_request", HEAD, f"refs/pull/{PR}/merge", pr_number=PR)

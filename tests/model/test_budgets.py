@@ -23,6 +23,7 @@ from mlci.model.budgets import (
     p95,
 )
 from mlci.records.format import Record
+from tests.helpers.git import git
 
 
 class FakeClock:
@@ -167,18 +168,6 @@ def test_a_change_rule_without_a_baseline_value_is_skipped_with_the_reason() -> 
 # --- the stage, on a real skops model in a git repository --------------------------------------
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-        "PATH": "/usr/bin:/bin",
-    }
-    done = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-    return done.stdout.decode().strip()
-
-
 def budget_config(folder: Path, budgets: str) -> Config:
     (folder / "mlci.yml").write_text(
         "name: m\ndatasets: {eval: {path: eval.csv}}\n"
@@ -203,6 +192,7 @@ def repo(tmp_path: Path, binary_model: Any) -> tuple[Path, str, pd.DataFrame]:
     return tmp_path, head, binary_model.frame
 
 
+@pytest.mark.integration
 def test_a_real_model_and_its_baseline_measured_in_the_same_job(repo: Any) -> None:
     folder, head, frame = repo
     config = budget_config(
@@ -250,6 +240,7 @@ def test_a_real_model_and_its_baseline_measured_in_the_same_job(repo: Any) -> No
     assert outcome.notes == ()
 
 
+@pytest.mark.integration
 def test_without_the_baseline_file_size_comes_from_the_record_and_latency_is_skipped(
     repo: Any,
 ) -> None:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1] / "github"))
-
-from fake_github import FakeGitHub
-from release_support import REPO, TOKENS, Project
-
 from mlci.github.client import RetryPolicy
 from mlci.github.release import ReleaseClient
 from mlci.github.settings import Settings
+from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.release import REPO, TOKENS, Project
 
 
 @pytest.fixture(scope="session")

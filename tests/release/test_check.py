@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from release_support import predictions
 
 from mlci.config import Config, GateConfig, Margin, ModelConfig, PredictionsConfig
 from mlci.model.load import Predictions
@@ -20,6 +19,7 @@ from mlci.release.check import (
     evaluation_of,
     strict_config,
 )
+from tests.helpers.release import predictions
 
 SHA_A, SHA_B = "a" * 40, "b" * 40
 REGRESSION = GateConfig(metric="roc_auc", max_regression=Margin(absolute=0.005))

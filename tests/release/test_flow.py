@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from release_support import NAME, READER, REPO, TOKEN, Project, github_env
 
 from mlci.release.bundle import CHECKSUMS, parse_sha256sums
+from tests.helpers.release import NAME, READER, REPO, TOKEN, Project, github_env
 
 BUNDLE = ["model.bin", "model-card.md", "metrics.json", "record.json", CHECKSUMS]
 

@@ -7,8 +7,12 @@ from importlib import resources
 
 import jsonschema
 import pytest
-from breakdown_support import budget, slice_result, sliced_report
-from report_support import (
+
+from mlci.report.jsonreport import dumps_report, load_report, report_to_dict
+from mlci.report.markdown import render_comment
+from mlci.results import BaselineInfo, SliceResult
+from tests.helpers.breakdown import budget, slice_result, sliced_report
+from tests.helpers.report import (
     HOSTILE,
     MENTION,
     REFERENCE,
@@ -18,10 +22,6 @@ from report_support import (
     metric,
     render_github,
 )
-
-from mlci.report.jsonreport import dumps_report, load_report, report_to_dict
-from mlci.report.markdown import render_comment
-from mlci.results import BaselineInfo, SliceResult
 
 
 def test_slices_are_summarised_then_detailed_worst_first() -> None:

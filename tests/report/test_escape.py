@@ -6,9 +6,9 @@ import unicodedata
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from report_support import HOSTILE, assert_inert, render_github
 
 from mlci.report.escape import ZWSP, clip, md_code, md_text, strip_controls
+from tests.helpers.report import HOSTILE, assert_inert, render_github
 
 
 def shown(s: str) -> str:

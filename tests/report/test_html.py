@@ -11,12 +11,12 @@ from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
-from report_support import HOSTILE, MAIN, check, gate, make_report, metric
 
 from mlci.report.escape import strip_controls
 from mlci.report.html import CSP, png_size, render_html
 from mlci.report.plots import Distribution, drift_key, drift_png, history_png, render_png
 from mlci.results import BaselineInfo, BudgetResult, MetricComparison, Report, SliceResult
+from tests.helpers.report import HOSTILE, MAIN, check, gate, make_report, metric
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "source", "wbr"}
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from report_support import gate, make_report, metric, render_github
-
 from mlci.report import headline
 from mlci.report.jsonreport import dumps_report, load_report, report_to_dict
 from mlci.report.markdown import render_comment
 from mlci.report.terminal import render_terminal
 from mlci.results import Report
+from tests.helpers.report import gate, make_report, metric, render_github
 
 
 def with_intervals() -> Report:

@@ -8,11 +8,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-from breakdown_support import sliced_report
-from report_support import HOSTILE, check, gate, make_report, metric
 
 from mlci.report.jsonreport import dumps_report, report_to_dict
 from mlci.results import BaselineInfo, Report
+from tests.helpers.breakdown import sliced_report
+from tests.helpers.report import HOSTILE, check, gate, make_report, metric
 
 NAN = float("nan")
 RULE_PARTS = ("gates", "stats", "budgets", "directions")

@@ -5,7 +5,10 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_support import (
+
+from mlci.report.markdown import marker, render_comment
+from mlci.results import BaselineInfo, BudgetResult, DatasetSummary, Report, SliceResult
+from tests.helpers.report import (
     HOSTILE,
     MENTION,
     REFERENCE,
@@ -16,9 +19,6 @@ from report_support import (
     metric,
     render_github,
 )
-
-from mlci.report.markdown import marker, render_comment
-from mlci.results import BaselineInfo, BudgetResult, DatasetSummary, Report, SliceResult
 
 NO_BASELINE = BaselineInfo(
     None, "none", "main", reason="no record for main@1a2b3c4 or 50 ancestors"

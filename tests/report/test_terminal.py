@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import re
 
-from report_support import check, gate, make_report, metric
-
 from mlci.report.terminal import render_terminal
 from mlci.results import BaselineInfo, Report
+from tests.helpers.report import check, gate, make_report, metric
 
 
 def test_example(report: Report) -> None:

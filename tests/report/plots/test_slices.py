@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from report_support import metric
-
 from mlci.report import plots
 from mlci.results import SliceResult
 from tests.helpers.plots import MAX_BYTES, decode
+from tests.helpers.report import metric
 
 
 def test_worst_slices_across_groupings_direction_aware() -> None:

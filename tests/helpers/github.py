@@ -6,7 +6,7 @@ import json
 import urllib.request
 from typing import Any
 
-from fake_github import FakeGitHub
+from tests.helpers.fake_github import FakeGitHub
 
 REPO = "octo/widgets"
 PR = 7

@@ -132,10 +132,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-HERE = Path(__file__).resolve().parent
-STANDINS = HERE / "standins"
-GITHUB_SHELL = HERE / "github_shell.sh"
-PROJECT_ROOT = HERE.parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+E2E = PROJECT_ROOT / "tests" / "e2e"  # the stand-in actions and the step shell live there
+STANDINS = E2E / "standins"
+GITHUB_SHELL = E2E / "github_shell.sh"
 PROJECT_ACTION = "mlci-dev/mlci"
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_LABELS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04")

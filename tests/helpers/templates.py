@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from act_harness import (
+
+from tests.helpers.act_harness import (
     PROJECT_ACTION,
     PROJECT_ROOT,
     ActRun,
@@ -44,7 +45,7 @@ from act_harness import (
 )
 
 TEMPLATES = PROJECT_ROOT / "workflows-templates"
-FAKE_SERVER = PROJECT_ROOT / "tests" / "github" / "fake_github.py"
+FAKE_SERVER = PROJECT_ROOT / "tests" / "helpers" / "fake_github.py"
 REPO = "acme/widgets"
 FORK = "contributor/widgets"
 NAME = "widget-classifier"
@@ -68,7 +69,7 @@ NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the f
 
 
 class FakeGitHubProcess:
-    """tests/github/fake_github.py started as a process; driven through /_fake/ over HTTP."""
+    """tests/helpers/fake_github.py started as a process; driven through /_fake/ over HTTP."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ In-process::
 
 As a process (end-to-end tests)::
 
-    python tests/github/fake_github.py --port 0 --port-file /tmp/port --token-file tokens.json
+    python tests/helpers/fake_github.py --port 0 --port-file /tmp/port --token-file tokens.json
 
 Control endpoints (no auth needed):
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "github"))
-
-from fake_github import FakeGitHub
-
 from mlci.cli import main
+from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.git import git
 
 REPO = "octo/models"
 TOKEN = "tok-release-3c1f9e2ab7"
@@ -27,12 +22,6 @@ READER = "tok-reader-0b9e51d6a4"
 TOKENS = {
     TOKEN: {"login": "release-bot", "type": "user", "permission": "write"},
     READER: {"login": "github-actions[bot]", "type": "installation", "permission": "read"},
-}
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "T",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "T",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
 }
 ROWS = 4000
 # The deploy command of the test project: it leaves what it saw next to the project (in ../)
@@ -128,14 +117,6 @@ class Project:
 
     def remote_records(self) -> list[str]:
         return list(self.git.remote_records())
-
-
-def git(repo: Path, *args: str) -> str:
-    env = dict(os.environ, **IDENTITY)
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout.strip()
 
 
 def cli(*argv: str) -> tuple[int, str, str]:

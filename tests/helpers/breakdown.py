@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from report_support import gate, make_report, metric
-
 from mlci.results import BudgetResult, Report, SliceResult
+from tests.helpers.report import gate, make_report, metric
 
 
 def slice_result(
