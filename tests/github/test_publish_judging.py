@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from gh_support import BOT_TOKEN, REPO
+from tests.helpers.github import BOT_TOKEN, REPO
 
 from mlci.cli import main
 from mlci.report.jsonreport import report_to_dict
