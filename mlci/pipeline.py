@@ -719,14 +719,18 @@ def validate(
 
 def _profiles_file(path: Path) -> dict[str, Mapping[str, Any]]:
     """Baseline profiles by dataset name from a record.json or a saved profiles file."""
+    from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
+
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = parse_json(read_text(path, limit=MAX_RECORD_BYTES), limit=MAX_RECORD_BYTES)
     except FileNotFoundError:
         raise MlciError(
             f"--against {path}: file not found. Give a record.json or a file "
             "written by `mlci validate --save-profiles`."
         ) from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except DocumentError as exc:
+        raise MlciError(f"--against {path}: {exc}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise MlciError(f"--against {path}: not a JSON file ({exc}).") from None
     entries = doc.get("datasets", doc) if isinstance(doc, dict) else None
     if not isinstance(entries, dict):

@@ -13,11 +13,11 @@ report directory as an artifact; a `workflow_run` job of the base repository (te
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from mlci.bounded import MAX_EVENT_BYTES, MAX_REPORT_BYTES, DocumentError, parse_json, read_text
 from mlci.errors import EXIT_PASS, MlciError
 
 PULL_REQUEST_FILE = "pull-request.json"
@@ -65,9 +65,11 @@ def publish_report(*, report_dir: Path, environ: Mapping[str, str], stdout: Text
     return EXIT_PASS
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, *, limit: int = MAX_REPORT_BYTES) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text(path, limit=limit)
+    except DocumentError as exc:
+        raise MlciError(f"{path}: {exc}.") from None
     except FileNotFoundError:
         raise MlciError(
             f"{path} not found: the artifact holds no mlci report. Check that the "
@@ -78,7 +80,7 @@ def _read(path: Path) -> str:
 
 
 def _workflow_run_head(event_path: Path | None) -> str:
-    doc = _json(Path(event_path) if event_path else None, "the event payload")
+    doc = _json(Path(event_path) if event_path else None, "the event payload", MAX_EVENT_BYTES)
     run = doc.get("workflow_run")
     if not isinstance(run, dict) or not isinstance(run.get("head_sha"), str):
         raise MlciError(
@@ -94,7 +96,7 @@ def _workflow_run_head(event_path: Path | None) -> str:
 
 
 def _claimed_pull_request(report_dir: Path) -> int:
-    doc = _json(report_dir / PULL_REQUEST_FILE, PULL_REQUEST_FILE)
+    doc = _json(report_dir / PULL_REQUEST_FILE, PULL_REQUEST_FILE, MAX_REPORT_BYTES)
     number = doc.get("number")
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
         raise MlciError(
@@ -104,15 +106,13 @@ def _claimed_pull_request(report_dir: Path) -> int:
     return number
 
 
-def _json(path: Path | None, what: str) -> dict[str, Any]:
+def _json(path: Path | None, what: str, limit: int) -> dict[str, Any]:
     if path is None:
         raise MlciError(f"Cannot read {what}: GITHUB_EVENT_PATH is not set.")
     try:
-        doc = json.loads(_read(path))
-    except json.JSONDecodeError as exc:
-        raise MlciError(f"{what} is not valid JSON: {exc.msg}.") from None
-    except RecursionError:
-        raise MlciError(f"{what} is not valid: JSON nested too deeply.") from None
+        doc = parse_json(_read(path, limit=limit), limit=limit)
+    except DocumentError as exc:
+        raise MlciError(f"{what}: {exc}.") from None
     if not isinstance(doc, dict):
         raise MlciError(f"{what} must be a JSON object.")
     return doc

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mlci.bounded import MAX_RECORD_BYTES, DocumentError, read_text
 from mlci.config import StoreConfig
 from mlci.errors import ConfigError, GitError, RecordError
 from mlci.git import (
@@ -106,10 +107,10 @@ class DirStore:
         file = self._file(name, commit)
         source = f"for {name}@{commit[:7]} in {file}"
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file, limit=MAX_RECORD_BYTES)
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, DocumentError) as exc:
             raise corrupt_record(source, f"cannot read it ({exc})") from None
         return _check_identity(Record.from_json(text, source=source), name, commit, source)
 
