@@ -10,6 +10,7 @@ hands values from one stage to the next.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -574,9 +575,20 @@ _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write a new file beside ``path`` (never through an existing one: it may be a symlink),
+    then rename it over ``path``."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # as an ordinary file (mkstemp makes it private)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def run(
@@ -611,6 +623,7 @@ def run(
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
     rev = locate(config, commit=commit, branch=branch)
+    _check_outputs(rev.repo, output_dir, junit)
     if actions is not None:
         git_credentials(actions, rev.repo, os.environ, stdout)
         begin(actions, config.name, stdout)
@@ -651,6 +664,16 @@ def run(
     if outcome.report.verdict == "pass" or not fail_on_gate:
         return EXIT_PASS
     return EXIT_GATE_FAILED
+
+
+def _check_outputs(repo: Path, output_dir: Path, junit: Path | None) -> None:
+    """What mlci writes must not be led outside the repository by a committed symlink."""
+    from mlci.paths import check_output
+
+    for path in (output_dir, output_dir / "figures"):
+        check_output(path, repo, "--output-dir")
+    if junit is not None:
+        check_output(junit, repo, "--junit")
 
 
 def _override(actions: ActionsContext, label: str, outcome: Outcome, stdout: TextIO) -> Outcome:

@@ -31,6 +31,7 @@ from mlci.git import (
     run_git,
     run_git_process,
 )
+from mlci.paths import leads_outside
 from mlci.records.format import Record, corrupt_record
 
 IDENTITY_DEFAULTS = {"name": "mlci", "email": "mlci@users.noreply.github.com"}
@@ -99,9 +100,17 @@ class DirStore:
         return f"directory {self.path}"
 
     def _file(self, name: str, commit: str) -> Path:
+        """The record's file; refused when a symlink in the store leads it outside."""
         check_name(name)
         _check_commit(commit)
-        return self.path / name / f"{commit}.json"
+        file = self.path / name / f"{commit}.json"
+        target = leads_outside(file, self.path)
+        if target is not None:
+            raise RecordError(
+                f"The record file {file} leads to {target}, outside the record store "
+                f"{self.path}: remove the symlink (records are files of the store's folder)."
+            )
+        return file
 
     def get(self, name: str, commit: str) -> Record | None:
         file = self._file(name, commit)
