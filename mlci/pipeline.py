@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mlci import __version__
+from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
 from mlci.config import Config, load_config
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
 from mlci.results import (
@@ -577,8 +579,6 @@ _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 def _write_atomic(path: Path, text: str) -> None:
     """Write a new file beside ``path`` (never through an existing one: it may be a symlink),
     then rename it over ``path``."""
-    import tempfile
-
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o644)  # as an ordinary file (mkstemp makes it private)
@@ -742,8 +742,6 @@ def validate(
 
 def _profiles_file(path: Path) -> dict[str, Mapping[str, Any]]:
     """Baseline profiles by dataset name from a record.json or a saved profiles file."""
-    from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
-
     try:
         doc = parse_json(read_text(path, limit=MAX_RECORD_BYTES), limit=MAX_RECORD_BYTES)
     except FileNotFoundError:
