@@ -3,7 +3,8 @@
 The file is validated against the JSON Schema shipped in ``mlci/schema/config.schema.json``;
 every error names the file, the line, the key path and what was expected, and suggests the
 near-miss key for a typo. Paths in the config are relative to the config file's directory and
-are resolved here, so the rest of mlci only sees absolute paths.
+are resolved here, so the rest of mlci only sees absolute paths; every one of them (and the
+config file itself) must lead inside the repository, symlinks followed (see :mod:`mlci.paths`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import copy
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from mlci.errors import ConfigError
+from mlci.paths import leads_outside, outside_message, repository_of
 from mlci.yamlfile import Where, display_path, load_yaml, near_miss, packaged_schema, validate
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -250,6 +253,7 @@ class Config:
     name: str
     path: Path  # the config file
     root: Path  # its directory; relative paths in the file are resolved against it
+    repository: Path | None = None  # the git work tree holding it (None: root); see mlci.paths
     datasets: Mapping[str, DatasetConfig] = field(default_factory=dict)
     model: ModelConfig | None = None
     gates: tuple[GateConfig, ...] = ()
@@ -268,6 +272,20 @@ class Config:
         line = self.lines.get(key_path)
         at = f"{self.path.name}:{line}" if line else self.path.name
         return f"{at}: {key_path}"
+
+    def check_inside(self, path: Path, key_path: str) -> None:
+        """Refuse ``path`` (named by ``key_path``) when it now leads outside the repository:
+        for readers that open a file long after loading (a symlink may have appeared)."""
+        repository = self.repository or self.root
+        target = leads_outside(path, repository)
+        if target is not None:
+            written = self.raw_value(key_path)
+            message = outside_message(written or str(path), target, repository)
+            raise ConfigError(f"{self.where(key_path)}: {message}.")
+
+    def raw_value(self, key_path: str) -> str | None:
+        """The path as the file wrote it, for one of :func:`configured_paths`' keys."""
+        return dict(configured_paths(self.raw)).get(key_path)
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -308,11 +326,51 @@ def load_config(path: Path | str) -> Config:
     'mlci.yml:14: gates[0].metric'
     """
     path = Path(path)
+    file = Path(os.path.abspath(path))
+    repository = repository_of(file.parent)
+    _check_config_inside(path, file, repository)
     doc, lines = load_yaml(path)
     validate(doc, packaged_schema("config.schema.json"), lines, path)
-    _cross_check(doc, Where(display_path(path), lines))
-    file = Path(os.path.abspath(path))
-    return _build_config(doc, file, lines)
+    where = Where(display_path(path), lines)
+    _cross_check(doc, where)
+    _check_paths_inside(doc, file.parent, repository, where)
+    return _build_config(doc, file, lines, repository)
+
+
+def configured_paths(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Every path a (validated) config document names, as ``(key path, path as written)``:
+    the values of the schema's ``#/$defs/path`` (a test keeps the two lists the same)."""
+    for name, dataset in doc.get("datasets", {}).items():
+        yield f"datasets.{name}.path", dataset["path"]
+        if "schema" in dataset:
+            yield f"datasets.{name}.schema", dataset["schema"]
+    model = doc.get("model", {})
+    if "metrics_file" in model:
+        yield "model.metrics_file", model["metrics_file"]
+    for section in ("predictions", "model"):
+        if section in model:
+            yield f"model.{section}.path", model[section]["path"]
+    store = doc.get("baseline", {}).get("store", {})
+    if "path" in store:
+        yield "baseline.store.path", store["path"]
+    for i, asset in enumerate(doc.get("release", {}).get("assets", [])):
+        yield f"release.assets[{i}]", asset
+
+
+def _check_config_inside(path: Path, file: Path, repository: Path) -> None:
+    target = leads_outside(file, repository)
+    if target is not None:
+        message = outside_message(str(path), target, repository)
+        raise ConfigError(f"{display_path(path)}: the config file {message}.")
+
+
+def _check_paths_inside(doc: Mapping[str, Any], root: Path, repository: Path, where: Where) -> None:
+    """Every configured path must lead inside the repository (``..``, absolute paths and
+    symlinks of files and folders followed)."""
+    for key_path, written in configured_paths(doc):
+        target = leads_outside(root / written, repository)
+        if target is not None:
+            raise where.error(key_path, outside_message(written, target, repository))
 
 
 def config_hash(config: Config) -> str:
@@ -476,7 +534,9 @@ def _fields(section: Mapping[str, Any], **convert: Callable[[Any], Any]) -> dict
     return {key: convert[key](v) if key in convert else v for key, v in section.items()}
 
 
-def _build_config(doc: Mapping[str, Any], file: Path, lines: Mapping[str, int]) -> Config:
+def _build_config(
+    doc: Mapping[str, Any], file: Path, lines: Mapping[str, int], repository: Path
+) -> Config:
     root = file.parent
 
     def resolve(value: str) -> Path:
@@ -487,6 +547,7 @@ def _build_config(doc: Mapping[str, Any], file: Path, lines: Mapping[str, int]) 
         name=doc["name"],
         path=file,
         root=root,
+        repository=repository,
         datasets={name: _dataset(name, d, resolve) for name, d in datasets.items()},
         model=_model(doc["model"], resolve) if "model" in doc else None,
         gates=tuple(_gate(gate) for gate in doc.get("gates", [])),

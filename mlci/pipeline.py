@@ -10,9 +10,11 @@ hands values from one stage to the next.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mlci import __version__
+from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
 from mlci.config import Config, Rules, load_config, rules_document
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
 from mlci.results import (
@@ -644,9 +647,18 @@ _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write a new file beside ``path`` (never through an existing one: it may be a symlink),
+    then rename it over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # as an ordinary file (mkstemp makes it private)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def run(
@@ -681,6 +693,7 @@ def run(
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
     rev = locate(config, commit=commit, branch=branch)
+    _check_outputs(rev.repo, output_dir, junit)
     if actions is not None:
         git_credentials(actions, rev.repo, os.environ, stdout)
     with pending_status(actions, config.name, stdout, root=rev.repo):  # never left pending
@@ -721,6 +734,16 @@ def run(
     if outcome.report.verdict == "pass" or not fail_on_gate:
         return EXIT_PASS
     return EXIT_GATE_FAILED
+
+
+def _check_outputs(repo: Path, output_dir: Path, junit: Path | None) -> None:
+    """What mlci writes must not be led outside the repository by a committed symlink."""
+    from mlci.paths import check_output
+
+    for path in (output_dir, output_dir / "figures"):
+        check_output(path, repo, "--output-dir")
+    if junit is not None:
+        check_output(junit, repo, "--junit")
 
 
 def _override(actions: ActionsContext, label: str, outcome: Outcome, stdout: TextIO) -> Outcome:
@@ -790,13 +813,15 @@ def validate(
 def _profiles_file(path: Path) -> dict[str, Mapping[str, Any]]:
     """Baseline profiles by dataset name from a record.json or a saved profiles file."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = parse_json(read_text(path, limit=MAX_RECORD_BYTES), limit=MAX_RECORD_BYTES)
     except FileNotFoundError:
         raise MlciError(
             f"--against {path}: file not found. Give a record.json or a file "
             "written by `mlci validate --save-profiles`."
         ) from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except DocumentError as exc:
+        raise MlciError(f"--against {path}: {exc}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise MlciError(f"--against {path}: not a JSON file ({exc}).") from None
     entries = doc.get("datasets", doc) if isinstance(doc, dict) else None
     if not isinstance(entries, dict):

@@ -18,6 +18,7 @@ from typing import Any, Literal, TextIO
 
 import pyarrow as pa
 
+from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
 from mlci.errors import DataError, MlciError
 
 DataFormat = Literal["csv", "parquet", "jsonl"]
@@ -208,7 +209,9 @@ def merge_all(profiles: Sequence[Mapping[str, Any]], dataset: str = "") -> dict[
 def load_profiles(path: Path) -> list[tuple[str | None, dict[str, Any]]]:
     """``(dataset name or None, profile)`` pairs found in a profile file (see the module doc)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, limit=MAX_RECORD_BYTES)
+    except DocumentError as exc:
+        raise MlciError(f"{path}: {exc}.") from None
     except FileNotFoundError:
         hint = "Give profile files written by `mlci profile`."
         raise MlciError(f"{path}: file not found. {hint}") from None
@@ -222,17 +225,17 @@ def load_profiles(path: Path) -> list[tuple[str | None, dict[str, Any]]]:
 
 def _documents(path: Path, text: str) -> Iterator[Any]:
     try:
-        yield json.loads(text)
+        yield parse_json(text, limit=MAX_RECORD_BYTES)
         return
-    except json.JSONDecodeError as exc:
-        if exc.msg != "Extra data":
-            raise MlciError(f"{path}: not a JSON file ({exc}).") from None
+    except DocumentError as exc:
+        if exc.json_problem != "Extra data":
+            raise MlciError(f"{path}: {exc}.") from None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
-        except json.JSONDecodeError as exc:
+            yield parse_json(line, limit=MAX_RECORD_BYTES)
+        except DocumentError as exc:
             raise MlciError(f"{path}:{number}: not a line of JSON ({exc}).") from None
 
 

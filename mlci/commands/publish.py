@@ -26,13 +26,13 @@ What this can and cannot verify is written down in docs/security-notes-b.md.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from mlci.bounded import MAX_EVENT_BYTES, MAX_REPORT_BYTES, DocumentError, parse_json
 from mlci.errors import EXIT_PASS, MlciError
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 PULL_REQUEST_FILE = "pull-request.json"
 REPORT_FILE = "report.json"
-MAX_REPORT_BYTES = 32 * 1024 * 1024  # 5,000 checks, 1,000 slices, 300 metrics: 3.3 MB
 MAX_CLAIM_BYTES = 4096
 MAX_REPORTS = 20  # report directories in one artifact (one per config)
 NO_REPORT = "no report for this config in the evaluation run's artifact"
@@ -122,7 +121,7 @@ def publish_report(
 
 
 def _workflow_run(event_path: Path | None) -> _Run:
-    doc = _json(Path(event_path) if event_path else None, "the event payload", None)
+    doc = _json(Path(event_path) if event_path else None, "the event payload", MAX_EVENT_BYTES)
     run = doc.get("workflow_run")
     if not isinstance(run, dict) or not isinstance(run.get("head_sha"), str):
         raise MlciError(
@@ -267,11 +266,9 @@ def _json(path: Path | None, what: str, limit: int | None) -> dict[str, Any]:
     if path is None:
         raise MlciError(f"Cannot read {what}: GITHUB_EVENT_PATH is not set.")
     try:
-        doc = json.loads(_read(path, limit))
-    except json.JSONDecodeError as exc:
-        raise MlciError(f"{what} is not valid JSON: {exc.msg}.") from None
-    except RecursionError:
-        raise MlciError(f"{what} is not valid: JSON nested too deeply.") from None
+        doc = parse_json(_read(path, limit), limit=None)
+    except DocumentError as exc:
+        raise MlciError(f"{what} is not valid: {exc}.") from None
     if not isinstance(doc, dict):
         raise MlciError(f"{what} must be a JSON object.")
     return doc

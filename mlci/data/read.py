@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pyarrow as pa
 
+from mlci.bounded import DocumentError, parse_json
 from mlci.config import DatasetConfig
 from mlci.errors import DataError
 
@@ -488,8 +489,9 @@ def _parquet_columns(schema: pa.Schema) -> list[str]:
     meta = (schema.metadata or {}).get(b"pandas")
     if meta:
         try:
-            index = {c for c in json.loads(meta).get("index_columns", []) if isinstance(c, str)}
-        except ValueError:
+            doc = parse_json(meta, limit=None)
+            index = {c for c in doc.get("index_columns", []) if isinstance(c, str)}
+        except (DocumentError, AttributeError, TypeError):
             index = set()
     return [name for name in schema.names if name not in index]
 
@@ -643,11 +645,13 @@ def _text_of(value: Any) -> str:
 
 def _json_object(where: _Where, number: int, line: str) -> dict[str, Any]:
     try:
-        value = json.loads(line)
-    except json.JSONDecodeError as e:
+        value = parse_json(line, limit=None)
+    except DocumentError as e:
+        if e.json_problem is None:  # too deep
+            raise where.error(f"line {number} of {where.shown} is {e}.") from None
         raise where.error(
-            f"line {number} of {where.shown} is not valid JSON ({e.msg} at column {e.colno}). "
-            "Expected one JSON object per line."
+            f"line {number} of {where.shown} is not valid JSON ({e.json_problem} at column "
+            f"{e.column}). Expected one JSON object per line."
         ) from None
     if not isinstance(value, dict):
         raise where.error(

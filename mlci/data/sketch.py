@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlci.bounded import inflate
 from mlci.data import arrays as A
 from mlci.data.hashing import U64
 
@@ -403,7 +404,9 @@ class Distinct:
         if doc.get("exact"):
             raw = base64.b64decode(doc["hashes"])
             return cls(exact_limit=STORED_DISTINCT_LIMIT, hashes=np.frombuffer(raw, "<u8").copy())
-        registers = np.frombuffer(zlib.decompress(base64.b64decode(doc["registers"])), np.uint8)
+        registers = np.frombuffer(
+            inflate(base64.b64decode(doc["registers"]), limit=_HLL_M), np.uint8
+        )
         return cls(exact_limit=STORED_DISTINCT_LIMIT, hashes=None, registers=registers.copy())
 
     def _registers_of_all(self) -> np.ndarray:

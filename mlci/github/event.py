@@ -7,11 +7,11 @@ PR head, ``payload["pull_request"]["head"]["sha"]``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mlci.bounded import MAX_EVENT_BYTES, parse_json, read_text
 from mlci.errors import MlciError
 from mlci.github.settings import Settings
 
@@ -87,10 +87,10 @@ def load_event(settings: Settings) -> Mapping[str, Any]:
             "and pull request to report on. Run inside GitHub Actions or set it to a JSON file."
         )
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = parse_json(read_text(path, limit=MAX_EVENT_BYTES), limit=MAX_EVENT_BYTES)
     except FileNotFoundError:
         raise MlciError(f"GITHUB_EVENT_PATH points to {path}, which does not exist.") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+    except (OSError, UnicodeDecodeError, ValueError) as e:
         raise MlciError(
             f"GITHUB_EVENT_PATH ({path}) is not a readable JSON file: {e}. "
             "It should be the event payload GitHub Actions writes."

@@ -6,7 +6,6 @@ file, what was wrong and what to do.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlci.bounded import MAX_YAML_BYTES, DocumentError, parse_json, read_text
 from mlci.config import PredictionsConfig
-from mlci.errors import ModelError
+from mlci.errors import ConfigError, ModelError
 from mlci.model.metrics import default_pos_label
 
 PROBA_SUM_TOLERANCE = 1e-2  # class probabilities of a row must sum to 1 within this
@@ -96,37 +96,27 @@ def _read_text(path: Path, what: str, key: str) -> str:
     if not path.is_file():
         raise ModelError(f"{what} {show_path(path)} not found; check `{key}` in the config.")
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return read_text(path, limit=MAX_YAML_BYTES)
+    except (OSError, UnicodeDecodeError, DocumentError) as exc:
         raise ModelError(f"{what} {show_path(path)} could not be read: {exc}.") from exc
 
 
 def _parse_json(path: Path, text: str) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelError(
-            f"Metrics file {show_path(path)} is not valid JSON (line {exc.lineno}, "
-            f"column {exc.colno}): {exc.msg}."
-        ) from exc
-    except RecursionError:
-        raise ModelError(f"Metrics file {show_path(path)} is nested too deeply to read.") from None
+        return parse_json(text, limit=MAX_YAML_BYTES)
+    except DocumentError as exc:
+        raise ModelError(f"Metrics file {show_path(path)}: {exc}.") from None
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
-    import yaml
+    """The YAML 1.2 loader of mlci.yml, with its limits (aliases, depth)."""
+    from mlci.yamlfile import parse_yaml
 
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ModelError(
-            f"Metrics file {show_path(path)} is not valid YAML{where}: {problem}."
-        ) from exc
-    except RecursionError:
-        raise ModelError(f"Metrics file {show_path(path)} is nested too deeply to read.") from None
+        document, _ = parse_yaml(text, show_path(path))
+    except ConfigError as exc:
+        raise ModelError(f"Metrics file {exc}") from None
+    return document
 
 
 def _numeric_leaves(node: Mapping[Any, Any], prefix: str) -> Iterator[tuple[str, float]]:

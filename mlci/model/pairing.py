@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from mlci.bounded import MAX_INFLATED_BYTES, inflate, parse_json
 from mlci.errors import MlciError, ModelError
 from mlci.gates import Evidence
 from mlci.model.load import Predictions
@@ -213,12 +214,12 @@ def decode(doc: Mapping[str, Any]) -> RowOutputs:
         y_score = _unpack(arrays["y_score"], rows) if "y_score" in arrays else None
         ids = None
         if doc.get("key") == "ids":
-            ids = tuple(str(v) for v in json.loads(zlib.decompress(_unb64(doc["ids"]))))
+            ids = tuple(str(v) for v in parse_json(inflate(_unb64(doc["ids"])), limit=None))
             if len(ids) != rows:
                 raise ValueError(f"{len(ids)} ids for {rows} rows")
         classes = tuple(doc.get("classes", ()))
         score_classes = tuple(doc.get("score_classes", ()))
-    except (KeyError, TypeError, ValueError, zlib.error, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # DocumentError is a ValueError
         raise ValueError(str(exc) or type(exc).__name__) from None
     return RowOutputs(task, classes, y_true, y_pred, y_score, score_classes, ids)
 
@@ -246,8 +247,8 @@ def _unpack(packed: Mapping[str, Any], rows: int) -> np.ndarray:
     shape = tuple(int(s) for s in packed["shape"])
     if not shape or shape[0] != rows:
         raise ValueError(f"an array of shape {shape} for {rows} rows")
-    raw = zlib.decompress(_unb64(packed["data"]))
     count = math.prod(shape)
+    raw = inflate(_unb64(packed["data"]), limit=min(count * dtype.itemsize, MAX_INFLATED_BYTES))
     if len(raw) != count * dtype.itemsize:
         raise ValueError("an array's data does not match its shape")
     planes = np.frombuffer(raw, dtype=np.uint8).reshape(dtype.itemsize, count)

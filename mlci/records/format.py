@@ -18,6 +18,7 @@ from functools import lru_cache
 from importlib import metadata, resources
 from typing import Any, Literal
 
+from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json
 from mlci.errors import RecordError
 
 RECORD_SCHEMA_VERSION = 1
@@ -88,12 +89,9 @@ class Record:
         Raises :class:`RecordError` for invalid JSON, a wrong shape or a newer schema version.
         """
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            why = f"invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
-            raise corrupt_record(source, why) from None
-        except RecursionError:
-            raise corrupt_record(source, "JSON nested too deeply") from None
+            data = parse_json(text, limit=MAX_RECORD_BYTES)
+        except DocumentError as exc:
+            raise corrupt_record(source, str(exc)) from None
         return cls.from_dict(data, source=source)
 
     @classmethod

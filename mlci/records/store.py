@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mlci.bounded import MAX_RECORD_BYTES, DocumentError, read_text
 from mlci.config import StoreConfig
 from mlci.errors import ConfigError, GitError, RecordError
 from mlci.git import (
@@ -30,6 +31,7 @@ from mlci.git import (
     run_git,
     run_git_process,
 )
+from mlci.paths import leads_outside
 from mlci.records.format import Record, corrupt_record
 
 IDENTITY_DEFAULTS = {"name": "mlci", "email": "mlci@users.noreply.github.com"}
@@ -98,18 +100,26 @@ class DirStore:
         return f"directory {self.path}"
 
     def _file(self, name: str, commit: str) -> Path:
+        """The record's file; refused when a symlink in the store leads it outside."""
         check_name(name)
         _check_commit(commit)
-        return self.path / name / f"{commit}.json"
+        file = self.path / name / f"{commit}.json"
+        target = leads_outside(file, self.path)
+        if target is not None:
+            raise RecordError(
+                f"The record file {file} leads to {target}, outside the record store "
+                f"{self.path}: remove the symlink (records are files of the store's folder)."
+            )
+        return file
 
     def get(self, name: str, commit: str) -> Record | None:
         file = self._file(name, commit)
         source = f"for {name}@{commit[:7]} in {file}"
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file, limit=MAX_RECORD_BYTES)
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, DocumentError) as exc:
             raise corrupt_record(source, f"cannot read it ({exc})") from None
         return _check_identity(Record.from_json(text, source=source), name, commit, source)
 

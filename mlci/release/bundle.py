@@ -24,6 +24,7 @@ from typing import Any
 
 from mlci.config import Config
 from mlci.errors import MlciError
+from mlci.paths import real
 
 CHECKSUMS = "SHA256SUMS"
 CARD, METRICS, RECORD = "model-card.md", "metrics.json", "record.json"
@@ -61,11 +62,14 @@ class SourceFile:
 
 
 def source_files(config: Config) -> list[SourceFile]:
-    """The configured model file (``model.model.path``) and the ``release.assets``."""
+    """The configured model file (``model.model.path``) and the ``release.assets``, each
+    checked (again, now) to lead inside the repository: a release is public."""
     found = []
     if config.model is not None and config.model.model is not None:
         found.append(SourceFile(config.model.model.path, "model.model.path"))
     found += [SourceFile(p, f"release.assets[{i}]") for i, p in enumerate(config.release.assets)]
+    for source in found:
+        config.check_inside(source.path, source.key)
     return found
 
 
@@ -187,13 +191,14 @@ def _reset(directory: Path) -> None:
 
 def _copy(source: SourceFile, target: Path, config: Config) -> None:
     where = config.where(source.key)
+    config.check_inside(source.path, source.key)  # at the last moment: what is copied is public
     if source.path.is_dir():
         raise MlciError(
             f"{where}: {source.path} is a directory; list its files under release.assets, or "
             "archive it (e.g. tar czf model.tar.gz model/) and list the archive."
         )
     try:
-        shutil.copyfile(source.path, target)
+        shutil.copyfile(real(source.path), target)
     except FileNotFoundError:
         raise MlciError(
             f"{where}: {source.path} not found. The release bundle needs it: build it before "

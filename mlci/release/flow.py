@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from mlci import __version__
 from mlci.config import Config, load_config
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError, RecordError
+from mlci.paths import check_output
 from mlci.release.bundle import (
     CARD,
     METRICS,
@@ -97,6 +98,8 @@ def run_release(
 
         git_credentials(actions, target.repo, os.environ, stdout)
     settings = None if dry_run else _settings(actions, env)
+    for path in (output_dir, output_dir / BUNDLE_DIR):
+        check_output(path, target.repo, "--output-dir")
     store = _open_store(config, target.repo)
     record = _tagged_record(config, target, store, store_it=not dry_run, stdout=stdout)
     client = None if settings is None else (client_factory or _default_client)(settings)

@@ -172,15 +172,14 @@ def load_report(text: str, *, source: str) -> Report:
     """
     import jsonschema
 
+    from mlci.bounded import MAX_REPORT_BYTES, DocumentError, parse_json
     from mlci.errors import MlciError
     from mlci.yamlfile import packaged_schema
 
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MlciError(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
-    except RecursionError:
-        raise MlciError(f"{source} is not valid: JSON nested too deeply.") from None
+        doc = parse_json(text, limit=MAX_REPORT_BYTES)
+    except DocumentError as exc:
+        raise MlciError(f"{source}: {exc}.") from None
     if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
         raise MlciError(f"{source} is not an mlci report of schema version {SCHEMA_VERSION}.")
     try:

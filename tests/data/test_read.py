@@ -263,6 +263,24 @@ def test_bad_json_line(fixtures: Path, dataset: Dataset, monkeypatch: pytest.Mon
     )
 
 
+def test_a_json_line_nested_too_deeply_is_a_data_error(write: Write, dataset: Dataset) -> None:
+    path = write("a.jsonl", '{"a": 1}\n{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    assert error_of(dataset(path)) == (
+        "Dataset 'eval': line 2 of a.jsonl is nested too deeply: more than 64 levels, the limit."
+    )
+
+
+def test_deeply_nested_pandas_metadata_of_a_parquet_file_is_ignored(
+    tmp_path: Path, dataset: Dataset
+) -> None:
+    path = tmp_path / "meta.parquet"
+    table = pa.table({"x": [1, 2]}).replace_schema_metadata(
+        {b"pandas": b'{"index_columns": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"}
+    )
+    pq.write_table(table, path)
+    assert read_dataset(dataset(path)).to_dict("list") == {"x": [1, 2]}
+
+
 def test_json_line_that_is_not_an_object(write: Write, dataset: Dataset) -> None:
     path = write("a.jsonl", '{"a": 1}\n\n[1, 2]\n')
     assert error_of(dataset(path)) == (

@@ -197,5 +197,18 @@ def test_utc_now_is_valid_in_a_record(make_record: Callable[..., Record]) -> Non
 
 
 def test_absurdly_nested_record_is_reported_as_corrupt():
-    with pytest.raises(RecordError, match="JSON nested too deeply"):
+    with pytest.raises(RecordError, match="nested too deeply: more than 64 levels"):
         Record.from_json("[" * 100_000 + "]" * 100_000, source="in out/record.json")
+
+
+def test_a_record_past_the_size_limit_is_reported_as_corrupt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(record_format, "MAX_RECORD_BYTES", len(MINIMAL_JSON))
+    assert Record.from_json(MINIMAL_JSON, source=SOURCE).name == "churn-model"
+    with pytest.raises(RecordError) as info:
+        Record.from_json(MINIMAL_JSON + " ", source=SOURCE)
+    assert str(info.value) == (
+        f"Record {SOURCE} is corrupt: larger than {len(MINIMAL_JSON)} bytes, the limit for "
+        f"this file. {FIX}"
+    )
