@@ -31,6 +31,9 @@ SENTINEL = "SENTINEL7F3A"
 SHA = "3f2c1ab" + "0" * 33
 
 
+pytestmark = pytest.mark.integration  # real git repositories in tmp_path
+
+
 def git(repo: Path, *args: str) -> None:
     identity = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.invalid"}
     identity |= {"GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.invalid"}

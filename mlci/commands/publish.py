@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mlci.bounded import MAX_EVENT_BYTES, MAX_REPORT_BYTES, DocumentError, parse_json
+from mlci.bounded import MAX_EVENT_BYTES, MAX_REPORT_BYTES, DocumentError, parse_json, read_bytes
 from mlci.errors import EXIT_PASS, MlciError
 
 if TYPE_CHECKING:
@@ -216,9 +216,10 @@ def _has_report(folder: Path) -> bool:
 def _read_report(folder: Path) -> _Found:
     from mlci.report.jsonreport import load_report
 
+    number = _claimed_pull_request(folder)  # the small file first
     source = f"{REPORT_FILE} of the artifact"
     report = load_report(_read(folder / REPORT_FILE, MAX_REPORT_BYTES), source=source)
-    return _Found(folder, report, _claimed_pull_request(folder))
+    return _Found(folder, report, number)
 
 
 def _one_pull_request(found: Sequence[_Found]) -> int:
@@ -240,13 +241,14 @@ def _claimed_pull_request(folder: Path) -> int:
     return number
 
 
-def _read(path: Path, limit: int | None) -> str:
+def _read(path: Path, limit: int) -> str:
     """The text of ``path``: a regular file (no symbolic link) of at most ``limit`` bytes."""
     if path.is_symlink():
         raise MlciError(f"{path} is a symbolic link: the artifact may only hold plain files.")
     try:
-        with path.open("rb") as file:
-            data = file.read() if limit is None else file.read(limit + 1)
+        data = read_bytes(path, limit=limit)
+    except DocumentError as exc:
+        raise MlciError(f"{path}: {exc}.") from None
     except FileNotFoundError:
         raise MlciError(
             f"{path} not found: the artifact holds no mlci report. Check that the "
@@ -254,21 +256,19 @@ def _read(path: Path, limit: int | None) -> str:
         ) from None
     except OSError as exc:
         raise MlciError(f"{path} cannot be read: {exc.strerror or exc}.") from None
-    if limit is not None and len(data) > limit:
-        raise MlciError(f"{path} is larger than {limit:,} bytes: refusing to read it.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise MlciError(f"{path} is not UTF-8 text.") from None
 
 
-def _json(path: Path | None, what: str, limit: int | None) -> dict[str, Any]:
+def _json(path: Path | None, what: str, limit: int) -> dict[str, Any]:
     if path is None:
         raise MlciError(f"Cannot read {what}: GITHUB_EVENT_PATH is not set.")
     try:
         doc = parse_json(_read(path, limit), limit=None)
     except DocumentError as exc:
-        raise MlciError(f"{what} is not valid: {exc}.") from None
+        raise MlciError(f"{what}: {exc}.") from None
     if not isinstance(doc, dict):
         raise MlciError(f"{what} must be a JSON object.")
     return doc

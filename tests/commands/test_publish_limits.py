@@ -32,8 +32,12 @@ def environ(tmp_path: Path) -> dict[str, str]:
 def publish(report_dir: Path, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
+    config = report_dir.parent / "default-branch" / "mlci.yml"  # the default branch's checkout
+    config.parent.mkdir()
+    config.write_text("name: churn-model\ngates: []\n")
     err = io.StringIO()
-    assert main(["publish", "--report-dir", str(report_dir)], stderr=err) == 2
+    argv = ["publish", "--report-dir", str(report_dir), "--config", str(config)]
+    assert main(argv, stderr=err) == 2
     return err.getvalue()
 
 
@@ -64,7 +68,8 @@ def test_a_report_past_16_mib_is_refused_unread(tmp_path, environ, monkeypatch):
 
 
 def test_a_deeply_nested_pull_request_file_is_refused(tmp_path, environ, monkeypatch):
-    folder = artifact(tmp_path, pull='{"number": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    nested = '{"number": ' + "[" * 1_000 + "]" * 1_000 + "}"  # within the 4 KiB limit
+    folder = artifact(tmp_path, report="{}", pull=nested)
     assert publish(folder, environ, monkeypatch) == (
         "mlci: error: pull-request.json: nested too deeply: more than 64 levels, the limit.\n"
     )

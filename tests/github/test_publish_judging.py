@@ -448,7 +448,7 @@ def test_budgets_are_judged_again_and_a_missing_one_fails(default_branch, publis
         ("duplicate_metric", "The report names the metric 'roc_auc' 2 times"),
         ("two_reports_one_name", "The artifact has two reports named 'churn-model'"),
         ("symlink", "is a symbolic link: the artifact may only hold plain files."),
-        ("too_large", "is larger than 500 bytes: refusing to read it."),
+        ("too_large", "report.json: larger than 500 bytes, the limit for this file."),
         ("not_utf8", "is not UTF-8 text."),
         ("claims_two_prs", "The artifact's reports claim several pull requests (#21, #22)."),
     ],
