@@ -496,6 +496,7 @@ def _deploy(
         commit=target.commit,
         environment=environment,
         release_url=published.release.url,
+        secrets=[settings.token],
     )
     print(group(f"Deploy {target.tag.tag} to {environment}: {deploy.command}"), file=stdout)
     result = run_deploy(
