@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from mlci.data.progress import Progress
     from mlci.data.stage import DatasetOutcome
+    from mlci.git import GitAuth
     from mlci.github.actions import ActionsContext
     from mlci.model.budgets import BudgetsOutcome
     from mlci.model.load import Predictions
@@ -86,10 +87,10 @@ def locate(config: Config, *, commit: str | None = None, branch: str | None = No
     return Revision(repo, sha, name, name == config.baseline.branch)
 
 
-def open_store(config: Config, repo: Path) -> RecordStore:
+def open_store(config: Config, repo: Path, *, auth: GitAuth | None = None) -> RecordStore:
     from mlci.records.store import open_store as _open
 
-    return _open(config.baseline.store, repo)
+    return _open(config.baseline.store, repo, auth=auth)
 
 
 def find_baseline(
@@ -601,7 +602,7 @@ def run(
     outputs and annotations. ``fail_on_gate=False`` reports a failing verdict but exits 0.
     ``html=False`` skips report.html and its figures; ``junit`` also writes JUnit XML there.
     """
-    from mlci.github.actions import begin, detect, finish, git_credentials
+    from mlci.github.actions import begin, detect, finish, git_auth, warn_persisted_credentials
     from mlci.report.terminal import render_terminal
 
     env = os.environ if environ is None else environ
@@ -611,10 +612,12 @@ def run(
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
     rev = locate(config, commit=commit, branch=branch)
+    auth = None
     if actions is not None:
-        git_credentials(actions, rev.repo, os.environ, stdout)
+        auth = git_auth(actions, stdout)
+        warn_persisted_credentials(rev.repo, stdout)
         begin(actions, config.name, stdout)
-    records = open_store(config, rev.repo)
+    records = open_store(config, rev.repo, auth=auth)
     from mlci.data.progress import make_progress
 
     progress = make_progress(quiet=quiet, environ=env, stdout=stdout)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from git_http import GitHttpServer
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Author",
@@ -93,3 +99,19 @@ class GitProject:
 @pytest.fixture
 def git_project(tmp_path: Path) -> Iterator[GitProject]:
     yield GitProject(tmp_path)
+
+
+@pytest.fixture
+def serve_git() -> Iterator[Callable[..., GitHttpServer]]:
+    """``serve_git(root, tokens={TOKEN: "read" | "write"}, public=False)``: the bare
+    repositories under ``root`` over HTTP, authenticated like GitHub (see tests/git_http.py)."""
+    servers: list[GitHttpServer] = []
+
+    def serve(root: Path, **kw: Any) -> GitHttpServer:
+        server = GitHttpServer(root, **kw).start()
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.stop()

@@ -23,6 +23,7 @@ from mlci.config import StoreConfig
 from mlci.errors import ConfigError, GitError, RecordError
 from mlci.git import (
     NOT_A_REPO,
+    GitAuth,
     current_branch,
     describe,
     first_line,
@@ -163,7 +164,8 @@ class GitBranchStore:
     ``remote`` the branch is fetched to ``refs/mlci/remote-<branch>``, the record is committed on
     top of the remote tip and pushed; a push that loses a race is retried on the new tip with
     jittered exponential backoff, so concurrent runs never lose a record. Without a remote (or
-    with ``push=False``) everything stays on the local branch ``refs/heads/<branch>``.
+    with ``push=False``) everything stays on the local branch ``refs/heads/<branch>``. ``auth``
+    is given to the fetch and the push alone (see :class:`mlci.git.GitAuth`).
     """
 
     def __init__(
@@ -173,12 +175,14 @@ class GitBranchStore:
         remote: str | None = "origin",
         *,
         push: bool = True,
+        auth: GitAuth | None = None,
         max_attempts: int = 8,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.repo = repo
         self.branch = branch
         self.remote = remote if push and remote and _has_remote(repo, remote) else None
+        self.auth = auth
         self.max_attempts = max_attempts
         self._sleep = sleep
         self._fetched = False
@@ -309,7 +313,7 @@ class GitBranchStore:
         """Fetch the remote branch to the tracking ref; its tip, or None when it has none."""
         spec = f"+refs/heads/{self.branch}:{self.tracking_ref}"
         args = ["fetch", "--quiet", "--no-tags", remote, spec]
-        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE)
+        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE, auth=self.auth)
         if proc.returncode == 0:
             tip = resolve_commit(self.repo, self.tracking_ref)
         elif b"couldn't find remote ref" in proc.stderr:
@@ -324,7 +328,7 @@ class GitBranchStore:
 
     def _push(self, remote: str, new: str, record: Record) -> None:
         args = ["push", "--quiet", "--no-verify", remote, f"{new}:{self.local_ref}"]
-        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE)
+        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE, auth=self.auth)
         if proc.returncode != 0:
             what = f"Could not push the record for {record.name}@{record.commit[:7]} to {remote}"
             hint = "If the token lacks permission, give the job `permissions: contents: write`."
@@ -407,8 +411,11 @@ def backoff_delay(attempt: int, *, base: float = 0.2, cap: float = 5.0) -> float
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def open_store(cfg: StoreConfig, repo_root: Path | None, *, push: bool = True) -> RecordStore:
-    """The store ``baseline.store`` describes (``cfg.path`` is already absolute)."""
+def open_store(
+    cfg: StoreConfig, repo_root: Path | None, *, push: bool = True, auth: GitAuth | None = None
+) -> RecordStore:
+    """The store ``baseline.store`` describes (``cfg.path`` is already absolute); ``auth``: the
+    credentials of a git branch store's fetches and pushes."""
     if cfg.type == "dir":
         if cfg.path is None:
             raise ConfigError(
@@ -422,4 +429,4 @@ def open_store(cfg: StoreConfig, repo_root: Path | None, *, push: bool = True) -
             "a git checkout (actions/checkout with fetch-depth: 0), or set "
             "baseline.store: {type: dir, path: ...}."
         )
-    return GitBranchStore(repo_root, cfg.branch, cfg.remote or None, push=push)
+    return GitBranchStore(repo_root, cfg.branch, cfg.remote or None, push=push, auth=auth)

@@ -37,6 +37,7 @@ from mlci.release.check import PreviousRelease, ReleaseCheck, check_release
 from mlci.release.version import TagInfo, parse_tag
 
 if TYPE_CHECKING:
+    from mlci.git import GitAuth
     from mlci.github.actions import ActionsContext
     from mlci.github.release import PublishedRelease, ReleaseClient, ReleaseSpec
     from mlci.github.settings import Settings
@@ -92,12 +93,14 @@ def run_release(
     config = load_config(config_path)
     actions = _actions(env)
     target = _target(config, tag, actions, env)
+    auth = None
     if actions is not None:
-        from mlci.github.actions import git_credentials
+        from mlci.github.actions import git_auth, warn_persisted_credentials
 
-        git_credentials(actions, target.repo, os.environ, stdout)
+        auth = git_auth(actions, stdout)
+        warn_persisted_credentials(target.repo, stdout)
     settings = None if dry_run else _settings(actions, env)
-    store = _open_store(config, target.repo)
+    store = _open_store(config, target.repo, auth)
     record = _tagged_record(config, target, store, store_it=not dry_run, stdout=stdout)
     client = None if settings is None else (client_factory or _default_client)(settings)
     try:
@@ -171,10 +174,10 @@ def _default_client(settings: Settings) -> ReleaseClient:
     return ReleaseClient(settings)
 
 
-def _open_store(config: Config, repo: Path) -> RecordStore:
+def _open_store(config: Config, repo: Path, auth: GitAuth | None) -> RecordStore:
     from mlci.records.store import open_store
 
-    return open_store(config.baseline.store, repo)
+    return open_store(config.baseline.store, repo, auth=auth)
 
 
 def _tagged_record(

@@ -3,9 +3,12 @@ project, the GitHub API fake over HTTP, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY fi
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,10 @@ def cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
 def write_predictions(project: Any, c: float) -> None:
@@ -188,6 +195,43 @@ def test_main_push_stores_record_then_pr_gets_one_comment_and_a_status(project, 
     assert "::error" in out  # an annotation for the failing gate
     assert not fake.snapshot()["token_leaked"]
     assert WRITE_TOKEN not in out + summary.read_text() + outputs.read_text()
+
+
+def test_the_records_push_authenticates_with_the_token_in_git_alone(
+    project, fake, runner, serve_git, monkeypatch
+):
+    base = project.commit("main")
+    server = serve_git(project.remote.parent, tokens={WRITE_TOKEN: "write"})  # private repo
+    git(project.path, "remote", "set-url", "origin", server.repo_url(project.remote.name))
+    runner.env("push", {"repository": {"default_branch": "main"}}, ref="refs/heads/main", sha=base)
+    monkeypatch.setenv("GITHUB_SERVER_URL", server.url)
+    before = dict(os.environ)
+
+    code, out, err = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+    )
+
+    assert (code, err) == (0, ""), out
+    assert any(base in f for f in project.remote_records())
+    assert [s.token for s in server.pushes()] == [WRITE_TOKEN]
+    assert dict(os.environ) == before, "no credential was added to mlci's environment"
+    basic = base64.b64encode(f"x-access-token:{WRITE_TOKEN}".encode()).decode()
+    assert out.count(f"::add-mask::{basic}") == 1
+    assert out.count(basic) == 1 and WRITE_TOKEN not in out
+
+
+def test_credentials_the_checkout_left_in_git_config_are_warned_about(project, fake, runner):
+    base = project.commit("main")
+    git(project.path, "config", f"http.{fake.url}/.extraheader", "AUTHORIZATION: basic eA==")
+    runner.env("push", {"repository": {"default_branch": "main"}}, ref="refs/heads/main", sha=base)
+
+    code, out, _ = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+    )
+
+    assert code == 0
+    assert "::warning title=mlci::The checkout left credentials in the repository's git " in out
+    assert "set `persist-credentials: false` on actions/checkout" in out
 
 
 def test_pr_update_edits_the_same_comment_and_fail_on_gate_off_exits_0(project, fake, runner):
