@@ -51,15 +51,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Revision:
-    """The commit under evaluation and where it sits."""
+    """The commit under evaluation and where it sits.
+
+    ``on_baseline_branch``: this run evaluates the baseline branch itself (its record is stored
+    and its missing baseline tolerated); ``pull_request``: the number of the pull request whose
+    head is evaluated, in GitHub Actions.
+    """
 
     repo: Path
     commit: str
     branch: str | None
     on_baseline_branch: bool
+    pull_request: int | None = None
 
     @property
     def ref(self) -> str:
+        if self.pull_request is not None:
+            return f"refs/pull/{self.pull_request}/head"
         return f"refs/heads/{self.branch}" if self.branch else self.commit
 
 
@@ -75,8 +83,19 @@ class Outcome:
 # --- stages -------------------------------------------------------------------------------
 
 
-def locate(config: Config, *, commit: str | None = None, branch: str | None = None) -> Revision:
-    """Find the repository, the commit and the branch being evaluated."""
+def locate(
+    config: Config,
+    *,
+    commit: str | None = None,
+    branch: str | None = None,
+    actions: ActionsContext | None = None,
+) -> Revision:
+    """Find the repository, the commit and the branch being evaluated.
+
+    In GitHub Actions (``actions``) whether the run is on the baseline branch comes from the
+    event: a push to that branch (:func:`mlci.github.event.stores_record`), never a branch name,
+    which a pull request chooses. Elsewhere it is the checked-out (or given) branch.
+    """
     from mlci import git
 
     repo = git.repo_root(config.root)
@@ -84,7 +103,14 @@ def locate(config: Config, *, commit: str | None = None, branch: str | None = No
     if sha is None:
         raise MlciError(f"Unknown commit {commit!r}: it is not in the repository at {repo}.")
     name = branch if branch is not None else git.current_branch(repo)
-    return Revision(repo, sha, name, name == config.baseline.branch)
+    if actions is None:
+        return Revision(repo, sha, name, name == config.baseline.branch)
+    from mlci.github.event import stores_record
+
+    settings = actions.settings
+    baseline = stores_record(settings.event_name, settings.ref, config.baseline.branch)
+    number = actions.plan.pr_number if actions.plan.kind == "pull_request" else None
+    return Revision(repo, sha, name, baseline, number)
 
 
 def open_store(config: Config, repo: Path, *, auth: GitAuth | None = None) -> RecordStore:
@@ -611,7 +637,7 @@ def run(
     if actions is not None:
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
-    rev = locate(config, commit=commit, branch=branch)
+    rev = locate(config, commit=commit, branch=branch, actions=actions)
     auth = None
     if actions is not None:
         auth = git_auth(actions, stdout)
