@@ -179,3 +179,10 @@ def first_parent_ancestors(repo: Path, commit: str, max_depth: int) -> list[str]
 def is_shallow(repo: Path) -> bool:
     """True for a shallow clone (history cut off, e.g. actions/checkout's default depth 1)."""
     return run_git(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == "true"
+
+
+def changed_files(repo: Path, commit: str) -> list[str]:
+    """Tracked files whose working-tree content differs from ``commit`` (staged or not, added or
+    deleted); untracked files do not count. Empty when the checkout is exactly that commit."""
+    out = run_git(["diff", "--name-only", "--no-renames", "-z", commit, "--"], cwd=repo)
+    return [name for name in out.split("\0") if name]

@@ -72,6 +72,34 @@ class Revision:
 
 
 @dataclass(frozen=True)
+class StorePlan:
+    """Whether a run stores its record, and the one line that says why not when it matters."""
+
+    store: bool
+    note: str = ""
+
+
+def store_plan(
+    *, on_baseline_branch: bool, wanted: bool, commit: str, changed: Sequence[str]
+) -> StorePlan:
+    """Store the record of a run on the baseline branch, unless ``--no-store`` or the checkout
+    differs from the commit (``changed``: the tracked files that differ): a record describes a
+    commit, and later runs compare against it as that commit."""
+    if not (on_baseline_branch and wanted):
+        return StorePlan(False)
+    if changed:
+        more = len(changed) - 3
+        shown = ", ".join(changed[:3]) + (f" and {more} more" if more > 0 else "")
+        files = "file differs" if len(changed) == 1 else "files differ"
+        return StorePlan(
+            False,
+            f"not storing the record of {commit[:7]}: {len(changed)} tracked {files} from the "
+            f"commit ({shown}). Commit them and run mlci again.",
+        )
+    return StorePlan(True)
+
+
+@dataclass(frozen=True)
 class Outcome:
     """Everything one run produced: the report to render and the record to store."""
 
@@ -113,10 +141,25 @@ def locate(
     return Revision(repo, sha, name, baseline, number)
 
 
-def open_store(config: Config, repo: Path, *, auth: GitAuth | None = None) -> RecordStore:
+def open_store(
+    config: Config, repo: Path, *, push: bool = True, auth: GitAuth | None = None
+) -> RecordStore:
     from mlci.records.store import open_store as _open
 
-    return _open(config.baseline.store, repo, auth=auth)
+    return _open(config.baseline.store, repo, push=push, auth=auth)
+
+
+def _stored_line(commit: str, records: RecordStore) -> str:
+    """The line that says where the record went, and how to publish one kept locally."""
+    from mlci.records.store import GitBranchStore
+
+    line = f"Stored the record of {commit[:7]} in {records}."
+    if isinstance(records, GitBranchStore) and records.remote and not records.push:
+        line += (
+            f" Not pushed to {records.remote}: outside CI a record is pushed only with "
+            "`mlci run --push`."
+        )
+    return line
 
 
 def find_baseline(
@@ -611,6 +654,7 @@ def run(
     *,
     output_dir: Path,
     store: bool = True,
+    push: bool = False,
     commit: str | None = None,
     branch: str | None = None,
     quiet: bool = False,
@@ -625,9 +669,14 @@ def run(
 
     Inside GitHub Actions (``GITHUB_ACTIONS=true``) the run also sets the pending and final
     commit status, posts or edits the sticky PR comment, writes the job summary, the step
-    outputs and annotations. ``fail_on_gate=False`` reports a failing verdict but exits 0.
-    ``html=False`` skips report.html and its figures; ``junit`` also writes JUnit XML there.
+    outputs and annotations; there a record is stored for a push to the baseline branch only,
+    and pushed to the records branch's remote. Outside, a run on the baseline branch stores its
+    record locally, and pushes it only with ``push``. Either way, nothing is stored when
+    tracked files differ from the commit (one line says so). ``fail_on_gate=False`` reports a
+    failing verdict but exits 0. ``html=False`` skips report.html and its figures; ``junit``
+    also writes JUnit XML there.
     """
+    from mlci import git
     from mlci.github.actions import begin, detect, finish, git_auth, warn_persisted_credentials
     from mlci.report.terminal import render_terminal
 
@@ -638,12 +687,16 @@ def run(
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
     rev = locate(config, commit=commit, branch=branch, actions=actions)
+    changed = git.changed_files(rev.repo, rev.commit) if rev.on_baseline_branch and store else []
+    plan = store_plan(
+        on_baseline_branch=rev.on_baseline_branch, wanted=store, commit=rev.commit, changed=changed
+    )
     auth = None
     if actions is not None:
         auth = git_auth(actions, stdout)
         warn_persisted_credentials(rev.repo, stdout)
         begin(actions, config.name, stdout)
-    records = open_store(config, rev.repo, auth=auth)
+    records = open_store(config, rev.repo, push=actions is not None or push, auth=auth)
     from mlci.data.progress import make_progress
 
     progress = make_progress(quiet=quiet, environ=env, stdout=stdout)
@@ -658,14 +711,15 @@ def run(
         html=html,
         junit=junit,
     )
-    stored = store and rev.on_baseline_branch
-    if stored:
+    if plan.store:
         records.put(outcome.record)
     if not quiet:
         print(render_terminal(outcome.report), file=stdout)
         _print_paths(paths, stdout)
-    if stored:
-        print(f"Stored the record of {rev.commit[:7]} in {records}.", file=stdout)
+    if plan.store:
+        print(_stored_line(rev.commit, records), file=stdout)
+    elif plan.note:
+        print(_warning(plan.note, actions is not None), file=stdout)
     if actions is not None:
         markdown = paths["report_markdown"].read_text(encoding="utf-8")
         finish(
@@ -680,6 +734,15 @@ def run(
     if outcome.report.verdict == "pass" or not fail_on_gate:
         return EXIT_PASS
     return EXIT_GATE_FAILED
+
+
+def _warning(message: str, actions: bool) -> str:
+    """One line: a warning annotation in GitHub Actions, else ``mlci: warning: ...``."""
+    if not actions:
+        return f"mlci: warning: {message}"
+    from mlci.github.workflow import format_annotation
+
+    return format_annotation("warning", message[:1].upper() + message[1:], title="mlci")
 
 
 def _override(actions: ActionsContext, label: str, outcome: Outcome, stdout: TextIO) -> Outcome:

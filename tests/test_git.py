@@ -11,6 +11,7 @@ import pytest
 from mlci.errors import GitError
 from mlci.git import (
     GitAuth,
+    changed_files,
     current_branch,
     first_parent_ancestors,
     head_commit,
@@ -229,3 +230,25 @@ def test_auth_entries_follow_the_callers_own_git_config_entries() -> None:
         "GIT_CONFIG_KEY_2": "http.https://github.com/.extraheader",
         "GIT_CONFIG_VALUE_2": f"AUTHORIZATION: basic {basic}",
     }
+
+
+def test_changed_files_are_the_tracked_files_that_differ_from_the_commit(repo: Path) -> None:
+    (repo / "a.txt").write_text("a\n")
+    (repo / "b.txt").write_text("b\n")
+    git(repo, "add", "-A")
+    sha = commit(repo, "two files")
+    assert changed_files(repo, sha) == []
+    (repo / "untracked.txt").write_text("not in git\n")
+    assert changed_files(repo, sha) == []
+    (repo / "a.txt").write_text("changed\n")
+    (repo / "b.txt").unlink()
+    (repo / "staged.txt").write_text("new\n")
+    git(repo, "add", "staged.txt")
+    assert changed_files(repo, sha) == ["a.txt", "b.txt", "staged.txt"]
+    git(repo, "checkout", "-q", "--", "a.txt", "b.txt")
+    git(repo, "rm", "-q", "--cached", "staged.txt")
+    assert changed_files(repo, sha) == []
+    first = git(repo, "rev-parse", "HEAD~0")
+    (repo / "a.txt").write_text("third\n")
+    git(repo, "commit", "-q", "-am", "third")
+    assert changed_files(repo, first) == ["a.txt"], "compared with the commit, not with HEAD"

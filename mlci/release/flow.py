@@ -200,7 +200,14 @@ def _tagged_record(
         )
     print(f"mlci: no stored record for {target.short}: evaluating it now.", file=stdout)
     outcome = evaluate_revision(config, Revision(target.repo, target.commit, None, False), store)
-    if store_it:
+    changed = git.changed_files(target.repo, target.commit)
+    if store_it and changed:
+        print(
+            f"mlci: not storing the record of {target.short}: tracked files differ from the "
+            f"commit ({', '.join(changed[:3])}). Commit them or check the tag out clean.",
+            file=stdout,
+        )
+    elif store_it:
         store.put(outcome.record)
         print(f"mlci: stored the record of {target.short} in {store}.", file=stdout)
     else:

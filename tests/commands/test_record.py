@@ -198,3 +198,42 @@ def test_record_command_shows_head_from_the_git_store(tmp_path: Path) -> None:
     assert code == 0
     assert out.getvalue() == record(head).to_json()
     assert _git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("push", "environ", "pushed"),
+    [(False, {}, False), (True, {}, True), (False, {"GITHUB_ACTIONS": "true"}, True)],
+)
+def test_save_pushes_only_with_push_or_in_github_actions(
+    tmp_path: Path, push: bool, environ: dict[str, str], pushed: bool
+) -> None:
+    bare, repo = tmp_path / "origin.git", tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "remote", "add", "origin", str(bare))
+    (repo / "mlci.yml").write_text("version: 1\nname: churn-model\n")
+    file = tmp_path / "record.json"
+    file.write_text(record(A).to_json())
+    out = io.StringIO()
+
+    code = record_command(
+        "save",
+        config_path=repo / "mlci.yml",
+        record_file=file,
+        commit=None,
+        all_names=False,
+        stdout=out,
+        push=push,
+        environ=environ,
+    )
+
+    assert code == 0
+    assert (GitBranchStore(bare, remote=None).get("churn-model", A) is not None) is pushed
+    assert GitBranchStore(repo).get("churn-model", A) == record(A)
+    if pushed:
+        assert out.getvalue() == (
+            "Stored the record of churn-model@3f2c1ab (pass) in branch mlci-records of origin.\n"
+        )
+    else:
+        assert out.getvalue().endswith("Not pushed to origin: pass --push to publish it.\n")
