@@ -175,6 +175,7 @@ def find_baseline(
         store=store,
         name=config.name,
         max_depth=config.baseline.max_depth,
+        skip_unreadable=config.baseline.on_missing != "fail",
     )
 
 

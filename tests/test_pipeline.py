@@ -472,3 +472,66 @@ def test_outside_ci_a_record_stays_local_unless_pushed_and_is_a_baseline_either_
     assert code == 0
     assert git_project.remote_records() == [path]
     assert f"Stored the record of {main[:7]} in branch mlci-records of origin." in stdout
+
+
+def dir_store_project(git_project, on_missing: str) -> tuple[str, str, Path]:
+    """main1 - main2 on main, each with its record in a directory store; then a PR branch."""
+    setup_task(git_project, "regression", "predictions", gates=[{"metric": "r2", "min": 0.0}])
+    config = yaml.safe_load((git_project.path / "mlci.yml").read_text())
+    config["baseline"] = {"store": {"type": "dir", "path": "records"}, "on_missing": on_missing}
+    git_project.write("mlci.yml", yaml.safe_dump(config))
+    git_project.write(".gitignore", "records/\nmlci-out/\n")
+    records = git_project.path / "records" / "demo-model"
+    shas = []
+    for label in ("main 1", "main 2"):
+        shas.append(git_project.commit(label))
+        output = str(git_project.path / "mlci-out")
+        code, out, err = run_cli(
+            "run", "-c", str(git_project.path / "mlci.yml"), "-q", "--output-dir", output
+        )
+        assert (code, err) == (0, ""), out
+    git_project.checkout("-b", "pr")
+    git_project.commit("pr", push=False)
+    return shas[0], shas[1], records
+
+
+def test_a_baseline_record_from_a_newer_mlci_stops_the_run_asking_for_an_upgrade(git_project):
+    _, main2, records = dir_store_project(git_project, "skip")
+    doc = json.loads((records / f"{main2}.json").read_text())
+    (records / f"{main2}.json").write_text(json.dumps({**doc, "schema_version": 2}))
+    out = git_project.path / "o"
+
+    code, _, stderr = run_cli(
+        "run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out)
+    )
+
+    assert code == 2
+    assert "was written by a newer mlci (schema 2, this mlci reads up to 1); upgrade mlci" in (
+        stderr
+    )
+    assert "corrupt" not in stderr and len(stderr.strip().splitlines()) == 1
+    assert not out.exists(), "nothing half-written"
+
+
+@pytest.mark.parametrize("on_missing", ["skip", "fail"])
+def test_a_corrupt_baseline_is_skipped_with_a_note_unless_it_is_required(git_project, on_missing):
+    main1, main2, records = dir_store_project(git_project, on_missing)
+    (records / f"{main2}.json").write_text('{"schema_version": 1, "name": "demo-model"}')
+    out = git_project.path / "o"
+
+    code, _, stderr = run_cli(
+        "run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out)
+    )
+
+    if on_missing == "skip":
+        assert (code, stderr) == (0, "")
+        baseline = report(out)["baseline"]
+        assert (baseline["commit"], baseline["how"]) == (main1, "ancestor")
+        assert baseline["reason"] == f"skipped corrupt record of {main2[:7]}"
+    else:
+        assert code == 2
+        assert stderr.startswith(
+            f"mlci: error: The baseline cannot be read: Record for demo-model@{main2[:7]} in "
+        )
+        assert "With `baseline.on_missing: fail` mlci stops here" in stderr
+        assert not out.exists()

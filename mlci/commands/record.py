@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from mlci.errors import EXIT_PASS, GitError, MlciError, RecordError
+from mlci.errors import EXIT_PASS, GitError, MlciError, NewerRecordError, RecordError
 from mlci.records.format import Record
 from mlci.records.store import GitBranchStore, RecordRef, RecordStore, open_store
 
@@ -97,6 +97,8 @@ def _newest_first(row: tuple[str, str, str, str]) -> tuple[bool, str]:
 def _row(store: RecordStore, ref: RecordRef) -> tuple[str, str, str, str]:
     try:
         record = store.get(ref.name, ref.commit)
+    except NewerRecordError:
+        return ref.name, ref.commit[:7], "?", "newer mlci"
     except RecordError:
         return ref.name, ref.commit[:7], "?", "corrupt"
     if record is None:  # removed since it was listed

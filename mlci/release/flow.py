@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from mlci import __version__
 from mlci.config import Config, load_config
-from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError, RecordError
+from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError, NewerRecordError, RecordError
 from mlci.release.bundle import (
     CARD,
     METRICS,
@@ -289,6 +289,8 @@ def _release_record(
         return None  # another line of history (e.g. a patch release of an older version)
     try:
         record = store.get(config.name, commit)
+    except NewerRecordError:
+        raise  # not corrupt: this mlci is too old to compare with that release
     except RecordError as exc:
         skipped.append(f"{tag}: {exc}")
         return None
