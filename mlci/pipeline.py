@@ -680,6 +680,7 @@ def run(
     from mlci import git
     from mlci.github.actions import begin, detect, finish, git_auth, warn_persisted_credentials
     from mlci.report.terminal import render_terminal
+    from mlci.userenv import conceal_from_proc, tokens_in
 
     env = os.environ if environ is None else environ
     config = load_config(config_path)
@@ -692,6 +693,8 @@ def run(
     plan = store_plan(
         on_baseline_branch=rev.on_baseline_branch, wanted=store, commit=rev.commit, changed=changed
     )
+    # code run for the user (a pickled model) must not read a token in /proc/<mlci>/environ
+    conceal_from_proc([*tokens_in(env), *([actions.settings.token] if actions else [])])
     auth = None
     if actions is not None:
         auth = git_auth(actions, stdout)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 TOKEN_VARIABLES = (
     "GITHUB_TOKEN",
@@ -49,9 +50,13 @@ def user_environment(environ: Mapping[str, str], *, secrets: Iterable[str] = ())
         >>> user_environment({"PATH": "/bin", "GITHUB_TOKEN": token, "COPY": f"x{token}"})
         {'PATH': '/bin'}
     """
-    tokens = [environ.get(name, "") for name in TOKEN_VARIABLES]
-    forms = secret_forms([*secrets, *tokens])
+    forms = secret_forms([*secrets, *tokens_in(environ)])
     return {k: v for k, v in environ.items() if not _is_credential(k, v, forms)}
+
+
+def tokens_in(environ: Mapping[str, str]) -> list[str]:
+    """The values of the token variables (:data:`TOKEN_VARIABLES`) set in ``environ``."""
+    return [environ[name] for name in TOKEN_VARIABLES if environ.get(name)]
 
 
 def secret_forms(secrets: Iterable[str]) -> frozenset[str]:
@@ -76,3 +81,38 @@ def _is_credential(name: str, value: str, forms: frozenset[str]) -> bool:
     if name.startswith(GIT_CONFIG_PREFIX):
         return True
     return any(form in value for form in forms)
+
+
+def conceal_from_proc(secrets: Iterable[str]) -> int:
+    """Overwrite ``secrets`` (and their base64 forms) with ``*`` in this process's initial
+    environment block; return how many copies were hidden.
+
+    Every process of the same user can read that block as ``/proc/<pid>/environ`` (Linux), so a
+    deploy command or a pickled model could read the token there, from its parent, even though
+    its own environment holds none. ``os.environ`` (Python's copy, which mlci reads) is not
+    changed. Elsewhere (no ``/proc``), or when the kernel does not say where the block is,
+    nothing is done.
+    """
+    forms = sorted((f.encode() for f in secret_forms(secrets)), key=len, reverse=True)
+    try:
+        stat = Path("/proc/self/stat").read_bytes()
+        block = Path("/proc/self/environ").read_bytes()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(b")") + 2 :].split()  # from field 3 (state) on, see proc(5)
+    if len(fields) < 50 or not forms:
+        return 0
+    start, end = int(fields[47]), int(fields[48])  # env_start and env_end (fields 50 and 51)
+    if start <= 0 or end - start != len(block):
+        return 0
+    import ctypes  # only here: the one place mlci writes to its own memory
+
+    hidden, seen = 0, bytearray(block)
+    for form in forms:  # longest first; what is masked is not found again
+        at = seen.find(form)
+        while at >= 0:
+            ctypes.memset(start + at, ord("*"), len(form))
+            seen[at : at + len(form)] = b"*" * len(form)
+            hidden += 1
+            at = seen.find(form, at + len(form))
+    return hidden

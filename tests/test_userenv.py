@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -93,3 +98,31 @@ def test_short_values_are_not_taken_for_tokens() -> None:
 @pytest.mark.parametrize("name", ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG"])
 def test_every_git_config_variable_is_dropped(name: str) -> None:
     assert user_environment({name: "/tmp/gitconfig-with-credentials"}) == {}
+
+
+def test_the_token_is_concealed_in_what_other_processes_read_of_mlcis_environment() -> None:
+    """Any process of the same user reads /proc/<pid>/environ of mlci: the token is masked there,
+    while mlci's own os.environ keeps it."""
+    code = textwrap.dedent(
+        """\
+        import json, os, subprocess, sys
+        from mlci.userenv import conceal_from_proc, tokens_in
+        hidden = conceal_from_proc(tokens_in(os.environ))
+        read = "import os; print(open(f'/proc/{os.getppid()}/environ').read())"
+        child = subprocess.run(
+            [sys.executable, "-c", read], capture_output=True, text=True, env={"PATH": "/bin"}
+        ).stdout
+        print(json.dumps({"hidden": hidden, "seen": child, "own": os.environ["GITHUB_TOKEN"]}))
+        """
+    )
+    basic_form = basic(f"x-access-token:{TOKEN}")
+    env = {**os.environ, "GITHUB_TOKEN": TOKEN, "HEADER": f"basic {basic_form}", "KEEP": "kept"}
+
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["hidden"] == 2
+    assert TOKEN not in out["seen"] and basic_form.rstrip("=") not in out["seen"]
+    assert f"GITHUB_TOKEN={'*' * len(TOKEN)}" in out["seen"] and "KEEP=kept" in out["seen"]
+    assert out["own"] == TOKEN

@@ -35,6 +35,7 @@ from mlci.release.bundle import (
 )
 from mlci.release.check import PreviousRelease, ReleaseCheck, check_release
 from mlci.release.version import TagInfo, parse_tag
+from mlci.userenv import conceal_from_proc, tokens_in
 
 if TYPE_CHECKING:
     from mlci.git import GitAuth
@@ -100,6 +101,8 @@ def run_release(
         auth = git_auth(actions, stdout)
         warn_persisted_credentials(target.repo, stdout)
     settings = None if dry_run else _settings(actions, env)
+    # the deploy command must not read a token in /proc/<mlci>/environ
+    conceal_from_proc([*tokens_in(env), *([settings.token] if settings else [])])
     store = _open_store(config, target.repo, auth)
     record = _tagged_record(config, target, store, store_it=not dry_run, stdout=stdout)
     client = None if settings is None else (client_factory or _default_client)(settings)

