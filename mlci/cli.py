@@ -360,7 +360,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.command == "evaluate":
         from mlci.pipeline import evaluate
 
-        return evaluate(args.config, as_json=args.json, stdout=stdout)
+        return evaluate(args.config, as_json=args.json, environ=os.environ, stdout=stdout)
     if args.command == "record":
         from mlci.commands.record import record_command
 

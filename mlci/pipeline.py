@@ -838,8 +838,17 @@ def _profiles_file(path: Path) -> dict[str, Mapping[str, Any]]:
     return profiles
 
 
-def evaluate(config_path: Path, *, as_json: bool = False, stdout: TextIO) -> int:
+def evaluate(
+    config_path: Path,
+    *,
+    as_json: bool = False,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO,
+) -> int:
     """`mlci evaluate`: compute and print the model's metrics."""
+    from mlci.userenv import conceal_from_proc, tokens_in
+
+    conceal_from_proc(tokens_in(os.environ if environ is None else environ))  # see `run`
     config = load_config(config_path)
     if config.model is None:
         raise MlciError(f"{config.path.name}: no `model` configured: nothing to evaluate.")
