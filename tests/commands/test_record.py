@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -134,6 +135,18 @@ def test_list_is_a_table_newest_first(store: DirStore) -> None:
         "fraud-model",
         "churn-model",
         "churn-model",
+    ]
+
+
+def test_list_names_a_record_from_a_newer_mlci_as_such(store: DirStore) -> None:
+    store.put(record(A))
+    doc = {**record(C).to_dict(), "schema_version": 99}
+    (store.path / "churn-model" / f"{C}.json").write_text(json.dumps(doc))
+    out = io.StringIO()
+    assert record_list(store=store, name="churn-model", stdout=out) == 0
+    assert out.getvalue().splitlines()[2:] == [
+        "churn-model  3f2c1ab   2024-05-01T12:00:00Z  pass",
+        "churn-model  9e8d7c6   ?                     newer mlci",
     ]
 
 
