@@ -13,7 +13,8 @@ strings, lists) and ``.npy`` files (NumPy arrays of numbers or fixed-width strin
 read with ``allow_pickle=False``: nothing the child writes can run code in the parent, and an
 answer of the wrong shape is a :class:`~mlci.errors.ModelError`.
 
-The child runs as ``python -m mlci.model.isolate DIR``.
+The child runs as ``python -m mlci.model.isolate DIR`` started in ``DIR`` (so a ``mlci`` folder in
+the repository cannot stand in for mlci's own module), then moves to the parent's directory.
 """
 
 from __future__ import annotations
@@ -101,10 +102,12 @@ def _call(model: Path, call: str, args: Mapping[str, Any]) -> tuple[dict[str, An
     """Run ``call`` in a child process; its answer, or the ModelError it raised."""
     with tempfile.TemporaryDirectory(prefix="mlci-model-") as tmp:
         folder = Path(tmp)
+        request = {"call": call, "args": dict(args), "cwd": os.getcwd()}
         with open(folder / REQUEST, "wb") as out:
-            pickle.dump({"call": call, "args": dict(args)}, out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(request, out, protocol=pickle.HIGHEST_PROTOCOL)
         proc = subprocess.run(
             [sys.executable, "-m", "mlci.model.isolate", str(folder)],
+            cwd=folder,  # `-m` looks in the working directory first: not in the repository's
             env=user_environment(os.environ),
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -275,6 +278,7 @@ def child_main(folder: Path) -> int:
     word, written whole)."""
     with open(folder / REQUEST, "rb") as source:
         request = pickle.load(source)  # the parent's own file, not the model's
+    os.chdir(request["cwd"])  # mlci is imported: now the model sees the parent's directory
     try:
         answer, arrays = CHILD_CALLS[request["call"]](**request["args"])
     except MlciError as exc:

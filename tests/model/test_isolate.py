@@ -269,3 +269,24 @@ def test_the_baseline_pickle_is_rescored_in_its_process_too(
     np.testing.assert_array_equal(rescored.y_pred, binary_model.model.predict(binary_model.X))
     seen = json.loads(dump.read_text())
     assert seen["pid"] != os.getpid() and TOKEN not in json.dumps(seen["environ"])
+
+
+def test_an_mlci_folder_in_the_working_directory_does_not_replace_the_child(
+    tmp_path: Path, binary_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "impostor-ran.txt"
+    project = tmp_path / "project"
+    for package in ("mlci", "mlci/model"):
+        (project / package).mkdir(parents=True)
+        (project / package / "__init__.py").write_text("")
+    (project / "mlci" / "model" / "isolate.py").write_text(
+        f"open({str(marker)!r}, 'w').write('the repository\\'s module ran')\n"
+    )
+    joblib.dump(binary_model.model, project / "model.joblib")
+    monkeypatch.chdir(project)
+    cfg = config(binary_model, Path("model.joblib"), allow_unsafe_pickle=True)
+
+    evaluation, _ = evaluate_with_predictions(cfg, {"eval": binary_model.frame})
+
+    assert not marker.exists()
+    assert evaluation.metrics["accuracy"] > 0.9
