@@ -51,8 +51,21 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="on the baseline branch, do not store the commit's record",
     )
+    run.add_argument(
+        "--push",
+        action="store_true",
+        help="outside GitHub Actions, also push the stored record to the records branch's "
+        "remote (default: keep it in the local branch; in Actions, a push to the baseline "
+        "branch always pushes it). A record is stored only when the tracked files match the "
+        "commit",
+    )
     run.add_argument("--commit", help="the commit being evaluated (default: HEAD)")
-    run.add_argument("--branch", help="the branch being evaluated (default: the checked-out one)")
+    run.add_argument(
+        "--branch",
+        help="the branch being evaluated (default: the checked-out one); outside GitHub "
+        "Actions, the baseline branch stores its record. In Actions the event decides: only a "
+        "push to the baseline branch stores",
+    )
     run.add_argument(
         "--no-comment",
         action="store_true",
@@ -103,6 +116,12 @@ def _build_parser() -> argparse.ArgumentParser:
     save = record_sub.add_parser("save", help="store a record file (e.g. mlci-out/record.json)")
     _add_config(save)
     save.add_argument("record_file", type=Path)
+    save.add_argument(
+        "--push",
+        action="store_true",
+        help="outside GitHub Actions, also push it to the records branch's remote (default: "
+        "the local branch only)",
+    )
     show = record_sub.add_parser("show", help="print the record of a commit")
     _add_config(show)
     show.add_argument("commit", nargs="?", default="HEAD", help="a commit (default: HEAD)")
@@ -331,6 +350,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             args.config,
             output_dir=args.output_dir,
             store=not args.no_store,
+            push=args.push,
             commit=args.commit,
             branch=args.branch,
             quiet=args.quiet,
@@ -353,7 +373,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.command == "evaluate":
         from mlci.pipeline import evaluate
 
-        return evaluate(args.config, as_json=args.json, stdout=stdout)
+        return evaluate(args.config, as_json=args.json, environ=os.environ, stdout=stdout)
     if args.command == "record":
         from mlci.commands.record import record_command
 
@@ -363,6 +383,8 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             record_file=getattr(args, "record_file", None),
             commit=getattr(args, "commit", None),
             all_names=getattr(args, "all", False),
+            push=getattr(args, "push", False),
+            environ=os.environ,
             stdout=stdout,
         )
     if args.command == "release":

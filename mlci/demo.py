@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from mlci.errors import MlciError
+from mlci.userenv import user_environment
 
 EXAMPLE = "tumor-classifier"
 PR_BRANCH = "pr/stronger-regularisation"
@@ -103,7 +104,11 @@ def _train_and_commit(
     if first:
         _git(project, env, "init", "-q", "-b", "main")
     result = subprocess.run(
-        [sys.executable, "train.py"], cwd=project, env=dict(env), capture_output=True, text=True
+        [sys.executable, "train.py"],
+        cwd=project,
+        env=user_environment(env),  # the example's own code: no credential
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise MlciError(f"The demo's train.py failed: {result.stderr.strip()[-300:]}")

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from mlci.data.progress import Progress
     from mlci.data.stage import DatasetOutcome
+    from mlci.git import GitAuth
     from mlci.github.actions import ActionsContext
     from mlci.model.budgets import BudgetsOutcome
     from mlci.model.load import Predictions
@@ -53,16 +54,52 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Revision:
-    """The commit under evaluation and where it sits."""
+    """The commit under evaluation and where it sits.
+
+    ``on_baseline_branch``: this run evaluates the baseline branch itself (its record is stored
+    and its missing baseline tolerated); ``pull_request``: the number of the pull request whose
+    head is evaluated, in GitHub Actions.
+    """
 
     repo: Path
     commit: str
     branch: str | None
     on_baseline_branch: bool
+    pull_request: int | None = None
 
     @property
     def ref(self) -> str:
+        if self.pull_request is not None:
+            return f"refs/pull/{self.pull_request}/head"
         return f"refs/heads/{self.branch}" if self.branch else self.commit
+
+
+@dataclass(frozen=True)
+class StorePlan:
+    """Whether a run stores its record, and the one line that says why not when it matters."""
+
+    store: bool
+    note: str = ""
+
+
+def store_plan(
+    *, on_baseline_branch: bool, wanted: bool, commit: str, changed: Sequence[str]
+) -> StorePlan:
+    """Store the record of a run on the baseline branch, unless ``--no-store`` or the checkout
+    differs from the commit (``changed``: the tracked files that differ): a record describes a
+    commit, and later runs compare against it as that commit."""
+    if not (on_baseline_branch and wanted):
+        return StorePlan(False)
+    if changed:
+        more = len(changed) - 3
+        shown = ", ".join(changed[:3]) + (f" and {more} more" if more > 0 else "")
+        files = "file differs" if len(changed) == 1 else "files differ"
+        return StorePlan(
+            False,
+            f"not storing the record of {commit[:7]}: {len(changed)} tracked {files} from the "
+            f"commit ({shown}). Commit them and run mlci again.",
+        )
+    return StorePlan(True)
 
 
 @dataclass(frozen=True)
@@ -77,8 +114,19 @@ class Outcome:
 # --- stages -------------------------------------------------------------------------------
 
 
-def locate(config: Config, *, commit: str | None = None, branch: str | None = None) -> Revision:
-    """Find the repository, the commit and the branch being evaluated."""
+def locate(
+    config: Config,
+    *,
+    commit: str | None = None,
+    branch: str | None = None,
+    actions: ActionsContext | None = None,
+) -> Revision:
+    """Find the repository, the commit and the branch being evaluated.
+
+    In GitHub Actions (``actions``) whether the run is on the baseline branch comes from the
+    event: a push to that branch (:func:`mlci.github.event.stores_record`), never a branch name,
+    which a pull request chooses. Elsewhere it is the checked-out (or given) branch.
+    """
     from mlci import git
 
     repo = git.repo_root(config.root)
@@ -86,13 +134,35 @@ def locate(config: Config, *, commit: str | None = None, branch: str | None = No
     if sha is None:
         raise MlciError(f"Unknown commit {commit!r}: it is not in the repository at {repo}.")
     name = branch if branch is not None else git.current_branch(repo)
-    return Revision(repo, sha, name, name == config.baseline.branch)
+    if actions is None:
+        return Revision(repo, sha, name, name == config.baseline.branch)
+    from mlci.github.event import stores_record
+
+    settings = actions.settings
+    baseline = stores_record(settings.event_name, settings.ref, config.baseline.branch)
+    number = actions.plan.pr_number if actions.plan.kind == "pull_request" else None
+    return Revision(repo, sha, name, baseline, number)
 
 
-def open_store(config: Config, repo: Path) -> RecordStore:
+def open_store(
+    config: Config, repo: Path, *, push: bool = True, auth: GitAuth | None = None
+) -> RecordStore:
     from mlci.records.store import open_store as _open
 
-    return _open(config.baseline.store, repo)
+    return _open(config.baseline.store, repo, push=push, auth=auth)
+
+
+def _stored_line(commit: str, records: RecordStore) -> str:
+    """The line that says where the record went, and how to publish one kept locally."""
+    from mlci.records.store import GitBranchStore
+
+    line = f"Stored the record of {commit[:7]} in {records}."
+    if isinstance(records, GitBranchStore) and records.remote and not records.push:
+        line += (
+            f" Not pushed to {records.remote}: outside CI a record is pushed only with "
+            "`mlci run --push`."
+        )
+    return line
 
 
 def find_baseline(
@@ -108,6 +178,7 @@ def find_baseline(
         store=store,
         name=config.name,
         max_depth=config.baseline.max_depth,
+        skip_unreadable=config.baseline.on_missing != "fail",
     )
 
 
@@ -666,6 +737,7 @@ def run(
     *,
     output_dir: Path,
     store: bool = True,
+    push: bool = False,
     commit: str | None = None,
     branch: str | None = None,
     quiet: bool = False,
@@ -680,11 +752,23 @@ def run(
 
     Inside GitHub Actions (``GITHUB_ACTIONS=true``) the run also sets the pending and final
     commit status, posts or edits the sticky PR comment, writes the job summary, the step
-    outputs and annotations. ``fail_on_gate=False`` reports a failing verdict but exits 0.
-    ``html=False`` skips report.html and its figures; ``junit`` also writes JUnit XML there.
+    outputs and annotations; there a record is stored for a push to the baseline branch only,
+    and pushed to the records branch's remote. Outside, a run on the baseline branch stores its
+    record locally, and pushes it only with ``push``. Either way, nothing is stored when
+    tracked files differ from the commit (one line says so). ``fail_on_gate=False`` reports a
+    failing verdict but exits 0. ``html=False`` skips report.html and its figures; ``junit``
+    also writes JUnit XML there.
     """
-    from mlci.github.actions import detect, finish, git_credentials, pending_status
+    from mlci import git
+    from mlci.github.actions import (
+        detect,
+        finish,
+        git_auth,
+        pending_status,
+        warn_persisted_credentials,
+    )
     from mlci.report.terminal import render_terminal
+    from mlci.userenv import conceal_from_proc, tokens_in
 
     env = os.environ if environ is None else environ
     config = load_config(config_path)
@@ -692,12 +776,20 @@ def run(
     if actions is not None:
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
-    rev = locate(config, commit=commit, branch=branch)
+    rev = locate(config, commit=commit, branch=branch, actions=actions)
     _check_outputs(rev.repo, output_dir, junit)
+    changed = git.changed_files(rev.repo, rev.commit) if rev.on_baseline_branch and store else []
+    plan = store_plan(
+        on_baseline_branch=rev.on_baseline_branch, wanted=store, commit=rev.commit, changed=changed
+    )
+    # code run for the user (a pickled model) must not read a token in /proc/<mlci>/environ
+    conceal_from_proc([*tokens_in(env), *([actions.settings.token] if actions else [])])
+    auth = None
     if actions is not None:
-        git_credentials(actions, rev.repo, os.environ, stdout)
+        auth = git_auth(actions, stdout)
+        warn_persisted_credentials(rev.repo, stdout)
     with pending_status(actions, config.name, stdout, root=rev.repo):  # never left pending
-        records = open_store(config, rev.repo)
+        records = open_store(config, rev.repo, push=actions is not None or push, auth=auth)
         from mlci.data.progress import make_progress
 
         progress = make_progress(quiet=quiet, environ=env, stdout=stdout)
@@ -712,14 +804,15 @@ def run(
             html=html,
             junit=junit,
         )
-        stored = store and rev.on_baseline_branch
-        if stored:
+        if plan.store:
             records.put(outcome.record)
         if not quiet:
             print(render_terminal(outcome.report), file=stdout)
             _print_paths(paths, stdout)
-        if stored:
-            print(f"Stored the record of {rev.commit[:7]} in {records}.", file=stdout)
+        if plan.store:
+            print(_stored_line(rev.commit, records), file=stdout)
+        elif plan.note:
+            print(_warning(plan.note, actions is not None), file=stdout)
         if actions is not None:
             markdown = paths["report_markdown"].read_text(encoding="utf-8")
             finish(
@@ -744,6 +837,15 @@ def _check_outputs(repo: Path, output_dir: Path, junit: Path | None) -> None:
         check_output(path, repo, "--output-dir")
     if junit is not None:
         check_output(junit, repo, "--junit")
+
+
+def _warning(message: str, actions: bool) -> str:
+    """One line: a warning annotation in GitHub Actions, else ``mlci: warning: ...``."""
+    if not actions:
+        return f"mlci: warning: {message}"
+    from mlci.github.workflow import format_annotation
+
+    return format_annotation("warning", message[:1].upper() + message[1:], title="mlci")
 
 
 def _override(actions: ActionsContext, label: str, outcome: Outcome, stdout: TextIO) -> Outcome:
@@ -837,8 +939,17 @@ def _profiles_file(path: Path) -> dict[str, Mapping[str, Any]]:
     return profiles
 
 
-def evaluate(config_path: Path, *, as_json: bool = False, stdout: TextIO) -> int:
+def evaluate(
+    config_path: Path,
+    *,
+    as_json: bool = False,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO,
+) -> int:
     """`mlci evaluate`: compute and print the model's metrics."""
+    from mlci.userenv import conceal_from_proc, tokens_in
+
+    conceal_from_proc(tokens_in(os.environ if environ is None else environ))  # see `run`
     config = load_config(config_path)
     if config.model is None:
         raise MlciError(f"{config.path.name}: no `model` configured: nothing to evaluate.")

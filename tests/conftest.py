@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers.git import IDENTITY, GitProject
+from tests.helpers.git_http import GitHttpServer
 
 TESTS = Path(__file__).resolve().parent
 TIERS = ("unit", "integration", "e2e")
@@ -28,6 +29,7 @@ INTEGRATION_FIXTURES = frozenset(
         "fake_process",
         "make_client",
         "make_settings",
+        "serve_git",
     }
 )
 
@@ -115,3 +117,19 @@ def isolated_git(
 def git_project(tmp_path: Path) -> Iterator[GitProject]:
     """A git working copy with a bare ``origin`` under tmp_path."""
     yield GitProject(tmp_path)
+
+
+@pytest.fixture
+def serve_git() -> Iterator[Callable[..., GitHttpServer]]:
+    """``serve_git(root, tokens={TOKEN: "read" | "write"}, public=False)``: the bare
+    repositories under ``root`` over HTTP, authenticated like GitHub (tests/helpers/git_http.py)."""
+    servers: list[GitHttpServer] = []
+
+    def serve(root: Path, **kw: Any) -> GitHttpServer:
+        server = GitHttpServer(root, **kw).start()
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.stop()

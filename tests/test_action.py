@@ -391,25 +391,27 @@ def test_run_maps_comment_and_fail_on_gate_to_flags(tmp_path: Path) -> None:
     assert seen["argv"][3:] == ["--no-comment", "--no-fail-on-gate"]
 
 
-def test_run_on_a_pull_request_evaluates_the_head_commit_and_branch(tmp_path: Path) -> None:
+def test_run_on_a_pull_request_evaluates_the_head_commit_and_passes_no_branch_name(
+    tmp_path: Path,
+) -> None:
     sha = "a" * 40
     _, seen = _run_mlci(
         tmp_path,
         {
-            "GITHUB_HEAD_REF": "-feature/x",
+            "GITHUB_HEAD_REF": "main",  # a fork's head branch may be called anything
             "GITHUB_REF_TYPE": "branch",
             "GITHUB_REF_NAME": "7/merge",
         },
         pr_head_sha=sha,
     )
-    assert seen["argv"][3:] == [f"--commit={sha}", "--branch=-feature/x"]
+    assert seen["argv"][3:] == [f"--commit={sha}"]
 
 
-def test_run_on_a_branch_push_names_the_branch_and_on_a_tag_none(tmp_path: Path) -> None:
+def test_run_on_a_push_or_a_tag_passes_no_branch_name(tmp_path: Path) -> None:
     _, seen = _run_mlci(
         tmp_path, {"GITHUB_HEAD_REF": "", "GITHUB_REF_TYPE": "branch", "GITHUB_REF_NAME": "main"}
     )
-    assert seen["argv"][3:] == ["--branch=main"]
+    assert seen["argv"][3:] == []
     _, seen = _run_mlci(
         tmp_path, {"GITHUB_HEAD_REF": "", "GITHUB_REF_TYPE": "tag", "GITHUB_REF_NAME": "v1.0.0"}
     )

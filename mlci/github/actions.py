@@ -8,19 +8,19 @@ annotations. Publishing never changes the verdict.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import subprocess
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from mlci.errors import MlciError
+from mlci.git import GitAuth, run_git_process
 from mlci.github.event import EventPlan, load_event, plan_for_event
 from mlci.github.settings import Settings
+from mlci.github.workflow import format_annotation
 from mlci.results import Report
 
 if TYPE_CHECKING:
@@ -56,27 +56,33 @@ def detect(environ: Mapping[str, str]) -> ActionsContext | None:
     return ActionsContext(settings, plan)
 
 
-def git_credentials(
-    ctx: ActionsContext, repo: Path, environ: MutableMapping[str, str], stdout: TextIO
-) -> None:
-    """Let git fetch and push the records branch with the workflow's token.
+def git_auth(ctx: ActionsContext, stdout: TextIO) -> GitAuth:
+    """The credentials of mlci's own fetches and pushes of the records branch: the workflow's
+    token, for those git processes only (see :class:`mlci.git.GitAuth`).
 
-    The token goes into this process's environment as an ``http.extraheader`` (git's
-    GIT_CONFIG_* variables), never onto a command line or into the repository's config. When
-    the checkout already persisted credentials for the server, nothing is added.
+    Actions masks the raw token in logs but not the base64 form git sends, so that form is
+    masked here before any git process could print it.
     """
-    key = f"http.{ctx.settings.server_url}/.extraheader"
-    existing = subprocess.run(
-        ["git", "config", "--get-all", key], cwd=repo, capture_output=True, text=True
+    auth = GitAuth(ctx.settings.server_url, ctx.settings.token)
+    print(f"::add-mask::{auth.basic}", file=stdout)
+    return auth
+
+
+def warn_persisted_credentials(repo: Path, stdout: TextIO) -> None:
+    """Warn when the checkout left credentials in the repository's git config: every process
+    of the job (the code mlci runs for the user among them) can read them there."""
+    proc = run_git_process(
+        ["config", "--name-only", "--get-regexp", r"^http\..*\.extraheader$"], cwd=repo
     )
-    if existing.stdout.strip():
+    keys = sorted(set(proc.stdout.decode("utf-8", errors="replace").split()))
+    if proc.returncode != 0 or not keys:
         return
-    basic = base64.b64encode(f"x-access-token:{ctx.settings.token}".encode()).decode()
-    print(f"::add-mask::{basic}", file=stdout)  # Actions masks the raw token, not this form
-    index = int(environ.get("GIT_CONFIG_COUNT", "0") or 0)
-    environ[f"GIT_CONFIG_KEY_{index}"] = key
-    environ[f"GIT_CONFIG_VALUE_{index}"] = f"AUTHORIZATION: basic {basic}"
-    environ["GIT_CONFIG_COUNT"] = str(index + 1)
+    message = (
+        f"The checkout left credentials in the repository's git config ({', '.join(keys)}): "
+        "any code this job runs can read them there. mlci authenticates its own git calls; "
+        "set `persist-credentials: false` on actions/checkout."
+    )
+    print(format_annotation("warning", message, title="mlci"), file=stdout)
 
 
 def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> bool:

@@ -78,6 +78,25 @@ def plan_for_event(
     )
 
 
+def stores_record(event_name: str, ref: str, baseline_branch: str) -> bool:
+    """Whether a GitHub Actions run stores its record: only a push to the baseline branch.
+
+    ``event_name`` and ``ref`` are ``GITHUB_EVENT_NAME`` and ``GITHUB_REF``, set by GitHub from
+    what happened, never by a pull request. A pull request (``pull_request`` or
+    ``pull_request_target``, from this repository or a fork, whatever its head branch is called,
+    ``main`` included) never stores; nor does a tag, a schedule, a manual dispatch or a
+    ``workflow_run``.
+
+    Example::
+
+        >>> stores_record("push", "refs/heads/main", "main")
+        True
+        >>> stores_record("pull_request", "refs/pull/7/merge", "main")
+        False
+    """
+    return event_name == "push" and ref == f"refs/heads/{baseline_branch}"
+
+
 def load_event(settings: Settings) -> Mapping[str, Any]:
     """Read the event payload at ``GITHUB_EVENT_PATH``."""
     path = settings.event_path

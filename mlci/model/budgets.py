@@ -52,6 +52,7 @@ import pandas as pd
 from mlci.config import BudgetRule, BudgetsConfig, Config, GateConfig, ModelFileConfig
 from mlci.errors import MlciError, ModelError
 from mlci.gates import NO_BASELINE, compare_metrics, evaluate_gates
+from mlci.model.load import is_pickle
 from mlci.results import BudgetResult, GateResult
 
 if TYPE_CHECKING:
@@ -309,19 +310,44 @@ def evaluate_budgets(
     cfg = config.budgets
     if cfg is None or config.model is None or config.model.model is None:
         return BudgetsOutcome()
-    model_cfg = config.model.model
+    model_cfg, task = config.model.model, config.model.task
     frame = frames[model_cfg.data]
-    candidate = _contender(model_cfg, model_cfg.path, frame, config.model.task, own=True)
     with tempfile.TemporaryDirectory(prefix="mlci-baseline-") as tmp:
-        other, why = _baseline_contender(config, repo, baseline_commit, frame, Path(tmp))
-        measured = _measure_or_explain([candidate, *([other] if other else [])], cfg, timer)
+        base_path, why = _baseline_copy(repo, baseline_commit, model_cfg.path, Path(tmp))
+        if is_pickle(model_cfg.path) and model_cfg.allow_unsafe_pickle:
+            from mlci.model.isolate import measure_in_child
+
+            measured, why_not = measure_in_child(model_cfg, task, frame, cfg, base_path)
+        else:
+            measured, why_not = measure_models(model_cfg, task, frame, cfg, base_path, timer=timer)
+    why = why or why_not
     named = {name for name, _ in configured(cfg)}
     current: dict[str, float] = {k: v for k, v in measured[0].values().items() if k in named}
     base = _baseline_values(measured, baseline)
-    results = budget_results(current, base, _methods(cfg, measured[0], other is not None))
+    results = budget_results(current, base, _methods(cfg, measured[0], len(measured) > 1))
     reason = _no_baseline_reason(baseline_commit, why)
     notes = (f"Budgets: {reason}.",) if baseline_commit and why else ()
     return BudgetsOutcome(results, budget_gates(cfg, results, no_baseline=reason), notes, current)
+
+
+def measure_models(
+    cfg: ModelFileConfig,
+    task: str,
+    frame: pd.DataFrame,
+    budgets: BudgetsConfig,
+    baseline: Path | None,
+    *,
+    timer: Timer = time.perf_counter,
+) -> tuple[tuple[Measurement, ...], str]:
+    """Load the candidate (``cfg.path``) and the baseline's model file (``baseline``, when
+    there is one) in this process and measure them; also why the baseline was not measured.
+
+    A pickle is measured this way only in its child process (:mod:`mlci.model.isolate`).
+    """
+    candidate = _contender(cfg, cfg.path, frame, task, own=True)
+    other, why = _baseline_contender(cfg, baseline, frame, task) if baseline else (None, "")
+    measured = _measure_or_explain([candidate, *([other] if other else [])], budgets, timer)
+    return measured, why
 
 
 def _measure_or_explain(
@@ -365,22 +391,30 @@ def _features(cfg: ModelFileConfig, model: Any, frame: pd.DataFrame, *, own: boo
 
 
 def _baseline_contender(
-    config: Config, repo: Path, commit: str | None, frame: pd.DataFrame, folder: Path
+    cfg: ModelFileConfig, path: Path, frame: pd.DataFrame, task: str
 ) -> tuple[Contender | None, str]:
-    """The baseline commit's model, ready to measure, or None and why not."""
-    assert config.model is not None and config.model.model is not None
-    if commit is None:
-        return None, ""
-    cfg = config.model.model
+    """The baseline commit's model (its file copied to ``path``), ready to measure, or None
+    and why not."""
     try:
-        path = _baseline_file(repo, commit, cfg.path, folder)
-        contender = _contender(cfg, path, frame, config.model.task, own=False)
+        contender = _contender(cfg, path, frame, task, own=False)
         contender.predict(contender.X.iloc[:1])  # it must predict these rows at all
     except MlciError as exc:
         return None, str(exc).rstrip(".")
     except Exception as exc:  # a baseline model may fail in any way: the run goes on
         return None, f"the baseline model could not predict ({type(exc).__name__}: {exc})"
     return contender, ""
+
+
+def _baseline_copy(
+    repo: Path, commit: str | None, path: Path, folder: Path
+) -> tuple[Path | None, str]:
+    """The baseline commit's model file copied into ``folder``, or None and why not."""
+    if commit is None:
+        return None, ""
+    try:
+        return _baseline_file(repo, commit, path, folder), ""
+    except MlciError as exc:
+        return None, str(exc).rstrip(".")
 
 
 def _baseline_file(repo: Path, commit: str, path: Path, folder: Path) -> Path:

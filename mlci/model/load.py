@@ -431,6 +431,11 @@ def _common_prefix(names: Sequence[str]) -> str:
 # --- model files -------------------------------------------------------------------------------
 
 
+def is_pickle(path: Path) -> bool:
+    """Whether the model file at ``path`` is a pickle (loading it runs its code)."""
+    return path.suffix.lower() in PICKLE_SUFFIXES
+
+
 def load_model(
     path: Path, *, allow_unsafe_pickle: bool = False, trusted_types: Sequence[str] = ()
 ) -> Any:

@@ -19,7 +19,7 @@ from importlib import metadata, resources
 from typing import Any, Literal
 
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json
-from mlci.errors import RecordError
+from mlci.errors import NewerRecordError, RecordError
 
 RECORD_SCHEMA_VERSION = 1
 KEY_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow", "mlci")
@@ -86,7 +86,8 @@ class Record:
 
         ``source`` says where the text came from, as a phrase that follows "Record" in messages,
         e.g. ``"for churn-model@3f2c1ab in branch mlci-records"`` or ``"in out/record.json"``.
-        Raises :class:`RecordError` for invalid JSON, a wrong shape or a newer schema version.
+        Raises :class:`RecordError` for invalid JSON or a wrong shape, and its subclass
+        :class:`~mlci.errors.NewerRecordError` for a newer schema version.
         """
         try:
             data = parse_json(text, limit=MAX_RECORD_BYTES)
@@ -151,15 +152,16 @@ def corrupt_record(source: str, why: str) -> RecordError:
 
 
 def _check_version(version: Any, source: str) -> None:
-    """Refuse records written by a newer mlci before judging their shape."""
+    """Refuse records written by a newer mlci before judging their shape: such a record is not
+    corrupt, this mlci is too old to read it (:class:`NewerRecordError`)."""
     newer = isinstance(version, int) and not isinstance(version, bool)
     if newer and version > RECORD_SCHEMA_VERSION:
         from mlci import __version__
 
-        raise RecordError(
-            f"Record {source} has schema version {version}, but mlci {__version__} reads "
-            f"versions up to {RECORD_SCHEMA_VERSION}. Upgrade mlci (pip install -U mlci) "
-            "or use the same mlci version in every workflow."
+        raise NewerRecordError(
+            f"Record {source} was written by a newer mlci (schema {version}, this mlci reads up "
+            f"to {RECORD_SCHEMA_VERSION}); upgrade mlci: this is mlci {__version__}. Run pip "
+            "install -U mlci, or pin the same mlci release in every workflow."
         )
 
 

@@ -24,6 +24,7 @@ from mlci.config import StoreConfig
 from mlci.errors import ConfigError, GitError, RecordError
 from mlci.git import (
     NOT_A_REPO,
+    GitAuth,
     current_branch,
     describe,
     first_line,
@@ -170,10 +171,13 @@ class GitBranchStore:
 
     Written with git plumbing only (hash-object, a temporary index, commit-tree, update-ref or
     push): the user's working tree, index and HEAD are never touched. With a configured
-    ``remote`` the branch is fetched to ``refs/mlci/remote-<branch>``, the record is committed on
-    top of the remote tip and pushed; a push that loses a race is retried on the new tip with
-    jittered exponential backoff, so concurrent runs never lose a record. Without a remote (or
-    with ``push=False``) everything stays on the local branch ``refs/heads/<branch>``.
+    ``remote`` the branch is fetched to ``refs/mlci/remote-<branch>`` and read from there (and
+    from a local branch ``refs/heads/<branch>``, when there is one, for commits the remote has no
+    record of). With ``push`` the record is committed on top of the remote tip and pushed; a push
+    that loses a race is retried on the new tip with jittered exponential backoff, so concurrent
+    runs never lose a record. Without a remote, or with ``push=False``, a record is written to
+    the local branch only. ``auth`` is given to the fetch and the push alone (see
+    :class:`mlci.git.GitAuth`).
     """
 
     def __init__(
@@ -183,22 +187,28 @@ class GitBranchStore:
         remote: str | None = "origin",
         *,
         push: bool = True,
+        auth: GitAuth | None = None,
         max_attempts: int = 8,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.repo = repo
         self.branch = branch
-        self.remote = remote if push and remote and _has_remote(repo, remote) else None
+        self.remote = remote if remote and _has_remote(repo, remote) else None
+        self.push = push and self.remote is not None
+        self.auth = auth
         self.max_attempts = max_attempts
         self._sleep = sleep
         self._fetched = False
         self._remote_tip: str | None = None
 
     def __repr__(self) -> str:
-        return f"GitBranchStore({str(self.repo)!r}, branch={self.branch!r}, remote={self.remote!r})"
+        return (
+            f"GitBranchStore({str(self.repo)!r}, branch={self.branch!r}, remote={self.remote!r}, "
+            f"push={self.push!r})"
+        )
 
     def __str__(self) -> str:
-        if self.remote:
+        if self.push:
             return f"branch {self.branch} of {self.remote}"
         return f"local branch {self.branch}"
 
@@ -214,38 +224,43 @@ class GitBranchStore:
 
     def get(self, name: str, commit: str) -> Record | None:
         path = _record_path(name, commit)
-        ref = self._read_ref()
-        if ref is None:
-            return None
-        blob = self._cat(f"{ref}:{path}")
-        if blob is None:
-            return None
-        source = f"for {name}@{commit[:7]} in branch {self.branch}"
-        try:
-            text = blob.decode("utf-8")
-        except UnicodeDecodeError:
-            raise corrupt_record(source, "it is not UTF-8 text") from None
-        return _check_identity(Record.from_json(text, source=source), name, commit, source)
+        for ref in self._read_refs():
+            blob = self._cat(f"{ref}:{path}")
+            if blob is None:
+                continue
+            source = f"for {name}@{commit[:7]} in branch {self.branch}"
+            try:
+                text = blob.decode("utf-8")
+            except UnicodeDecodeError:
+                raise corrupt_record(source, "it is not UTF-8 text") from None
+            return _check_identity(Record.from_json(text, source=source), name, commit, source)
+        return None
 
     def list(self, name: str | None = None) -> builtins.list[RecordRef]:
         if name is not None:
             check_name(name)
-        ref = self._read_ref()
-        if ref is None:
-            return []
-        out = self._git(["ls-tree", "-r", "-z", "--name-only", ref])
-        refs = [_parse_path(p) for p in out.split("\0") if p]
-        found = [r for r in refs if r is not None and (name is None or r.name == name)]
+        found: set[RecordRef] = set()
+        for ref in self._read_refs():
+            out = self._git(["ls-tree", "-r", "-z", "--name-only", ref])
+            refs = [_parse_path(p) for p in out.split("\0") if p]
+            found.update(r for r in refs if r is not None and (name is None or r.name == name))
         return sorted(found, key=lambda r: (r.name, r.commit))
 
-    def _read_ref(self) -> str | None:
-        """The ref to read records from: the fetched remote branch, else the local branch."""
-        if self.remote:
-            if not self._fetched:
-                self._fetch(self.remote)
-            if self._remote_tip:
-                return self.tracking_ref
-        return self.local_ref if resolve_commit(self.repo, self.local_ref) else None
+    def _read_refs(self) -> builtins.list[str]:
+        """The refs records are read from, the remote's first: the fetched remote branch and
+        the local branch, those that exist."""
+        refs = [self.tracking_ref] if self._remote_start() else []
+        if resolve_commit(self.repo, self.local_ref):
+            refs.append(self.local_ref)
+        return refs
+
+    def _remote_start(self) -> str | None:
+        """The remote branch's tip (fetched once per store), or None without one."""
+        if self.remote is None:
+            return None
+        if not self._fetched:
+            self._fetch(self.remote)
+        return self._remote_tip
 
     def _cat(self, object_name: str) -> bytes | None:
         """The content of a blob, or None when it does not exist."""
@@ -278,18 +293,26 @@ class GitBranchStore:
         )
 
     def _write_once(self, record: Record, path: str, blob: str) -> None:
-        """Commit the record on top of the current tip and publish it; _Contention if beaten."""
-        base = self._fetch(self.remote) if self.remote else self._local_tip()
+        """Commit the record on top of the current tip and publish it; _Contention if beaten.
+
+        Pushing, the tip is the remote's, fetched again. Locally, it is the local branch's, or
+        for a new local branch the remote's (so pushing it later is a fast-forward).
+        """
+        if self.push and self.remote is not None:
+            old, base = None, self._fetch(self.remote)
+        else:
+            old = self._local_tip()
+            base = old or self._remote_start()
         tree = self._tree_with(base, path, blob)
         if base and tree == self._git(["rev-parse", f"{base}^{{tree}}"]).strip():
             return  # the identical record is already stored
         message = f"mlci: record {record.name} @ {record.commit[:7]}\n\nref: {record.ref}\n"
         args = ["commit-tree", "--no-gpg-sign", tree, "-m", message]
         new = self._git([*args, *(["-p", base] if base else [])], env=self._identity()).strip()
-        if self.remote:
+        if self.push and self.remote is not None:
             self._push(self.remote, new, record)
         else:
-            self._update_local(new, base)
+            self._update_local(new, old)
 
     def _local_tip(self) -> str | None:
         if current_branch(self.repo) == self.branch:
@@ -319,7 +342,7 @@ class GitBranchStore:
         """Fetch the remote branch to the tracking ref; its tip, or None when it has none."""
         spec = f"+refs/heads/{self.branch}:{self.tracking_ref}"
         args = ["fetch", "--quiet", "--no-tags", remote, spec]
-        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE)
+        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE, auth=self.auth)
         if proc.returncode == 0:
             tip = resolve_commit(self.repo, self.tracking_ref)
         elif b"couldn't find remote ref" in proc.stderr:
@@ -334,7 +357,7 @@ class GitBranchStore:
 
     def _push(self, remote: str, new: str, record: Record) -> None:
         args = ["push", "--quiet", "--no-verify", remote, f"{new}:{self.local_ref}"]
-        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE)
+        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE, auth=self.auth)
         if proc.returncode != 0:
             what = f"Could not push the record for {record.name}@{record.commit[:7]} to {remote}"
             hint = "If the token lacks permission, give the job `permissions: contents: write`."
@@ -417,8 +440,14 @@ def backoff_delay(attempt: int, *, base: float = 0.2, cap: float = 5.0) -> float
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def open_store(cfg: StoreConfig, repo_root: Path | None, *, push: bool = True) -> RecordStore:
-    """The store ``baseline.store`` describes (``cfg.path`` is already absolute)."""
+def open_store(
+    cfg: StoreConfig, repo_root: Path | None, *, push: bool = True, auth: GitAuth | None = None
+) -> RecordStore:
+    """The store ``baseline.store`` describes (``cfg.path`` is already absolute).
+
+    ``push``: a git branch store publishes what it stores to its remote (else it writes the
+    local branch only); ``auth``: the credentials of its fetches and pushes.
+    """
     if cfg.type == "dir":
         if cfg.path is None:
             raise ConfigError(
@@ -432,4 +461,4 @@ def open_store(cfg: StoreConfig, repo_root: Path | None, *, push: bool = True) -
             "a git checkout (actions/checkout with fetch-depth: 0), or set "
             "baseline.store: {type: dir, path: ...}."
         )
-    return GitBranchStore(repo_root, cfg.branch, cfg.remote or None, push=push)
+    return GitBranchStore(repo_root, cfg.branch, cfg.remote or None, push=push, auth=auth)

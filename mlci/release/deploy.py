@@ -8,10 +8,11 @@ environment plus:
 - ``MLCI_VERSION`` (``1.4.0``), ``MLCI_TAG`` (``v1.4.0``), ``MLCI_COMMIT`` (the full sha);
 - ``MLCI_ENVIRONMENT`` (the deployment's environment) and ``MLCI_RELEASE_URL``.
 
-The token mlci was given (``MLCI_GITHUB_TOKEN``) is not passed on: a deploy needs its own
-credentials, set on the step. Output (stdout and stderr together) is streamed as it comes and
-its last lines are kept for the failure message; the exit code decides the deployment status.
-A command still running after the timeout is stopped (its whole process group) and fails.
+No GitHub token and no git credentials are passed on (:func:`mlci.userenv.user_environment`
+says which variables are dropped): a deploy needs its own credentials, set on the step.
+Output (stdout and stderr together) is streamed as it comes and its last lines are kept for the
+failure message; the exit code decides the deployment status. A command still running after
+the timeout is stopped (its whole process group) and fails.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from mlci.release.version import TagInfo
+from mlci.userenv import user_environment
 
 TAIL_LINES = 20
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL after a timeout
@@ -63,9 +65,11 @@ def deploy_environment(
     commit: str,
     environment: str,
     release_url: str = "",
+    secrets: Iterable[str] = (),
 ) -> dict[str, str]:
-    """The deploy command's environment: ``base`` without mlci's token, plus the MLCI_* values."""
-    env = {k: v for k, v in base.items() if k != "MLCI_GITHUB_TOKEN"}
+    """The deploy command's environment: ``base`` without credentials (any token in it, any in
+    ``secrets``, git's auth channels), plus the MLCI_* values."""
+    env = user_environment(base, secrets=secrets)
     env.update(
         MLCI_BUNDLE_DIR=str(bundle_dir.resolve()),
         MLCI_VERSION=tag.version,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from mlci import __version__
 from mlci.config import Config, load_config
-from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError, RecordError
+from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError, NewerRecordError, RecordError
 from mlci.paths import check_output
 from mlci.release.bundle import (
     CARD,
@@ -36,8 +36,10 @@ from mlci.release.bundle import (
 )
 from mlci.release.check import PreviousRelease, ReleaseCheck, check_release
 from mlci.release.version import TagInfo, parse_tag
+from mlci.userenv import conceal_from_proc, tokens_in
 
 if TYPE_CHECKING:
+    from mlci.git import GitAuth
     from mlci.github.actions import ActionsContext
     from mlci.github.release import PublishedRelease, ReleaseClient, ReleaseSpec
     from mlci.github.settings import Settings
@@ -93,14 +95,18 @@ def run_release(
     config = load_config(config_path)
     actions = _actions(env)
     target = _target(config, tag, actions, env)
+    auth = None
     if actions is not None:
-        from mlci.github.actions import git_credentials
+        from mlci.github.actions import git_auth, warn_persisted_credentials
 
-        git_credentials(actions, target.repo, os.environ, stdout)
+        auth = git_auth(actions, stdout)
+        warn_persisted_credentials(target.repo, stdout)
     settings = None if dry_run else _settings(actions, env)
     for path in (output_dir, output_dir / BUNDLE_DIR):
         check_output(path, target.repo, "--output-dir")
-    store = _open_store(config, target.repo)
+    # the deploy command must not read a token in /proc/<mlci>/environ
+    conceal_from_proc([*tokens_in(env), *([settings.token] if settings else [])])
+    store = _open_store(config, target.repo, auth)
     record = _tagged_record(config, target, store, store_it=not dry_run, stdout=stdout)
     client = None if settings is None else (client_factory or _default_client)(settings)
     try:
@@ -174,10 +180,10 @@ def _default_client(settings: Settings) -> ReleaseClient:
     return ReleaseClient(settings)
 
 
-def _open_store(config: Config, repo: Path) -> RecordStore:
+def _open_store(config: Config, repo: Path, auth: GitAuth | None) -> RecordStore:
     from mlci.records.store import open_store
 
-    return open_store(config.baseline.store, repo)
+    return open_store(config.baseline.store, repo, auth=auth)
 
 
 def _tagged_record(
@@ -200,7 +206,14 @@ def _tagged_record(
         )
     print(f"mlci: no stored record for {target.short}: evaluating it now.", file=stdout)
     outcome = evaluate_revision(config, Revision(target.repo, target.commit, None, False), store)
-    if store_it:
+    changed = git.changed_files(target.repo, target.commit)
+    if store_it and changed:
+        print(
+            f"mlci: not storing the record of {target.short}: tracked files differ from the "
+            f"commit ({', '.join(changed[:3])}). Commit them or check the tag out clean.",
+            file=stdout,
+        )
+    elif store_it:
         store.put(outcome.record)
         print(f"mlci: stored the record of {target.short} in {store}.", file=stdout)
     else:
@@ -282,6 +295,8 @@ def _release_record(
         return None  # another line of history (e.g. a patch release of an older version)
     try:
         record = store.get(config.name, commit)
+    except NewerRecordError:
+        raise  # not corrupt: this mlci is too old to compare with that release
     except RecordError as exc:
         skipped.append(f"{tag}: {exc}")
         return None
@@ -499,6 +514,7 @@ def _deploy(
         commit=target.commit,
         environment=environment,
         release_url=published.release.url,
+        secrets=[settings.token],
     )
     print(group(f"Deploy {target.tag.tag} to {environment}: {deploy.command}"), file=stdout)
     result = run_deploy(

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +132,18 @@ def test_list_is_a_table_newest_first(store: DirStore) -> None:
     ]
 
 
+def test_list_names_a_record_from_a_newer_mlci_as_such(store: DirStore) -> None:
+    store.put(record(A))
+    doc = {**record(C).to_dict(), "schema_version": 99}
+    (store.path / "churn-model" / f"{C}.json").write_text(json.dumps(doc))
+    out = io.StringIO()
+    assert record_list(store=store, name="churn-model", stdout=out) == 0
+    assert out.getvalue().splitlines()[2:] == [
+        "churn-model  3f2c1ab   2024-05-01T12:00:00Z  pass",
+        "churn-model  9e8d7c6   ?                     newer mlci",
+    ]
+
+
 def test_list_of_an_empty_store(store: DirStore) -> None:
     out = io.StringIO()
     assert record_list(store=store, name="churn-model", stdout=out) == 0
@@ -140,7 +154,7 @@ def test_list_of_an_empty_store(store: DirStore) -> None:
 
 
 @pytest.mark.integration
-def test_record_command_with_a_dir_store_and_no_git(tmp_path: Path) -> None:
+def test_record_command_with_a_dir_store_and_nogit(tmp_path: Path) -> None:
     config = tmp_path / "mlci.yml"
     config.write_text(
         "version: 1\nname: churn-model\nbaseline:\n  store: {type: dir, path: recs}\n"
@@ -185,3 +199,42 @@ def test_record_command_shows_head_from_the_git_store(tmp_path: Path) -> None:
     assert code == 0
     assert out.getvalue() == record(head).to_json()
     assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("push", "environ", "pushed"),
+    [(False, {}, False), (True, {}, True), (False, {"GITHUB_ACTIONS": "true"}, True)],
+)
+def test_save_pushes_only_with_push_or_in_github_actions(
+    tmp_path: Path, push: bool, environ: dict[str, str], pushed: bool
+) -> None:
+    bare, repo = tmp_path / "origin.git", tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", str(bare))
+    (repo / "mlci.yml").write_text("version: 1\nname: churn-model\n")
+    file = tmp_path / "record.json"
+    file.write_text(record(A).to_json())
+    out = io.StringIO()
+
+    code = record_command(
+        "save",
+        config_path=repo / "mlci.yml",
+        record_file=file,
+        commit=None,
+        all_names=False,
+        stdout=out,
+        push=push,
+        environ=environ,
+    )
+
+    assert code == 0
+    assert (GitBranchStore(bare, remote=None).get("churn-model", A) is not None) is pushed
+    assert GitBranchStore(repo).get("churn-model", A) == record(A)
+    if pushed:
+        assert out.getvalue() == (
+            "Stored the record of churn-model@3f2c1ab (pass) in branch mlci-records of origin.\n"
+        )
+    else:
+        assert out.getvalue().endswith("Not pushed to origin: pass --push to publish it.\n")

@@ -6,7 +6,8 @@ outputs, summary and artifacts, and that the token is in no log (every run).
 
 Covered: main.yml (push), pull-request.yml (opened, synchronize, failing gate, API faults, a
 GHES-style API URL), fork-pull-request.yml with a read-only token and fork-comment.yml on
-workflow_run (genuine and tampered artifact). release.yml: test_release_e2e.py.
+workflow_run (genuine and tampered artifact), pull-request.yml for a fork's branch called `main`
+(no record stored, with a push-capable or a read-only token). release.yml: test_release_e2e.py.
 
 main.yml runs once per module for a push to main with the fixture project
 (tests/helpers/templates.py); its record is every pull request's baseline, and each test works on a
@@ -371,6 +372,33 @@ def test_a_fork_that_loosens_its_gates_and_forges_its_artifact_is_judged_by_main
     ) in body
     assert f"/actions/runs/{evaluated.run_id}#artifacts" in body
     assert verdict_of(published, "publish") == "fail"
+
+
+def test_a_fork_pull_request_whose_branch_is_called_main_stores_no_record(
+    templates: Templates, fake: FakeGitHubProcess
+) -> None:
+    repo = templates.repo
+    stored = records(repo)
+    repo.branch("fork-main")
+    repo.write("README.md", "# widgets\n\nA fork's main, never merged.\n")
+    head = repo.commit("Change the fork's main")
+    event = templates.open_pull_request(12, "fork-main", head_repo=FORK)
+    event["pull_request"]["head"]["ref"] = "main"  # the fork's branch is called main
+    event["pull_request"]["head"]["label"] = f"{FORK.split('/')[0]}:main"
+
+    for token in (WRITE_TOKEN, READ_TOKEN):  # a push-capable token, then a fork's read-only one
+        run = templates.run("pull-request.yml", "pull_request", event, token=token)
+
+        assert run.ok, run.tail()
+        assert verdict_of(run, "mlci") == "pass"
+        assert report_header("pass") in run.summary("mlci")
+        assert records(repo) == stored, "the fork's commit got no record"
+        report = json.loads((run.artifact("mlci-report") / "report.json").read_text())
+        assert report["commit"] == head
+        assert report["baseline"]["commit"] == repo.origin_rev("refs/heads/main")
+    state = fake.state()
+    assert [c["body"].startswith(MARKER) for c in comments_on(state, 12)] == [True]
+    assert statuses_on(state, head) == [("pending", CONTEXT), ("success", CONTEXT)]
     assert state["token_leaked"] is False
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.helpers.github import BOT_TOKEN, REPO
 
 from mlci.cli import main
 from mlci.report.jsonreport import report_to_dict
@@ -29,6 +28,7 @@ from mlci.results import (
     Report,
     SliceResult,
 )
+from tests.helpers.github import BOT_TOKEN, REPO
 
 PR = 21
 HEAD = "c0ffee" + "0" * 34

@@ -95,9 +95,10 @@ class Project:
         self.git.checkout(rev)
 
     def run_main(self) -> tuple[int, str]:
-        """`mlci run` on main: stores the record of HEAD (what the main workflow does)."""
+        """`mlci run --push` on main: stores the record of HEAD and pushes it (what the main
+        workflow does)."""
         config, out_dir = str(self.path / "mlci.yml"), str(self.tmp / "run-out")
-        code, out, err = cli("run", "-c", config, "--output-dir", out_dir, "--no-html")
+        code, out, err = cli("run", "-c", config, "--output-dir", out_dir, "--no-html", "--push")
         assert err == "", err
         return code, out
 

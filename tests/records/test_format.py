@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mlci import __version__
-from mlci.errors import RecordError
+from mlci.errors import NewerRecordError, RecordError
 from mlci.records import format as record_format
 from mlci.records.format import RECORD_SCHEMA_VERSION, Record, environment_info, utc_now
 from mlci.results import CheckResult, GateResult
@@ -153,13 +153,15 @@ def test_unreadable_records_are_reported_in_one_line(text: str, why: str) -> Non
     assert str(info.value) == f"Record {SOURCE} is corrupt: {why}. {FIX}"
 
 
-def test_a_record_from_a_newer_mlci_asks_for_an_upgrade() -> None:
-    with pytest.raises(RecordError) as info:
+def test_a_record_from_a_newer_mlci_asks_for_an_upgrade_and_is_not_called_corrupt() -> None:
+    with pytest.raises(NewerRecordError) as info:
         Record.from_json(_doc(schema_version=RECORD_SCHEMA_VERSION + 1, verdict=...), source=SOURCE)
     assert str(info.value) == (
-        f"Record {SOURCE} has schema version 2, but mlci {__version__} reads versions up to 1. "
-        "Upgrade mlci (pip install -U mlci) or use the same mlci version in every workflow."
+        f"Record {SOURCE} was written by a newer mlci (schema 2, this mlci reads up to 1); "
+        f"upgrade mlci: this is mlci {__version__}. Run pip install -U mlci, or pin the same "
+        "mlci release in every workflow."
     )
+    assert "corrupt" not in str(info.value)
 
 
 def test_unknown_keys_from_a_compatible_writer_are_ignored() -> None:

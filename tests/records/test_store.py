@@ -399,6 +399,49 @@ def test_push_false_keeps_records_local(
     assert git(bare, "branch", "--list", "mlci-records") == ""
 
 
+def test_without_push_a_record_goes_on_top_of_the_remote_locally_and_both_are_read(
+    remote_and_clone: tuple[Path, Path],
+    clone_of: Callable[[Path, Path], Path],
+    make_record: MakeRecord,
+    git: Git,
+    tmp_path: Path,
+) -> None:
+    bare, repo = remote_and_clone
+    GitBranchStore(clone_of(bare, tmp_path / "ci")).put(make_record(sha(1)))  # pushed by CI
+    local = GitBranchStore(repo, push=False)
+
+    local.put(make_record(sha(2)))
+
+    assert str(local) == "local branch mlci-records"
+    assert records_tree(bare, git) == [f"churn-model/00/{sha(1)}.json"], "nothing pushed"
+    assert records_tree(repo, git) == [
+        f"churn-model/00/{sha(1)}.json",
+        f"churn-model/00/{sha(2)}.json",
+    ]
+    git(repo, "merge-base", "--is-ancestor", local.tracking_ref, local.local_ref)  # a fast-forward
+    reader = GitBranchStore(repo, push=False)
+    assert reader.list() == [RecordRef("churn-model", sha(1)), RecordRef("churn-model", sha(2))]
+    assert reader.get("churn-model", sha(1)) == make_record(sha(1))
+    assert reader.get("churn-model", sha(2)) == make_record(sha(2))
+    assert GitBranchStore(repo).get("churn-model", sha(2)) == make_record(sha(2))
+
+
+def test_the_remote_record_wins_over_a_local_one_of_the_same_commit(
+    remote_and_clone: tuple[Path, Path],
+    clone_of: Callable[[Path, Path], Path],
+    make_record: MakeRecord,
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    bare, repo = remote_and_clone
+    GitBranchStore(repo, remote=None).put(replace(make_record(sha(1)), verdict="fail"))
+    GitBranchStore(clone_of(bare, tmp_path / "ci")).put(make_record(sha(1)))
+
+    assert GitBranchStore(repo).get("churn-model", sha(1)) == make_record(sha(1))
+    assert GitBranchStore(repo).list() == [RecordRef("churn-model", sha(1))]
+
+
 def test_a_write_that_loses_a_race_is_rebuilt_on_the_new_tip(
     remote_and_clone: tuple[Path, Path],
     clone_of: Callable[[Path, Path], Path],

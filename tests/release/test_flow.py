@@ -361,6 +361,23 @@ def test_a_tag_without_a_stored_record_is_evaluated_and_its_record_stored(
     assert project.remote_records() == [f"{NAME}/{sha[:2]}/{sha}.json"]
 
 
+def test_a_tag_evaluated_from_a_checkout_that_differs_from_it_stores_no_record(
+    project, fake, no_sleep_client
+):
+    sha = project.commit("first model")
+    project.tag("v1.0.0", fake)
+    project.set_model(1.4)  # edited after the tag
+
+    code, out, _ = project.release("--tag", "v1.0.0", "--bootstrap", env=github_env(fake))
+
+    assert code == 0, out
+    assert (
+        f"mlci: not storing the record of v1.0.0 ({sha[:7]}): tracked files differ from the "
+        "commit (model.bin, preds.csv)."
+    ) in out
+    assert project.remote_records() == []
+
+
 def test_dry_run_calls_no_api_and_writes_the_bundle(project, fake, no_sleep_client):
     first_release(project, fake)
     next_model(project, fake, "v1.1.0", 1.6)
