@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,13 @@ import pandas as pd
 import pytest
 import skops.io
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from hostile_pickles import WithPayload, crash, dump_environment, forge_answer
-
 from mlci.config import ModelConfig, ModelFileConfig, load_config
 from mlci.errors import ModelError
 from mlci.model.budgets import evaluate_budgets
 from mlci.model.evaluate import evaluate_with_predictions
+from tests.helpers.hostile_pickles import WithPayload, crash, dump_environment, forge_answer
+
+pytestmark = pytest.mark.integration  # child processes, and git for the baseline budgets
 
 TREE = "sklearn.tree._tree.Tree"
 TOKEN = "ghs_isolateT0kenAbCdEf0123456789"

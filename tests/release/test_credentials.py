@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from release_support import REPO, TOKEN, Project, git, github_env
-
 from mlci.git import resolve_commit
+from tests.helpers.release import REPO, TOKEN, Project, git, github_env
 
 STEAL = Path(__file__).parent / "hostile" / "steal_credentials.py"
 RUNTIME_TOKEN = "tok-actions-runtime-8d2c"
