@@ -201,6 +201,7 @@ def test_record_command_shows_head_from_the_git_store(tmp_path: Path) -> None:
     assert git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.integration  # a real repository and its bare origin
 @pytest.mark.parametrize(
     ("push", "environ", "pushed"),
     [(False, {}, False), (True, {}, True), (False, {"GITHUB_ACTIONS": "true"}, True)],
