@@ -261,3 +261,10 @@ def test_every_link_resolves(page: Path) -> None:
         ):
             broken.append(target)
     assert broken == []
+
+
+def test_every_test_file_security_md_names_exists() -> None:
+    """SECURITY.md names the test that holds each line of the threat model: each must exist."""
+    named = set(re.findall(r"`(tests/[\w/.-]+)`", (REPO / "SECURITY.md").read_text()))
+    assert named, "SECURITY.md names no test"
+    assert sorted(p for p in named if not (REPO / p).exists()) == []

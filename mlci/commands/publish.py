@@ -21,7 +21,7 @@ downloads the artifact as data and runs this command, which treats the artifact 
 5. the sticky comment and the commit status are written as `mlci run` writes them; a config
    given with ``--config`` that the artifact has no report for gets an ``error`` status.
 
-What this can and cannot verify is written down in docs/security-notes-b.md.
+What this can and cannot verify is written down in docs/security-fork-publishing.md.
 """
 
 from __future__ import annotations
