@@ -17,6 +17,7 @@ from typing import NoReturn, TextIO
 
 from mlci import __version__
 from mlci.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MlciError
+from mlci.jobs import parse_jobs
 
 ISSUES_URL = "https://github.com/mlci-dev/mlci/issues"
 
@@ -72,6 +73,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also write the gates and data checks as JUnit XML to PATH",
     )
+    _add_jobs(run)
     _add_quiet(run)
 
     validate = sub.add_parser("validate", help="the data stage only: checks and drift")
@@ -89,6 +91,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the datasets' profiles to FILE (JSON, by dataset name)",
     )
+    _add_jobs(validate)
     _add_quiet(validate)
 
     evaluate = sub.add_parser("evaluate", help="the model stage only: print the metrics")
@@ -306,6 +309,17 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        default="auto",
+        metavar="N",
+        help="threads that read and profile the data (default: auto, the CPUs available to "
+        "mlci: its affinity and cgroup quota); the results are the same for any N",
+    )
+
+
 def _add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
 
@@ -325,6 +339,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             fail_on_gate=not args.no_fail_on_gate,
             html=not args.no_html,
             junit=args.junit,
+            jobs=parse_jobs(args.jobs),
             stdout=stdout,
         )
     if args.command == "validate":
@@ -335,6 +350,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             quiet=args.quiet,
             against=args.against,
             save_profiles=args.save_profiles,
+            jobs=parse_jobs(args.jobs),
             stdout=stdout,
         )
     if args.command == "evaluate":

@@ -114,13 +114,15 @@ def data_stage(
     *,
     progress: Progress | None = None,
     against: Mapping[str, Mapping[str, Any]] | None = None,
+    jobs: int | None = None,
 ) -> tuple[tuple[DatasetOutcome, ...], dict[str, pd.DataFrame]]:
     """Read, profile, check and compare every dataset with the baseline's profile, in one
-    streaming pass each; then read the model's evaluation dataset (only that one) in memory."""
+    streaming pass each (on ``jobs`` threads); then read the model's evaluation dataset (only
+    that one) in memory."""
     from mlci.data.read import read_dataset
     from mlci.data.stage import run_data_stage
 
-    outcomes = run_data_stage(config, baseline, progress=progress, against=against)
+    outcomes = run_data_stage(config, baseline, progress=progress, against=against, jobs=jobs)
     frames: dict[str, pd.DataFrame] = {}
     if config.model is not None and config.model.model is not None:
         name = config.model.model.data
@@ -245,7 +247,12 @@ def _baseline_metrics(baseline: Record | None) -> dict[str, float] | None:
 
 
 def evaluate_revision(
-    config: Config, rev: Revision, store: RecordStore, *, progress: Progress | None = None
+    config: Config,
+    rev: Revision,
+    store: RecordStore,
+    *,
+    progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> Outcome:
     """Run every stage for one revision against its baseline; no output is written."""
     from mlci.records.format import Record, environment_info
@@ -256,7 +263,7 @@ def evaluate_revision(
             f"No baseline: {base_info.reason}. Push to {config.baseline.branch} once with mlci "
             "enabled, or set `baseline.on_missing: skip`."
         )
-    datasets, frames = data_stage(config, base_record, progress=progress)
+    datasets, frames = data_stage(config, base_record, progress=progress, jobs=jobs)
     checks = tuple(c for d in datasets for c in d.checks)
     evaluation, predictions = _model_with_predictions(config, frames)
     paired = paired_stage(config, rev, base_record, evaluation, predictions, frames)
@@ -592,6 +599,7 @@ def run(
     environ: MutableMapping[str, str] | None = None,
     html: bool = True,
     junit: Path | None = None,
+    jobs: int | None = None,
     stdout: TextIO,
 ) -> int:
     """`mlci run`: evaluate, compare, gate, report; on the baseline branch store the record.
@@ -600,6 +608,7 @@ def run(
     commit status, posts or edits the sticky PR comment, writes the job summary, the step
     outputs and annotations. ``fail_on_gate=False`` reports a failing verdict but exits 0.
     ``html=False`` skips report.html and its figures; ``junit`` also writes JUnit XML there.
+    ``jobs`` threads read and profile the data (None: the CPUs available).
     """
     from mlci.github.actions import begin, detect, finish, git_credentials
     from mlci.report.terminal import render_terminal
@@ -618,7 +627,7 @@ def run(
     from mlci.data.progress import make_progress
 
     progress = make_progress(quiet=quiet, environ=env, stdout=stdout)
-    outcome = evaluate_revision(config, rev, records, progress=progress)
+    outcome = evaluate_revision(config, rev, records, progress=progress, jobs=jobs)
     if actions is not None and config.override is not None:
         outcome = _override(actions, config.override.label, outcome, stdout)
     paths = write_outputs(
@@ -675,6 +684,7 @@ def validate(
     against: Path | None = None,
     save_profiles: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    jobs: int | None = None,
     stdout: TextIO,
 ) -> int:
     """`mlci validate`: the data stage alone, against the baseline's profiles when available.
@@ -692,13 +702,15 @@ def validate(
     if against is not None:
         from mlci.data.stage import run_data_stage
 
-        datasets = run_data_stage(config, None, progress=progress, against=_profiles_file(against))
+        datasets = run_data_stage(
+            config, None, progress=progress, against=_profiles_file(against), jobs=jobs
+        )
     else:
         rev = locate(config)
         _, base_record = find_baseline(config, rev, open_store(config, rev.repo))
         from mlci.data.stage import run_data_stage
 
-        datasets = run_data_stage(config, base_record, progress=progress)
+        datasets = run_data_stage(config, base_record, progress=progress, jobs=jobs)
     if save_profiles is not None:
         profiles = {d.summary.name: d.profile for d in datasets}
         _write_atomic(save_profiles, json.dumps(profiles, allow_nan=False, sort_keys=True))

@@ -72,14 +72,27 @@ class DriftScan:
 
     def update(self, views: Mapping[str, ColumnView]) -> None:
         if not self._started:
-            self._start(views)
-        for name, counts in self.bins.items():
-            edges = self.baseline["columns"][name]["bins"]["edges"]
-            counts += bin_counts(views[name].finite_sorted, edges)
-        for name, categories in self.categories.items():
-            categories.update(views[name])
+            self.start(views)
+        for name in self.columns:
+            self.update_column(name, views[name])
 
-    def _start(self, views: Mapping[str, ColumnView]) -> None:
+    @property
+    def columns(self) -> list[str]:
+        """The columns counted (known once :meth:`start` has seen the first batch)."""
+        return [*self.bins, *self.categories]
+
+    def update_column(self, name: str, view: ColumnView) -> None:
+        """Count one column of a batch (each column may be counted on its own thread)."""
+        counts = self.bins.get(name)
+        if counts is not None:
+            edges = self.baseline["columns"][name]["bins"]["edges"]
+            counts += bin_counts(view.finite_sorted, edges)
+        categories = self.categories.get(name)
+        if categories is not None:
+            categories.update(view)
+
+    def start(self, views: Mapping[str, ColumnView]) -> None:
+        """Choose the columns to count from the first batch."""
         self._started = True
         kinds = {name: view.kind for name, view in views.items()}
         for name in compared_columns(self.baseline, kinds, self.cfg):
