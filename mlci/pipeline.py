@@ -24,12 +24,14 @@ from mlci.config import Config, load_config
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
 from mlci.results import (
     BaselineInfo,
+    BudgetsOutcome,
     CheckResult,
     GateResult,
     MetricComparison,
     ModelEvaluation,
     Report,
     SliceResult,
+    SlicesOutcome,
     Verdict,
 )
 
@@ -39,10 +41,8 @@ if TYPE_CHECKING:
     from mlci.data.progress import Progress
     from mlci.data.stage import DatasetOutcome
     from mlci.github.actions import ActionsContext
-    from mlci.model.budgets import BudgetsOutcome
     from mlci.model.load import Predictions
     from mlci.model.pairing import PairedOutcome
-    from mlci.model.slices import SlicesOutcome
     from mlci.records.format import Record
     from mlci.records.store import RecordStore
     from mlci.report.plots import PlotInputs
@@ -326,7 +326,10 @@ def _slices_and_budgets(
     predictions: Predictions | None,
     frames: Mapping[str, pd.DataFrame],
 ) -> tuple[SlicesOutcome, BudgetsOutcome]:
-    """Metrics per slice, and the model's size/latency/memory budgets, each with its gates."""
+    """Metrics per slice, and the model's size/latency/memory budgets, each with its gates;
+    without a model, nothing (and no model code, pandas included, is imported)."""
+    if config.model is None:
+        return SlicesOutcome(), BudgetsOutcome()
     from mlci.model.budgets import evaluate_budgets
     from mlci.model.slices import evaluate_slices
 
@@ -611,7 +614,6 @@ def run(
     ``jobs`` threads read and profile the data (None: the CPUs available).
     """
     from mlci.github.actions import begin, detect, finish, git_credentials
-    from mlci.report.terminal import render_terminal
 
     env = os.environ if environ is None else environ
     config = load_config(config_path)
@@ -642,6 +644,8 @@ def run(
     if stored:
         records.put(outcome.record)
     if not quiet:
+        from mlci.report.terminal import render_terminal  # tabulate: only when printing
+
         print(render_terminal(outcome.report), file=stdout)
         _print_paths(paths, stdout)
     if stored:
