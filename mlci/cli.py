@@ -324,7 +324,8 @@ def _add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
 
 
-def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
+def _dispatch(args: argparse.Namespace, stdout: TextIO, *, own_process: bool = False) -> int:
+    """Run the command; ``own_process``: mlci is the program (it may start worker processes)."""
     if args.command == "run":
         from mlci.pipeline import run
 
@@ -340,6 +341,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             html=not args.no_html,
             junit=args.junit,
             jobs=parse_jobs(args.jobs),
+            figure_process=own_process,
             stdout=stdout,
         )
     if args.command == "validate":
@@ -451,12 +453,17 @@ def _internal_error(exc: BaseException, stderr: TextIO) -> int:
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    """Run the mlci command line and return its exit code."""
+    """Run the mlci command line and return its exit code.
+
+    Without ``argv`` mlci is the program: it reads the process's arguments and may start
+    worker processes (to draw figures); with ``argv`` (a call from Python) everything stays in
+    the caller's process.
+    """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
         args = _build_parser().parse_args(argv)
-        return _dispatch(args, out)
+        return _dispatch(args, out, own_process=argv is None)
     except MlciError as exc:
         print(f"mlci: error: {exc}", file=err)
         return EXIT_BAD_INPUT

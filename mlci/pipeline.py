@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from mlci import __version__
 from mlci.config import Config, load_config
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
+from mlci.jobs import resolve_jobs
 from mlci.results import (
     BaselineInfo,
     BudgetsOutcome,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from mlci.records.format import Record
     from mlci.records.store import RecordStore
     from mlci.report.plots import PlotInputs
+    from mlci.report.plots.worker import FigureWorker
 
 
 @dataclass(frozen=True)
@@ -468,12 +470,20 @@ def write_outputs(
     full_report_hint: str | None = None,
     html: bool = True,
     junit: Path | None = None,
+    figures: FigureWorker | None = None,
 ) -> dict[str, Path]:
     """Write report.md, report.json, record.json, report.html (with its PNGs under figures/
-    unless ``html`` is False) and the JUnit XML file ``junit``; return their paths."""
+    unless ``html`` is False) and the JUnit XML file ``junit``; return their paths.
+
+    With a ``figures`` worker, the figures are drawn there while the other files are written.
+    """
     from mlci.report.jsonreport import dumps_report
     from mlci.report.markdown import DEFAULT_HINT, render_comment
 
+    if figures is not None and not (
+        html and outcome.plots is not None and figures.submit(outcome.plots)
+    ):
+        figures = None
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "report_markdown": output_dir / "report.md",
@@ -491,7 +501,7 @@ def write_outputs(
     _write_atomic(paths["report_json"], dumps_report(outcome.report))
     _write_atomic(paths["record"], outcome.record.to_json())
     if html:
-        paths["report_html"] = _write_html(outcome, output_dir)
+        paths["report_html"] = _write_html(outcome, output_dir, figures)
     if junit is not None:
         from mlci.report.junit import render_junit
 
@@ -533,12 +543,13 @@ def _stored_predictions(record: Record | None) -> Predictions | None:
     return Predictions(y_true, y_pred, None, proba, labels, frame)
 
 
-def _write_html(outcome: Outcome, output_dir: Path) -> Path:
+def _write_html(outcome: Outcome, output_dir: Path, worker: FigureWorker | None = None) -> Path:
     """report.html, and its figures as PNG files under ``figures/`` (old PNGs there removed)."""
     from mlci.report.html import render_html
     from mlci.report.plots import figure_files
 
-    figures, notes = _draw_figures(outcome.plots)
+    drawn = worker.result() if worker is not None else None
+    figures, notes = drawn if drawn is not None else _draw_figures(outcome.plots)
     folder = output_dir / "figures"
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*.png"):
@@ -603,6 +614,7 @@ def run(
     html: bool = True,
     junit: Path | None = None,
     jobs: int | None = None,
+    figure_process: bool = False,
     stdout: TextIO,
 ) -> int:
     """`mlci run`: evaluate, compare, gate, report; on the baseline branch store the record.
@@ -612,7 +624,54 @@ def run(
     outputs and annotations. ``fail_on_gate=False`` reports a failing verdict but exits 0.
     ``html=False`` skips report.html and its figures; ``junit`` also writes JUnit XML there.
     ``jobs`` threads read and profile the data (None: the CPUs available).
+    ``figure_process``: with more than one CPU, draw the figures in a worker process started
+    now (see :mod:`mlci.report.plots.worker`); for the ``mlci`` program, which owns its
+    process. Called as a library, the figures are drawn in the caller's process.
     """
+    figures = None
+    if figure_process and html and resolve_jobs(jobs) > 1:
+        from mlci.report.plots.worker import FigureWorker
+
+        figures = FigureWorker.start()
+    try:
+        return _run(
+            config_path,
+            output_dir=output_dir,
+            store=store,
+            commit=commit,
+            branch=branch,
+            quiet=quiet,
+            comment=comment,
+            fail_on_gate=fail_on_gate,
+            environ=environ,
+            html=html,
+            junit=junit,
+            jobs=jobs,
+            figures=figures,
+            stdout=stdout,
+        )
+    finally:
+        if figures is not None:
+            figures.close()
+
+
+def _run(
+    config_path: Path,
+    *,
+    output_dir: Path,
+    store: bool,
+    commit: str | None,
+    branch: str | None,
+    quiet: bool,
+    comment: bool,
+    fail_on_gate: bool,
+    environ: MutableMapping[str, str] | None,
+    html: bool,
+    junit: Path | None,
+    jobs: int | None,
+    figures: FigureWorker | None,
+    stdout: TextIO,
+) -> int:
     from mlci.github.actions import begin, detect, finish, git_credentials
 
     env = os.environ if environ is None else environ
@@ -639,6 +698,7 @@ def run(
         full_report_hint=full_report_hint(env),
         html=html,
         junit=junit,
+        figures=figures,
     )
     stored = store and rev.on_baseline_branch
     if stored:

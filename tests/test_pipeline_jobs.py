@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.csv as pcsv
@@ -50,9 +52,21 @@ def test_run_on_one_or_two_threads_writes_the_same_report_and_record(
         code, _, err = run_cli("run", "--jobs", jobs, "--output-dir", f"out-{jobs}", "-q")
         assert (code, err) == (0, "")  # drift and the nulls of `n` are warnings
 
-    one, two = Path("out-1"), Path("out-2")
-    for name in ("report.json", "record.json", "report.md", "report.html"):
-        assert (two / name).read_bytes() == (one / name).read_bytes(), name
+    # the program itself, which draws the figures in a worker process
+    program = [sys.executable, "-m", "mlci.cli", "run", "--jobs", "2", "--output-dir", "out-p"]
+    done = subprocess.run([*program, "-q"], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+
+    one = Path("out-1")
+    for other in (Path("out-2"), Path("out-p")):
+        for name in ("report.json", "record.json", "report.md", "report.html"):
+            assert (other / name).read_bytes() == (one / name).read_bytes(), (other, name)
+        assert sorted(p.name for p in (other / "figures").iterdir()) == [
+            "drift-d-cat.png",
+            "drift-d-n.png",
+            "drift-d-x.png",
+        ]
+    two = Path("out-2")
     report = json.loads((two / "report.json").read_text())
     assert flagged(report) == DRIFTED
     record = json.loads((two / "record.json").read_text())
