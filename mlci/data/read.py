@@ -119,15 +119,46 @@ class Source:
         self.progress.bytes_total = self.cfg.path.stat().st_size
 
     def batches(self) -> Generator[pa.RecordBatch, None, None]:
-        """The record batches, in file order. Raises DataError or SchemaChange."""
-        reader = _READERS[self.format]
-        for batch in reader(self):
+        """The record batches, in file order. Raises DataError or SchemaChange.
+
+        Text formats are parsed in blocks of ``block_bytes`` and handed on in batches of about
+        ``batch_rows`` rows (consecutive blocks joined), as Parquet's are: fewer, larger
+        batches cost the consumers less per row.
+        """
+        reader = _READERS[self.format](self)
+        if self.format != "parquet":
+            reader = _joined(reader, self.batch_rows)
+        for batch in reader:
             if batch.num_columns == 0 and batch.num_rows:
                 raise self.where.error(
                     f"{self.where.shown} has no columns. Expected at least one named column."
                 )
             self.progress.rows += batch.num_rows
             yield batch
+
+
+def _joined(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Consecutive batches joined into batches of at least ``rows`` rows (the last may have
+    fewer); a batch that is large enough on its own is passed on as it is."""
+    waiting: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if not waiting and batch.num_rows >= rows:
+            yield batch
+            continue
+        waiting.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield _join(waiting)
+            waiting, count = [], 0
+    if waiting:
+        yield _join(waiting)
+
+
+def _join(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 T = TypeVar("T")
