@@ -698,9 +698,11 @@ class Profiler:
                 self.columns[name] = _merge_columns(name, mine, theirs)
         self.rows += other.rows
 
-    def finish(self) -> dict[str, Any]:
-        """The profile dict (see the module docstring)."""
-        columns = {name: p.finish() for name, p in self.columns.items()}
+    def finish(self, *, each: ColumnMap = map) -> dict[str, Any]:
+        """The profile dict (see the module docstring). ``each`` maps a function over the
+        column profilers: ``ThreadPoolExecutor.map`` finishes them side by side."""
+        done = each(_finish_column, self.columns.values())
+        columns = dict(zip(self.columns, done, strict=True))
         return {"profile_version": PROFILE_VERSION, "rows": self.rows, "columns": columns}
 
     @classmethod
@@ -710,6 +712,16 @@ class Profiler:
         for name, d in profile["columns"].items():
             p.columns[name] = _PROFILERS[d["kind"]].from_dict(name, d)  # type: ignore[attr-defined]
         return p
+
+
+ColumnMap = Callable[
+    [Callable[[ColumnProfiler], dict[str, Any]], Iterable[ColumnProfiler]],
+    Iterable[dict[str, Any]],
+]
+
+
+def _finish_column(profiler: ColumnProfiler) -> dict[str, Any]:
+    return profiler.finish()
 
 
 def _merge_columns(name: str, a: ColumnProfiler, b: ColumnProfiler) -> ColumnProfiler:

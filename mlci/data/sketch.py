@@ -215,7 +215,11 @@ class Quantiles:
     def _flush(self) -> None:
         if self._pending:
             first = self.levels[0] if self.levels else np.zeros(0)
-            self.levels = [np.sort(np.concatenate([first, *self._pending])), *self.levels[1:]]
+            runs = [run for run in (first, *self._pending) if len(run)]
+            # runs sorted already: one is kept as it is, several merged (a stable sort merges
+            # sorted runs in linear time)
+            merged = runs[0] if len(runs) == 1 else np.sort(np.concatenate(runs), kind="stable")
+            self.levels = [merged, *self.levels[1:]]
             self._pending = []
 
     @classmethod

@@ -27,7 +27,7 @@ from mlci.data.checks import CheckSuite, FinishContext, KeyCollector, KeyRef, Mi
 from mlci.data.checks.base import Runner
 from mlci.data.drift import DriftScan, column_changes, drift_results, same_signature
 from mlci.data.parallel import Lanes
-from mlci.data.profile import ColumnView, Profiler, views_of
+from mlci.data.profile import ColumnMap, ColumnView, Profiler, views_of
 from mlci.data.progress import NoProgress, Progress
 from mlci.data.read import Source, fingerprint, scan
 from mlci.data.schema import load_schema_file
@@ -83,7 +83,11 @@ def run_data_stage(
             if other in by_name:
                 by_name[other].collect.add(key)
     threads = resolve_jobs(jobs)
-    with ThreadPoolExecutor(max_workers=1) as pool, arrow_threads(threads):
+    with (
+        ThreadPoolExecutor(max_workers=1) as pool,
+        ThreadPoolExecutor(max_workers=threads) as finishers,
+        arrow_threads(threads),
+    ):
         hashes = {plan.ds.name: pool.submit(fingerprint, plan.ds.path) for plan in plans}
         scanned = [_scan(plan, reporter, threads) for plan in plans]
         keysets = {
@@ -91,7 +95,10 @@ def run_data_stage(
             for s in scanned
             for key, collector in s.consumer.collectors.items()
         }
-        return tuple(_outcome(s, keysets, hashes[s.plan.ds.name], config.root) for s in scanned)
+        each = finishers.map if threads > 1 else map
+        return tuple(
+            _outcome(s, keysets, hashes[s.plan.ds.name], config.root, each) for s in scanned
+        )
 
 
 def baseline_profiles(baseline: Record | None) -> dict[str, Mapping[str, Any]]:
@@ -253,9 +260,10 @@ def _outcome(
     keysets: Mapping[KeyRef, np.ndarray | MissingKey],
     digest: Future[str],
     root: Path,
+    each: ColumnMap = map,
 ) -> DatasetOutcome:
     ds, plan = s.plan.ds, s.plan
-    profile = s.consumer.profiler.finish()
+    profile = s.consumer.profiler.finish(each=each)
     ctx = FinishContext(profile, _fetcher(ds, s.types), plan.base, dict(keysets))
     checks = s.consumer.suite.finish(ctx)
     checks = rename_hints(checks, plan.base, profile)
