@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mlci import __version__
-from mlci.config import Config, load_config
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
 from mlci.jobs import resolve_jobs
 from mlci.results import (
@@ -39,6 +38,7 @@ from mlci.results import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlci.config import Config
     from mlci.data.progress import Progress
     from mlci.data.stage import DatasetOutcome
     from mlci.github.actions import ActionsContext
@@ -675,6 +675,8 @@ def _run(
     from mlci.github.actions import begin, detect, finish, git_credentials
 
     env = os.environ if environ is None else environ
+    from mlci.config import load_config  # jsonschema and yaml: imported once a run starts
+
     config = load_config(config_path)
     actions = detect(env)
     if actions is not None:
@@ -757,6 +759,7 @@ def validate(
     ``save_profiles``) to compare with instead of the baseline record; then no git
     repository is needed.
     """
+    from mlci.config import load_config  # jsonschema and yaml: imported once a run starts
     from mlci.data.progress import make_progress
 
     config = load_config(config_path)
@@ -820,6 +823,8 @@ def _profiles_file(path: Path) -> dict[str, Mapping[str, Any]]:
 
 def evaluate(config_path: Path, *, as_json: bool = False, stdout: TextIO) -> int:
     """`mlci evaluate`: compute and print the model's metrics."""
+    from mlci.config import load_config  # jsonschema and yaml: imported once a run starts
+
     config = load_config(config_path)
     if config.model is None:
         raise MlciError(f"{config.path.name}: no `model` configured: nothing to evaluate.")
