@@ -84,21 +84,34 @@ def run_data_stage(
                 by_name[other].collect.add(key)
     threads = resolve_jobs(jobs)
     with (
-        ThreadPoolExecutor(max_workers=1) as pool,
-        ThreadPoolExecutor(max_workers=threads) as finishers,
+        ThreadPoolExecutor(max_workers=1) as hashing,
+        ThreadPoolExecutor(max_workers=threads) as pool,
         arrow_threads(threads),
     ):
-        hashes = {plan.ds.name: pool.submit(fingerprint, plan.ds.path) for plan in plans}
+        # the files' fingerprints on a thread of their own while they are read (one thread:
+        # first, in this one)
+        digest = hashing.submit if threads > 1 else _now
+        hashes = {plan.ds.name: digest(fingerprint, plan.ds.path) for plan in plans}
         scanned = [_scan(plan, reporter, threads) for plan in plans]
         keysets = {
             (s.plan.ds.name, key): collector.finish()
             for s in scanned
             for key, collector in s.consumer.collectors.items()
         }
-        each = finishers.map if threads > 1 else map
+        each = pool.map if threads > 1 else map
         return tuple(
             _outcome(s, keysets, hashes[s.plan.ds.name], config.root, each) for s in scanned
         )
+
+
+def _now(fn: Callable[[Path], str], path: Path) -> Future[str]:
+    """``fn(path)`` computed now, as a finished future (its error raised by ``result()``)."""
+    done: Future[str] = Future()
+    try:
+        done.set_result(fn(path))
+    except Exception as exc:  # raised where the value is used, after the scan's own errors
+        done.set_exception(exc)
+    return done
 
 
 def baseline_profiles(baseline: Record | None) -> dict[str, Mapping[str, Any]]:

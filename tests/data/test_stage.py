@@ -169,13 +169,18 @@ def test_malformed_data_gives_a_report_not_a_crash() -> None:
         ("e.csv", "", "Dataset 'e': e.csv is empty (0 bytes)."),
         ("e.csv", "a,b\n1,2\n3,4,5\n", "Dataset 'e': line 3 of e.csv has 3 fields but the header"),
         ("e.jsonl", '{"a": 1}\n[2]\n', "Dataset 'e': line 2 of e.jsonl is a JSON array"),
+        ("gone.csv", None, "Dataset 'e': file not found: gone.csv."),
     ],
 )
-def test_unreadable_files_are_one_line_errors(name: str, content: str, message: str) -> None:
-    Path(name).write_text(content)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_unreadable_files_are_one_line_errors(
+    name: str, content: str | None, message: str, jobs: int
+) -> None:
+    if content is not None:
+        Path(name).write_text(content)
     cfg = config(f"datasets:\n  e: {{path: {name}}}\n")
     with pytest.raises(DataError) as info:
-        run_data_stage(cfg, None)
+        run_data_stage(cfg, None, jobs=jobs)
     assert str(info.value).startswith(message)
     assert "\n" not in str(info.value)
 
