@@ -41,13 +41,13 @@ if TYPE_CHECKING:
     from mlci.config import Config
     from mlci.data.progress import Progress
     from mlci.data.stage import DatasetOutcome
+    from mlci.figure_worker import FigureWorker
     from mlci.github.actions import ActionsContext
     from mlci.model.load import Predictions
     from mlci.model.pairing import PairedOutcome
     from mlci.records.format import Record
     from mlci.records.store import RecordStore
     from mlci.report.plots import PlotInputs
-    from mlci.report.plots.worker import FigureWorker
 
 
 @dataclass(frozen=True)
@@ -625,12 +625,12 @@ def run(
     ``html=False`` skips report.html and its figures; ``junit`` also writes JUnit XML there.
     ``jobs`` threads read and profile the data (None: the CPUs available).
     ``figure_process``: with more than one CPU, draw the figures in a worker process started
-    now (see :mod:`mlci.report.plots.worker`); for the ``mlci`` program, which owns its
+    now (see :mod:`mlci.figure_worker`); for the ``mlci`` program, which owns its
     process. Called as a library, the figures are drawn in the caller's process.
     """
     figures = None
     if figure_process and html and resolve_jobs(jobs) > 1:
-        from mlci.report.plots.worker import FigureWorker
+        from mlci.figure_worker import FigureWorker
 
         figures = FigureWorker.start()
     try:

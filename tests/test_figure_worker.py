@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pandas as pd
 
+from mlci.figure_worker import FigureWorker, read_frame, serve, write_frame
 from mlci.model.load import Predictions
 from mlci.report.plots import Distribution, PlotInputs, make_figures
-from mlci.report.plots.worker import FigureWorker, read_frame, serve, write_frame
 
 
 def inputs() -> PlotInputs:

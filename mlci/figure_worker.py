@@ -46,14 +46,14 @@ class FigureWorker:
     @classmethod
     def start(cls) -> FigureWorker | None:
         """A new worker (importing matplotlib from now on), or None when it cannot start."""
-        package_root = str(Path(__file__).resolve().parents[3])  # the folder holding mlci/
+        package_root = str(Path(__file__).resolve().parents[1])  # the folder holding mlci/
         path = os.environ.get("PYTHONPATH")
         env = dict(
             os.environ, PYTHONPATH=os.pathsep.join([package_root, *([path] if path else [])])
         )
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "mlci.report.plots.worker"],
+                [sys.executable, "-m", "mlci.figure_worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=env,
