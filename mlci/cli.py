@@ -17,6 +17,7 @@ from typing import NoReturn, TextIO
 
 from mlci import __version__
 from mlci.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MlciError
+from mlci.jobs import parse_jobs
 
 ISSUES_URL = "https://github.com/mlci-dev/mlci/issues"
 
@@ -85,6 +86,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also write the gates and data checks as JUnit XML to PATH",
     )
+    _add_jobs(run)
     _add_quiet(run)
 
     validate = sub.add_parser("validate", help="the data stage only: checks and drift")
@@ -102,6 +104,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the datasets' profiles to FILE (JSON, by dataset name)",
     )
+    _add_jobs(validate)
     _add_quiet(validate)
 
     evaluate = sub.add_parser("evaluate", help="the model stage only: print the metrics")
@@ -338,11 +341,23 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        default="auto",
+        metavar="N",
+        help="threads that read and profile the data (default: auto, the CPUs available to "
+        "mlci: its affinity and cgroup quota); the results are the same for any N",
+    )
+
+
 def _add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
 
 
-def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
+def _dispatch(args: argparse.Namespace, stdout: TextIO, *, own_process: bool = False) -> int:
+    """Run the command; ``own_process``: mlci is the program (it may start worker processes)."""
     if args.command == "run":
         from mlci.pipeline import run
 
@@ -358,6 +373,8 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             fail_on_gate=not args.no_fail_on_gate,
             html=not args.no_html,
             junit=args.junit,
+            jobs=parse_jobs(args.jobs),
+            figure_process=own_process,
             stdout=stdout,
         )
     if args.command == "validate":
@@ -368,6 +385,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             quiet=args.quiet,
             against=args.against,
             save_profiles=args.save_profiles,
+            jobs=parse_jobs(args.jobs),
             stdout=stdout,
         )
     if args.command == "evaluate":
@@ -475,12 +493,17 @@ def _internal_error(exc: BaseException, stderr: TextIO) -> int:
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    """Run the mlci command line and return its exit code."""
+    """Run the mlci command line and return its exit code.
+
+    Without ``argv`` mlci is the program: it reads the process's arguments and may start
+    worker processes (to draw figures); with ``argv`` (a call from Python) everything stays in
+    the caller's process.
+    """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
         args = _build_parser().parse_args(argv)
-        return _dispatch(args, out)
+        return _dispatch(args, out, own_process=argv is None)
     except MlciError as exc:
         print(f"mlci: error: {exc}", file=err)
         return EXIT_BAD_INPUT

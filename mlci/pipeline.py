@@ -23,30 +23,32 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from mlci import __version__
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
-from mlci.config import Config, Rules, load_config, rules_document
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
+from mlci.jobs import resolve_jobs
 from mlci.results import (
     BaselineInfo,
+    BudgetsOutcome,
     CheckResult,
     GateResult,
     MetricComparison,
     ModelEvaluation,
     Report,
     SliceResult,
+    SlicesOutcome,
     Verdict,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlci.config import Config, Rules
     from mlci.data.progress import Progress
     from mlci.data.stage import DatasetOutcome
+    from mlci.figure_worker import FigureWorker
     from mlci.git import GitAuth
     from mlci.github.actions import ActionsContext
-    from mlci.model.budgets import BudgetsOutcome
     from mlci.model.load import Predictions
     from mlci.model.pairing import PairedOutcome
-    from mlci.model.slices import SlicesOutcome
     from mlci.records.format import Record
     from mlci.records.store import RecordStore
     from mlci.report.plots import PlotInputs
@@ -188,13 +190,15 @@ def data_stage(
     *,
     progress: Progress | None = None,
     against: Mapping[str, Mapping[str, Any]] | None = None,
+    jobs: int | None = None,
 ) -> tuple[tuple[DatasetOutcome, ...], dict[str, pd.DataFrame]]:
     """Read, profile, check and compare every dataset with the baseline's profile, in one
-    streaming pass each; then read the model's evaluation dataset (only that one) in memory."""
+    streaming pass each (on ``jobs`` threads); then read the model's evaluation dataset (only
+    that one) in memory."""
     from mlci.data.read import read_dataset
     from mlci.data.stage import run_data_stage
 
-    outcomes = run_data_stage(config, baseline, progress=progress, against=against)
+    outcomes = run_data_stage(config, baseline, progress=progress, against=against, jobs=jobs)
     frames: dict[str, pd.DataFrame] = {}
     if config.model is not None and config.model.model is not None:
         name = config.model.model.data
@@ -319,9 +323,15 @@ def _baseline_metrics(baseline: Record | None) -> dict[str, float] | None:
 
 
 def evaluate_revision(
-    config: Config, rev: Revision, store: RecordStore, *, progress: Progress | None = None
+    config: Config,
+    rev: Revision,
+    store: RecordStore,
+    *,
+    progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> Outcome:
     """Run every stage for one revision against its baseline; no output is written."""
+    from mlci.config import rules_document
     from mlci.records.format import Record, environment_info
 
     base_info, base_record = find_baseline(config, rev, store)
@@ -330,7 +340,7 @@ def evaluate_revision(
             f"No baseline: {base_info.reason}. Push to {config.baseline.branch} once with mlci "
             "enabled, or set `baseline.on_missing: skip`."
         )
-    datasets, frames = data_stage(config, base_record, progress=progress)
+    datasets, frames = data_stage(config, base_record, progress=progress, jobs=jobs)
     checks = tuple(c for d in datasets for c in d.checks)
     evaluation, predictions = _model_with_predictions(config, frames)
     paired = paired_stage(config, rev, base_record, evaluation, predictions, frames)
@@ -463,7 +473,10 @@ def _slices_and_budgets(
     predictions: Predictions | None,
     frames: Mapping[str, pd.DataFrame],
 ) -> tuple[SlicesOutcome, BudgetsOutcome]:
-    """Metrics per slice, and the model's size/latency/memory budgets, each with its gates."""
+    """Metrics per slice, and the model's size/latency/memory budgets, each with its gates;
+    without a model, nothing (and no model code, pandas included, is imported)."""
+    if config.model is None:
+        return SlicesOutcome(), BudgetsOutcome()
     from mlci.model.budgets import evaluate_budgets
     from mlci.model.slices import evaluate_slices
 
@@ -602,12 +615,20 @@ def write_outputs(
     full_report_hint: str | None = None,
     html: bool = True,
     junit: Path | None = None,
+    figures: FigureWorker | None = None,
 ) -> dict[str, Path]:
     """Write report.md, report.json, record.json, report.html (with its PNGs under figures/
-    unless ``html`` is False) and the JUnit XML file ``junit``; return their paths."""
+    unless ``html`` is False) and the JUnit XML file ``junit``; return their paths.
+
+    With a ``figures`` worker, the figures are drawn there while the other files are written.
+    """
     from mlci.report.jsonreport import dumps_report
     from mlci.report.markdown import DEFAULT_HINT, render_comment
 
+    if figures is not None and not (
+        html and outcome.plots is not None and figures.submit(outcome.plots)
+    ):
+        figures = None
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "report_markdown": output_dir / "report.md",
@@ -625,7 +646,7 @@ def write_outputs(
     _write_atomic(paths["report_json"], dumps_report(outcome.report))
     _write_atomic(paths["record"], outcome.record.to_json())
     if html:
-        paths["report_html"] = _write_html(outcome, output_dir)
+        paths["report_html"] = _write_html(outcome, output_dir, figures)
     if junit is not None:
         from mlci.report.junit import render_junit
 
@@ -667,12 +688,13 @@ def _stored_predictions(record: Record | None) -> Predictions | None:
     return Predictions(y_true, y_pred, None, proba, labels, frame)
 
 
-def _write_html(outcome: Outcome, output_dir: Path) -> Path:
+def _write_html(outcome: Outcome, output_dir: Path, worker: FigureWorker | None = None) -> Path:
     """report.html, and its figures as PNG files under ``figures/`` (old PNGs there removed)."""
     from mlci.report.html import render_html
     from mlci.report.plots import figure_files
 
-    figures, notes = _draw_figures(outcome.plots)
+    drawn = worker.result() if worker is not None else None
+    figures, notes = drawn if drawn is not None else _draw_figures(outcome.plots)
     folder = output_dir / "figures"
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*.png"):
@@ -746,6 +768,8 @@ def run(
     environ: MutableMapping[str, str] | None = None,
     html: bool = True,
     junit: Path | None = None,
+    jobs: int | None = None,
+    figure_process: bool = False,
     stdout: TextIO,
 ) -> int:
     """`mlci run`: evaluate, compare, gate, report; on the baseline branch store the record.
@@ -757,8 +781,57 @@ def run(
     record locally, and pushes it only with ``push``. Either way, nothing is stored when
     tracked files differ from the commit (one line says so). ``fail_on_gate=False`` reports a
     failing verdict but exits 0. ``html=False`` skips report.html and its figures; ``junit``
-    also writes JUnit XML there.
+    also writes JUnit XML there. ``jobs`` threads read and profile the data (None: the CPUs
+    available). ``figure_process``: with more than one CPU, draw the figures in a worker
+    process started now (see :mod:`mlci.figure_worker`); for the ``mlci`` program, which owns
+    its process. Called as a library, the figures are drawn in the caller's process.
     """
+    figures = None
+    if figure_process and html and resolve_jobs(jobs) > 1:
+        from mlci.figure_worker import FigureWorker
+
+        figures = FigureWorker.start()
+    try:
+        return _run(
+            config_path,
+            output_dir=output_dir,
+            store=store,
+            push=push,
+            commit=commit,
+            branch=branch,
+            quiet=quiet,
+            comment=comment,
+            fail_on_gate=fail_on_gate,
+            environ=environ,
+            html=html,
+            junit=junit,
+            jobs=jobs,
+            figures=figures,
+            stdout=stdout,
+        )
+    finally:
+        if figures is not None:
+            figures.close()
+
+
+def _run(
+    config_path: Path,
+    *,
+    output_dir: Path,
+    store: bool,
+    push: bool,
+    commit: str | None,
+    branch: str | None,
+    quiet: bool,
+    comment: bool,
+    fail_on_gate: bool,
+    environ: MutableMapping[str, str] | None,
+    html: bool,
+    junit: Path | None,
+    jobs: int | None,
+    figures: FigureWorker | None,
+    stdout: TextIO,
+) -> int:
     from mlci import git
     from mlci.github.actions import (
         detect,
@@ -767,10 +840,11 @@ def run(
         pending_status,
         warn_persisted_credentials,
     )
-    from mlci.report.terminal import render_terminal
     from mlci.userenv import conceal_from_proc, tokens_in
 
     env = os.environ if environ is None else environ
+    from mlci.config import load_config  # jsonschema and yaml: imported once a run starts
+
     config = load_config(config_path)
     actions = detect(env)
     if actions is not None:
@@ -793,7 +867,7 @@ def run(
         from mlci.data.progress import make_progress
 
         progress = make_progress(quiet=quiet, environ=env, stdout=stdout)
-        outcome = evaluate_revision(config, rev, records, progress=progress)
+        outcome = evaluate_revision(config, rev, records, progress=progress, jobs=jobs)
         if actions is not None and config.override is not None:
             outcome = _override(actions, config.override.label, outcome, stdout)
         paths = write_outputs(
@@ -803,10 +877,13 @@ def run(
             full_report_hint=full_report_hint(env),
             html=html,
             junit=junit,
+            figures=figures,
         )
         if plan.store:
             records.put(outcome.record)
         if not quiet:
+            from mlci.report.terminal import render_terminal  # tabulate: only when printing
+
             print(render_terminal(outcome.report), file=stdout)
             _print_paths(paths, stdout)
         if plan.store:
@@ -870,6 +947,7 @@ def validate(
     against: Path | None = None,
     save_profiles: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    jobs: int | None = None,
     stdout: TextIO,
 ) -> int:
     """`mlci validate`: the data stage alone, against the baseline's profiles when available.
@@ -878,6 +956,7 @@ def validate(
     ``save_profiles``) to compare with instead of the baseline record; then no git
     repository is needed.
     """
+    from mlci.config import load_config  # jsonschema and yaml: imported once a run starts
     from mlci.data.progress import make_progress
 
     config = load_config(config_path)
@@ -887,13 +966,15 @@ def validate(
     if against is not None:
         from mlci.data.stage import run_data_stage
 
-        datasets = run_data_stage(config, None, progress=progress, against=_profiles_file(against))
+        datasets = run_data_stage(
+            config, None, progress=progress, against=_profiles_file(against), jobs=jobs
+        )
     else:
         rev = locate(config)
         _, base_record = find_baseline(config, rev, open_store(config, rev.repo))
         from mlci.data.stage import run_data_stage
 
-        datasets = run_data_stage(config, base_record, progress=progress)
+        datasets = run_data_stage(config, base_record, progress=progress, jobs=jobs)
     if save_profiles is not None:
         profiles = {d.summary.name: d.profile for d in datasets}
         _write_atomic(save_profiles, json.dumps(profiles, allow_nan=False, sort_keys=True))
@@ -947,6 +1028,7 @@ def evaluate(
     stdout: TextIO,
 ) -> int:
     """`mlci evaluate`: compute and print the model's metrics."""
+    from mlci.config import load_config  # jsonschema and yaml: imported once a run starts
     from mlci.userenv import conceal_from_proc, tokens_in
 
     conceal_from_proc(tokens_in(os.environ if environ is None else environ))  # see `run`

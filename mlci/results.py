@@ -160,6 +160,26 @@ class BudgetResult:
 
 
 @dataclass(frozen=True)
+class SlicesOutcome:
+    """What the slice stage adds to a run: results, gate results, notes, the record entry."""
+
+    slices: tuple[SliceResult, ...] = ()
+    gates: tuple[GateResult, ...] = ()
+    notes: tuple[str, ...] = ()
+    record: tuple[Mapping[str, Any], ...] = ()  # Record.extra["slices"]
+
+
+@dataclass(frozen=True)
+class BudgetsOutcome:
+    """What the budget stage adds to a run: results, gate results, notes, the record entry."""
+
+    budgets: tuple[BudgetResult, ...] = ()
+    gates: tuple[GateResult, ...] = ()
+    notes: tuple[str, ...] = ()
+    record: Mapping[str, float] | None = None  # Record.extra["budgets"]
+
+
+@dataclass(frozen=True)
 class BaselineInfo:
     """Which record the run was compared with, and how it was found."""
 

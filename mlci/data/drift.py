@@ -72,14 +72,27 @@ class DriftScan:
 
     def update(self, views: Mapping[str, ColumnView]) -> None:
         if not self._started:
-            self._start(views)
-        for name, counts in self.bins.items():
-            edges = self.baseline["columns"][name]["bins"]["edges"]
-            counts += bin_counts(views[name].finite_sorted, edges)
-        for name, categories in self.categories.items():
-            categories.update(views[name])
+            self.start(views)
+        for name in self.columns:
+            self.update_column(name, views[name])
 
-    def _start(self, views: Mapping[str, ColumnView]) -> None:
+    @property
+    def columns(self) -> list[str]:
+        """The columns counted (known once :meth:`start` has seen the first batch)."""
+        return [*self.bins, *self.categories]
+
+    def update_column(self, name: str, view: ColumnView) -> None:
+        """Count one column of a batch (each column may be counted on its own thread)."""
+        counts = self.bins.get(name)
+        if counts is not None:
+            edges = self.baseline["columns"][name]["bins"]["edges"]
+            counts += bin_counts(view.finite_sorted, edges)
+        categories = self.categories.get(name)
+        if categories is not None:
+            categories.update(view)
+
+    def start(self, views: Mapping[str, ColumnView]) -> None:
+        """Choose the columns to count from the first batch."""
         self._started = True
         kinds = {name: view.kind for name, view in views.items()}
         for name in compared_columns(self.baseline, kinds, self.cfg):
@@ -546,10 +559,12 @@ def _cardinality(column: _Column) -> CheckResult:
     n_base, n_cur = int(column.base.get("count", 0)), int(column.cur.get("count", 0))
     if min(n_base, n_cur) < max(column.cfg.min_rows, 1):
         return column.insufficient("drift_cardinality", method, "values", n_base, n_cur)
-    d_base, d_cur = int(column.base["distinct"]), int(column.cur.get("distinct") or 0)
-    r1, r2 = d_base / n_base, min(1.0, d_cur / n_cur)
+    # a distinct-count estimate (HyperLogLog) may exceed the count: a share of 100 % then
+    d_base = min(int(column.base["distinct"]), n_base)
+    d_cur = min(int(column.cur.get("distinct") or 0), n_cur)
+    r1, r2 = d_base / n_base, d_cur / n_cur
     score = abs(r2 - r1) / r1 if r1 else 0.0
-    p = two_proportions(d_base, n_base, min(d_cur, n_cur), n_cur)
+    p = two_proportions(d_base, n_base, d_cur, n_cur)
     detail = f" (ID-like, so compared by its share of distinct values: {_pct(r1)} → {_pct(r2)})"
     wording = _Wording(
         "change",

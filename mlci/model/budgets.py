@@ -53,7 +53,7 @@ from mlci.config import BudgetRule, BudgetsConfig, Config, GateConfig, ModelFile
 from mlci.errors import MlciError, ModelError
 from mlci.gates import NO_BASELINE, compare_metrics, evaluate_gates
 from mlci.model.load import is_pickle
-from mlci.results import BudgetResult, GateResult
+from mlci.results import BudgetResult, BudgetsOutcome, GateResult
 
 if TYPE_CHECKING:
     from mlci.records.format import Record
@@ -101,16 +101,6 @@ class Measurement:
         if self.peak_memory_bytes is not None:
             values["peak_memory_mb"] = self.peak_memory_bytes / MB
         return values
-
-
-@dataclass(frozen=True)
-class BudgetsOutcome:
-    """What the budget stage adds to a run: results, gate results, notes, the record entry."""
-
-    budgets: tuple[BudgetResult, ...] = ()
-    gates: tuple[GateResult, ...] = ()
-    notes: tuple[str, ...] = ()
-    record: Mapping[str, float] | None = None  # Record.extra["budgets"]
 
 
 def p95(samples: Sequence[float]) -> float:

@@ -46,7 +46,14 @@ from mlci.gates import NO_BASELINE, SLACK, compare_metrics, evaluate_gates, reso
 from mlci.model.load import Predictions
 from mlci.model.metrics import MetricWarning, compute_metrics
 from mlci.report.numbers import fmt_int, fmt_value
-from mlci.results import GateResult, MetricComparison, ModelEvaluation, SliceResult, Status
+from mlci.results import (
+    GateResult,
+    MetricComparison,
+    ModelEvaluation,
+    SliceResult,
+    SlicesOutcome,
+    Status,
+)
 
 if TYPE_CHECKING:
     from mlci.records.format import Record
@@ -66,16 +73,6 @@ class SliceValues:
     key: Key
     n: int
     metrics: Mapping[str, float]
-
-
-@dataclass(frozen=True)
-class SlicesOutcome:
-    """What the slice stage adds to a run: results, gate results, notes, the record entry."""
-
-    slices: tuple[SliceResult, ...] = ()
-    gates: tuple[GateResult, ...] = ()
-    notes: tuple[str, ...] = ()
-    record: tuple[Mapping[str, Any], ...] = ()  # Record.extra["slices"]
 
 
 # --- the stage --------------------------------------------------------------------------------

@@ -493,6 +493,16 @@ def test_id_like_columns_are_compared_by_cardinality() -> None:
     )
 
 
+def test_a_distinct_estimate_above_the_row_count_is_a_share_of_100_percent() -> None:
+    # HyperLogLog may estimate more distinct values than a unique column has rows (its error
+    # is 1.6 %): the share is then 100 %, on either side, not a crash
+    base = profile_frame(pd.DataFrame({"id": np.arange(1_000)}))
+    base["columns"]["id"]["distinct"] = 1_027
+    results = drift_checks("eval", base, pd.DataFrame({"id": np.arange(1_000)}), DriftConfig())
+    r = by(results, "drift_cardinality", "id")
+    assert (r.status, r.score) == ("pass", 0.0)
+
+
 def test_per_column_overrides_and_waivers() -> None:
     base = pd.DataFrame({"a": np.arange(10_000.0), "b": np.arange(10_000.0)})
     cur = pd.DataFrame({"a": np.arange(10_000.0) + 1_500, "b": np.arange(10_000.0) + 1_500})
