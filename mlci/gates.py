@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Literal
 from mlci.config import Config, GateConfig, GateMode, Margin
 from mlci.errors import ConfigError
 from mlci.model.metrics import higher_is_better
-from mlci.report.numbers import fmt_delta, fmt_pct, fmt_value
 from mlci.results import CheckResult, GateResult, MetricComparison, Status, Verdict
+from mlci.vocab import fmt_delta, fmt_pct, fmt_value
 
 if TYPE_CHECKING:
     from mlci.model.stats import PairedStat

@@ -962,7 +962,7 @@ def evaluate(
     if as_json:
         print(json.dumps(evaluation.metrics, indent=2, sort_keys=True), file=stdout)
     else:
-        from mlci.report.numbers import fmt_value
+        from mlci.vocab import fmt_value
 
         for name, value in evaluation.metrics.items():
             print(f"{name:<24} {fmt_value(value)}", file=stdout)

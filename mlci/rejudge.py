@@ -48,7 +48,6 @@ from mlci.github.override import NOTE_PREFIXES
 from mlci.model.budgets import budget_gates, budget_results
 from mlci.model.slices import SliceValues, compare_slices, slice_gates, slice_order
 from mlci.model.stats import Method, PairedStat, ReportedInterval
-from mlci.report.numbers import fmt_int, fmt_value
 from mlci.results import (
     BudgetResult,
     GateResult,
@@ -57,6 +56,7 @@ from mlci.results import (
     SliceResult,
 )
 from mlci.rulediff import rule_changes
+from mlci.vocab import fmt_int, fmt_value
 
 JUDGING_NOTES = (POINT_FALLBACK, *NOTE_PREFIXES)  # notes of the PR's run that are judged again
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 
 from mlci.config import BudgetRule, GateConfig, Margin, Rules
-from mlci.report.numbers import fmt_value
+from mlci.vocab import fmt_value
 
 _GATE_FIELDS = (
     "min",

@@ -45,8 +45,8 @@ from mlci.errors import ModelError
 from mlci.gates import NO_BASELINE, SLACK, compare_metrics, evaluate_gates, resolve_directions
 from mlci.model.load import Predictions
 from mlci.model.metrics import MetricWarning, compute_metrics
-from mlci.report.numbers import fmt_int, fmt_value
 from mlci.results import GateResult, MetricComparison, ModelEvaluation, SliceResult, Status
+from mlci.vocab import fmt_int, fmt_value
 
 if TYPE_CHECKING:
     from mlci.records.format import Record

@@ -19,8 +19,8 @@ from mlci.release.bundle import BundleEntry
 from mlci.release.check import ReleaseCheck
 from mlci.release.version import TagInfo
 from mlci.report.escape import clip, md_code, md_text
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
 from mlci.results import GateResult, MetricComparison
+from mlci.vocab import fmt_delta, fmt_int, fmt_pct, fmt_value
 
 ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️", "inconclusive": "⚠️"}
 MAX_COLUMNS = 60  # profile rows per dataset

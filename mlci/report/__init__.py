@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mlci.report.numbers import fmt_int
 from mlci.results import BaselineInfo, Report, Status
+from mlci.vocab import fmt_int
 
 
 @dataclass(frozen=True)

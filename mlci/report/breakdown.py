@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mlci.report.escape import clip, md_code, md_text
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
 from mlci.results import BudgetResult, GateResult, MetricComparison, Report, SliceResult
+from mlci.vocab import fmt_delta, fmt_int, fmt_pct, fmt_value
 
 GateCell = Callable[[list[GateResult]], str]  # the gate results of one row -> its "Gate" cell
 

@@ -29,7 +29,6 @@ from mlci.report import (
     plural,
 )
 from mlci.report.escape import clip, strip_controls
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
 from mlci.report.plots import FIGURE_CAPTIONS, parse_drift_key
 from mlci.report.sparkline import sparkline
 from mlci.results import (
@@ -40,6 +39,7 @@ from mlci.results import (
     MetricComparison,
     Report,
 )
+from mlci.vocab import fmt_delta, fmt_int, fmt_pct, fmt_value
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 MAX_PASSED_ROWS = 2_000  # passed checks listed in the page; the rest are in report.json

@@ -29,9 +29,9 @@ from mlci.report import (
 )
 from mlci.report.breakdown import SliceTable, budgets_block, slice_tables, slices_line
 from mlci.report.escape import clip, md_code, md_text
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
 from mlci.report.sparkline import sparkline
 from mlci.results import CheckResult, DatasetSummary, GateResult, MetricComparison, Report
+from mlci.vocab import fmt_delta, fmt_int, fmt_pct, fmt_value
 
 DEFAULT_HINT = "full report: artifact `mlci-report`"
 MAX_PASSED_ROWS = 25  # more passed checks than this are counted by kind, not listed

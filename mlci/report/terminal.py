@@ -20,8 +20,8 @@ from mlci.report import (
     plural,
 )
 from mlci.report.escape import clip, strip_controls
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
 from mlci.results import CheckResult, GateResult, MetricComparison, Report
+from mlci.vocab import fmt_delta, fmt_int, fmt_pct, fmt_value
 
 LABELS = {
     "pass": "PASS",

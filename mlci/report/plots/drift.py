@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlci.report.numbers import fmt_value
 from mlci.report.plots.render import BASELINE_COLOR, CANDIDATE_COLOR, plot_text, render_png
 from mlci.report.plots.values import DEFAULT_NAMES, OTHER, Distribution, Names
 from mlci.results import CheckResult
+from mlci.vocab import fmt_value
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.vocab import fmt_delta, fmt_int, fmt_pct, fmt_value
 
 NAN = float("nan")
 

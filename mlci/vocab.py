@@ -1,8 +1,9 @@
-"""Numbers formatted for people: significant digits, thousands separators, explicit signs.
+"""How mlci words numbers for people: significant digits, thousands separators, explicit signs.
 
-Every renderer formats numbers through these functions so the comment, the terminal output
-and the gate messages agree. Negative numbers use the real minus sign (U+2212), which is
-easier to read next to a ``+`` than a hyphen. An undefined value (``None``, NaN) is ``"n/a"``.
+It sits below every package that shows a number (the gates' messages, the data checks, the
+renderers), so the comment, the terminal output, the model card and the gate messages agree.
+Negative numbers use the real minus sign (U+2212), which is easier to read next to a ``+``
+than a hyphen. An undefined value (``None``, NaN) is ``"n/a"``.
 
 >>> fmt_value(0.91234), fmt_value(12400.4), fmt_delta(-0.007), fmt_pct(2.7164), fmt_int(12400)
 ('0.9123', '12,400', '−0.007', '+2.7%', '12,400')
