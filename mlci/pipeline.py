@@ -41,12 +41,11 @@ if TYPE_CHECKING:
 
     from mlci.data.progress import Progress
     from mlci.data.stage import DatasetOutcome
+    from mlci.gates import BudgetsOutcome, SlicesOutcome
     from mlci.git import GitAuth
     from mlci.github.actions import ActionsContext
-    from mlci.model.budgets import BudgetsOutcome
     from mlci.model.load import Predictions
     from mlci.model.pairing import PairedOutcome
-    from mlci.model.slices import SlicesOutcome
     from mlci.records.format import Record
     from mlci.records.store import RecordStore
     from mlci.report.plots import PlotInputs
@@ -464,14 +463,15 @@ def _slices_and_budgets(
     frames: Mapping[str, pd.DataFrame],
 ) -> tuple[SlicesOutcome, BudgetsOutcome]:
     """Metrics per slice, and the model's size/latency/memory budgets, each with its gates."""
-    from mlci.model.budgets import evaluate_budgets
-    from mlci.model.slices import evaluate_slices
+    from mlci.gates import judge_budgets, judge_slices
+    from mlci.model.budgets import measure_budgets
+    from mlci.model.slices import measure_slices
 
-    slices = evaluate_slices(config, evaluation, predictions, baseline)
-    budgets = evaluate_budgets(
+    slices = judge_slices(config, measure_slices(config, evaluation, predictions), baseline)
+    measured = measure_budgets(
         config, frames, repo=rev.repo, baseline_commit=base_info.commit, baseline=baseline
     )
-    return slices, budgets
+    return slices, judge_budgets(config.budgets, measured)
 
 
 def _slices_and_budgets_extra(slices: SlicesOutcome, budgets: BudgetsOutcome) -> dict[str, Any]:

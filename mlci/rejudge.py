@@ -6,8 +6,8 @@ artifact, so :func:`rejudge` takes the report's *numbers* and nothing it says ab
 
 - recomputed, with the default branch's config: every metric's Δ (from the value and the
   baseline value, with that config's metric directions), every gate's status (by
-  :func:`mlci.gates.evaluate_gates`, :func:`mlci.model.slices.slice_gates` and
-  :func:`mlci.model.budgets.budget_gates`: the same code as ``mlci run``), the notes about how
+  :func:`mlci.gates.evaluate_gates`, :func:`mlci.gates.slice_gates` and
+  :func:`mlci.gates.budget_gates`: the same code as ``mlci run``), the notes about how
   they were judged, and the verdict (:func:`mlci.gates.verdict`);
 - ignored: the report's verdict, its gate results, its directions, its baseline branch, the
   notes of its own run about judging (point estimates, the override label);
@@ -37,16 +37,20 @@ from mlci.gates import (
     NO_BASELINE,
     POINT_FALLBACK,
     Evidence,
+    budget_gates,
+    budget_results,
     compare_metrics,
+    compare_slices,
     evaluate_gates,
     point_fallback_note,
     resolve_directions,
+    slice_gates,
+    slice_order,
     verdict,
     with_intervals,
 )
 from mlci.github.override import NOTE_PREFIXES
-from mlci.model.budgets import budget_gates, budget_results
-from mlci.model.slices import SliceValues, compare_slices, slice_gates, slice_order
+from mlci.model.slices import SliceValues
 from mlci.model.stats import Method, PairedStat, ReportedInterval
 from mlci.results import (
     BudgetResult,

@@ -14,7 +14,7 @@ from this run; the baseline's from its record, where every run stores its own co
 
 When the rows differ (other ids, other labels or another count) the stored baseline outputs
 cannot be paired; the pipeline then re-scores the baseline's model file on this run's rows if
-it can, else change rules are inconclusive (see :mod:`mlci.gates`).
+it can, else change rules are inconclusive (see :mod:`mlci.gates.rules`).
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ import numpy as np
 
 from mlci.bounded import MAX_INFLATED_BYTES, inflate, parse_json
 from mlci.errors import MlciError, ModelError
-from mlci.gates import Evidence
 from mlci.model.load import Predictions
 from mlci.model.metrics import REGISTRY, default_pos_label
-from mlci.model.stats import Paired, PairedStat, Side, paired_statistics
+from mlci.model.stats import Evidence, Paired, PairedStat, Side, paired_statistics
 
 if TYPE_CHECKING:
     from mlci.config import Config, ModelConfig

@@ -20,9 +20,9 @@ import skops.io
 
 from mlci.config import ModelConfig, ModelFileConfig, load_config
 from mlci.errors import ModelError
-from mlci.model.budgets import evaluate_budgets
 from mlci.model.evaluate import evaluate_with_predictions
 from tests.helpers.hostile_pickles import WithPayload, crash, dump_environment, forge_answer
+from tests.helpers.stages import evaluate_budgets
 
 pytestmark = pytest.mark.integration  # child processes, and git for the baseline budgets
 
