@@ -174,6 +174,15 @@ class BudgetRule:
     severity: Severity = "error"
 
 
+BudgetName = Literal["model_size_mb", "latency_p95_ms", "batch_latency_p95_ms", "peak_memory_mb"]
+BUDGETS: tuple[BudgetName, ...] = (
+    "model_size_mb",
+    "latency_p95_ms",
+    "batch_latency_p95_ms",
+    "peak_memory_mb",
+)
+
+
 @dataclass(frozen=True)
 class BudgetsConfig:
     """Size, latency and memory of the model file (``model.model``); ``None``: not measured."""
@@ -185,6 +194,10 @@ class BudgetsConfig:
     batch_size: int = 1000  # rows per batch (the whole evaluation set when smaller)
     repeats: int = 30  # timed repetitions per model, interleaved
     warmup: int = 3  # untimed repetitions per model first
+
+    def configured(self) -> list[tuple[BudgetName, BudgetRule]]:
+        """The budgets named in the config, in the order of :data:`BUDGETS`."""
+        return [(name, rule) for name in BUDGETS if (rule := getattr(self, name)) is not None]
 
 
 @dataclass(frozen=True)

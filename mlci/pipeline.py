@@ -220,39 +220,20 @@ def judge(
     config: Config,
     evaluation: ModelEvaluation | None,
     baseline: Record | None,
-    checks: Sequence[CheckResult],
     *,
     paired: PairedOutcome | None = None,
-) -> tuple[tuple[MetricComparison, ...], Any, Any]:
+) -> tuple[tuple[MetricComparison, ...], tuple[GateResult, ...]]:
     """Compare the metrics with the baseline's and apply the gates (pure).
 
     ``paired`` brings the intervals of Δ (and, when the baseline model was re-scored on this
     run's rows, the baseline's metrics on them).
     """
-    from mlci.gates import (
-        Evidence,
-        compare_metrics,
-        evaluate_gates,
-        resolve_directions,
-        verdict,
-        with_intervals,
-    )
+    from mlci.gates import judge_metrics
+    from mlci.model.pairing import baseline_metrics
 
     current = dict(evaluation.metrics) if evaluation else {}
-    base_metrics = _baseline_metrics(baseline)
-    if paired is not None and paired.baseline_metrics is not None and base_metrics is not None:
-        base_metrics = {**base_metrics, **paired.baseline_metrics}
-    evidence = paired.evidence if paired is not None else Evidence()
-    directions = resolve_directions(config, list(current) + [g.metric for g in config.gates])
-    comparisons = with_intervals(compare_metrics(current, base_metrics, directions), evidence.stats)
-    gates = evaluate_gates(
-        config.gates,
-        comparisons,
-        has_baseline=base_metrics is not None,
-        mode=config.stats.mode,
-        evidence=evidence,
-    )
-    return comparisons, gates, verdict(gates, checks)
+    evidence = paired.evidence if paired is not None else None
+    return judge_metrics(config, current, baseline_metrics(baseline, paired), evidence=evidence)
 
 
 def paired_stage(
@@ -307,13 +288,6 @@ def _record_extra(paired: PairedOutcome | None) -> dict[str, Any]:
     return {"predictions": paired.stored}
 
 
-def _baseline_metrics(baseline: Record | None) -> dict[str, float] | None:
-    if baseline is None or not baseline.model:
-        return None
-    raw = baseline.model.get("metrics") or {}
-    return {k: (float("nan") if v is None else float(v)) for k, v in raw.items()}
-
-
 # --- the whole pipeline ------------------------------------------------------------------
 
 
@@ -333,7 +307,7 @@ def evaluate_revision(
     checks = tuple(c for d in datasets for c in d.checks)
     evaluation, predictions = _model_with_predictions(config, frames)
     paired = paired_stage(config, rev, base_record, evaluation, predictions, frames)
-    comparisons, gates, verdict = judge(config, evaluation, base_record, checks, paired=paired)
+    comparisons, gates = judge(config, evaluation, base_record, paired=paired)
     slices, budgets = _slices_and_budgets(
         config, rev, base_info, base_record, evaluation, predictions, frames
     )

@@ -49,7 +49,6 @@ from mlci.gates import (
     verdict,
     with_intervals,
 )
-from mlci.github.override import NOTE_PREFIXES
 from mlci.model.slices import SliceValues
 from mlci.model.stats import Method, PairedStat, ReportedInterval
 from mlci.results import (
@@ -62,7 +61,10 @@ from mlci.results import (
 from mlci.rulediff import rule_changes
 from mlci.vocab import fmt_int, fmt_value
 
-JUDGING_NOTES = (POINT_FALLBACK, *NOTE_PREFIXES)  # notes of the PR's run that are judged again
+# How every note about the override label starts (accepted, refused, not checked: see
+# mlci.github.override): a report judged again drops such notes of the PR's own run.
+OVERRIDE_NOTES = ("Overridden by @", "The label ", "Could not check the override label")
+JUDGING_NOTES = (POINT_FALLBACK, *OVERRIDE_NOTES)  # notes of the PR's run that are judged again
 
 
 def rejudge(report: Report, config: Config, *, branch: str) -> Report:

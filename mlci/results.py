@@ -159,6 +159,22 @@ class BudgetResult:
     method: str = ""  # how it was measured, in words
 
 
+BaselineSource = Literal["same_job", "record"]
+
+
+@dataclass(frozen=True)
+class MeasuredBudgets:
+    """What the budget stage measured (:func:`mlci.model.budgets.measure_budgets`): the
+    candidate's values (also its record entry), the baseline's with where each came from, how
+    each was measured, and why the baseline commit's model was not measured in this job (""
+    when it was, or when there is no baseline commit)."""
+
+    current: Mapping[str, float]
+    baseline: Mapping[str, tuple[float, BaselineSource]]
+    methods: Mapping[str, str]
+    unmeasured: str = ""
+
+
 @dataclass(frozen=True)
 class BaselineInfo:
     """Which record the run was compared with, and how it was found."""

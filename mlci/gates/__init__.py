@@ -4,7 +4,8 @@
 - :mod:`~mlci.gates.compare`: each candidate metric next to its baseline value, with the
   interval of Δ when there is one;
 - :mod:`~mlci.gates.rules`: the rules of each gate entry (``min``, ``max`` and the change
-  rules, in ``point``, ``lenient`` or ``strict`` mode);
+  rules, in ``point``, ``lenient`` or ``strict`` mode), which :mod:`~mlci.gates.metrics`
+  applies to the overall metrics;
 - :mod:`~mlci.gates.slices` and :mod:`~mlci.gates.budgets`: the same rules on the slices and
   on the budgets that :mod:`mlci.model` measured;
 - :mod:`~mlci.gates.verdict`: gate and data check results folded into pass or fail.
@@ -17,6 +18,7 @@ from __future__ import annotations
 from mlci.gates.budgets import BudgetsOutcome, budget_gates, budget_results, judge_budgets
 from mlci.gates.compare import compare_metrics, with_intervals
 from mlci.gates.directions import resolve_directions
+from mlci.gates.metrics import judge_metrics
 from mlci.gates.rules import (
     NO_BASELINE,
     POINT_FALLBACK,
@@ -41,6 +43,7 @@ __all__ = [
     "compare_slices",
     "evaluate_gates",
     "judge_budgets",
+    "judge_metrics",
     "judge_slices",
     "point_fallback_note",
     "resolve_directions",

@@ -13,8 +13,7 @@ from dataclasses import dataclass, replace
 from mlci.config import BudgetRule, BudgetsConfig, GateConfig
 from mlci.gates.compare import compare_metrics
 from mlci.gates.rules import NO_BASELINE, evaluate_gates
-from mlci.model.budgets import BaselineSource, MeasuredBudgets, configured
-from mlci.results import BudgetResult, GateResult
+from mlci.results import BaselineSource, BudgetResult, GateResult, MeasuredBudgets
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class BudgetsOutcome:
 
 
 def judge_budgets(cfg: BudgetsConfig | None, measured: MeasuredBudgets | None) -> BudgetsOutcome:
-    """The measured budgets (:func:`mlci.model.budgets.measure_budgets`) next to the
+    """The measured budgets (:class:`mlci.results.MeasuredBudgets`) next to the
     baseline's, gated with ``cfg``'s rules; nothing when nothing was measured."""
     if cfg is None or measured is None:
         return BudgetsOutcome()
@@ -72,7 +71,7 @@ def budget_gates(
 
     A change rule without a baseline value is skipped with the message ``no_baseline``.
     """
-    gates = [_as_gate(name, rule) for name, rule in configured(cfg) if _has_rule(rule)]
+    gates = [_as_gate(name, rule) for name, rule in cfg.configured() if _has_rule(rule)]
     comparisons = [
         compare_metrics({r.name: r.value}, _baseline_of(r), {r.name: False})[0] for r in results
     ]

@@ -43,25 +43,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from mlci.config import BudgetRule, BudgetsConfig, Config, ModelFileConfig
+from mlci.config import BudgetsConfig, Config, ModelFileConfig
 from mlci.errors import MlciError, ModelError
 from mlci.model.load import is_pickle
+from mlci.results import BaselineSource, MeasuredBudgets
 
 if TYPE_CHECKING:
     from mlci.records.format import Record
 
-BudgetName = Literal["model_size_mb", "latency_p95_ms", "batch_latency_p95_ms", "peak_memory_mb"]
-BUDGETS: tuple[BudgetName, ...] = (
-    "model_size_mb",
-    "latency_p95_ms",
-    "batch_latency_p95_ms",
-    "peak_memory_mb",
-)
 PORTABLE: frozenset[str] = frozenset({"model_size_mb", "peak_memory_mb"})  # same on any machine
 MB = 1_000_000
 MEMORY_REPEATS = 3  # peak memory is the largest of this many interleaved batch predictions
@@ -98,21 +92,6 @@ class Measurement:
         if self.peak_memory_bytes is not None:
             values["peak_memory_mb"] = self.peak_memory_bytes / MB
         return values
-
-
-BaselineSource = Literal["same_job", "record"]
-
-
-@dataclass(frozen=True)
-class MeasuredBudgets:
-    """What the budget stage measured: the candidate's values (also its record entry), the
-    baseline's with where each came from, how each was measured, and why the baseline commit's
-    model was not measured in this job ("" when it was, or when there is no baseline commit)."""
-
-    current: Mapping[str, float]
-    baseline: Mapping[str, tuple[float, BaselineSource]]
-    methods: Mapping[str, str]
-    unmeasured: str = ""
 
 
 def p95(samples: Sequence[float]) -> float:
@@ -218,11 +197,6 @@ def _peaks(call: Callable[[int, int], None], contenders: int) -> list[int]:
     return peaks
 
 
-def configured(cfg: BudgetsConfig) -> list[tuple[BudgetName, BudgetRule]]:
-    """The budgets named in the config, in the order of :data:`BUDGETS`."""
-    return [(name, rule) for name in BUDGETS if (rule := getattr(cfg, name)) is not None]
-
-
 # --- the stage (I/O: model files, git) ---------------------------------------------------------
 
 
@@ -260,7 +234,7 @@ def measure_budgets(
             measured, why_not = measure_in_child(model_cfg, task, frame, cfg, base_path)
         else:
             measured, why_not = measure_models(model_cfg, task, frame, cfg, base_path, timer=timer)
-    named: set[str] = {name for name, _ in configured(cfg)}
+    named: set[str] = {name for name, _ in cfg.configured()}
     current: dict[str, float] = {k: v for k, v in measured[0].values().items() if k in named}
     methods = _methods(cfg, measured[0], len(measured) > 1)
     unmeasured = (why or why_not) if baseline_commit else ""

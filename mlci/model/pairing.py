@@ -406,6 +406,17 @@ class PairedOutcome:
     notes: tuple[str, ...] = ()
 
 
+def baseline_metrics(
+    baseline: Record | None, paired: PairedOutcome | None
+) -> dict[str, float] | None:
+    """The baseline's metrics: its record's, with the re-scored model's in their place when
+    pairing re-scored it on this run's rows; None without a baseline record or model."""
+    found = baseline.metrics() if baseline is not None else None
+    if found is not None and paired is not None and paired.baseline_metrics is not None:
+        found = {**found, **paired.baseline_metrics}
+    return found
+
+
 def paired_outcome(
     config: Config,
     candidate: Predictions | None,

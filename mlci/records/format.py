@@ -50,6 +50,13 @@ class Record:
     verdict: Literal["pass", "fail"]
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    def metrics(self) -> dict[str, float] | None:
+        """The model's metrics (an undefined one, stored as None, is NaN); None without a model."""
+        if not self.model:
+            return None
+        raw = self.model.get("metrics") or {}
+        return {k: math.nan if v is None else float(v) for k, v in raw.items()}
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: plain containers, NaN and infinities as None."""
         raw = {

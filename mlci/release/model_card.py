@@ -11,16 +11,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlci.config import ReleaseConfig
 from mlci.records.format import Record
-from mlci.release.bundle import BundleEntry
 from mlci.release.check import ReleaseCheck
 from mlci.release.version import TagInfo
 from mlci.report.escape import clip, md_code, md_text
 from mlci.results import GateResult, MetricComparison
 from mlci.vocab import fmt_delta, fmt_int, fmt_pct, fmt_value
+
+if TYPE_CHECKING:
+    from mlci.release.bundle import BundleEntry  # a value; the module writes files
 
 ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️", "inconclusive": "⚠️"}
 MAX_COLUMNS = 60  # profile rows per dataset

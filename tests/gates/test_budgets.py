@@ -6,7 +6,7 @@ import pytest
 
 from mlci.config import BudgetRule, BudgetsConfig, Margin
 from mlci.gates import budget_gates, budget_results, judge_budgets
-from mlci.model.budgets import MeasuredBudgets
+from mlci.results import MeasuredBudgets
 
 
 def test_budgets_are_gated_like_metrics_lower_is_better() -> None:

@@ -192,6 +192,13 @@ def test_environment_info_omits_packages_that_are_not_installed(
     assert set(environment_info()["packages"]) == {"numpy", "mlci"}
 
 
+def test_undefined_metrics_of_a_record_are_nan(make_record: Callable[..., Record]) -> None:
+    model = {"task": "binary", "source": "model", "metrics": {"roc_auc": None, "f1": 0.5}}
+    metrics = make_record(model=model).metrics()
+    assert metrics is not None and math.isnan(metrics["roc_auc"]) and metrics["f1"] == 0.5
+    assert make_record(model=None).metrics() is None
+
+
 def test_utc_now_is_valid_in_a_record(make_record: Callable[..., Record]) -> None:
     now = utc_now()
     assert now.endswith("Z") and len(now) == len("2024-05-01T12:00:00Z")
