@@ -20,7 +20,15 @@ from typing import Any, Literal
 
 from mlci.errors import ConfigError
 from mlci.paths import leads_outside, outside_message, repository_of
-from mlci.yamlfile import Where, display_path, load_yaml, near_miss, packaged_schema, validate
+from mlci.yamlfile import (
+    Where,
+    display_path,
+    load_yaml,
+    load_yaml_bytes,
+    near_miss,
+    packaged_schema,
+    validate,
+)
 
 Task = Literal["binary", "multiclass", "regression"]
 Severity = Literal["error", "warn"]
@@ -741,11 +749,17 @@ def model_rules(model: Any) -> dict[str, Any]:
     return found
 
 
+def rules_of_text(data: bytes, name: str) -> Rules:
+    """The judging rules of a config file's content (e.g. read from git at another commit),
+    named ``name`` in messages."""
+    doc, _ = load_yaml_bytes(data, name)
+    fragment = {**{k: doc[k] for k in RULE_KEYS if k in doc}, **model_rules(doc.get("model"))}
+    return rules_from_document(fragment, source=name)
+
+
 def rules_from_document(doc: Any, *, source: str) -> Rules:
     """The :class:`Rules` of a document written by :func:`rules_document`, validated against
     the config schema (a :class:`ConfigError` naming ``source`` when it is not valid)."""
-    from mlci.errors import ConfigError
-
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{source}: expected a mapping of gates, stats, budgets, directions.")
     fragment = {"name": "rules", **{key: doc[key] for key in RULE_KEYS if key in doc}}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from mlci.commands.profile import dataset_name, profile_file, write_text
+from mlci.commands.profile import dataset_name, profile_file
 from mlci.commands.schema import (
     FileUpdate,
     count_unique,
@@ -26,6 +26,7 @@ from mlci.commands.schema import (
     shown_path,
 )
 from mlci.errors import GitError, MlciError
+from mlci.files import write_atomic
 
 PLACEHOLDER_SHA = "0" * 40
 ACTION = "mlci-dev/mlci"
@@ -95,7 +96,7 @@ def init_command(
     force: bool = False,
     quiet: bool = False,
     cwd: Path | None = None,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> int:
     """Write mlci.yml, the schema files and the workflows; returns the exit code (0)."""
@@ -177,7 +178,7 @@ def _datasets(
     target: str | None,
     task: str | None,
     quiet: bool,
-    environ: Mapping[str, str] | None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> tuple[list[Dataset], dict[Path, str]]:
     """The datasets (profiled) and their inferred schema files' texts, by absolute path."""
@@ -407,13 +408,11 @@ def _config_name(name: str | None, root: Path) -> str:
 def _default_branch(root: Path) -> str:
     """The branch pull requests merge into: origin's HEAD, else the checked-out branch when it
     is main or master, else main."""
-    from mlci.git import current_branch, run_git_process
+    from mlci.git import current_branch, remote_head_branch
 
-    proc = run_git_process(
-        ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], cwd=root
-    )
-    if proc.returncode == 0:
-        return proc.stdout.decode().strip().removeprefix("origin/") or "main"
+    remote = remote_head_branch(root)
+    if remote is not None:
+        return remote or "main"
     branch = current_branch(root)
     return branch if branch in ("main", "master") else "main"
 
@@ -524,7 +523,7 @@ def _apply(
         if status == "same":
             print(f"Unchanged {shown}", file=stdout)
         elif status == "new" or force:
-            write_text(update.path, update.new)
+            write_atomic(update.path, update.new)
             print(f"{'Wrote' if status == 'new' else 'Overwrote'} {shown}", file=stdout)
         else:
             kept.append(update)

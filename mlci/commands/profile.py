@@ -10,7 +10,6 @@ JSON lines of either; bare profiles need ``--name``.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ import pyarrow as pa
 
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
 from mlci.errors import DataError, MlciError
+from mlci.files import write_atomic
 
 DataFormat = Literal["csv", "parquet", "jsonl"]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # as config.schema.json's datasets
@@ -36,7 +36,7 @@ def profile_command(
     name: str | None,
     data_format: DataFormat | None,
     quiet: bool,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> int:
     """`mlci profile DATA` or `mlci profile merge FILE...`; returns the exit code (0)."""
@@ -280,18 +280,4 @@ def _check_profile(path: Path, profile: Mapping[str, Any]) -> None:
 def write_json(path: Path, doc: Any) -> None:
     """Write ``doc`` as JSON to ``path`` atomically (a reader never sees half a file)."""
     text = json.dumps(doc, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-    write_text(path, text + "\n")
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a reader never sees half a file), creating its
-    folder."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise MlciError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    write_atomic(path, text + "\n")

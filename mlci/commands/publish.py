@@ -67,7 +67,7 @@ class _Found:
     number: int
 
 
-def publish_report(
+def publish_command(
     *,
     report_dir: Path,
     config_paths: Sequence[Path] = (Path("mlci.yml"),),
@@ -304,7 +304,7 @@ def _publish_one(
     stdout: TextIO,
 ) -> None:
     from mlci.github.actions import finish_for_pull_request
-    from mlci.pipeline import full_report_hint
+    from mlci.report.markdown import full_report_hint
 
     environ = {
         "GITHUB_SERVER_URL": ctx.settings.server_url,

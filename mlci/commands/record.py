@@ -23,7 +23,7 @@ def record_command(
     all_names: bool,
     stdout: TextIO,
     push: bool = False,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
 ) -> int:
     """`mlci record save|show|list` as cli.py parsed it: open the config's store, dispatch.
 
@@ -34,7 +34,7 @@ def record_command(
 
     config = load_config(config_path)
     repo = _repo_or_none(config.root)
-    in_actions = (environ or {}).get("GITHUB_ACTIONS") == "true"
+    in_actions = environ.get("GITHUB_ACTIONS") == "true"
     store = open_store(config.baseline.store, repo, push=push or in_actions)
     if action == "save" and record_file is not None:
         return record_save(store=store, record_path=record_file, stdout=stdout)

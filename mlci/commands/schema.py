@@ -23,9 +23,9 @@ from mlci.commands.profile import (
     dataset_name,
     load_profiles,
     profile_file,
-    write_text,
 )
 from mlci.errors import MlciError
+from mlci.files import write_atomic
 
 DEFAULT_OUTPUT = Path(".mlci/schema.yml")
 
@@ -76,7 +76,7 @@ def shown_path(path: Path) -> str:
 # --- `mlci schema infer` -------------------------------------------------------------------
 
 
-def schema_infer_command(
+def schema_command(
     data: Path,
     *,
     output: Path = DEFAULT_OUTPUT,
@@ -86,7 +86,7 @@ def schema_infer_command(
     write: bool = False,
     check: bool = False,
     quiet: bool = False,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> int:
     """Infer the schema of ``data`` (a data file, or a profile file ending in ``.json``) and
@@ -114,7 +114,7 @@ def schema_infer_command(
         )
         return 1
     if status == "new" or write:
-        write_text(output, text)
+        write_atomic(output, text)
         verb = "Wrote" if status == "new" else "Updated"
         print(f"{verb} {shown}: review it, then commit it.", file=stdout)
         return 0
@@ -135,7 +135,7 @@ def infer_schema_text(
     target: str | None,
     task: str | None = None,
     quiet: bool = False,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stdout: TextIO,
     source: str | None = None,
 ) -> str:
@@ -167,7 +167,7 @@ def _profile_of(
     name: str | None,
     data_format: DataFormat | None,
     quiet: bool,
-    environ: Mapping[str, str] | None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> tuple[dict[str, Any], str, dict[str, bool]]:
     """``(profile, dataset name, exact uniqueness of the key candidates)``."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from mlci.errors import MlciError
-from mlci.git import GitAuth, run_git_process
+from mlci.git import GitAuth, extraheader_keys
 from mlci.github.event import EventPlan, load_event, plan_for_event
 from mlci.github.settings import Settings
 from mlci.github.workflow import format_annotation
@@ -71,11 +71,8 @@ def git_auth(ctx: ActionsContext, stdout: TextIO) -> GitAuth:
 def warn_persisted_credentials(repo: Path, stdout: TextIO) -> None:
     """Warn when the checkout left credentials in the repository's git config: every process
     of the job (the code mlci runs for the user among them) can read them there."""
-    proc = run_git_process(
-        ["config", "--name-only", "--get-regexp", r"^http\..*\.extraheader$"], cwd=repo
-    )
-    keys = sorted(set(proc.stdout.decode("utf-8", errors="replace").split()))
-    if proc.returncode != 0 or not keys:
+    keys = extraheader_keys(repo)
+    if not keys:
         return
     message = (
         f"The checkout left credentials in the repository's git config ({', '.join(keys)}): "

@@ -51,6 +51,7 @@ import pandas as pd
 from mlci.config import BudgetsConfig, Config, ModelFileConfig
 from mlci.errors import MlciError, ModelError
 from mlci.model.load import is_pickle
+from mlci.model.rescore import baseline_model_copy
 from mlci.results import BaselineSource, MeasuredBudgets
 
 if TYPE_CHECKING:
@@ -323,28 +324,9 @@ def _baseline_copy(
     if commit is None:
         return None, ""
     try:
-        return _baseline_file(repo, commit, path, folder), ""
+        return baseline_model_copy(repo, commit, path, folder), ""
     except MlciError as exc:
         return None, str(exc).rstrip(".")
-
-
-def _baseline_file(repo: Path, commit: str, path: Path, folder: Path) -> Path:
-    """The model file as it was at ``commit``, copied to ``folder``."""
-    from mlci.git import run_git_process
-
-    try:
-        relative = path.resolve().relative_to(repo.resolve()).as_posix()
-    except ValueError:
-        raise MlciError(f"the model file {path} is outside the repository") from None
-    done = run_git_process(["cat-file", "blob", f"{commit}:{relative}"], cwd=repo)
-    if done.returncode != 0:
-        raise MlciError(
-            f"the baseline commit {commit[:7]} has no file {relative} in git (not committed, "
-            "moved, or kept outside git)"
-        )
-    copy = folder / f"baseline{path.suffix}"
-    copy.write_bytes(done.stdout)
-    return copy
 
 
 def _baseline_values(

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from mlci.bounded import MAX_INFLATED_BYTES, inflate, parse_json
 from mlci.errors import MlciError, ModelError
@@ -381,6 +382,33 @@ def _scores_by_code(outputs: RowOutputs, classes: tuple[Any, ...]) -> np.ndarray
         return None
     column = {str(c): j for j, c in enumerate(outputs.score_classes)}
     return outputs.y_score[:, [column[c] for c in classes]]
+
+
+def stored_predictions(record: Record | None) -> Predictions | None:
+    """The per-example predictions a record keeps, as predictions again (the baseline's curves
+    in the report's figures); None when it keeps none or they cannot be read."""
+    stored = record.extra.get("predictions") if record is not None else None
+    if not isinstance(stored, Mapping):
+        return None
+    try:
+        rows = decode(stored)
+    except ValueError:
+        return None
+    frame = pd.DataFrame(index=range(len(rows.y_true)))
+    if rows.task == "regression":
+        return Predictions(rows.y_true, rows.y_pred, None, None, None, frame)
+    classes = np.asarray(rows.classes, dtype=object)
+    if len(classes) == 0 or (rows.task == "binary" and len(classes) != 2):
+        return None
+    y_pred = None if rows.y_pred is None else classes[rows.y_pred.astype(np.int64)]
+    y_true = classes[rows.y_true.astype(np.int64)]
+    if rows.task == "binary":
+        return Predictions(
+            y_true, y_pred, rows.y_score, None, tuple(rows.classes), frame, rows.classes[-1]
+        )
+    labels = tuple(rows.score_classes) or None
+    proba = rows.y_score if labels is not None else None
+    return Predictions(y_true, y_pred, None, proba, labels, frame)
 
 
 # -- the paired stage of a run ----------------------------------------------------------------

@@ -127,9 +127,13 @@ class Record:
         )
 
 
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC with a 'Z' suffix, to the second."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def utc_now(environ: Mapping[str, str] | None = None) -> str:
+    """The current time as ISO 8601 UTC with a 'Z' suffix, to the second; a
+    ``SOURCE_DATE_EPOCH`` in ``environ`` (seconds since 1970) stands for it, so a rebuilt record
+    is the same byte for byte."""
+    epoch = (environ or {}).get("SOURCE_DATE_EPOCH")
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def environment_info() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from mlci.report import (
@@ -54,6 +54,24 @@ _STATUS_ORDER: dict[str, int] = {
 }
 _METHODS = {"jensen_shannon": "JS", "cohen_h": "h", "ks": "KS", "psi": "PSI"}
 _BRIEF_ITEMS = 3  # problems named on the data summary line, per status
+
+
+def full_report_hint(environ: Mapping[str, str]) -> str:
+    """The comment footer's pointer to the report: a link to the run's artifacts in Actions.
+
+    ``full report: [artifact `mlci-report`](https://github.com/o/r/actions/runs/1#artifacts)``
+    when ``GITHUB_SERVER_URL``, ``GITHUB_REPOSITORY`` and ``GITHUB_RUN_ID`` are set and
+    well-formed, else the plain hint (the values go into trusted markdown, so they are checked).
+    """
+    server = environ.get("GITHUB_SERVER_URL", "").rstrip("/")
+    repo, run_id = environ.get("GITHUB_REPOSITORY", ""), environ.get("GITHUB_RUN_ID", "")
+    if not (_SERVER.fullmatch(server) and _REPOSITORY.fullmatch(repo) and run_id.isdigit()):
+        return DEFAULT_HINT
+    return f"full report: [artifact `mlci-report`]({server}/{repo}/actions/runs/{run_id}#artifacts)"
+
+
+_SERVER = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~-]+)*")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def marker(name: str) -> str:
