@@ -1,6 +1,6 @@
 """The `mlci.yml` config: typed values, and the one loader that validates and builds them.
 
-The file is validated against the JSON Schema shipped in ``mlci/schema/config.schema.json``;
+The file is validated against the JSON Schema shipped in ``mlci/jsonschemas/config.schema.json``;
 every error names the file, the line, the key path and what was expected, and suggests the
 near-miss key for a typo. Paths in the config are relative to the config file's directory and
 are resolved here, so the rest of mlci only sees absolute paths; every one of them (and the

@@ -688,8 +688,8 @@ def _items_message(validator: str, value: int, instance: list[Any]) -> str:
 
 @functools.cache
 def packaged_schema(name: str) -> Mapping[str, Any]:
-    """A JSON Schema shipped in ``mlci/schema/`` (e.g. ``"config.schema.json"``)."""
-    text = (importlib.resources.files("mlci") / "schema" / name).read_text(encoding="utf-8")
+    """A JSON Schema shipped in ``mlci/jsonschemas/`` (e.g. ``"config.schema.json"``)."""
+    text = (importlib.resources.files("mlci") / "jsonschemas" / name).read_text(encoding="utf-8")
     schema: Mapping[str, Any] = json.loads(text)
     return schema
 

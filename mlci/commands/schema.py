@@ -1,5 +1,8 @@
 """`mlci schema infer DATA`: write a data schema file inferred from the data, for review.
 
+(The command; the data schema file is read by :mod:`mlci.data.schema_file` and inferred by
+:mod:`mlci.data.infer`; the JSON Schemas mlci validates files with are in ``mlci/jsonschemas/``.)
+
 When the schema file exists, nothing is overwritten: the command prints what would change
 (constraints added, removed, widened or narrowed) and the unified diff, and writes only with
 ``--write``. Exit codes: 0, also when there are differences; with ``--check`` (for CI), 1 when

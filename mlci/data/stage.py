@@ -27,7 +27,7 @@ from mlci.data.drift import DriftScan, column_changes, drift_results, same_signa
 from mlci.data.profile import Profiler, views_of
 from mlci.data.progress import NoProgress, Progress
 from mlci.data.read import Source, fingerprint, scan
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
 from mlci.results import CheckResult, DatasetSummary
 
 if TYPE_CHECKING:

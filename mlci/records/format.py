@@ -2,7 +2,7 @@
 
 A record is what later runs compare against: dataset fingerprints and profiles, the model's
 metrics, and the gate and check results. It is written deterministically (same values, same
-bytes) and validated on every read against ``mlci/schema/record.schema.json``, so a corrupt or
+bytes) and validated on every read against ``mlci/jsonschemas/record.schema.json``, so a corrupt or
 too-new record is reported in one line instead of crashing a run.
 """
 
@@ -189,7 +189,7 @@ def _validate_shape(data: dict[str, Any], source: str) -> None:
 def _validator() -> Any:
     import jsonschema
 
-    text = resources.files("mlci").joinpath("schema/record.schema.json").read_text("utf-8")
+    text = resources.files("mlci").joinpath("jsonschemas/record.schema.json").read_text("utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))
 
 

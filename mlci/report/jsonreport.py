@@ -1,7 +1,7 @@
 """``report.json``: the machine-readable report, with a stable, documented shape.
 
 The shape is described field by field in ``docs/report-json.md`` and validated by the JSON
-Schema ``mlci/schema/report.schema.json``. Undefined numbers (NaN, infinities) are ``null``.
+Schema ``mlci/jsonschemas/report.schema.json``. Undefined numbers (NaN, infinities) are ``null``.
 Fields are only added within a ``schema_version``; renaming or removing one bumps it.
 """
 

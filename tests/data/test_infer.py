@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from mlci.data.checks import run_checks
 from mlci.data.infer import infer_schema, key_candidates, scalar_text, schema_changes
 from mlci.data.profile import profile_frame
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
 from mlci.yamlfile import _Loader, load_yaml
 
 N = 60

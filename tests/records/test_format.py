@@ -170,7 +170,7 @@ def test_unknown_keys_from_a_compatible_writer_are_ignored() -> None:
 
 
 def test_the_schema_is_valid_draft_2020_12() -> None:
-    text = resources.files("mlci").joinpath("schema/record.schema.json").read_text("utf-8")
+    text = resources.files("mlci").joinpath("jsonschemas/record.schema.json").read_text("utf-8")
     schema = json.loads(text)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
