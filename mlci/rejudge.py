@@ -59,7 +59,7 @@ from mlci.results import (
     SliceResult,
 )
 from mlci.rulediff import rule_changes
-from mlci.vocab import fmt_int, fmt_value
+from mlci.vocab import fmt_int, fmt_share
 
 # How every note about the override label starts (accepted, refused, not checked: see
 # mlci.github.override): a report judged again drops such notes of the PR's own run.
@@ -186,7 +186,7 @@ def _intervals(
 
 
 def _percent(level: float) -> str:
-    return "an unknown level" if math.isnan(level) else f"{fmt_value(100 * level)}%"
+    return "an unknown level" if math.isnan(level) else fmt_share(level)
 
 
 # -- slices and budgets -------------------------------------------------------------------------

@@ -14,6 +14,47 @@ from typing import Any, Literal
 Status = Literal["pass", "warn", "fail", "skipped", "insufficient_data", "inconclusive"]
 Verdict = Literal["pass", "fail"]
 
+# How every format shows a status: the comment, report.html, the terminal, the model card.
+STATUS_ICONS: Mapping[str, str] = {
+    "pass": "✅",
+    "warn": "⚠️",
+    "fail": "❌",
+    "skipped": "⏭️",
+    "insufficient_data": "❔",
+    "inconclusive": "⚠️",
+}
+# Plain-text labels (the terminal, logs), and words for sentences and chips.
+STATUS_LABELS: Mapping[str, str] = {
+    "pass": "PASS",
+    "warn": "WARN",
+    "fail": "FAIL",
+    "skipped": "SKIP",
+    "insufficient_data": "N/A",
+    "inconclusive": "INCONCLUSIVE",
+}
+STATUS_WORDS: Mapping[str, str] = {
+    "pass": "pass",
+    "warn": "warn",
+    "fail": "fail",
+    "skipped": "skipped",
+    "insufficient_data": "insufficient data",
+    "inconclusive": "inconclusive",
+}
+# Worst first: problems before passes, in every list sorted by status.
+STATUS_ORDER: Mapping[str, int] = {
+    "fail": 0,
+    "warn": 1,
+    "inconclusive": 1,
+    "insufficient_data": 2,
+    "skipped": 3,
+    "pass": 4,
+}
+
+
+def status_rank(status: str) -> int:
+    """Where ``status`` sorts, worst first; a status mlci does not know sorts before passes."""
+    return STATUS_ORDER.get(status, 1)
+
 
 @dataclass(frozen=True)
 class CheckResult:

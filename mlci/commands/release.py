@@ -46,6 +46,7 @@ from mlci.release.deploy import deploy_release
 from mlci.release.notes import refusal_summary, release_notes
 from mlci.release.previous import previous_release
 from mlci.release.version import Target, parse_tag
+from mlci.results import STATUS_LABELS
 from mlci.userenv import conceal_from_proc, tokens_in
 
 ClientFactory = Callable[[Settings], ReleaseClient]
@@ -209,7 +210,8 @@ def _tagged_record(
 def _print_check(check: ReleaseCheck, stdout: TextIO) -> None:
     for gate in check.gates:
         print(
-            f"{gate.status.upper():>13}  {gate.metric} {gate.threshold}: {gate.message}",
+            f"{STATUS_LABELS.get(gate.status, gate.status):>12}  {gate.metric} {gate.threshold}: "
+            f"{gate.message}",
             file=stdout,
         )
     for note in check.notes:

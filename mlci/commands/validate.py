@@ -15,7 +15,7 @@ from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
 from mlci.files import write_atomic
 from mlci.pipeline import find_baseline, locate
 from mlci.records.store import open_store
-from mlci.results import CheckResult
+from mlci.results import STATUS_LABELS, CheckResult
 
 
 def validate_command(
@@ -68,7 +68,10 @@ def _data_stage(
 def _print_checks(checks: Sequence[CheckResult], failed: int, stdout: TextIO) -> None:
     for c in checks:
         if c.status != "pass":
-            print(f"{c.status.upper():>17}  {c.dataset}: {c.message}", file=stdout)
+            print(
+                f"{STATUS_LABELS.get(c.status, c.status):>12}  {c.dataset}: {c.message}",
+                file=stdout,
+            )
     print(
         f"{len(checks)} checks: {len(checks) - failed} passed or warned, {failed} failed.",
         file=stdout,

@@ -20,7 +20,7 @@ from typing import Literal
 from mlci.config import GateConfig, GateMode, Margin
 from mlci.model.stats import Evidence, PairedStat, holm
 from mlci.results import GateResult, MetricComparison, Status
-from mlci.vocab import fmt_delta, fmt_pct, fmt_value
+from mlci.vocab import fmt_delta, fmt_pct, fmt_share, fmt_value
 
 RuleKind = Literal["min", "max", "max_regression", "min_improvement", "max_improvement"]
 SLACK = 1e-12
@@ -245,7 +245,7 @@ def _judge_interval(
 def _interval_text(c: MetricComparison, stat: PairedStat) -> str:
     """``"95% CI of Δ [−0.013, +0.001]"``, in the raw units of the shown change."""
     low, high = (stat.ci_low, stat.ci_high) if c.higher_is_better else (-stat.ci_high, -stat.ci_low)
-    return f"{fmt_value(100 * stat.confidence)}% CI of Δ [{fmt_delta(low)}, {fmt_delta(high)}]"
+    return f"{fmt_share(stat.confidence)} CI of Δ [{fmt_delta(low)}, {fmt_delta(high)}]"
 
 
 def _holm_adjusted(results: list[GateResult], evidence: Evidence) -> tuple[GateResult, ...]:

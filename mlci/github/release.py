@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mlci.github.client import GitHubClient, GitHubError
-from mlci.github.publish import clip
+from mlci.github.publish import one_line
 
 DeploymentState = str  # error | failure | inactive | in_progress | queued | pending | success
 END_MARKER = "<!-- mlci:release-end -->"
@@ -220,7 +220,7 @@ class ReleaseClient(GitHubClient):
                 required_contexts=[],
                 payload=dict(payload),
                 environment=environment,
-                description=clip(description),
+                description=one_line(description),
                 transient_environment=False,
             )
             return _deployment(created)
@@ -245,7 +245,7 @@ class ReleaseClient(GitHubClient):
         from github.GithubObject import NotSet
 
         obj = self._repo.get_deployment(deployment.id)  # lazy: no request
-        text = clip(description)
+        text = one_line(description)
 
         def post() -> bool:
             obj.create_status(

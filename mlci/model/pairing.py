@@ -36,6 +36,7 @@ from mlci.errors import MlciError, ModelError
 from mlci.model.load import Predictions
 from mlci.model.metrics import REGISTRY, default_pos_label
 from mlci.model.stats import Evidence, Paired, PairedStat, Side, paired_statistics
+from mlci.vocab import clip
 
 if TYPE_CHECKING:
     from mlci.config import Config, ModelConfig
@@ -539,7 +540,8 @@ def _rescored(
         )
         base_metrics = _metrics_of(config, predictions, metrics)
     except MlciError as exc:
-        failed = f"the baseline model could not be re-scored ({_clip(str(exc))})"
+        reason = clip(" ".join(str(exc).split()), 200)
+        failed = f"the baseline model could not be re-scored ({reason})"
         if pairing.rows_changed:
             evidence = Evidence(inconclusive=INCONCLUSIVE, unpaired=failed)
             return PairedOutcome(
@@ -592,8 +594,3 @@ def _too_many_rows(n: int) -> str:
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
-
-
-def _clip(text: str, n: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"

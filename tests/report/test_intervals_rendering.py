@@ -103,7 +103,7 @@ def test_inconclusive_is_a_warning_in_the_verdict_line():
 
 def test_the_terminal_shows_intervals_and_inconclusive_gates():
     text = render_terminal(with_intervals())
-    assert "95% CI of Δ" in text and "[−0.011, −0.003]" in text and "delong" in text
+    assert "95% CI of Δ" in text and "[−0.011, −0.003]" in text and "DeLong p<0.001" in text
     assert "INCONCLUSIVE max regression 0.005" in text  # the metric table's gate column
     assert "\nINCONCLUSIVE  log_loss  max regression 0.005  log_loss got worse" in text
 

@@ -7,8 +7,9 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mlci.report.escape import clip, strip_controls
+from mlci.report.escape import strip_controls
 from mlci.report.plots.values import Names, Scored
+from mlci.vocab import clip
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
