@@ -8,3 +8,10 @@
 - :mod:`~mlci.release.bundle` writes the bundle directory and its ``SHA256SUMS``;
 - :mod:`~mlci.release.deploy` records the deployment and runs the configured deploy command.
 """
+
+from __future__ import annotations
+
+from mlci.release.check import PreviousRelease, ReleaseCheck, check_release
+from mlci.release.version import TagInfo, Target, parse_tag
+
+__all__ = ["PreviousRelease", "ReleaseCheck", "TagInfo", "Target", "check_release", "parse_tag"]

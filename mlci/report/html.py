@@ -20,7 +20,9 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mlci.report import (
+from mlci.report.cells import GateCell, direction, interval_text, metric_row
+from mlci.report.escape import strip_controls
+from mlci.report.phrases import (
     baseline_sentence,
     context_parts,
     count_statuses,
@@ -28,8 +30,6 @@ from mlci.report import (
     heads_up,
     plural,
 )
-from mlci.report.cells import GateCell, direction, interval_text, metric_row
-from mlci.report.escape import strip_controls
 from mlci.report.plots import FIGURE_CAPTIONS, parse_drift_key
 from mlci.report.sparkline import sparkline
 from mlci.results import (

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, fields
 from typing import Any
 
-from mlci.report import count_statuses
+from mlci.report.phrases import count_statuses
 from mlci.results import (
     BaselineInfo,
     BudgetResult,

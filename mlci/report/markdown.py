@@ -19,7 +19,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from mlci.report import (
+from mlci.report.breakdown import SliceTable, budgets_block, slice_tables, slices_line
+from mlci.report.cells import md_arrow, md_gate_cell, method_text, metric_row
+from mlci.report.escape import md_code, md_text
+from mlci.report.phrases import (
     baseline_sentence,
     context_parts,
     count_statuses,
@@ -27,9 +30,6 @@ from mlci.report import (
     heads_up,
     plural,
 )
-from mlci.report.breakdown import SliceTable, budgets_block, slice_tables, slices_line
-from mlci.report.cells import md_arrow, md_gate_cell, method_text, metric_row
-from mlci.report.escape import md_code, md_text
 from mlci.report.sparkline import sparkline
 from mlci.results import (
     STATUS_ICONS,

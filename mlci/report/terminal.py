@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from mlci.report import (
+from mlci.report.cells import GateCell, metric_row
+from mlci.report.escape import strip_controls
+from mlci.report.phrases import (
     baseline_sentence,
     context_parts,
     count_statuses,
@@ -19,8 +21,6 @@ from mlci.report import (
     heads_up,
     plural,
 )
-from mlci.report.cells import GateCell, metric_row
-from mlci.report.escape import strip_controls
 from mlci.results import STATUS_LABELS, CheckResult, GateResult, MetricComparison, Report
 from mlci.vocab import clip, fmt_int, fmt_share
 

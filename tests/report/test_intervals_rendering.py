@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from mlci.report import headline
 from mlci.report.jsonreport import dumps_report, load_report, report_to_dict
 from mlci.report.markdown import render_comment
+from mlci.report.phrases import headline
 from mlci.report.terminal import render_terminal
 from mlci.results import Report
 from tests.helpers.report import gate, make_report, metric, render_github
