@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -446,8 +447,6 @@ def check_column_constraints(section: Mapping[str, Any], key_path: str, where: W
     where.check_min_max(section, key_path)
     pattern = section.get("pattern")
     if pattern is not None:
-        import re
-
         try:
             re.compile(pattern)
         except re.error as e:

@@ -25,8 +25,15 @@ from mlci.commands.schema import (
     report_update,
     shown_path,
 )
+from mlci.config import DatasetConfig, format_from_suffix
+from mlci.data.infer import commented, infer_schema, key_candidates, scalar_text
+from mlci.data.progress import make_progress
+from mlci.data.read import Source
 from mlci.errors import GitError, MlciError
 from mlci.files import write_atomic
+from mlci.git import current_branch, remote_head_branch, repo_root
+from mlci.model.load import load_metrics_file
+from mlci.model.metrics import higher_is_better
 
 PLACEHOLDER_SHA = "0" * 40
 ACTION = "mlci-dev/mlci"
@@ -146,7 +153,6 @@ def init_command(
 
 
 def _repository(here: Path) -> Path:
-    from mlci.git import repo_root
 
     try:
         return repo_root(here).resolve()
@@ -182,8 +188,6 @@ def _datasets(
     stdout: TextIO,
 ) -> tuple[list[Dataset], dict[Path, str]]:
     """The datasets (profiled) and their inferred schema files' texts, by absolute path."""
-    from mlci.data.infer import infer_schema, key_candidates
-    from mlci.data.progress import make_progress
 
     datasets: list[Dataset] = []
     schemas: dict[Path, str] = {}
@@ -271,7 +275,6 @@ def _model_section(
             "mlci init: the model section needs a task: give --task binary, multiclass or "
             "regression (or --target COL with a DATA file, to infer it from the labels)."
         )
-    from mlci.data.infer import scalar_text
 
     if predictions is not None:
         return _predictions_section(task, target, _absolute(predictions, here), root)
@@ -340,8 +343,6 @@ def _columns_of(path: Path) -> list[str] | None:
     """The column names of a data file (its first batch), or None when it does not exist."""
     if not path.exists():
         return None
-    from mlci.config import DatasetConfig, format_from_suffix
-    from mlci.data.read import Source
 
     cfg = DatasetConfig(name="predictions", path=path, format=format_from_suffix(path))
     batches = Source(cfg).batches()
@@ -380,8 +381,6 @@ def _metric_in_file(path: Path, task: str) -> str:
     preferred = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "rmse"}[task]
     if not path.exists():
         return preferred
-    from mlci.model.load import load_metrics_file
-    from mlci.model.metrics import higher_is_better
 
     names = list(load_metrics_file(path))
     for name in (preferred, *names):
@@ -408,7 +407,6 @@ def _config_name(name: str | None, root: Path) -> str:
 def _default_branch(root: Path) -> str:
     """The branch pull requests merge into: origin's HEAD, else the checked-out branch when it
     is main or master, else main."""
-    from mlci.git import current_branch, remote_head_branch
 
     remote = remote_head_branch(root)
     if remote is not None:
@@ -421,7 +419,6 @@ def _default_branch(root: Path) -> str:
 
 
 def _yaml_value(value: Any) -> str:
-    from mlci.data.infer import scalar_text
 
     if isinstance(value, list):
         return "[" + ", ".join(scalar_text(v) for v in value) + "]"
@@ -430,7 +427,6 @@ def _yaml_value(value: Any) -> str:
 
 def render_config(plan: ConfigPlan) -> str:
     """The starter mlci.yml, with comments."""
-    from mlci.data.infer import commented, scalar_text
 
     out = [
         "# mlci config, written by `mlci init`: review it, then commit it with .mlci/ and\n",
@@ -463,7 +459,6 @@ def render_config(plan: ConfigPlan) -> str:
 
 
 def _model_lines(plan: ConfigPlan) -> list[str]:
-    from mlci.data.infer import scalar_text
 
     if plan.model is None:
         return [

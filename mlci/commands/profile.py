@@ -18,6 +18,10 @@ from typing import Any, Literal, TextIO
 import pyarrow as pa
 
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
+from mlci.config import DatasetConfig, format_from_suffix
+from mlci.data.profile import Profiler
+from mlci.data.progress import NoProgress, make_progress
+from mlci.data.read import Source, scan
 from mlci.errors import DataError, MlciError
 from mlci.files import write_atomic
 
@@ -50,7 +54,6 @@ def profile_command(
             f"mlci profile: expected one data file; got {len(paths)}. Profile each shard on "
             "its own, then `mlci profile merge A.json B.json ...`."
         )
-    from mlci.data.progress import make_progress
 
     data = paths[0]
     dataset = dataset_name(data, name)
@@ -90,10 +93,6 @@ def profile_file(
     Raises:
         DataError: the file cannot be read (one line naming the dataset and the file).
     """
-    from mlci.config import DatasetConfig, format_from_suffix
-    from mlci.data.profile import Profiler
-    from mlci.data.progress import NoProgress
-    from mlci.data.read import Source, scan
 
     if not path.is_file():
         what = "not a file" if path.exists() else "file not found"
@@ -193,7 +192,6 @@ def merge_all(profiles: Sequence[Mapping[str, Any]], dataset: str = "") -> dict[
     Merges in one profiler without writing intermediate profiles, so sketches are compacted
     once, at the end. See :func:`mlci.data.profile.merge_profiles` for what is exact.
     """
-    from mlci.data.profile import Profiler
 
     merged = Profiler.from_profile(profiles[0])
     for profile in profiles[1:]:

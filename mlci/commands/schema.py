@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 import numpy as np
 import pyarrow as pa
+import yaml
 
 from mlci.commands.profile import (
     DataFormat,
@@ -27,8 +28,14 @@ from mlci.commands.profile import (
     load_profiles,
     profile_file,
 )
+from mlci.config import DatasetConfig, format_from_suffix
+from mlci.data.hashing import hash_array
+from mlci.data.infer import infer_schema, key_candidates, schema_changes
+from mlci.data.progress import make_progress
+from mlci.data.read import Source
 from mlci.errors import MlciError
 from mlci.files import write_atomic
+from mlci.yamlfile import load_yaml
 
 DEFAULT_OUTPUT = Path(".mlci/schema.yml")
 
@@ -143,7 +150,6 @@ def infer_schema_text(
     source: str | None = None,
 ) -> str:
     """The inferred schema file's text for a data file or a profile file."""
-    from mlci.data.infer import infer_schema
 
     profile, dataset, checked = _profile_of(
         data, name=name, data_format=data_format, quiet=quiet, environ=environ, stdout=stdout
@@ -177,8 +183,6 @@ def _profile_of(
     if data.suffix.lower() == ".json" and data_format is None:
         dataset, profile = _stored_profile(data, name)
         return profile, dataset, {}
-    from mlci.data.infer import key_candidates
-    from mlci.data.progress import make_progress
 
     dataset = dataset_name(data, name)
     progress = make_progress(quiet=quiet, environ=environ, stdout=stdout)
@@ -212,9 +216,6 @@ def count_unique(
 ) -> dict[str, bool]:
     """Whether each column's values are all distinct, counted exactly (one 64-bit hash per
     value) by reading only those columns again."""
-    from mlci.config import DatasetConfig, format_from_suffix
-    from mlci.data.hashing import hash_array
-    from mlci.data.read import Source
 
     cfg = DatasetConfig(name=dataset, path=path, format=data_format or format_from_suffix(path))
     seen: dict[str, list[np.ndarray]] = {c: [] for c in columns}
@@ -244,10 +245,6 @@ def report_update(update: FileUpdate, *, stdout: TextIO, constraints: bool = Tru
 
 def _constraint_changes(update: FileUpdate) -> list[str]:
     """The changes constraint by constraint (none when the file now is not valid YAML)."""
-    import yaml
-
-    from mlci.data.infer import schema_changes
-    from mlci.yamlfile import load_yaml
 
     try:
         old, _ = load_yaml(update.path)  # as mlci reads it (YAML 1.2)

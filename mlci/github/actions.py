@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from mlci.errors import MlciError
 from mlci.git import GitAuth, extraheader_keys
+from mlci.github.client import GitHubClient, redact
 from mlci.github.event import EventPlan, load_event, plan_for_event
+from mlci.github.publish import PENDING_DESCRIPTION, publish, set_status, start
 from mlci.github.settings import Settings
-from mlci.github.workflow import format_annotation
+from mlci.github.workflow import annotations_for, format_annotation
+from mlci.report.markdown import DEFAULT_HINT, render_comment
 from mlci.results import Report
 
 if TYPE_CHECKING:
@@ -87,7 +90,6 @@ def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> bool:
 
     Returns whether the status is now pending.
     """
-    from mlci.github.publish import start
 
     try:
         return start(ctx.settings, ctx.plan, name)
@@ -120,8 +122,6 @@ def pending_status(
 
 
 def _settle_with_error(ctx: ActionsContext, name: str, reason: str, stdout: TextIO) -> None:
-    from mlci.github.client import GitHubClient, redact
-    from mlci.github.publish import PENDING_DESCRIPTION, set_status
 
     context, sha = f"mlci/{name}", ctx.plan.head_sha
     reason = redact(reason, [ctx.settings.token])
@@ -199,7 +199,6 @@ def finish_for_pull_request(
     """Publish a report on pull request ``number`` from another workflow (`mlci publish`):
     the comment (unless ``comment`` is false) rendered within ``max_chars``, with
     ``full_report_hint`` in its footer, and the status."""
-    from mlci.report.markdown import DEFAULT_HINT, render_comment
 
     plan = EventPlan(
         "pull_request",
@@ -224,8 +223,6 @@ def _publish(
     stdout: TextIO,
     client: GitHubClient | None,
 ) -> str | None:
-    from mlci.github.publish import publish
-    from mlci.github.workflow import annotations_for
 
     result = publish(
         settings,

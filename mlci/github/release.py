@@ -164,7 +164,7 @@ class ReleaseClient(GitHubClient):
         return self.retry.call(patch, kind="idempotent_write", what=what)
 
     def delete_release(self, release: ReleaseInfo) -> None:
-        from github.GithubException import UnknownObjectException
+        from github.GithubException import UnknownObjectException  # PyGithub: heavy
 
         def delete() -> None:
             with contextlib.suppress(UnknownObjectException):
@@ -183,7 +183,7 @@ class ReleaseClient(GitHubClient):
         )
 
     def delete_asset(self, asset: AssetInfo) -> None:
-        from github.GithubException import UnknownObjectException
+        from github.GithubException import UnknownObjectException  # PyGithub: heavy
 
         def delete() -> None:
             with contextlib.suppress(UnknownObjectException):  # an earlier attempt landed
@@ -242,7 +242,7 @@ class ReleaseClient(GitHubClient):
         environment_url: str | None,
     ) -> None:
         """Add a status to the deployment; ``log_url`` is sent as ``target_url`` (its alias)."""
-        from github.GithubObject import NotSet
+        from github.GithubObject import NotSet  # PyGithub: heavy, only in CI
 
         obj = self._repo.get_deployment(deployment.id)  # lazy: no request
         text = one_line(description)

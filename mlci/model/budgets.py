@@ -39,18 +39,20 @@ import gc
 import math
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from mlci.config import BudgetsConfig, Config, ModelFileConfig
 from mlci.errors import MlciError, ModelError
-from mlci.model.load import is_pickle
+from mlci.model.isolate import measure_in_child
+from mlci.model.load import is_pickle, load_model
+from mlci.model.measurement import Measurement
 from mlci.model.rescore import baseline_model_copy
 from mlci.results import BaselineSource, MeasuredBudgets
 
@@ -58,7 +60,6 @@ if TYPE_CHECKING:
     from mlci.records.format import Record
 
 PORTABLE: frozenset[str] = frozenset({"model_size_mb", "peak_memory_mb"})  # same on any machine
-MB = 1_000_000
 MEMORY_REPEATS = 3  # peak memory is the largest of this many interleaved batch predictions
 
 Timer = Callable[[], float]
@@ -71,33 +72,6 @@ class Contender:
     predict: Callable[[pd.DataFrame], Any]
     X: pd.DataFrame
     size_bytes: int
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """What was measured for one model (only the budgets asked for)."""
-
-    size_bytes: int
-    latency_ms: tuple[float, ...] = ()  # single-row timings, in repetition order
-    batch_latency_ms: tuple[float, ...] = ()
-    peak_memory_bytes: int | None = None
-    batch_rows: int = 0
-
-    def values(self) -> dict[str, float]:
-        """``{budget name: value}`` in the budgets' units, for what was measured."""
-        values = {"model_size_mb": self.size_bytes / MB}
-        if self.latency_ms:
-            values["latency_p95_ms"] = p95(self.latency_ms)
-        if self.batch_latency_ms:
-            values["batch_latency_p95_ms"] = p95(self.batch_latency_ms)
-        if self.peak_memory_bytes is not None:
-            values["peak_memory_mb"] = self.peak_memory_bytes / MB
-        return values
-
-
-def p95(samples: Sequence[float]) -> float:
-    """The 95th percentile, linearly interpolated (NumPy's default)."""
-    return float(np.percentile(np.asarray(samples, dtype=float), 95))
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -179,8 +153,6 @@ def _gc_paused() -> Iterator[None]:
 
 def _peaks(call: Callable[[int, int], None], contenders: int) -> list[int]:
     """The largest tracemalloc peak (bytes above the level before the call) per contender."""
-    import tracemalloc
-
     peaks = [0] * contenders
     started = not tracemalloc.is_tracing()
     if started:
@@ -230,8 +202,6 @@ def measure_budgets(
     with tempfile.TemporaryDirectory(prefix="mlci-baseline-") as tmp:
         base_path, why = _baseline_copy(repo, baseline_commit, model_cfg.path, Path(tmp))
         if is_pickle(model_cfg.path) and model_cfg.allow_unsafe_pickle:
-            from mlci.model.isolate import measure_in_child
-
             measured, why_not = measure_in_child(model_cfg, task, frame, cfg, base_path)
         else:
             measured, why_not = measure_models(model_cfg, task, frame, cfg, base_path, timer=timer)
@@ -278,8 +248,6 @@ def _measure_or_explain(
 def _contender(
     cfg: ModelFileConfig, path: Path, frame: pd.DataFrame, task: str, *, own: bool
 ) -> Contender:
-    from mlci.model.load import load_model
-
     model = load_model(
         path, allow_unsafe_pickle=cfg.allow_unsafe_pickle, trusted_types=cfg.trusted_types
     )

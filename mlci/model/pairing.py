@@ -34,7 +34,7 @@ import pandas as pd
 from mlci.bounded import MAX_INFLATED_BYTES, inflate, parse_json
 from mlci.errors import MlciError, ModelError
 from mlci.model.load import Predictions
-from mlci.model.metrics import REGISTRY, default_pos_label
+from mlci.model.metrics import REGISTRY, compute_metrics, default_pos_label
 from mlci.model.stats import Evidence, Paired, PairedStat, Side, paired_statistics
 from mlci.vocab import clip
 
@@ -560,7 +560,6 @@ def _rescored(
 
 
 def _metrics_of(config: Config, p: Predictions, metrics: Sequence[str]) -> dict[str, float]:
-    from mlci.model.metrics import compute_metrics
 
     assert config.model is not None
     names = [m for m in metrics if m in REGISTRY]

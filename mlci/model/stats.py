@@ -438,7 +438,7 @@ def _from_confusion(name: str, conf: np.ndarray, present: np.ndarray, binary: bo
 
 def _mcnemar(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     """McNemar's exact test: the discordant pairs are Binomial(n, 1/2) when accuracy is equal."""
-    from scipy.special import bdtr
+    from scipy.special import bdtr  # scipy: heavy, needed only for McNemar's exact test
 
     base_only = int(np.count_nonzero((a == t) & (b != t)))
     cand_only = int(np.count_nonzero((a != t) & (b == t)))

@@ -18,6 +18,9 @@ from functools import lru_cache
 from importlib import metadata, resources
 from typing import Any, Literal
 
+import jsonschema
+
+from mlci import __version__
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json
 from mlci.errors import NewerRecordError, RecordError
 
@@ -145,8 +148,6 @@ def environment_info() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             continue
     if "mlci" not in packages:  # running from a source checkout
-        from mlci import __version__
-
         packages["mlci"] = __version__
     return {
         "python": platform.python_version(),
@@ -167,8 +168,6 @@ def _check_version(version: Any, source: str) -> None:
     corrupt, this mlci is too old to read it (:class:`NewerRecordError`)."""
     newer = isinstance(version, int) and not isinstance(version, bool)
     if newer and version > RECORD_SCHEMA_VERSION:
-        from mlci import __version__
-
         raise NewerRecordError(
             f"Record {source} was written by a newer mlci (schema {version}, this mlci reads up "
             f"to {RECORD_SCHEMA_VERSION}); upgrade mlci: this is mlci {__version__}. Run pip "
@@ -177,7 +176,6 @@ def _check_version(version: Any, source: str) -> None:
 
 
 def _validate_shape(data: dict[str, Any], source: str) -> None:
-    import jsonschema
 
     error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
     if error is not None:
@@ -187,7 +185,6 @@ def _validate_shape(data: dict[str, Any], source: str) -> None:
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    import jsonschema
 
     text = resources.files("mlci").joinpath("jsonschemas/record.schema.json").read_text("utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))

@@ -14,7 +14,8 @@ import skops.io as sio
 from sklearn.base import clone
 
 from mlci.config import BudgetRule, BudgetsConfig, Config, load_config
-from mlci.model.budgets import Contender, measure, p95
+from mlci.model.budgets import Contender, measure
+from mlci.model.measurement import p95
 from mlci.records.format import Record
 from tests.helpers.git import git
 from tests.helpers.stages import evaluate_budgets

@@ -277,7 +277,7 @@ def test_an_mlci_folder_in_the_working_directory_does_not_replace_the_child(
     for package in ("mlci", "mlci/model"):
         (project / package).mkdir(parents=True)
         (project / package / "__init__.py").write_text("")
-    (project / "mlci" / "model" / "isolate.py").write_text(
+    (project / "mlci" / "model" / "child.py").write_text(
         f"open({str(marker)!r}, 'w').write('the repository\\'s module ran')\n"
     )
     joblib.dump(binary_model.model, project / "model.joblib")
