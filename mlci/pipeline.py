@@ -44,7 +44,7 @@ from mlci.model.rescore import rescore_baseline
 from mlci.model.slices import measure_slices
 from mlci.paths import relative_inside
 from mlci.records.baseline import resolve_baseline
-from mlci.records.format import Record, environment_info
+from mlci.records.format import Record, dataset_entry, environment_info, model_entry
 from mlci.records.history import history_from_store
 from mlci.records.store import RecordStore
 from mlci.report.plots import PlotInputs, drifted_distributions, worst_slices
@@ -155,15 +155,6 @@ def find_baseline(
 # --- the stages --------------------------------------------------------------------------------
 
 
-def data_stage(
-    config: Config, baseline: Record | None, *, progress: Progress | None = None
-) -> tuple[tuple[DatasetOutcome, ...], dict[str, pd.DataFrame]]:
-    """Read, profile, check and compare every dataset with the baseline's profile, in one
-    streaming pass each; then read the model's evaluation dataset (only that one) in memory."""
-    outcomes = run_data_stage(config, baseline, progress=progress)
-    return outcomes, evaluation_frames(config)
-
-
 def evaluation_frames(config: Config) -> dict[str, pd.DataFrame]:
     """The model's evaluation dataset in memory, by name (none without a model file)."""
     if config.model is None or config.model.model is None:
@@ -246,7 +237,9 @@ def evaluate_revision(
             f"No baseline: {base.reason}. Push to {config.baseline.branch} once with mlci "
             "enabled, or set `baseline.on_missing: skip`."
         )
-    datasets, frames = data_stage(config, base_record, progress=progress)
+    # every dataset in one streaming pass; the model's evaluation dataset also in memory
+    datasets = run_data_stage(config, base_record, progress=progress)
+    frames = evaluation_frames(config)
     checks = tuple(c for d in datasets for c in d.checks)
     judged = model_stage(config, rev, base, base_record, frames)
     history, history_notes = _history(config, rev, store, base)
@@ -304,8 +297,8 @@ def _record(
         config_hash=config_hash(config),
         tool_version=__version__,
         environment=environment_info(),
-        datasets={d.summary.name: _dataset_entry(d) for d in datasets},
-        model=None if evaluation is None else _model_entry(evaluation),
+        datasets={d.summary.name: dataset_entry(d.summary, d.profile) for d in datasets},
+        model=None if evaluation is None else model_entry(evaluation),
         gates=tuple(g.to_dict() for g in report.gates),
         checks=tuple(c.to_dict() for c in report.checks),
         verdict=report.verdict,
@@ -324,26 +317,6 @@ def _record_extra(judged: _Judged) -> dict[str, Any]:
     if judged.budgets.record is not None:
         extra["budgets"] = dict(judged.budgets.record)
     return extra
-
-
-def _dataset_entry(d: DatasetOutcome) -> dict[str, Any]:
-    s = d.summary
-    return {
-        "path": s.path,
-        "fingerprint": s.fingerprint,
-        "rows": s.rows,
-        "columns": s.columns,
-        "profile": d.profile,
-    }
-
-
-def _model_entry(evaluation: ModelEvaluation) -> dict[str, Any]:
-    return {
-        "task": evaluation.task,
-        "source": evaluation.source,
-        "n_rows": evaluation.n_rows,
-        "metrics": dict(evaluation.metrics),
-    }
 
 
 # --- what the comment shows beside the numbers -------------------------------------------------

@@ -23,6 +23,7 @@ import jsonschema
 from mlci import __version__
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json
 from mlci.errors import NewerRecordError, RecordError
+from mlci.results import DatasetSummary, ModelEvaluation
 
 RECORD_SCHEMA_VERSION = 1
 KEY_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow", "mlci")
@@ -128,6 +129,27 @@ class Record:
             verdict=data["verdict"],
             extra=data.get("extra", {}),
         )
+
+
+def dataset_entry(summary: DatasetSummary, profile: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataset as ``Record.datasets`` keeps it: where, its size and fingerprint, its profile."""
+    return {
+        "path": summary.path,
+        "fingerprint": summary.fingerprint,
+        "rows": summary.rows,
+        "columns": summary.columns,
+        "profile": profile,
+    }
+
+
+def model_entry(evaluation: ModelEvaluation) -> dict[str, Any]:
+    """The model's evaluation as ``Record.model`` keeps it."""
+    return {
+        "task": evaluation.task,
+        "source": evaluation.source,
+        "n_rows": evaluation.n_rows,
+        "metrics": dict(evaluation.metrics),
+    }
 
 
 def utc_now(environ: Mapping[str, str] | None = None) -> str:
