@@ -505,7 +505,7 @@ def test_install_makes_an_isolated_working_mlci(tmp_path: Path) -> None:
             f"{venv}/bin/python",
             "-c",
             "import mlci, importlib.resources as r, sys; print(mlci.__file__); "
-            "print(r.files('mlci').joinpath('schema/record.schema.json').is_file()); "
+            "print(r.files('mlci').joinpath('jsonschemas/record.schema.json').is_file()); "
             "print(r.files('mlci').joinpath('py.typed').is_file()); "
             "print(sys.prefix != sys.base_prefix)",
         ],

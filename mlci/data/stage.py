@@ -30,7 +30,7 @@ from mlci.data.parallel import Lanes
 from mlci.data.profile import ColumnMap, ColumnView, Profiler, views_of
 from mlci.data.progress import NoProgress, Progress
 from mlci.data.read import Source, fingerprint, scan
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
 from mlci.jobs import arrow_threads, resolve_jobs
 from mlci.results import CheckResult, DatasetSummary
 

@@ -8,8 +8,6 @@ raises :class:`~mlci.errors.RecordError` for a stored record that cannot be read
 from __future__ import annotations
 
 import builtins
-import contextlib
-import os
 import random
 import re
 import tempfile
@@ -22,12 +20,14 @@ from typing import Protocol
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, read_text
 from mlci.config import StoreConfig
 from mlci.errors import ConfigError, GitError, RecordError
+from mlci.files import write_atomic
 from mlci.git import (
     NOT_A_REPO,
     GitAuth,
     current_branch,
     describe,
     first_line,
+    missing_identity,
     resolve_commit,
     run_git,
     run_git_process,
@@ -127,7 +127,7 @@ class DirStore:
     def put(self, record: Record) -> None:
         file = self._file(record.name, record.commit)
         file.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(file, record.to_json().encode("utf-8"))
+        write_atomic(file, record.to_json(), durable=True)
 
     def list(self, name: str | None = None) -> builtins.list[RecordRef]:
         if name is not None:
@@ -145,21 +145,6 @@ class DirStore:
 
 def _subdirs(path: Path) -> builtins.list[Path]:
     return [p for p in path.iterdir() if p.is_dir()] if path.is_dir() else []
-
-
-def _write_atomically(file: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename it over ``file``."""
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, file)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class _Contention(GitError):
@@ -308,7 +293,10 @@ class GitBranchStore:
             return  # the identical record is already stored
         message = f"mlci: record {record.name} @ {record.commit[:7]}\n\nref: {record.ref}\n"
         args = ["commit-tree", "--no-gpg-sign", tree, "-m", message]
-        new = self._git([*args, *(["-p", base] if base else [])], env=self._identity()).strip()
+        new = self._git(
+            [*args, *(["-p", base] if base else [])],
+            env=missing_identity(self.repo, IDENTITY_DEFAULTS),
+        ).strip()
         if self.push and self.remote is not None:
             self._push(self.remote, new, record)
         else:
@@ -364,22 +352,6 @@ class GitBranchStore:
             raise _error_for(args, proc.stderr, what, hint)
         self._git(["update-ref", self.tracking_ref, new])
         self._remote_tip = new
-
-    def _identity(self) -> dict[str, str]:
-        """Author/committer variables for commit-tree where the repo configures none."""
-        proc = run_git_process(
-            ["config", "--get-regexp", r"^(user|author|committer)\.(name|email)$"], cwd=self.repo
-        )
-        configured = {line.split(" ")[0].lower() for line in proc.stdout.decode().splitlines()}
-        env: dict[str, str] = {}
-        for role in ("author", "committer"):
-            for key, default in IDENTITY_DEFAULTS.items():
-                var = f"GIT_{role}_{key}".upper()
-                if var in os.environ or (key == "email" and "EMAIL" in os.environ):
-                    continue
-                if not {f"user.{key}", f"{role}.{key}"} & configured:
-                    env[var] = default
-        return env
 
     def _git(
         self,
