@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlci import __version__, git
 from mlci.config import Config, config_hash, rules_document, rules_of, rules_of_text
@@ -36,11 +34,6 @@ from mlci.gates import (
 )
 from mlci.github.actions import ActionsContext
 from mlci.github.event import stores_record
-from mlci.model.budgets import measure_budgets
-from mlci.model.evaluate import evaluate_with_predictions
-from mlci.model.load import Predictions
-from mlci.model.pairing import PairedOutcome, baseline_metrics, paired_outcome, stored_predictions
-from mlci.model.rescore import rescore_baseline
 from mlci.model.slices import measure_slices
 from mlci.paths import relative_inside
 from mlci.records.baseline import resolve_baseline
@@ -56,6 +49,12 @@ from mlci.results import (
     Report,
 )
 from mlci.rulediff import rule_changes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlci.model.load import Predictions
+    from mlci.model.pairing import PairedOutcome
 
 History = dict[str, list[tuple[str, float]]]  # metric: [(short sha, value)], oldest first
 
@@ -175,6 +174,10 @@ def paired_stage(
     file on this run's rows when the stored ones are for other rows (or missing)."""
     if evaluation is None:
         return None
+    # the model's side (pandas, scipy, the loaders): imported only by a run with a model
+    from mlci.model.pairing import paired_outcome
+    from mlci.model.rescore import rescore_baseline
+
     model, rescore = config.model, None
     if model is not None and model.model is not None and baseline is not None:
         model_file, commit = model.model, baseline.commit
@@ -200,9 +203,14 @@ def model_stage(
 ) -> _Judged:
     """The candidate's metrics, paired with the baseline's where possible, its slices and its
     budgets, each judged by its gates."""
-    evaluation, predictions = (
-        evaluate_with_predictions(config.model, frames) if config.model else (None, None)
-    )
+    if config.model is None:
+        return _without_model(config, baseline)
+    # the model's side (pandas, the loaders, budgets): imported only by a run with a model
+    from mlci.model.budgets import measure_budgets
+    from mlci.model.evaluate import evaluate_with_predictions
+    from mlci.model.pairing import baseline_metrics
+
+    evaluation, predictions = evaluate_with_predictions(config.model, frames)
     paired = paired_stage(config, rev, baseline, evaluation, predictions, frames)
     current = dict(evaluation.metrics) if evaluation else {}
     evidence = paired.evidence if paired is not None else None
@@ -214,6 +222,16 @@ def model_stage(
     )
     budgets = judge_budgets(config.budgets, measured)
     return _Judged(evaluation, predictions, comparisons, gates, paired, slices, budgets)
+
+
+def _without_model(config: Config, baseline: Record | None) -> _Judged:
+    """A run without a model section, judged as :func:`model_stage` would: no metrics, slices
+    or budgets of its own (a gate meets only the baseline's metrics)."""
+    base_metrics = baseline.metrics() if baseline is not None else None
+    comparisons, gates = judge_metrics(config, {}, base_metrics, evidence=None)
+    slices = judge_slices(config, None, baseline)
+    budgets = judge_budgets(config.budgets, None)
+    return _Judged(None, None, comparisons, gates, None, slices, budgets)
 
 
 # --- the whole run -----------------------------------------------------------------------------
@@ -393,7 +411,7 @@ def _plot_inputs(
     return PlotInputs(
         task=evaluation.task if evaluation else None,
         predictions=judged.predictions,
-        baseline_predictions=stored_predictions(baseline),
+        baseline_predictions=_baseline_predictions(judged, baseline),
         distributions=distributions,
         history=history,
         current={m: metrics[m] for m in history if m in metrics},
@@ -403,3 +421,12 @@ def _plot_inputs(
         branch=branch,
         notes=notes,
     )
+
+
+def _baseline_predictions(judged: _Judged, baseline: Record | None) -> Predictions | None:
+    """The baseline's stored predictions, drawn beside the candidate's (so none without them)."""
+    if judged.predictions is None:
+        return None
+    from mlci.model.pairing import stored_predictions  # the model's side: see paired_stage
+
+    return stored_predictions(baseline)

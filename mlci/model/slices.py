@@ -24,17 +24,20 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from mlci.config import Config
 from mlci.errors import ModelError
-from mlci.model.load import Predictions
 from mlci.model.metrics import MetricWarning, compute_metrics
 from mlci.results import ModelEvaluation
 from mlci.vocab import fmt_int
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlci.model.load import Predictions
 
 Grouping = tuple[str, ...]
 Key = tuple[str | None, ...]
@@ -185,6 +188,8 @@ def _groups(frame: pd.DataFrame, grouping: Grouping) -> tuple[list[Key], list[np
 
 def _text_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     """One code per row for the value's text (-1 for a missing value), and the texts."""
+    import pandas as pd  # pandas: only to slice a model's rows; gates.slices imports this module
+
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     as_text = [key_text(v) for v in uniques]
     text_codes, texts = pd.factorize(pd.Series(as_text, dtype=object), use_na_sentinel=True)
@@ -194,6 +199,8 @@ def _text_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 def key_text(value: Any) -> str | None:
     """A slice key value as text: ``1.0 -> "1"``, ``True -> "True"``; missing values ``None``."""
+    import pandas as pd  # pandas: see _text_codes (already imported there: a dictionary look-up)
+
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:

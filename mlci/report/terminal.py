@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
 from mlci.report.cells import GateCell, metric_row
 from mlci.report.escape import strip_controls
 from mlci.report.phrases import (
@@ -100,6 +98,8 @@ def _metrics(report: Report) -> str:
         align = ("left", "right", "right", "right", "right", "left")
     else:
         headers, align = ["metric", "this PR", "gate"], ("left", "right", "left")
+    from tabulate import tabulate  # tabulate (and wcwidth): only for a table of metrics
+
     return tabulate(rows, headers=headers, colalign=align, disable_numparse=True)
 
 
@@ -162,5 +162,7 @@ def _gates(gates: Sequence[GateResult]) -> str:
         ]
         for g in gates
     ]
+    from tabulate import tabulate  # tabulate (and wcwidth): only for a table of gates
+
     table = tabulate(rows, headers=["", "metric", "rule", "details"], tablefmt="simple")
     return "Gates:\n" + table
