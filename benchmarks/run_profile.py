@@ -34,21 +34,22 @@ import data_scale as ds  # benchmarks/ is on the path when this file runs as a s
 # Phases: (label, module, attribute, depth). Each is wrapped with a wall and a CPU clock; a
 # phase may run inside another (depth), and the report shows them in the order they started.
 PHASES = [
+    ("import mlci.commands.run (and all it imports)", "mlci.commands.run", "<import>", 1),
     ("load mlci.yml", "mlci.config", "load_config", 1),
     ("find the commit (git)", "mlci.pipeline", "locate", 1),
     ("start the figure worker", "mlci.figure_worker", "FigureWorker.start", 1),
     ("find the baseline record (git)", "mlci.pipeline", "find_baseline", 1),
-    ("data stage", "mlci.pipeline", "data_stage", 1),
+    ("data stage", "mlci.data.stage", "run_data_stage", 1),
     ("read, profile, check, count drift", "mlci.data.stage", "_scan", 2),
     ("finish profiles, checks and drift", "mlci.data.stage", "_outcome", 2),
-    ("compare and gate", "mlci.pipeline", "judge", 1),
+    ("model stage and gates", "mlci.pipeline", "model_stage", 1),
     ("values for the figures", "mlci.pipeline", "_plot_inputs", 1),
-    ("write the outputs", "mlci.pipeline", "write_outputs", 1),
+    ("write the outputs", "mlci.commands.run", "write_outputs", 1),
     ("report.md (the comment)", "mlci.report.markdown", "render_comment", 2),
     ("report.json", "mlci.report.jsonreport", "dumps_report", 2),
     ("record.json", "mlci.records.format", "Record.to_json", 2),
     ("wait for the figures", "mlci.figure_worker", "FigureWorker.result", 2),
-    ("draw the figures here", "mlci.pipeline", "_draw_figures", 2),
+    ("draw the figures here", "mlci.commands.run", "_draw_figures", 2),
     ("report.html", "mlci.report.html", "render_html", 2),
     ("store the record", "mlci.records.store", "DirStore.put", 1),
 ]
@@ -73,8 +74,11 @@ def wrap(module, label, attribute, depth):
     owner = module
     *outer, name = attribute.split(".")
     for part in outer:
-        owner = getattr(owner, part)
-    found = owner.__dict__[name]
+        owner = getattr(owner, part, None)
+    found = getattr(owner, "__dict__", {}).get(name)
+    if found is None:  # renamed or moved: the table must follow the code
+        print(f"MISSING {module.__name__}.{attribute}", file=sys.stderr)
+        return
     method = isinstance(found, classmethod)
     raw = found.__func__ if method else found
 
@@ -101,9 +105,15 @@ class Clocks(importlib.abc.MetaPathFinder):
         run = spec.loader.exec_module
 
         def exec_module(module):
+            t, c = time.perf_counter(), time.process_time()
             run(module)
             for label, owner, attribute, depth in PHASES:
-                if owner == name:
+                if owner != name:
+                    continue
+                if attribute == "<import>":  # the module's import itself, its own imports too
+                    took = (time.perf_counter() - t, time.process_time() - c)
+                    marks.append((label, depth, t - T0, *took))
+                else:
                     wrap(module, label, attribute, depth)
 
         spec.loader.exec_module = exec_module
@@ -168,6 +178,9 @@ def traced(repo: Path, argv: list[str]) -> list[list]:  # type: ignore[type-arg]
     finally:
         os.unlink(f.name)
     line = next((x for x in done.stderr.splitlines() if x.startswith("PHASES ")), None)
+    missing = [x.removeprefix("MISSING ") for x in done.stderr.splitlines() if "MISSING " in x]
+    if missing:
+        raise SystemExit(f"benchmarks/run_profile.py: PHASES names what is gone: {missing}")
     if line is None:
         raise SystemExit(f"the traced run failed:\n{done.stdout}\n{done.stderr}")
     marks: list[list] = json.loads(line.removeprefix("PHASES "))  # type: ignore[type-arg]
