@@ -4,7 +4,8 @@ Importing matplotlib and drawing a handful of figures take about as long as read
 profiling 100,000 rows, and both hold Python's GIL, so on a thread they would only take turns
 with the data stage. A worker process imports matplotlib on another core while the data is read,
 then draws the figures (:func:`~mlci.report.plots.make_figures`, the same function, so the same
-bytes) while the run writes its other outputs.
+bytes) while the run writes its other outputs. Once warm it forks a :class:`Helper` that draws
+every other figure: the run's own process only waits by then, so the drawing gets both cores.
 
 The worker talks over its stdin and stdout: length-prefixed pickles of the
 :class:`~mlci.report.plots.PlotInputs` in, ``(figures, notes)`` out. Anything that goes wrong
@@ -21,6 +22,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -137,21 +139,122 @@ def read_frame(stream: IO[bytes]) -> Any:
     return pickle.loads(data)  # from our own parent or child process
 
 
-def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """The worker's loop: warm up (import matplotlib, draw once), then answer each request."""
+def serve(requests: IO[bytes], answers: IO[bytes], *, helper: bool = False) -> None:
+    """The worker's loop: warm up (import matplotlib, draw once), then answer each request.
+
+    ``helper``: fork a second drawer once warm (:class:`Helper`), which draws every other
+    figure of each request on the other core; the worker process does this, never a caller.
+    """
     from mlci.report.plots.figures import make_figures
 
     _warm_up()
+    second = Helper.fork(closing=(requests, answers)) if helper else None
+    try:
+        while True:
+            try:
+                inputs = read_frame(requests)
+            except EOFError:
+                return
+            try:
+                answer = second.draw(inputs) if second is not None else make_figures(inputs)
+            except Exception as exc:  # a figure must never fail the run
+                answer = {}, [f"No figures were drawn ({type(exc).__name__}: {exc})."]
+            write_frame(answers, answer)
+    finally:
+        if second is not None:
+            second.close()
+
+
+class Helper:
+    """A second drawing process, forked from the warmed-up worker (matplotlib imported, fonts
+    loaded, so it costs no start-up): for each request the worker draws the even-numbered
+    figures and the helper the odd ones, side by side, and the worker puts them back in order
+    (:func:`~mlci.report.plots.figures.assemble`: the same figures and notes as drawing them
+    all here). If the helper fails, the worker draws its share too."""
+
+    def __init__(self, pid: int, requests: IO[bytes], answers: IO[bytes]) -> None:
+        self.pid = pid
+        self.requests = requests
+        self.answers = answers
+        self.alive = True
+
+    @classmethod
+    def fork(cls, closing: Sequence[IO[bytes]]) -> Helper | None:
+        """The helper, or None when it cannot be forked; ``closing``: the worker's own
+        streams, closed in the helper so that only the worker holds them."""
+        if not hasattr(os, "fork"):
+            return None
+        down, up = os.pipe(), os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (*down, *up):
+                os.close(fd)
+            return None
+        if pid == 0:  # the helper: it never returns
+            code = 1
+            try:
+                os.close(down[1])
+                os.close(up[0])
+                for stream in closing:
+                    os.close(stream.fileno())
+                _help(os.fdopen(down[0], "rb"), os.fdopen(up[1], "wb"))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(down[0])
+        os.close(up[1])
+        return cls(pid, os.fdopen(down[1], "wb"), os.fdopen(up[0], "rb"))
+
+    def draw(self, inputs: PlotInputs) -> Figures:
+        from mlci.report.plots.figures import assemble, draw_share
+
+        sent = self.alive and self._send(inputs)
+        mine = draw_share(inputs, 0, 2 if sent else 1)
+        theirs = self._collect() if sent else {}
+        if theirs is None:  # the helper failed: its share is drawn here
+            self.alive = False
+            theirs = draw_share(inputs, 1, 2)
+        return assemble(inputs, {**mine, **theirs})
+
+    def close(self) -> None:
+        """End the helper (its input ends) and wait for it."""
+        for stream in (self.requests, self.answers):
+            with contextlib.suppress(OSError):
+                stream.close()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+    def _send(self, inputs: PlotInputs) -> bool:
+        try:
+            write_frame(self.requests, inputs)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            self.alive = False
+            return False
+        return True
+
+    def _collect(self) -> dict[int, Any] | None:
+        try:
+            drawn = read_frame(self.answers)
+        except (OSError, EOFError, pickle.UnpicklingError, struct.error):
+            return None
+        if not isinstance(drawn, dict) or not all(
+            isinstance(i, int) and isinstance(d, tuple) and len(d) == 3 for i, d in drawn.items()
+        ):
+            return None
+        return drawn
+
+
+def _help(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """The helper's loop: the odd-numbered figures of each request, until its input ends."""
+    from mlci.report.plots.figures import draw_share
+
     while True:
         try:
             inputs = read_frame(requests)
         except EOFError:
             return
-        try:
-            answer: Figures = make_figures(inputs)
-        except Exception as exc:  # a figure must never fail the run
-            answer = {}, [f"No figures were drawn ({type(exc).__name__}: {exc})."]
-        write_frame(answers, answer)
+        write_frame(answers, draw_share(inputs, 1, 2))
 
 
 def _warm_up() -> None:
@@ -168,7 +271,7 @@ def _warm_up() -> None:
 def main() -> None:
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing printed can corrupt the answers
-    serve(sys.stdin.buffer, answers)
+    serve(sys.stdin.buffer, answers, helper=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import pickle
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -42,6 +45,32 @@ def test_the_worker_draws_the_same_bytes_as_this_process() -> None:
     finally:
         worker.close()
     assert worker.process.returncode is not None  # stopped, and waited for
+
+
+def test_a_helper_that_died_leaves_its_share_to_the_worker() -> None:
+    """The worker draws with a forked helper; if the helper is gone, the worker draws its
+    share as well and answers the same figures (in a process of its own: it forks)."""
+    script = """
+import os, pickle, signal, sys
+from mlci.figure_worker import Helper
+from mlci.report.plots import make_figures
+inputs = pickle.loads(sys.stdin.buffer.read())
+helper = Helper.fork(closing=())
+first = helper.draw(inputs)
+os.kill(helper.pid, signal.SIGKILL)
+os.waitpid(helper.pid, 0)
+second = helper.draw(inputs)
+helper.close()
+here = make_figures(inputs)
+print(first == here, second == here, helper.alive, len(here[0]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=pickle.dumps(inputs()),
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout.decode().split() == ["True", "True", "False", "6"]
 
 
 def test_a_dead_worker_gives_no_result_so_the_run_draws_them_itself() -> None:

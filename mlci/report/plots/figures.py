@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,20 +22,40 @@ if TYPE_CHECKING:
     from mlci.model.load import Predictions
 
 
+Drawn = tuple[str, "bytes | None", "str | None"]  # key, PNG (None: nothing to draw), note
+
+
 def make_figures(inputs: PlotInputs) -> tuple[dict[str, bytes], list[str]]:
     """Every figure ``inputs`` has data for, by key (see :data:`FIGURE_CAPTIONS` and
     :func:`drift_key`), and a note for each figure that could not be drawn.
     """
-    figures: dict[str, bytes] = {}
-    notes: list[str] = list(inputs.notes)
-    for key, what, build in _plan(inputs):
+    return assemble(inputs, draw_share(inputs, 0, 1))
+
+
+def draw_share(inputs: PlotInputs, share: int, shares: int) -> dict[int, Drawn]:
+    """One of ``shares`` equal shares of the figures (every ``shares``-th from number
+    ``share`` on), by their number: processes can draw the shares side by side."""
+    drawn: dict[int, Drawn] = {}
+    for i, (key, what, build) in enumerate(_plan(inputs)):
+        if i % shares != share:
+            continue
         try:
-            png = build()
+            drawn[i] = (key, build(), None)
         except Exception as exc:  # a figure must never fail the run
             why = f"{type(exc).__name__}: {clip(str(exc), 200)}"
-            notes.append(f"The {what} could not be drawn ({why}).")
-            continue
-        if png is not None:
+            drawn[i] = (key, None, f"The {what} could not be drawn ({why}).")
+    return drawn
+
+
+def assemble(inputs: PlotInputs, drawn: Mapping[int, Drawn]) -> tuple[dict[str, bytes], list[str]]:
+    """The figures and notes of :func:`make_figures` from the shares drawn, in their order."""
+    figures: dict[str, bytes] = {}
+    notes: list[str] = list(inputs.notes)
+    for i in sorted(drawn):
+        key, png, note = drawn[i]
+        if note is not None:
+            notes.append(note)
+        elif png is not None:
             figures[key] = png
     return figures, notes
 

@@ -10,6 +10,7 @@ import pytest
 
 from mlci.model.load import Predictions
 from mlci.report.plots import Distribution, PlotInputs, drift_key, make_figures
+from mlci.report.plots.figures import assemble, draw_share
 from tests.helpers.plots import decode
 
 
@@ -88,3 +89,29 @@ def test_one_class_or_no_scores_draws_no_curves() -> None:
     for case in (no_scores, one_class):
         figures, notes = make_figures(PlotInputs(task="binary", predictions=case))
         assert "roc_pr" not in figures and notes == []
+
+
+@pytest.mark.parametrize("shares", [2, 3])
+def test_shares_drawn_apart_assemble_into_the_same_figures_and_notes(shares: int) -> None:
+    """Processes drawing shares side by side give what one process draws: same bytes, same
+    order of figures and notes, a failing figure's note in its place."""
+    p = predictions("binary")
+    broken = Predictions(p.y_true, p.y_pred, p.y_score[:10], None, p.labels, p.frame, "yes")
+    d = Distribution("eval", "age", "numeric", (10, 20, 10), (5, 20, 15), edges=(0, 1, 2, 4))
+    inputs = PlotInputs(
+        task="binary",
+        predictions=broken,
+        history={"roc_auc": [("a", 0.8), ("b", 0.82)]},
+        distributions=(
+            d,
+            Distribution("eval", "plan", "categorical", (5, 3), (2, 3), bins=("a", "b")),
+        ),
+        notes=("x",),
+    )
+    parts = [draw_share(inputs, share, shares) for share in range(shares)]
+    assert all(parts) and not set(parts[0]) & set(parts[1])
+    whole = make_figures(inputs)
+    assert len(whole[0]) >= 4 and len(whole[1]) >= 2  # the ROC curves failed: a note
+    together = assemble(inputs, {k: v for part in parts for k, v in part.items()})
+    assert together == whole
+    assert list(together[0]) == list(whole[0])
