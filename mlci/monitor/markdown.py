@@ -1,0 +1,286 @@
+"""A monitoring run in GitHub markdown: report.md, the job summary and the sticky issue's body.
+
+Verdict first, then what it was compared with, the drifted columns, the release's metrics on
+the production rows next to its evaluation, the data line, notes, then the detail tables in
+``<details>``. Every string that came from the data, the config or the release (column and
+dataset names, messages, tags, paths) is escaped by :mod:`mlci.report.escape`, as in the PR
+comment: it cannot mention anyone, link, inject HTML, break a table or forge the hidden marker.
+The body stays within ``max_chars`` (the detail tables go first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mlci.monitor.result import DRIFT_CHECKS, MonitorOutcome
+from mlci.report import count_statuses, plural
+from mlci.report.escape import clip, md_code, md_text
+from mlci.report.markdown import ICONS
+from mlci.report.numbers import fmt_delta, fmt_int, fmt_value
+from mlci.results import CheckResult, GateResult, MetricComparison
+
+MAX_CHARS = 60_000
+MAX_ROWS = 200  # detail rows listed; the rest are counted
+_SHOWN_DRIFT = 10  # drifted columns named on the drift line and in the title
+_HOW = {
+    "given": "given with --release",
+    "deployment": "live in the deployment environment",
+    "latest_release": "the latest published release",
+}
+_ORDER = {"fail": 0, "warn": 1, "inconclusive": 1, "insufficient_data": 2, "skipped": 3, "pass": 4}
+
+
+def render_monitor(outcome: MonitorOutcome, *, marker: str = "", max_chars: int = MAX_CHARS) -> str:
+    """The markdown of a monitoring run; ``marker`` (the issue's hidden line) goes first."""
+    top = [marker] if marker else []
+    top += [_verdict_line(outcome), _context_line(outcome)]
+    blocks = ["\n".join(top)]
+    drift = _drift_line(outcome)
+    blocks += [b for b in (drift, _metric_table(outcome), _data_line(outcome)) if b]
+    if outcome.notes:
+        blocks.append("\n".join(f"- {md_text(clip(n, 500))}" for n in outcome.notes[:20]))
+    details = _details(outcome)
+    footer = _footer(outcome)
+    for shown in (details, details[:1], []):
+        body = "\n\n".join([*blocks, *shown, footer]) + "\n"
+        if len(body) <= max_chars:
+            return body
+    return clip("\n\n".join([*blocks[:2], footer]), max_chars - 1) + "\n"
+
+
+def issue_title(outcome: MonitorOutcome) -> str:
+    """Plain text: ``mlci monitor: churn-model — drift in tenure, plan; roc_auc`` (the issue
+    module neutralises it further)."""
+    parts = []
+    drifted = list(dict.fromkeys(c.column or c.dataset for c in outcome.drifted()))
+    if drifted:
+        shown = ", ".join(clip(c, 40) for c in drifted[:_SHOWN_DRIFT])
+        more = f" and {len(drifted) - _SHOWN_DRIFT} more" if len(drifted) > _SHOWN_DRIFT else ""
+        parts.append(f"drift in {shown}{more}")
+    gates, checks = outcome.failing()
+    if gates:
+        parts.append("gate failed: " + ", ".join(dict.fromkeys(clip(g.metric, 40) for g in gates)))
+    if checks:
+        parts.append(plural(len(checks), "data check") + " failed")
+    what = "; ".join(parts) or "a fail threshold is crossed"
+    return f"mlci monitor: {outcome.name} — {what}"
+
+
+def closing_note(outcome: MonitorOutcome) -> str:
+    """The comment that closes the issue: which clean run, against which release."""
+    checks = count_statuses(c.status for c in outcome.checks)
+    gates = count_statuses(g.status for g in outcome.gates)
+    run = _run_ref(outcome)
+    what = [f"{fmt_int(checks.passed)} of {fmt_int(checks.total)} data checks passed"]
+    if gates.total:
+        what.append(f"{fmt_int(gates.passed)} of {fmt_int(gates.total)} gates passed")
+    release = md_code(clip(outcome.release.tag, 60))
+    return (
+        f"✅ **Resolved** by {run} at {md_text(outcome.created_at)}: production is within every "
+        f"fail threshold against release {release} ({'; '.join(what)}). Closing this issue; "
+        "mlci opens a new one if a later run crosses a threshold again."
+    )
+
+
+# -- the pieces -------------------------------------------------------------------------------
+
+
+def _verdict_line(outcome: MonitorOutcome) -> str:
+    name = md_text(clip(outcome.name, 100))
+    if outcome.alert:
+        return f"### ❌ mlci monitor · {name} — {_alert_phrase(outcome)}"
+    counts = count_statuses(
+        [*(c.status for c in outcome.checks), *(g.status for g in outcome.gates)]
+    )
+    if counts.warnings or counts.inconclusive:
+        n = counts.warnings + counts.inconclusive
+        return f"### ⚠️ mlci monitor · {name} — within the fail thresholds, {plural(n, 'warning')}"
+    return f"### ✅ mlci monitor · {name} — production is within every threshold"
+
+
+def _alert_phrase(outcome: MonitorOutcome) -> str:
+    drifted = {(c.dataset, c.column) for c in outcome.drifted()}
+    gates, checks = outcome.failing()
+    parts = []
+    if drifted:
+        parts.append(f"drift in {plural(len(drifted), 'column')}")
+    if gates:
+        parts.append(f"{plural(len(gates), 'gate')} failed")
+    if checks:
+        parts.append(f"{plural(len(checks), 'data check')} failed")
+    return ", ".join(parts) or "a fail threshold is crossed"
+
+
+def _context_line(outcome: MonitorOutcome) -> str:
+    r = outcome.release
+    parts = [
+        f"Compared with release {md_code(clip(r.tag, 60))} @ {md_text(r.commit[:7])} "
+        f"({_HOW.get(r.how, md_text(r.how))})"
+    ]
+    for d in outcome.datasets:
+        files = outcome.files.get(d.summary.name, 0)
+        where = f" in {plural(files, 'file')}" if files > 1 else ""
+        parts.append(f"{md_code(clip(d.summary.name, 60))}: {plural(d.summary.rows, 'row')}{where}")
+    p = outcome.performance
+    if p is not None:
+        waiting = p.joined.served_rows - p.joined.labeled_rows
+        parts.append(
+            f"labels: {plural(p.joined.labeled_rows, 'row')} joined"
+            + (f" ({fmt_int(waiting)} awaiting labels)" if waiting > 0 else "")
+        )
+    return " · ".join(parts)
+
+
+def _drift_line(outcome: MonitorOutcome) -> str:
+    drifted = outcome.drifted()
+    if not drifted:
+        return ""
+    shown = [
+        f"{md_code(clip(c.column or c.dataset, 60))} ({_score(c)})" for c in drifted[:_SHOWN_DRIFT]
+    ]
+    more = len(drifted) - len(shown)
+    tail = f" and {fmt_int(more)} more" if more > 0 else ""
+    return f"**Drifted:** {', '.join(shown)}{tail}."
+
+
+def _score(c: CheckResult) -> str:
+    kind = {"drift_null_rate": "null rate, ", "drift_unseen": "unseen, "}.get(c.check, "")
+    method = {"jensen_shannon": "JS", "cohen_h": "h", "relative_change": "Δ share"}.get(
+        c.method or "", md_text(c.method or "")
+    )
+    return f"{kind}{method} {fmt_value(c.score)}"
+
+
+def _metric_table(outcome: MonitorOutcome) -> str:
+    if not outcome.comparisons:
+        return ""
+    p = outcome.performance
+    by_metric: dict[str, list[GateResult]] = {}
+    for g in outcome.gates:
+        by_metric.setdefault(g.metric, []).append(g)
+    levels = [c.ci_level for c in outcome.comparisons if c.ci_level]
+    level = f"{fmt_value(100 * levels[0])}%" if levels else "95%"
+    header = (
+        f"| Metric | release | production | {level} CI | Δ | {level} CI of Δ | Gate |\n"
+        "|---|--:|--:|--:|--:|--:|---|"
+    )
+    rows = []
+    for c in outcome.comparisons:
+        interval = p.intervals.get(c.name) if p is not None else None
+        value_ci = f"[{fmt_value(interval.low)}, {fmt_value(interval.high)}]" if interval else "—"
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    md_text(clip(c.name, 60)),
+                    "—" if c.baseline is None else fmt_value(c.baseline),
+                    fmt_value(c.value),
+                    value_ci,
+                    "—" if c.change is None else fmt_delta(c.change),
+                    _delta_interval(c),
+                    _gate_cell(by_metric.get(c.name, [])),
+                ]
+            )
+            + " |"
+        )
+    return "\n".join([header, *rows])
+
+
+def _delta_interval(c: MetricComparison) -> str:
+    if c.ci_low is None or c.ci_high is None:
+        return "—"
+    low, high = (c.ci_low, c.ci_high) if c.higher_is_better else (-c.ci_high, -c.ci_low)
+    return f"[{fmt_delta(low)}, {fmt_delta(high)}]"
+
+
+def _gate_cell(gates: Sequence[GateResult]) -> str:
+    if not gates:
+        return ""
+    worst = min(gates, key=lambda g: _ORDER.get(g.status, 9))
+    bad = [g for g in gates if g.status != "pass"]
+    text = "; ".join(md_text(clip(g.threshold, 60)) for g in bad) if bad else ""
+    return f"{ICONS.get(worst.status, '')} {text}".strip()
+
+
+def _data_line(outcome: MonitorOutcome) -> str:
+    n = count_statuses(c.status for c in outcome.checks)
+    if not n.total:
+        return ""
+    parts = []
+    for icon, count, word in (
+        ("❌", n.failed, "failed"),
+        ("⚠️", n.warnings, "warnings" if n.warnings != 1 else "warning"),
+        ("❔", n.insufficient_data, "with too little data"),
+        ("✅", n.passed, "passed"),
+    ):
+        if count:
+            parts.append(f"{icon} {fmt_int(count)} {word}")
+    return "Data: " + " · ".join(parts)
+
+
+def _details(outcome: MonitorOutcome) -> list[str]:
+    blocks = []
+    problems = sorted(
+        (c for c in outcome.checks if c.status != "pass"), key=lambda c: _ORDER.get(c.status, 9)
+    )
+    if problems:
+        rows = [_check_row(c) for c in problems[:MAX_ROWS]]
+        more = len(problems) - len(rows)
+        table = "\n".join(
+            ["| | Dataset | Column | Check | Finding |", "|---|---|---|---|---|", *rows]
+        )
+        if more > 0:
+            table += f"\n\n… {fmt_int(more)} more in monitor.json."
+        passed = len(outcome.checks) - len(problems)
+        summary = (
+            f"Data checks and drift ({fmt_int(len(problems))} to look at, {fmt_int(passed)} passed)"
+        )
+        blocks.append(_block(summary, table))
+    if outcome.gates:
+        rows = [
+            f"| {ICONS.get(g.status, '')} | {md_text(clip(g.metric, 60))} | "
+            f"{md_text(clip(g.threshold, 60))} | {md_text(clip(g.message, 300))} |"
+            for g in outcome.gates[:MAX_ROWS]
+        ]
+        table = "\n".join(["| | Metric | Rule | Result |", "|---|---|---|---|", *rows])
+        blocks.append(_block(f"Gates ({fmt_int(len(outcome.gates))})", table))
+    rows = [
+        f"| {md_code(clip(d.summary.name, 60))} | {md_code(clip(d.summary.path, 120))} | "
+        f"{fmt_int(outcome.files.get(d.summary.name, 0))} | {fmt_int(d.summary.rows)} | "
+        f"{fmt_int(d.summary.columns)} |"
+        for d in outcome.datasets
+    ]
+    if rows:
+        table = "\n".join(
+            ["| Dataset | Path | Files | Rows | Columns |", "|---|---|--:|--:|--:|", *rows]
+        )
+        blocks.append(_block("Production data", table))
+    return blocks
+
+
+def _check_row(c: CheckResult) -> str:
+    column = md_code(clip(c.column, 60)) if c.column else ""
+    kind = md_text(c.check) + (" (drift)" if c.check in DRIFT_CHECKS and c.check != "drift" else "")
+    return (
+        f"| {ICONS.get(c.status, '')} | {md_text(clip(c.dataset, 60))} | {column} | {kind} | "
+        f"{md_text(clip(c.message, 300))} |"
+    )
+
+
+def _block(summary: str, body: str) -> str:
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+def _run_ref(outcome: MonitorOutcome) -> str:
+    run = outcome.run
+    if run.url and run.id.isdigit():
+        return f"monitoring run [{run.id}]({run.url})"
+    return "a local monitoring run"
+
+
+def _footer(outcome: MonitorOutcome) -> str:
+    return (
+        f"<sub>mlci {md_text(clip(outcome.tool_version, 40))} · {_run_ref(outcome)} · "
+        f"{md_text(outcome.created_at)} · full report: monitor.json in the artifact "
+        "`mlci-monitor`</sub>"
+    )
