@@ -19,6 +19,7 @@ def release_command(
     dry_run: bool,
     environ: MutableMapping[str, str],
     stdout: TextIO,
+    openmetrics: Path | None = None,
 ) -> int:
     """Run the release of ``tag`` (default: the pushed tag); see :func:`run_release`."""
     from mlci.release.flow import run_release
@@ -29,6 +30,7 @@ def release_command(
         tag=tag,
         bootstrap=bootstrap or _truthy(environ.get("MLCI_RELEASE_BOOTSTRAP", "")),
         dry_run=dry_run,
+        openmetrics=openmetrics,
         environ=environ,
         stdout=stdout,
     )

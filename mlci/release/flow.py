@@ -75,6 +75,7 @@ def run_release(
     tag: str | None = None,
     bootstrap: bool = False,
     dry_run: bool = False,
+    openmetrics: Path | None = None,
     environ: MutableMapping[str, str] | None = None,
     stdout: TextIO,
     client_factory: ClientFactory | None = None,
@@ -88,6 +89,7 @@ def run_release(
         tag: the tag to release (default: the pushed tag of a GitHub Actions run).
         bootstrap: allow the first release, without a previous one to compare with.
         dry_run: build the bundle and print the plan; no API call, no record stored, no deploy.
+        openmetrics: also write the release check as OpenMetrics text there.
         environ: the environment (``GITHUB_*``, the token); default ``os.environ``.
         client_factory: makes the GitHub client from the settings (tests inject retries).
     """
@@ -104,6 +106,8 @@ def run_release(
     settings = None if dry_run else _settings(actions, env)
     for path in (output_dir, output_dir / BUNDLE_DIR):
         check_output(path, target.repo, "--output-dir")
+    if openmetrics is not None:
+        check_output(openmetrics, target.repo, "--openmetrics")
     # the deploy command must not read a token in /proc/<mlci>/environ
     conceal_from_proc([*tokens_in(env), *([settings.token] if settings else [])])
     store = _open_store(config, target.repo, auth)
@@ -115,6 +119,8 @@ def run_release(
             config, record, previous, tag=target.tag.tag, bootstrap=bootstrap, no_previous=why
         )
         _print_check(check, stdout)
+        if openmetrics is not None:
+            _write_openmetrics(config, target, check, openmetrics)
         if not check.passed:
             return _refuse(config, target, check, output_dir, actions, stdout)
         bundle = _bundle(config, target, record, check, output_dir / BUNDLE_DIR)
@@ -311,6 +317,18 @@ def _is_ancestor(repo: Path, ancestor: str, commit: str) -> bool:
 
     proc = run_git_process(["merge-base", "--is-ancestor", ancestor, commit], cwd=repo)
     return proc.returncode == 0
+
+
+def _write_openmetrics(config: Config, target: Target, check: ReleaseCheck, path: Path) -> None:
+    import time
+
+    from mlci.commands.metrics import write_openmetrics
+    from mlci.report.openmetrics import exposition_of_release, render_openmetrics
+
+    exposition = exposition_of_release(
+        config.name, check, tag=target.tag.tag, timestamp=time.time()
+    )
+    write_openmetrics(path, render_openmetrics(exposition))
 
 
 # -- refusing -------------------------------------------------------------------------------
