@@ -85,6 +85,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also write the gates and data checks as JUnit XML to PATH",
     )
+    _add_openmetrics(run)
     _add_quiet(run)
 
     validate = sub.add_parser("validate", help="the data stage only: checks and drift")
@@ -156,6 +157,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="write the bundle and print what would be sent and run; no API "
         "call, no record stored, no deploy",
     )
+    _add_openmetrics(release)
 
     publish = sub.add_parser(
         "publish", help="judge a report made by another job with this config, and post it (forks)"
@@ -181,6 +183,9 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_init(sub)
     _add_schema(sub)
     _add_profile(sub)
+    _add_monitor(sub)
+    _add_rollback(sub)
+    _add_metrics(sub)
 
     demo = sub.add_parser("demo", help="run mlci on a bundled example project and a PR")
     demo.add_argument(
@@ -313,6 +318,119 @@ def _add_profile(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_no_progress(profile)
 
 
+def _add_monitor(sub: argparse._SubParsersAction[_Parser]) -> None:
+    monitor = sub.add_parser(
+        "monitor",
+        help="compare production data (and, with labels, performance) with the live release; "
+        "keep the monitoring issue (schedule)",
+    )
+    _add_config(monitor)
+    monitor.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("mlci-out"),
+        help="where report.md, report.json and monitor.json go (default: mlci-out)",
+    )
+    monitor.add_argument(
+        "--release",
+        metavar="TAG",
+        help="the release to compare with (default: the live release: the one last deployed "
+        "to release.environment, else the latest published release of this config)",
+    )
+    monitor.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="production rows for dataset NAME: a file, a folder of partitions or a glob "
+        "pattern (instead of monitor.data.NAME.path); repeat for several datasets",
+    )
+    monitor.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a profile of dataset NAME's production rows computed elsewhere (mlci profile, "
+        "the Spark recipe); repeat to merge shards. Drift only: row checks need the rows",
+    )
+    monitor.add_argument(
+        "--no-store",
+        action="store_true",
+        help="do not append the monitor record to the records branch",
+    )
+    monitor.add_argument(
+        "--push",
+        action="store_true",
+        help="outside GitHub Actions, also push the monitor record (in Actions a scheduled or "
+        "dispatched run on the baseline branch always does)",
+    )
+    monitor.add_argument(
+        "--no-issue",
+        action="store_true",
+        help="in GitHub Actions, do not open, update or close the monitoring issue",
+    )
+    monitor.add_argument(
+        "--no-fail-on-gate",
+        action="store_true",
+        help="exit 0 even when a fail threshold is crossed (the verdict is still reported)",
+    )
+    _add_openmetrics(monitor)
+    _add_quiet(monitor)
+
+
+def _add_rollback(sub: argparse._SubParsersAction[_Parser]) -> None:
+    rollback = sub.add_parser(
+        "rollback",
+        help="re-deploy an earlier published release: its assets downloaded and verified "
+        "against SHA256SUMS, release.deploy run, a new GitHub Deployment",
+    )
+    rollback.add_argument("tag", metavar="TAG", help="the release to re-deploy, e.g. v1.3.0")
+    _add_config(rollback)
+    rollback.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("mlci-out"),
+        help="where the verified bundle (rollback-bundle/) and rollback.json go "
+        "(default: mlci-out)",
+    )
+
+
+def _add_metrics(sub: argparse._SubParsersAction[_Parser]) -> None:
+    metrics = sub.add_parser(
+        "metrics",
+        help="write the OpenMetrics text of a report.json or monitor.json (Prometheus)",
+    )
+    metrics.add_argument(
+        "report",
+        type=Path,
+        metavar="REPORT",
+        help="a report.json (mlci run, mlci monitor) or a monitor.json (with its report.json "
+        "beside it)",
+    )
+    metrics.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="PATH",
+        help="the file to write, e.g. /var/lib/node_exporter/mlci.prom (default: standard output)",
+    )
+    metrics.add_argument(
+        "--source",
+        choices=("run", "release", "monitor"),
+        help="the `source` label (default: monitor for a monitoring run's report, else run)",
+    )
+
+
+def _add_openmetrics(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--openmetrics",
+        type=Path,
+        metavar="PATH",
+        help="also write the metrics, deltas, intervals, drift scores, check counts and "
+        "verdict as OpenMetrics text to PATH (node_exporter textfile collector, Pushgateway)",
+    )
+
+
 def _add_no_progress(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no progress display while reading the data"
@@ -346,7 +464,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.command == "run":
         from mlci.pipeline import run
 
-        return run(
+        code = run(
             args.config,
             output_dir=args.output_dir,
             store=not args.no_store,
@@ -360,6 +478,12 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             junit=args.junit,
             stdout=stdout,
         )
+        if args.openmetrics is not None:
+            from mlci.commands.metrics import openmetrics_of_file, write_openmetrics
+
+            text = openmetrics_of_file(args.output_dir / "report.json", source="run")
+            write_openmetrics(args.openmetrics, text)
+        return code
     if args.command == "validate":
         from mlci.pipeline import validate
 
@@ -396,6 +520,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             tag=args.tag,
             bootstrap=args.bootstrap,
             dry_run=args.dry_run,
+            openmetrics=args.openmetrics,
             environ=os.environ,
             stdout=stdout,
         )
@@ -453,6 +578,38 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             environ=os.environ,
             stdout=stdout,
         )
+    if args.command == "monitor":
+        from mlci.commands.monitor import monitor_command
+
+        return monitor_command(
+            config_path=args.config,
+            output_dir=args.output_dir,
+            release=args.release,
+            data=args.data,
+            profiles=args.profile,
+            store=not args.no_store,
+            push=args.push,
+            issue=not args.no_issue,
+            openmetrics=args.openmetrics,
+            fail_on_gate=not args.no_fail_on_gate,
+            quiet=args.quiet,
+            environ=os.environ,
+            stdout=stdout,
+        )
+    if args.command == "rollback":
+        from mlci.commands.rollback import rollback_command
+
+        return rollback_command(
+            config_path=args.config,
+            tag=args.tag,
+            output_dir=args.output_dir,
+            environ=os.environ,
+            stdout=stdout,
+        )
+    if args.command == "metrics":
+        from mlci.commands.metrics import metrics_command
+
+        return metrics_command(args.report, output=args.output, source=args.source, stdout=stdout)
     if args.command == "demo":
         from mlci.demo import demo
 
