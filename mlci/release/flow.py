@@ -181,9 +181,9 @@ def _settings(actions: ActionsContext | None, env: Mapping[str, str]) -> Setting
 
 
 def _default_client(settings: Settings) -> ReleaseClient:
-    from mlci.github.release import ReleaseClient
+    from mlci.github.deployments import DeploymentsClient
 
-    return ReleaseClient(settings)
+    return DeploymentsClient(settings)
 
 
 def _open_store(config: Config, repo: Path, auth: GitAuth | None) -> RecordStore:
@@ -436,14 +436,26 @@ def metrics_document(config: Config, target: Target, check: ReleaseCheck) -> dic
 
 
 def _release_spec(
-    config: Config, target: Target, check: ReleaseCheck, bundle: Bundle, run_url: str | None
+    config: Config,
+    target: Target,
+    check: ReleaseCheck,
+    bundle: Bundle,
+    run_url: str | None,
+    replaces: str | None = None,
 ) -> ReleaseSpec:
     from mlci.github.release import ReleaseSpec, release_marker
     from mlci.release.notes import release_notes
 
     assets = [f.name for f in bundle.files]
     section = release_notes(
-        config.name, target.tag, check, assets, tool_version=__version__, run_url=run_url
+        config.name,
+        target.tag,
+        check,
+        assets,
+        tool_version=__version__,
+        run_url=run_url,
+        replaces=replaces,
+        environment=config.release.environment,
     )
     return ReleaseSpec(
         tag=target.tag.tag,
@@ -468,7 +480,8 @@ def _publish_and_deploy(
     from mlci.github.client import ReadOnlyToken
     from mlci.github.release import BundleFile, publish_release
 
-    spec = _release_spec(config, target, check, bundle, settings.run_url)
+    replaces = _live_tag(config, client, target, stdout)
+    spec = _release_spec(config, target, check, bundle, settings.run_url, replaces)
     files = [BundleFile(bundle.path(f.name), f.name, f.size, f.sha256) for f in bundle.files]
     try:
         published = publish_release(
@@ -487,6 +500,21 @@ def _publish_and_deploy(
         file=stdout,
     )
     return EXIT_PASS if ok else EXIT_GATE_FAILED
+
+
+def _live_tag(config: Config, client: ReleaseClient, target: Target, stdout: TextIO) -> str | None:
+    """The release live in the deployment environment (the one this release replaces)."""
+    from mlci.github.client import GitHubError
+    from mlci.github.deployments import DeploymentsClient
+
+    if not isinstance(client, DeploymentsClient) or config.release.deploy is None:
+        return None
+    try:
+        live = client.live(config.release.environment, config.name)
+    except GitHubError as exc:
+        print(f"mlci: note: the live release is unknown ({exc}).", file=stdout)
+        return None
+    return live.tag if live is not None and live.tag != target.tag.tag else None
 
 
 def _deploy(
