@@ -39,7 +39,7 @@ JOINED = "production rows joined with their labels"
 class Joined:
     """The served outputs that have a label, and how the join went."""
 
-    predictions: Predictions
+    predictions: Predictions | None  # None: no served row has a label yet
     served_rows: int  # production rows read
     labeled_rows: int  # of them, rows whose id has a label
     label_rows: int  # rows of the labels
@@ -86,7 +86,7 @@ def join_labels(
     table = table.filter(pc.is_valid(table.column(labels_cfg.y_true)))
     repeated = table.num_rows - len(pc.unique(table.column(outputs.id)))
     return Joined(
-        predictions=_as_predictions(table, outputs, labels_cfg, task),
+        predictions=_as_predictions(table, outputs, labels_cfg, task) if table.num_rows else None,
         served_rows=served_rows,
         labeled_rows=table.num_rows,
         label_rows=label_table.num_rows,
@@ -106,6 +106,8 @@ def evaluate_joined(
 ) -> Performance:
     """The ``metrics`` the task can compute from these outputs, with their intervals."""
     p = joined.predictions
+    if p is None:
+        return Performance(task, joined, {}, {})
     names = [m for m in metrics if _computable(m, task, p)]
     values = (
         compute_metrics(
@@ -118,7 +120,7 @@ def evaluate_joined(
             pos_label=p.pos_label,
             metrics=names,
         )
-        if names and joined.labeled_rows
+        if names
         else {}
     )
     intervals = {}
