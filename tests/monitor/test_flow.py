@@ -206,3 +206,56 @@ def test_nothing_to_monitor_and_unknown_datasets_are_one_line_errors(
     assert code == 2 and "(tag v9.9.9 is not in this clone)" in err
     code, _, err = project.monitor()
     assert code == 2 and "pass --release TAG" in err
+
+
+def test_the_openmetrics_file_parses_and_its_values_are_the_reports(
+    project: MonitorProject,
+) -> None:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    project.production(tenure_shift=3.0)
+    target = project.tmp / "metrics" / "mlci.prom"
+    project.monitor("--release", "v1.0.0", "--openmetrics", str(target))
+    report, doc = project.report_json(), project.monitor_json()
+
+    found = {f.name: f.samples for f in text_string_to_metric_families(target.read_text())}
+
+    def value(family: str, **labels: str) -> float:
+        [s] = [s for s in found[family] if all(s.labels.get(k) == v for k, v in labels.items())]
+        assert (s.labels["name"], s.labels["source"], s.labels["tag"]) == (
+            NAME,
+            "monitor",
+            "v1.0.0",
+        )
+        return float(s.value)
+
+    assert value("mlci_verdict") == 0.0
+    for m in report["metrics"]:
+        assert value("mlci_metric_value", metric=m["name"]) == m["value"]
+        assert value("mlci_metric_baseline", metric=m["name"]) == m["baseline"]
+        assert value("mlci_metric_delta", metric=m["name"]) == m["delta"]
+        assert value("mlci_metric_delta_ci_low", metric=m["name"]) == m["ci_low"]
+        assert value("mlci_metric_delta_ci_high", metric=m["name"]) == m["ci_high"]
+    for m in doc["performance"]["metrics"]:
+        assert value("mlci_metric_value_ci_low", metric=m["name"]) == m["value_ci_low"]
+    for d in doc["drift"]:
+        if d["score"] is not None:
+            assert value("mlci_drift_score", column=d["column"], check=d["check"]) == d["score"]
+    counts = report["summary"]["checks"]
+    assert value("mlci_checks", dataset="eval", status="fail") == counts["failed"]
+    assert value("mlci_checks", dataset="eval", status="pass") == counts["passed"]
+    assert value("mlci_dataset_rows", dataset="eval") == 6000
+    assert value("mlci_monitor_labeled_rows") == doc["performance"]["labeled_rows"]
+
+
+def test_mlci_metrics_of_the_monitor_json_is_the_same_text(project: MonitorProject) -> None:
+    from tests.helpers.monitor import cli
+
+    project.production()
+    target = project.tmp / "mlci.prom"
+    project.monitor("--release", "v1.0.0", "--openmetrics", str(target))
+
+    code, out, err = cli("metrics", str(project.out / "monitor.json"))
+
+    assert (code, err) == (0, "")
+    assert out == target.read_text()
