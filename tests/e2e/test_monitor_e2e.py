@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from tests.helpers.act_harness import ActRun, FixtureRepo, git
+from tests.helpers.act_harness import ActRun, FixtureRepo
 from tests.helpers.templates import (
     BOT,
     CONFIG,
@@ -161,9 +161,15 @@ def test_a_drifted_day_opens_one_issue_and_the_next_clean_day_closes_it(
     assert doc["summary"]["drifted_columns"] == ["eval.age"]
     assert (doc["release"]["tag"], doc["release"]["how"]) == ("v1.0.0", "latest_release")
     assert (doc["run"]["event"], doc["datasets"][0]["files"]) == ("schedule", 3)
-    families = {f.name: f for f in text_string_to_metric_families((artifact / "mlci.prom").read_text())}
+    families = {
+        f.name: f for f in text_string_to_metric_families((artifact / "mlci.prom").read_text())
+    }
     [verdict] = families["mlci_verdict"].samples
-    assert (verdict.value, verdict.labels["tag"], verdict.labels["source"]) == (0, "v1.0.0", "monitor")
+    assert (verdict.value, verdict.labels["tag"], verdict.labels["source"]) == (
+        0,
+        "v1.0.0",
+        "monitor",
+    )
     assert len(monitor_history(templates.repo)) == 1
 
     clean = run_day(templates, age_shift=0, seed=2)
@@ -190,7 +196,12 @@ def test_a_dispatch_compares_with_the_release_given_and_a_read_only_token_degrad
     event = dispatch_event(templates.repo, release="v1.0.0")
 
     run = run_day(
-        templates, age_shift=40, seed=3, event=event, event_name="workflow_dispatch", token=READ_TOKEN
+        templates,
+        age_shift=40,
+        seed=3,
+        event=event,
+        event_name="workflow_dispatch",
+        token=READ_TOKEN,
     )
 
     assert run.jobs == {JOB: "failure"}, run.tail()
@@ -199,5 +210,4 @@ def test_a_dispatch_compares_with_the_release_given_and_a_read_only_token_degrad
     assert "drift in 1 column" in run.summary(JOB)
     doc = json.loads((run.artifact("mlci-monitor") / "monitor.json").read_text())
     assert (doc["release"]["how"], doc["run"]["event"]) == ("given", "workflow_dispatch")
-    sha = git(templates.repo.work, "rev-parse", "v1.0.0^{commit}")
-    assert doc["release"]["commit"] == sha
+    assert doc["release"]["commit"] == templates.repo.origin_rev("refs/tags/v1.0.0")
