@@ -546,10 +546,12 @@ def _cardinality(column: _Column) -> CheckResult:
     n_base, n_cur = int(column.base.get("count", 0)), int(column.cur.get("count", 0))
     if min(n_base, n_cur) < max(column.cfg.min_rows, 1):
         return column.insufficient("drift_cardinality", method, "values", n_base, n_cur)
-    d_base, d_cur = int(column.base["distinct"]), int(column.cur.get("distinct") or 0)
-    r1, r2 = d_base / n_base, min(1.0, d_cur / n_cur)
+    # past the exact limit a distinct count is a HyperLogLog estimate, which can exceed the count
+    d_base = min(int(column.base["distinct"]), n_base)
+    d_cur = min(int(column.cur.get("distinct") or 0), n_cur)
+    r1, r2 = d_base / n_base, d_cur / n_cur
     score = abs(r2 - r1) / r1 if r1 else 0.0
-    p = two_proportions(d_base, n_base, min(d_cur, n_cur), n_cur)
+    p = two_proportions(d_base, n_base, d_cur, n_cur)
     detail = f" (ID-like, so compared by its share of distinct values: {_pct(r1)} → {_pct(r2)})"
     wording = _Wording(
         "change",
