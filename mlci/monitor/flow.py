@@ -151,7 +151,8 @@ def monitor_once(
     from mlci.data.stage import baseline_profiles
 
     base = baseline_profiles(live.record)
-    monitored, profiled, notes = _inputs(config, inputs, base)
+    monitored, profiled = _inputs(config, inputs, base)
+    notes: list[str] = []
     progress = make_progress(quiet=quiet, environ=env, stdout=stdout)
     outcomes = list(run_monitor_data(monitored, base, progress=progress))
     for name, (profile, shown) in profiled.items():
@@ -172,8 +173,7 @@ def monitor_once(
         release=ReleaseRef(live.tag, live.commit, live.how, live.record_source, live.url),
         run=_run_info(settings),
         datasets=tuple(outcomes),
-        files={**{m.dataset.name: len(m.files.paths) for m in monitored}},
-        stands_for={d.summary.name: d.summary.name for d in outcomes},
+        files={m.dataset.name: len(m.files.paths) for m in monitored},
         checks=checks,
         comparisons=comparisons,
         gates=gates,
@@ -189,7 +189,7 @@ def monitor_once(
 
 def _inputs(
     config: Config, inputs: Inputs, base: Mapping[str, Mapping[str, Any]]
-) -> tuple[list[Monitored], dict[str, tuple[dict[str, Any], str]], list[str]]:
+) -> tuple[list[Monitored], dict[str, tuple[dict[str, Any], str]]]:
     """The monitored files and profiles by dataset; the CLI's names win over the config's.
 
     The served model's output columns are left out of the data of the dataset that holds them
@@ -219,7 +219,7 @@ def _inputs(
         found = expand(path, fmt=fmt, what=what, shown=written, repository=repository)
         ds = monitored_dataset(config.datasets[name], _severity(config))
         monitored.append(Monitored(ds, found, _outputs_of(config, name, base.get(name))))
-    return monitored, profiled, []
+    return monitored, profiled
 
 
 def _outputs_of(config: Config, name: str, profile: Mapping[str, Any] | None) -> frozenset[str]:

@@ -68,8 +68,7 @@ class MonitorOutcome:
     release: ReleaseRef
     run: RunInfo
     datasets: tuple[DatasetOutcome, ...]
-    files: Mapping[str, int]  # files read per dataset
-    stands_for: Mapping[str, str]  # what the production rows stand in for, by dataset
+    files: Mapping[str, int]  # files read per dataset (0: a profile stood in for the rows)
     checks: tuple[CheckResult, ...]
     comparisons: tuple[MetricComparison, ...] = ()
     gates: tuple[GateResult, ...] = ()
@@ -230,7 +229,6 @@ def _dataset(d: DatasetOutcome, outcome: MonitorOutcome) -> dict[str, Any]:
     s = d.summary
     return {
         "name": s.name,
-        "stands_for": outcome.stands_for.get(s.name, s.name),
         "path": s.path,
         "files": outcome.files.get(s.name, 0),
         "rows": s.rows,
