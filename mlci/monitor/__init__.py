@@ -1,4 +1,4 @@
-"""`mlci monitor`: production compared with the live release, after the release (docs/monitoring.md).
+"""`mlci monitor`: production compared with the live release (docs/monitoring.md).
 
 - :mod:`~mlci.monitor.sources` expands a configured path to its files (folders of partitions,
   globs);

@@ -484,10 +484,11 @@ def _write(outcome: MonitorOutcome, output_dir: Path, openmetrics: Path | None) 
     _write_atomic(paths["report_json"], dumps_report(monitor_report(outcome)))
     _write_atomic(paths["monitor_json"], dumps_document(monitor_document(outcome)))
     if openmetrics is not None:
-        from mlci.report.openmetrics import exposition_of_monitor, render_openmetrics
+        from mlci.monitor.result import monitor_exposition
+        from mlci.report.openmetrics import render_openmetrics
 
         openmetrics.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(openmetrics, render_openmetrics(exposition_of_monitor(outcome)))
+        _write_atomic(openmetrics, render_openmetrics(monitor_exposition(outcome)))
         paths["openmetrics"] = openmetrics
     return paths
 

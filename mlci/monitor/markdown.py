@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlci.monitor.result import DRIFT_CHECKS, MonitorOutcome
+from mlci.data.drift import DRIFT_CHECKS
+from mlci.monitor.result import MonitorOutcome
 from mlci.report import count_statuses, plural
 from mlci.report.escape import clip, md_code, md_text
 from mlci.report.markdown import ICONS

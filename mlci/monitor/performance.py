@@ -75,7 +75,7 @@ def join_labels(
     label_table = _read_columns(
         labels, "monitor.labels", [labels_cfg.id, labels_cfg.y_true], name="labels"
     )
-    label_ids = _text(label_table.column(0))
+    label_ids = label_table.column(0).combine_chunks()
     _check_unique(label_ids, labels_cfg.id)
     output_columns = _output_columns(outputs, labels_cfg)
     picked, served_rows, seen = _served_with_labels(
@@ -84,7 +84,7 @@ def join_labels(
     y_true = label_table.column(1).take(picked.column("__label_row"))
     table = picked.drop_columns(["__label_row"]).append_column(labels_cfg.y_true, y_true)
     table = table.filter(pc.is_valid(table.column(labels_cfg.y_true)))
-    repeated = table.num_rows - len(pc.unique(table.column(outputs.id)))
+    repeated = table.num_rows - len(pc.unique(table.column(outputs.id).combine_chunks()))
     return Joined(
         predictions=_as_predictions(table, outputs, labels_cfg, task) if table.num_rows else None,
         served_rows=served_rows,
@@ -197,9 +197,12 @@ def _cast(batch: pa.RecordBatch, target: pa.Schema, what: str) -> pa.RecordBatch
         ) from None
 
 
-def _text(column: pa.ChunkedArray) -> pa.Array:
-    """Ids as text, so an integer id in one file matches the same id written as text."""
-    return pc.cast(column.combine_chunks(), pa.string())
+def _keys(ids: pa.Array, other: pa.DataType) -> pa.Array:
+    """Ids comparable with ids of type ``other``: integers stay integers (fast); anything else is
+    compared as text, so an id written as ``17`` in one file matches ``"17"`` in another."""
+    if pa.types.is_integer(ids.type) and pa.types.is_integer(other):
+        return pc.cast(ids, pa.int64())
+    return pc.cast(ids, pa.string())
 
 
 def _check_unique(ids: pa.Array, column: str) -> None:
@@ -236,14 +239,17 @@ def _served_with_labels(
     wanted = [id_column, *output_columns]
     kept: list[pa.Table] = []
     rows, matched = 0, np.zeros(len(label_ids), dtype=bool)
+    label_keys: pa.Array | None = None
     cfg_what = "monitor.predictions"
     for path in served.paths:
         cfg = dataclasses.replace(dataset, path=path, format=served.format)
         present = _present(cfg, wanted, output_columns, cfg_what)
         for batch in _file_batches(path, served, cfg_what, present, dataset.name):
             rows += batch.num_rows
-            ids = _text(pa.chunked_array([batch.column(id_column)]))
-            where = pc.index_in(ids, value_set=label_ids)
+            served_ids = batch.column(id_column)
+            if label_keys is None:
+                label_keys = _keys(label_ids, served_ids.type)
+            where = pc.index_in(_keys(served_ids, label_ids.type), value_set=label_keys)
             keep = pc.is_valid(where)
             if not pc.any(keep).as_py():
                 continue

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json
+from mlci.data.drift import DRIFT_CHECKS
 from mlci.data.stage import DatasetOutcome
 from mlci.errors import MlciError
 from mlci.monitor.intervals import ValueInterval
@@ -32,9 +33,11 @@ from mlci.results import (
     Verdict,
 )
 
+if TYPE_CHECKING:
+    from mlci.report.openmetrics import Exposition
+
 SCHEMA_VERSION = 1
 KIND = "monitor"
-DRIFT_CHECKS = ("drift", "drift_null_rate", "drift_unseen", "drift_cardinality")
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,19 @@ def monitor_report(outcome: MonitorOutcome) -> Report:
         notes=outcome.notes,
         rules=outcome.rules,
     )
+
+
+def monitor_exposition(outcome: MonitorOutcome) -> Exposition:
+    """The run's OpenMetrics values: its report's, the metrics' own intervals, labeled rows."""
+    from mlci.report.openmetrics import epoch_of, exposition_of_report
+
+    base = exposition_of_report(
+        monitor_report(outcome), source="monitor", timestamp=epoch_of(outcome.created_at)
+    )
+    p = outcome.performance
+    intervals = {n: (i.low, i.high) for n, i in (p.intervals.items() if p else ())}
+    labeled = p.joined.labeled_rows if p else None
+    return replace(base, value_intervals=intervals, labeled_rows=labeled)
 
 
 # -- monitor.json --------------------------------------------------------------------------------

@@ -323,10 +323,18 @@ def _write_openmetrics(config: Config, target: Target, check: ReleaseCheck, path
     import time
 
     from mlci.commands.metrics import write_openmetrics
-    from mlci.report.openmetrics import exposition_of_release, render_openmetrics
+    from mlci.report.openmetrics import Exposition, render_openmetrics
 
-    exposition = exposition_of_release(
-        config.name, check, tag=target.tag.tag, timestamp=time.time()
+    exposition = Exposition(
+        name=config.name,
+        source="release",
+        verdict="pass" if check.passed else "fail",
+        timestamp=time.time(),
+        commit=check.commit,
+        tag=target.tag.tag,
+        metrics=check.comparisons,
+        gates=check.gates,
+        checks=check.checks,
     )
     write_openmetrics(path, render_openmetrics(exposition))
 

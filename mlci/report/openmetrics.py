@@ -34,17 +34,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
+from mlci.data.drift import DRIFT_CHECKS
 from mlci.report import count_statuses
 from mlci.results import CheckResult, GateResult, MetricComparison, Report
 
-if TYPE_CHECKING:
-    from mlci.monitor.result import MonitorOutcome
-    from mlci.release.check import ReleaseCheck
-
-DRIFT_CHECKS = ("drift", "drift_null_rate", "drift_unseen", "drift_cardinality")
 GATE_STATUSES = ("pass", "warn", "fail", "skipped", "inconclusive")
 CHECK_STATUSES = ("pass", "warn", "fail", "skipped", "insufficient_data")
 
@@ -112,36 +107,6 @@ def exposition_of_report(report: Report, *, source: str, timestamp: float) -> Ex
         gates=report.gates,
         checks=report.checks,
         datasets={d.name: d.rows for d in report.datasets},
-    )
-
-
-def exposition_of_monitor(outcome: MonitorOutcome) -> Exposition:
-    """A monitoring run's values: its report's, the metrics' own intervals, the labeled rows."""
-    from mlci.monitor.result import monitor_report
-
-    base = exposition_of_report(
-        monitor_report(outcome), source="monitor", timestamp=epoch_of(outcome.created_at)
-    )
-    p = outcome.performance
-    intervals = {n: (i.low, i.high) for n, i in (p.intervals.items() if p else ())}
-    labeled = p.joined.labeled_rows if p else None
-    return replace(base, value_intervals=intervals, labeled_rows=labeled)
-
-
-def exposition_of_release(
-    name: str, check: ReleaseCheck, *, tag: str, timestamp: float
-) -> Exposition:
-    """A release check's values: the metrics against the previous release, its gates."""
-    return Exposition(
-        name=name,
-        source="release",
-        verdict="pass" if check.passed else "fail",
-        timestamp=timestamp,
-        commit=check.commit,
-        tag=tag,
-        metrics=check.comparisons,
-        gates=check.gates,
-        checks=check.checks,
     )
 
 

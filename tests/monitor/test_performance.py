@@ -81,7 +81,7 @@ def test_rows_are_joined_by_id_whatever_its_type_and_counted(tmp_path: Path) -> 
 def test_an_id_with_two_labels_is_refused(tmp_path: Path) -> None:
     served(tmp_path, [pd.DataFrame({"rid": [1, 2], "score": [0.9, 0.2]})])
     labels = pd.DataFrame({"rid": [1, 1, 2], "label": [1, 0, 0]})
-    with pytest.raises(DataError, match="monitor.labels: id '1' has 2 labels"):
+    with pytest.raises(DataError, match="monitor.labels: id 1 has 2 labels"):
         join(tmp_path, labels)
 
 
