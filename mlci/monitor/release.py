@@ -4,7 +4,8 @@
 - otherwise, with the GitHub API, the release of the config's **live deployment** (the newest
   mlci deployment to ``release.environment`` whose last status is success: after a rollback,
   the rolled-back-to release), else the **latest published release** of the config (not a
-  draft nor a pre-release, its notes carrying the config's marker).
+  draft nor a pre-release, its notes carrying the config's marker; when no release carries it,
+  a release published by hand, the repository's latest).
 
 The record is the one the records branch holds for the tagged commit, when the tag is in this
 clone; else the release's own ``record.json`` asset, downloaded with ``SHA256SUMS`` and refused
@@ -108,15 +109,17 @@ def _live_tag(
     if live is not None:
         return live.tag, "deployment", None
     marker = release_marker(config.name)
-    published = [
-        r for r in client.list_releases() if not r.draft and not r.prerelease and marker in r.body
-    ]
-    if not published:
+    published = [r for r in client.list_releases() if not r.draft and not r.prerelease]
+    ours = [r for r in published if marker in r.body]
+    if not ours and published:
+        log(f"no release's notes name {config.name}: using the repository's latest release")
+    candidates = ours or published
+    if not candidates:
         raise MlciError(
             f"No published release of {config.name} to compare with (no deployment to "
             f"{environment} either): release one with `mlci release`, or pass --release TAG."
         )
-    newest = max(published, key=lambda r: (r.published_at or r.created_at, r.id))
+    newest = max(candidates, key=lambda r: (r.published_at or r.created_at, r.id))
     return newest.tag, "latest_release", newest.url
 
 

@@ -4,6 +4,7 @@ permissions; a real git project with its origin and the GitHub API fake over HTT
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +228,7 @@ def test_a_tampered_release_record_is_refused(
     project.production()
     actions.enter()
 
-    code, out, err = project.monitor("--no-store")
+    code, _, err = project.monitor("--no-store")
 
     assert code == 2
     assert "record.json of release v1.0.0 does not match its SHA256SUMS: refused" in err
@@ -246,3 +247,26 @@ def test_without_a_deployment_the_latest_release_is_live(
 
     assert code == 0, out
     assert project.monitor_json()["release"]["how"] == "latest_release"
+
+
+def test_a_release_published_by_hand_is_the_latest_when_none_names_the_config(
+    project: MonitorProject, fake: Any, actions: Actions
+) -> None:
+    code, out, err = project.run_main("--push")
+    assert (code, err) == (0, ""), out
+    git(project.path, "push", "-q", "origin", "refs/tags/v1.0.0")
+    request = urllib.request.Request(
+        f"{fake.url}/repos/{REPO}/releases",
+        data=json.dumps({"tag_name": "v1.0.0", "body": "Released by hand."}).encode(),
+        method="POST",
+        headers={"Authorization": f"token {BOT_TOKEN}", "Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=5)
+    project.production()
+    actions.enter()
+
+    code, out, err = project.monitor("--no-store")
+
+    assert (code, err) == (0, ""), out
+    assert project.monitor_json()["release"]["how"] == "latest_release"
+    assert "using the repository's latest release" in out

@@ -81,7 +81,9 @@ def same_profile(a: Any, b: Any, path: str = "") -> bool:
         return all(same_profile(a[k], b[k], f"{path}.{k}") for k in keys)
     if isinstance(a, list) and isinstance(b, list):
         assert len(a) == len(b), path
-        return all(same_profile(x, y, f"{path}[{i}]") for i, (x, y) in enumerate(zip(a, b)))
+        return all(
+            same_profile(x, y, f"{path}[{i}]") for i, (x, y) in enumerate(zip(a, b, strict=True))
+        )
     if isinstance(a, float) or isinstance(b, float):
         assert a == pytest.approx(b, rel=1e-9), path
         return True

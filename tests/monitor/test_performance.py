@@ -59,13 +59,17 @@ def test_rows_are_joined_by_id_whatever_its_type_and_counted(tmp_path: Path) -> 
     assert joined.repeated_ids == 1  # id 2 was served twice
     p = joined.predictions
     assert p is not None
-    assert sorted(zip(p.frame["rid"].astype(str), p.y_true.tolist(), p.y_score.tolist())) == [
+    assert sorted(
+        zip(p.frame["rid"].astype(str), p.y_true.tolist(), p.y_score.tolist(), strict=True)
+    ) == [
         ("1", 1, 0.9),
         ("2", 0, 0.2),
         ("2", 0, 0.3),
         ("5", 1, 0.8),
     ]
-    derived = sorted(zip(p.frame["rid"].astype(str), p.y_pred.tolist()))  # score >= 0.5
+    derived = sorted(
+        zip(p.frame["rid"].astype(str), p.y_pred.tolist(), strict=True)
+    )  # score >= 0.5
     assert derived == [("1", 1), ("2", 0), ("2", 0), ("5", 1)]
     perf = evaluate_joined(
         joined,
@@ -81,7 +85,7 @@ def test_rows_are_joined_by_id_whatever_its_type_and_counted(tmp_path: Path) -> 
 def test_an_id_with_two_labels_is_refused(tmp_path: Path) -> None:
     served(tmp_path, [pd.DataFrame({"rid": [1, 2], "score": [0.9, 0.2]})])
     labels = pd.DataFrame({"rid": [1, 1, 2], "label": [1, 0, 0]})
-    with pytest.raises(DataError, match="monitor.labels: id 1 has 2 labels"):
+    with pytest.raises(DataError, match=r"monitor\.labels: id 1 has 2 labels"):
         join(tmp_path, labels)
 
 
