@@ -10,6 +10,7 @@ The body stays within ``max_chars`` (the detail tables go first).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from mlci.data.drift import DRIFT_CHECKS
@@ -28,6 +29,7 @@ _HOW = {
     "deployment": "live in the deployment environment",
     "latest_release": "the latest published release",
 }
+_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/-]*)?")
 _ORDER = {"fail": 0, "warn": 1, "inconclusive": 1, "insufficient_data": 2, "skipped": 3, "pass": 4}
 
 
@@ -274,7 +276,7 @@ def _block(summary: str, body: str) -> str:
 
 def _run_ref(outcome: MonitorOutcome) -> str:
     run = outcome.run
-    if run.url and run.id.isdigit():
+    if run.url and run.id.isdigit() and _URL.fullmatch(run.url):  # trusted markdown: checked
         return f"monitoring run [{run.id}]({run.url})"
     return "a local monitoring run"
 
