@@ -276,9 +276,11 @@ def _block(summary: str, body: str) -> str:
 
 def _run_ref(outcome: MonitorOutcome) -> str:
     run = outcome.run
-    if run.url and run.id.isdigit() and _URL.fullmatch(run.url):  # trusted markdown: checked
+    if not run.id.isdigit():
+        return "a local monitoring run"
+    if run.url and _URL.fullmatch(run.url):  # trusted markdown: checked before it is linked
         return f"monitoring run [{run.id}]({run.url})"
-    return "a local monitoring run"
+    return f"monitoring run {run.id}"
 
 
 def _footer(outcome: MonitorOutcome) -> str:

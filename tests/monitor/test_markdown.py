@@ -136,4 +136,4 @@ def test_a_run_url_that_is_not_a_plain_url_is_not_linked() -> None:
         run=RunInfo("812", "1", "schedule", "https://x.example/a) [click](https://evil")
     )
     body = render_monitor(forged)
-    assert "a local monitoring run" in body and "evil" not in body
+    assert "monitoring run 812 ·" in body and "evil" not in body
