@@ -547,7 +547,7 @@ def _cardinality(column: _Column) -> CheckResult:
     n_base, n_cur = int(column.base.get("count", 0)), int(column.cur.get("count", 0))
     if min(n_base, n_cur) < max(column.cfg.min_rows, 1):
         return column.insufficient("drift_cardinality", method, "values", n_base, n_cur)
-    # past the exact limit a distinct count is a HyperLogLog estimate, which can exceed the count
+    # a distinct-count estimate (HyperLogLog) may exceed the count: a share of 100 % then
     d_base = min(int(column.base["distinct"]), n_base)
     d_cur = min(int(column.cur.get("distinct") or 0), n_cur)
     r1, r2 = d_base / n_base, d_cur / n_cur

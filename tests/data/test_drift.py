@@ -493,14 +493,14 @@ def test_id_like_columns_are_compared_by_cardinality() -> None:
     )
 
 
-def test_an_id_column_whose_distinct_estimate_exceeds_its_count_is_compared() -> None:
-    # past 100,000 distinct values the count is a HyperLogLog estimate: it may exceed the rows
-    base = profile_frame(pd.DataFrame({"id": np.arange(200_000)}))
-    base["columns"]["id"]["distinct"] = 200_600  # an estimate 0.3% high
-    later = pd.DataFrame({"id": np.arange(1_000_000, 1_200_000)})
-    results = drift_checks("eval", base, later, DriftConfig())
+def test_a_distinct_estimate_above_the_row_count_is_a_share_of_100_percent() -> None:
+    # HyperLogLog may estimate more distinct values than a unique column has rows (its error
+    # is 1.6 %): the share is then 100 %, on either side, not a crash
+    base = profile_frame(pd.DataFrame({"id": np.arange(1_000)}))
+    base["columns"]["id"]["distinct"] = 1_027
+    results = drift_checks("eval", base, pd.DataFrame({"id": np.arange(1_000)}), DriftConfig())
     r = by(results, "drift_cardinality", "id")
-    assert r.status == "pass" and r.score == pytest.approx(0.0, abs=0.02)
+    assert (r.status, r.score) == ("pass", 0.0)
 
 
 def test_per_column_overrides_and_waivers() -> None:
