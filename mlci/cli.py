@@ -76,6 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 even when a gate fails (the verdict is still reported)",
     )
+    _add_openmetrics(run)
     run.add_argument(
         "--no-html", action="store_true", help="do not write report.html and its figures (faster)"
     )
@@ -85,7 +86,6 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also write the gates and data checks as JUnit XML to PATH",
     )
-    _add_openmetrics(run)
     _add_quiet(run)
 
     validate = sub.add_parser("validate", help="the data stage only: checks and drift")
