@@ -371,8 +371,7 @@ def _scan_from_profile(
 ) -> DriftScan:
     """A :class:`DriftScan` filled from the current profile instead of its rows."""
     scan = DriftScan(base, cfg)
-    views = _kind_views(current)
-    scan._start(views)  # the same columns a scan of the rows would count
+    scan.update(_empty_views(current))  # the columns a scan of the rows would count, at 0
     for name, counts in scan.bins.items():
         counts += _bin_counts_from_profile(current["columns"][name], base["columns"][name])
     for name, categories in scan.categories.items():
@@ -380,15 +379,17 @@ def _scan_from_profile(
     return scan
 
 
-class _KindView:
-    """Just enough of a column view for :meth:`DriftScan._start`: its kind."""
+class _EmptyView:
+    """A column of no rows, of the profile's kind: what :meth:`DriftScan.update` reads."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        self.finite_sorted = np.zeros(0, dtype=np.float64)
+        self.value_counts = (pa.array([], pa.string()), np.zeros(0, dtype=np.int64))
 
 
-def _kind_views(profile: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _KindView(str(col["kind"])) for name, col in profile["columns"].items()}
+def _empty_views(profile: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _EmptyView(str(col["kind"])) for name, col in profile["columns"].items()}
 
 
 def _bin_counts_from_profile(column: Mapping[str, Any], base: Mapping[str, Any]) -> np.ndarray:
