@@ -56,11 +56,10 @@ CONTENTS_HINT = "Grant the job `contents: write` (it pushes the records branch).
 
 @dataclass(frozen=True)
 class Inputs:
-    """What to monitor besides the config: ``--data``, ``--profile``, ``--labels``."""
+    """What to monitor besides the config: ``--data NAME=PATH``, ``--profile NAME=FILE``."""
 
     data: Mapping[str, Path] = field(default_factory=dict)
     profiles: Mapping[str, Sequence[Path]] = field(default_factory=dict)
-    labels: Path | None = None
 
 
 def run_monitor(
@@ -85,7 +84,7 @@ def run_monitor(
         config_path: mlci.yml (its ``monitor`` section, unless ``inputs`` give the data).
         output_dir: report.md, report.json and monitor.json go there.
         release: the release's tag (default: the live release, see :mod:`mlci.monitor.release`).
-        inputs: ``--data NAME=PATH``, ``--profile NAME=FILE`` and ``--labels PATH``.
+        inputs: ``--data NAME=PATH`` and ``--profile NAME=FILE``.
         store: append the monitor record to the records branch (see the module docstring).
         push: outside GitHub Actions, also push it (in Actions it is always pushed).
         issue: in GitHub Actions, open, update or close the monitoring issue.
