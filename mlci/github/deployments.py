@@ -46,32 +46,22 @@ class DeploymentsClient(ReleaseClient):
         found = [r for r in self.list_releases() if r.tag == tag and not r.draft]
         return found[0] if found else None
 
-    def deployments_of(self, environment: str, name: str) -> list[Deployed]:
-        """mlci's deployments of config ``name`` to ``environment``, newest first."""
+    def live(self, environment: str, name: str) -> Deployed | None:
+        """The newest of config ``name``'s deployments to ``environment`` that succeeded last
+        (deployments are read newest first, and only until that one)."""
 
-        def get() -> list[Deployed]:
-            found = []
+        def get() -> Deployed | None:
             for d in self._repo.get_deployments(environment=environment):
                 mlci = (d.payload or {}).get("mlci") if isinstance(d.payload, dict) else None
                 if not isinstance(mlci, Mapping) or mlci.get("name") != name:
                     continue
                 newest = next(iter(d.get_statuses()), None)
-                found.append(
-                    Deployed(
-                        DeploymentInfo(d.id, d.ref, d.environment, d.payload or {}),
-                        newest.state if newest is not None else None,
-                        d.created_at.isoformat() if d.created_at else "",
-                    )
-                )
-            return found
+                if newest is not None and newest.state == "success":
+                    info = DeploymentInfo(d.id, d.ref, d.environment, d.payload or {})
+                    return Deployed(info, newest.state, _stamp(d.created_at))
+            return None
 
-        return self.retry.call(get, what=f"listing the deployments to {environment}")
-
-    def live(self, environment: str, name: str) -> Deployed | None:
-        """The newest of config ``name``'s deployments to ``environment`` that succeeded last."""
-        return next(
-            (d for d in self.deployments_of(environment, name) if d.state == "success"), None
-        )
+        return self.retry.call(get, what=f"reading the deployments to {environment}")
 
     def mark_inactive(self, deployed: Deployed, *, description: str, log_url: str | None) -> None:
         """Mark a replaced deployment inactive (GitHub does it itself after a success of the
@@ -113,6 +103,10 @@ class DeploymentsClient(ReleaseClient):
                     out.write(chunk)
 
         self.retry.call(_http_errors_as_github(get, asset), what=f"downloading {asset.name}")
+
+
+def _stamp(when: Any) -> str:
+    return when.isoformat() if when else ""
 
 
 def _http_errors_as_github(fn: Any, asset: AssetInfo) -> Any:
