@@ -1,6 +1,6 @@
 """The `mlci.yml` config: typed values, and the one loader that validates and builds them.
 
-The file is validated against the JSON Schema shipped in ``mlci/schema/config.schema.json``;
+The file is validated against the JSON Schema shipped in ``mlci/jsonschemas/config.schema.json``;
 every error names the file, the line, the key path and what was expected, and suggests the
 near-miss key for a typo. Paths in the config are relative to the config file's directory and
 are resolved here, so the rest of mlci only sees absolute paths; every one of them (and the
@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,15 @@ from typing import Any, Literal
 
 from mlci.errors import ConfigError
 from mlci.paths import leads_outside, outside_message, repository_of
-from mlci.yamlfile import Where, display_path, load_yaml, near_miss, packaged_schema, validate
+from mlci.yamlfile import (
+    Where,
+    display_path,
+    load_yaml,
+    load_yaml_bytes,
+    near_miss,
+    packaged_schema,
+    validate,
+)
 
 Task = Literal["binary", "multiclass", "regression"]
 Severity = Literal["error", "warn"]
@@ -174,6 +183,15 @@ class BudgetRule:
     severity: Severity = "error"
 
 
+BudgetName = Literal["model_size_mb", "latency_p95_ms", "batch_latency_p95_ms", "peak_memory_mb"]
+BUDGETS: tuple[BudgetName, ...] = (
+    "model_size_mb",
+    "latency_p95_ms",
+    "batch_latency_p95_ms",
+    "peak_memory_mb",
+)
+
+
 @dataclass(frozen=True)
 class BudgetsConfig:
     """Size, latency and memory of the model file (``model.model``); ``None``: not measured."""
@@ -185,6 +203,10 @@ class BudgetsConfig:
     batch_size: int = 1000  # rows per batch (the whole evaluation set when smaller)
     repeats: int = 30  # timed repetitions per model, interleaved
     warmup: int = 3  # untimed repetitions per model first
+
+    def configured(self) -> list[tuple[BudgetName, BudgetRule]]:
+        """The budgets named in the config, in the order of :data:`BUDGETS`."""
+        return [(name, rule) for name in BUDGETS if (rule := getattr(self, name)) is not None]
 
 
 @dataclass(frozen=True)
@@ -510,8 +532,6 @@ def check_column_constraints(section: Mapping[str, Any], key_path: str, where: W
     where.check_min_max(section, key_path)
     pattern = section.get("pattern")
     if pattern is not None:
-        import re
-
         try:
             re.compile(pattern)
         except re.error as e:
@@ -839,11 +859,17 @@ def model_rules(model: Any) -> dict[str, Any]:
     return found
 
 
+def rules_of_text(data: bytes, name: str) -> Rules:
+    """The judging rules of a config file's content (e.g. read from git at another commit),
+    named ``name`` in messages."""
+    doc, _ = load_yaml_bytes(data, name)
+    fragment = {**{k: doc[k] for k in RULE_KEYS if k in doc}, **model_rules(doc.get("model"))}
+    return rules_from_document(fragment, source=name)
+
+
 def rules_from_document(doc: Any, *, source: str) -> Rules:
     """The :class:`Rules` of a document written by :func:`rules_document`, validated against
     the config schema (a :class:`ConfigError` naming ``source`` when it is not valid)."""
-    from mlci.errors import ConfigError
-
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{source}: expected a mapping of gates, stats, budgets, directions.")
     fragment = {"name": "rules", **{key: doc[key] for key in RULE_KEYS if key in doc}}

@@ -193,3 +193,72 @@ def changed_files(repo: Path, commit: str) -> list[str]:
     deleted); untracked files do not count. Empty when the checkout is exactly that commit."""
     out = run_git(["diff", "--name-only", "--no-renames", "-z", commit, "--"], cwd=repo)
     return [name for name in out.split("\0") if name]
+
+
+def merge_base_with_branch(repo: Path, commit: str, branch: str) -> str | None:
+    """The merge base of ``commit`` with ``branch`` (the remote-tracking ``origin/<branch>``
+    first, else the local branch), or None when neither exists or they share no history."""
+    for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
+        tip = resolve_commit(repo, ref)
+        if tip is not None:
+            return merge_base(repo, commit, tip)
+    return None
+
+
+def is_ancestor(repo: Path, ancestor: str, commit: str) -> bool:
+    """Whether ``ancestor`` is ``commit`` or one of its ancestors."""
+    return (
+        run_git_process(["merge-base", "--is-ancestor", ancestor, commit], cwd=repo).returncode == 0
+    )
+
+
+def tags_merged_into(repo: Path, commit: str) -> list[str]:
+    """The tags whose commits are ancestors of ``commit`` (or it), newest first."""
+    out = run_git(
+        [
+            "for-each-ref",
+            f"--merged={commit}",
+            "--sort=-creatordate",
+            "--format=%(refname:strip=2)",
+            "refs/tags",
+        ],
+        cwd=repo,
+    )
+    return out.split()
+
+
+def remote_head_branch(repo: Path, remote: str = "origin") -> str | None:
+    """The branch ``remote``'s HEAD points at (its default branch), or None when the clone does
+    not know it."""
+    ref = _try_git(["symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote}/HEAD"], cwd=repo)
+    return None if ref is None else ref.removeprefix(f"{remote}/")
+
+
+def extraheader_keys(repo: Path) -> list[str]:
+    """The ``http.<url>.extraheader`` keys of the repository's git config (a checkout's
+    persisted credentials), sorted."""
+    proc = run_git_process(
+        ["config", "--name-only", "--get-regexp", r"^http\..*\.extraheader$"], cwd=repo
+    )
+    if proc.returncode != 0:
+        return []
+    return sorted(set(proc.stdout.decode("utf-8", errors="replace").split()))
+
+
+def missing_identity(repo: Path, defaults: Mapping[str, str]) -> dict[str, str]:
+    """``GIT_AUTHOR_*`` and ``GIT_COMMITTER_*`` variables giving ``defaults`` (``name``,
+    ``email``) where neither the process environment nor the repository's config has one, so
+    a commit git makes here never fails for want of an identity."""
+    proc = run_git_process(
+        ["config", "--get-regexp", r"^(user|author|committer)\.(name|email)$"], cwd=repo
+    )
+    configured = {line.split(" ")[0].lower() for line in proc.stdout.decode().splitlines()}
+    env: dict[str, str] = {}
+    for role in ("author", "committer"):
+        for key, default in defaults.items():
+            var = f"GIT_{role}_{key}".upper()
+            if var in os.environ or (key == "email" and "EMAIL" in os.environ):
+                continue  # git reads this process's environment (see run_git_process)
+            if not {f"user.{key}", f"{role}.{key}"} & configured:
+                env[var] = default
+    return env

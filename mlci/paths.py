@@ -46,6 +46,13 @@ def leads_outside(path: Path, repository: Path) -> Path | None:
     return None if target == top or target.is_relative_to(top) else target
 
 
+def relative_inside(path: Path, repository: Path) -> str | None:
+    """Where ``path`` really leads, relative to the repository's root with ``/`` (as git names
+    files); None when it leads outside."""
+    target, top = real(path), real(repository)
+    return target.relative_to(top).as_posix() if target.is_relative_to(top) else None
+
+
 def outside_message(written: str, target: Path, repository: Path) -> str:
     """``'../x.csv' resolves to /tmp/x.csv: it must resolve inside the repository /tmp/r``."""
     shown = repr(written)

@@ -6,8 +6,8 @@ artifact, so :func:`rejudge` takes the report's *numbers* and nothing it says ab
 
 - recomputed, with the default branch's config: every metric's Δ (from the value and the
   baseline value, with that config's metric directions), every gate's status (by
-  :func:`mlci.gates.evaluate_gates`, :func:`mlci.model.slices.slice_gates` and
-  :func:`mlci.model.budgets.budget_gates`: the same code as ``mlci run``), the notes about how
+  :func:`mlci.gates.evaluate_gates`, :func:`mlci.gates.slice_gates` and
+  :func:`mlci.gates.budget_gates`: the same code as ``mlci run``), the notes about how
   they were judged, and the verdict (:func:`mlci.gates.verdict`);
 - ignored: the report's verdict, its gate results, its directions, its baseline branch, the
   notes of its own run about judging (point estimates, the override label);
@@ -37,18 +37,20 @@ from mlci.gates import (
     NO_BASELINE,
     POINT_FALLBACK,
     Evidence,
+    budget_gates,
+    budget_results,
     compare_metrics,
+    compare_slices,
     evaluate_gates,
     point_fallback_note,
     resolve_directions,
+    slice_gates,
+    slice_order,
     verdict,
     with_intervals,
 )
-from mlci.github.override import NOTE_PREFIXES
-from mlci.model.budgets import budget_gates, budget_results
-from mlci.model.slices import SliceValues, compare_slices, slice_gates, slice_order
+from mlci.model.slices import SliceValues
 from mlci.model.stats import Method, PairedStat, ReportedInterval
-from mlci.report.numbers import fmt_int, fmt_value
 from mlci.results import (
     BudgetResult,
     GateResult,
@@ -57,8 +59,12 @@ from mlci.results import (
     SliceResult,
 )
 from mlci.rulediff import rule_changes
+from mlci.vocab import fmt_int, fmt_share
 
-JUDGING_NOTES = (POINT_FALLBACK, *NOTE_PREFIXES)  # notes of the PR's run that are judged again
+# How every note about the override label starts (accepted, refused, not checked: see
+# mlci.github.override): a report judged again drops such notes of the PR's own run.
+OVERRIDE_NOTES = ("Overridden by @", "The label ", "Could not check the override label")
+JUDGING_NOTES = (POINT_FALLBACK, *OVERRIDE_NOTES)  # notes of the PR's run that are judged again
 
 
 def rejudge(report: Report, config: Config, *, branch: str) -> Report:
@@ -180,7 +186,7 @@ def _intervals(
 
 
 def _percent(level: float) -> str:
-    return "an unknown level" if math.isnan(level) else f"{fmt_value(100 * level)}%"
+    return "an unknown level" if math.isnan(level) else fmt_share(level)
 
 
 # -- slices and budgets -------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 
-from mlci.config import BudgetRule, GateConfig, Margin, Rules
-from mlci.report.numbers import fmt_value
+from mlci.config import BUDGETS, BudgetRule, GateConfig, Margin, Rules
+from mlci.vocab import fmt_value
 
 _GATE_FIELDS = (
     "min",
@@ -40,7 +40,6 @@ _BUDGET_FIELDS = ("max", "max_regression", "min_improvement", "severity")
 _BUDGET_DEFAULTS = {f.name: f.default for f in fields(BudgetRule)}
 _UNSET = {"mode": "stats.mode", "direction": "default"}  # what an unset setting means
 _Target = tuple[str, tuple[str, ...] | None]  # a gate's metric and slice columns
-_BUDGETS = ("model_size_mb", "latency_p95_ms", "batch_latency_p95_ms", "peak_memory_mb")
 
 
 def rule_changes(old: Rules, new: Rules) -> tuple[str, ...]:
@@ -110,7 +109,7 @@ def _stats_changes(old: Rules, new: Rules) -> list[str]:
 
 def _budget_changes(old: Rules, new: Rules) -> list[str]:
     changes = []
-    for name in _BUDGETS:
+    for name in BUDGETS:
         a = getattr(old.budgets, name) if old.budgets is not None else None
         b = getattr(new.budgets, name) if new.budgets is not None else None
         if a is not None and b is not None:

@@ -149,7 +149,25 @@ def load_yaml(
     """
     path = Path(path)
     name = display_path(path)
-    doc, lines = parse_yaml(_read_text(path, name, missing_hint), name)
+    return _mapping(_read_text(path, name, missing_hint), name, missing_hint)
+
+
+def load_yaml_bytes(
+    data: bytes, name: str, *, missing_hint: str = CONFIG_MISSING_HINT
+) -> tuple[Any, dict[str, int]]:
+    """:func:`load_yaml` for a file's content read elsewhere (e.g. from git), named ``name`` in
+    messages; the same limits, checks and messages."""
+    if len(data) > MAX_YAML_BYTES:
+        raise ConfigError(f"{name}: {too_large(MAX_YAML_BYTES)}.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: not UTF-8 text; save the file as UTF-8.") from None
+    return _mapping(text, name, missing_hint)
+
+
+def _mapping(text: str, name: str, missing_hint: str) -> tuple[Any, dict[str, int]]:
+    doc, lines = parse_yaml(text, name)
     if doc is None:
         raise ConfigError(f"{name}: the file is empty. {missing_hint}")
     if not isinstance(doc, dict):
@@ -670,8 +688,8 @@ def _items_message(validator: str, value: int, instance: list[Any]) -> str:
 
 @functools.cache
 def packaged_schema(name: str) -> Mapping[str, Any]:
-    """A JSON Schema shipped in ``mlci/schema/`` (e.g. ``"config.schema.json"``)."""
-    text = (importlib.resources.files("mlci") / "schema" / name).read_text(encoding="utf-8")
+    """A JSON Schema shipped in ``mlci/jsonschemas/`` (e.g. ``"config.schema.json"``)."""
+    text = (importlib.resources.files("mlci") / "jsonschemas" / name).read_text(encoding="utf-8")
     schema: Mapping[str, Any] = json.loads(text)
     return schema
 

@@ -43,6 +43,7 @@ INPUTS = {
     "tag": "",
     "openmetrics": "",
     "cache": "true",
+    "jobs": "auto",
 }
 OUTPUTS = (
     "verdict",
@@ -238,6 +239,7 @@ def _check(
         "MLCI_FAIL_ON_GATE": inputs.get("fail_on_gate", "true"),
         "MLCI_CACHE": inputs.get("cache", "true"),
         "MLCI_BOOTSTRAP": inputs.get("bootstrap", "false"),
+        "MLCI_JOBS": inputs.get("jobs", "auto"),
         "MLCI_PYTHON_VERSION": inputs.get("python_version", ""),
         "MLCI_TAG": inputs.get("tag", ""),
     }
@@ -280,6 +282,12 @@ def test_python_version_input_always_uses_setup_python(tmp_path: Path) -> None:
         ({"fail_on_gate": "False"}, "Input fail-on-gate must be 'true' or 'false'. Got 'False'."),
         ({"cache": ""}, "Input cache must be 'true' or 'false'. Got ''."),
         ({"bootstrap": "yes"}, "Input bootstrap must be 'true' or 'false'. Got 'yes'."),
+        ({"jobs": "0"}, "Input jobs must be 'auto' or a whole number from 1 to 999. Got '0'."),
+        (
+            {"jobs": "2 --no-store"},
+            "Input jobs must be 'auto' or a whole number from 1 to 999. Got '2 --no-store'.",
+        ),
+        ({"jobs": ""}, "Input jobs must be 'auto' or a whole number from 1 to 999. Got ''."),
     ],
 )
 def test_bad_inputs_fail_first_with_one_annotation(
@@ -299,6 +307,8 @@ def test_good_inputs_pass_the_check(tmp_path: Path) -> None:
         {"command": "monitor"},
         {"command": "rollback", "tag": "v1.3.0"},
         {"comment": "false", "fail_on_gate": "false", "cache": "false"},
+        {"jobs": "1"},
+        {"jobs": "16"},
     ):
         proc, _ = _check(tmp_path, **inputs)
         assert proc.returncode == 0, (inputs, proc.stdout)
@@ -387,6 +397,7 @@ def _run_mlci(
         "MLCI_COMMENT": inputs.get("comment", "true"),
         "MLCI_FAIL_ON_GATE": inputs.get("fail_on_gate", "true"),
         "MLCI_BOOTSTRAP": inputs.get("bootstrap", "false"),
+        "MLCI_JOBS": inputs.get("jobs", "auto"),
         "MLCI_PR_HEAD_SHA": inputs.get("pr_head_sha", ""),
         "MLCI_TAG": inputs.get("tag", ""),
         "MLCI_OPENMETRICS": inputs.get("openmetrics", ""),
@@ -408,6 +419,15 @@ def test_run_passes_the_config_and_output_dir(tmp_path: Path) -> None:
 def test_run_maps_comment_and_fail_on_gate_to_flags(tmp_path: Path) -> None:
     _, seen = _run_mlci(tmp_path, comment="false", fail_on_gate="false")
     assert seen["argv"][3:] == ["--no-comment", "--no-fail-on-gate"]
+
+
+def test_run_passes_jobs_unless_auto(tmp_path: Path) -> None:
+    _, seen = _run_mlci(tmp_path, jobs="3")
+    assert seen["argv"][3:] == ["--jobs=3"]
+    _, seen = _run_mlci(tmp_path, jobs="auto")
+    assert seen["argv"][3:] == []
+    _, seen = _run_mlci(tmp_path, command="release", jobs="3")
+    assert "--jobs=3" not in seen["argv"]
 
 
 def test_run_on_a_pull_request_evaluates_the_head_commit_and_passes_no_branch_name(
@@ -529,7 +549,7 @@ def test_install_makes_an_isolated_working_mlci(tmp_path: Path) -> None:
             f"{venv}/bin/python",
             "-c",
             "import mlci, importlib.resources as r, sys; print(mlci.__file__); "
-            "print(r.files('mlci').joinpath('schema/record.schema.json').is_file()); "
+            "print(r.files('mlci').joinpath('jsonschemas/record.schema.json').is_file()); "
             "print(r.files('mlci').joinpath('py.typed').is_file()); "
             "print(sys.prefix != sys.base_prefix)",
         ],

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import mlci.pipeline
+import mlci.commands.run
 from mlci import __version__
 from mlci.cli import main
 
@@ -46,7 +46,7 @@ def test_internal_error_is_exit_3_with_a_log_and_no_traceback(monkeypatch, tmp_p
     def explode(*args: object, **kwargs: object) -> int:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(mlci.pipeline, "run", explode)
+    monkeypatch.setattr(mlci.commands.run, "run_command", explode)
     code, _, err = run_cli("run")
     assert code == 3
     assert "mlci: internal error: RuntimeError: kaboom" in err

@@ -145,7 +145,7 @@ def test_the_build_context_holds_what_the_install_needs_and_nothing_else() -> No
         "pyproject.toml",
         "README.md",
         "mlci/cli.py",
-        "mlci/schema/record.schema.json",
+        "mlci/jsonschemas/record.schema.json",
     }
     patterns = _dockerignore()
     assert patterns[0] == "**"  # default deny

@@ -39,14 +39,14 @@ from mlci.config import (
     Thresholds,
     load_config,
 )
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
 from mlci.model.metrics import REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 REFERENCE = DOCS / "configuration.md"
 GENERATOR = REPO / "scripts" / "gen-config-docs"
-SCHEMAS = REPO / "mlci" / "schema"
+SCHEMAS = REPO / "mlci" / "jsonschemas"
 PAGES = [REPO / "README.md", *sorted(DOCS.glob("*.md"))]
 
 
@@ -73,14 +73,14 @@ def copy(tmp_path: Path) -> Path:
     for part in ("scripts/gen-config-docs", "docs/configuration.md"):
         (tmp_path / part).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / part, tmp_path / part)
-    shutil.copytree(SCHEMAS, tmp_path / "mlci" / "schema")
+    shutil.copytree(SCHEMAS, tmp_path / "mlci" / "jsonschemas")
     return tmp_path
 
 
 def test_the_check_fails_when_a_description_changes_until_the_page_is_regenerated(
     copy: Path,
 ) -> None:
-    path = copy / "mlci" / "schema" / "config.schema.json"
+    path = copy / "mlci" / "jsonschemas" / "config.schema.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
     doc["$defs"]["stats"]["properties"]["seed"]["description"] = "a new description"
     path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
@@ -269,3 +269,10 @@ def test_every_link_resolves(page: Path) -> None:
         ):
             broken.append(target)
     assert broken == []
+
+
+def test_every_test_file_security_md_names_exists() -> None:
+    """SECURITY.md names the test that holds each line of the threat model: each must exist."""
+    named = set(re.findall(r"`(tests/[\w/.-]+)`", (REPO / "SECURITY.md").read_text()))
+    assert named, "SECURITY.md names no test"
+    assert sorted(p for p in named if not (REPO / p).exists()) == []

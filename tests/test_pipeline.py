@@ -381,7 +381,7 @@ def test_outside_a_git_repository_is_a_clear_error(tmp_path):
     ],
 )
 def test_store_plan(on_baseline_branch, wanted, changed, store):
-    from mlci.pipeline import store_plan
+    from mlci.commands.run import store_plan
 
     plan = store_plan(
         on_baseline_branch=on_baseline_branch, wanted=wanted, commit="a" * 40, changed=changed
@@ -391,7 +391,7 @@ def test_store_plan(on_baseline_branch, wanted, changed, store):
 
 
 def test_the_store_plan_names_the_files_that_differ():
-    from mlci.pipeline import store_plan
+    from mlci.commands.run import store_plan
 
     plan = store_plan(
         on_baseline_branch=True, wanted=True, commit="3f2c1ab" + "0" * 33, changed=list("abcde")

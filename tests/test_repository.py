@@ -46,7 +46,7 @@ def test_the_mypy_hook_sees_the_stubs_the_test_extra_installs() -> None:
 def test_the_local_hook_checks_the_configuration_reference() -> None:
     _, hook = hooks()["config-reference"]
     assert hook["entry"].split()[1:] == ["scripts/gen-config-docs", "--check"]
-    for path in ("mlci/schema/config.schema.json", "docs/configuration.md"):
+    for path in ("mlci/jsonschemas/config.schema.json", "docs/configuration.md"):
         assert re.search(hook["files"], path), path
 
 

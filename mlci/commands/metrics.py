@@ -9,12 +9,17 @@ the metrics, gates and checks, the monitor.json the metrics' own intervals and l
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from mlci.bounded import MAX_REPORT_BYTES, DocumentError, parse_json, read_text
 from mlci.errors import EXIT_PASS, MlciError
+from mlci.files import write_atomic
+from mlci.monitor.result import KIND, load_document
 from mlci.paths import check_output, repository_of
+from mlci.report.jsonreport import load_report
+from mlci.report.openmetrics import epoch_of, exposition_of_report, render_openmetrics
 
 
 def metrics_command(
@@ -32,12 +37,6 @@ def metrics_command(
 
 def openmetrics_of_file(path: Path, *, source: str | None = None) -> str:
     """The OpenMetrics text of a report.json or a monitor.json (see the module docstring)."""
-    from dataclasses import replace
-
-    from mlci.monitor.result import KIND, load_document
-    from mlci.report.jsonreport import load_report
-    from mlci.report.openmetrics import epoch_of, exposition_of_report, render_openmetrics
-
     text = _read(path)
     monitor = None
     if _kind(text) == KIND:
@@ -63,11 +62,8 @@ def openmetrics_of_file(path: Path, *, source: str | None = None) -> str:
 
 def write_openmetrics(path: Path, text: str) -> None:
     """Write the text atomically; inside a repository the path must not lead outside it."""
-    from mlci.pipeline import _write_atomic  # the one atomic writer of reports
-
     check_output(path, repository_of(Path.cwd()), "--openmetrics")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, text)
+    write_atomic(path, text)
 
 
 def _read(path: Path) -> str:

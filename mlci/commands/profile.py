@@ -10,7 +10,6 @@ JSON lines of either; bare profiles need ``--name``.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -19,7 +18,12 @@ from typing import Any, Literal, TextIO
 import pyarrow as pa
 
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
+from mlci.config import DatasetConfig, format_from_suffix
+from mlci.data.profile import Profiler
+from mlci.data.progress import NoProgress, make_progress
+from mlci.data.read import Source, scan
 from mlci.errors import DataError, MlciError
+from mlci.files import write_atomic
 
 DataFormat = Literal["csv", "parquet", "jsonl"]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # as config.schema.json's datasets
@@ -36,7 +40,7 @@ def profile_command(
     name: str | None,
     data_format: DataFormat | None,
     quiet: bool,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> int:
     """`mlci profile DATA` or `mlci profile merge FILE...`; returns the exit code (0)."""
@@ -50,7 +54,6 @@ def profile_command(
             f"mlci profile: expected one data file; got {len(paths)}. Profile each shard on "
             "its own, then `mlci profile merge A.json B.json ...`."
         )
-    from mlci.data.progress import make_progress
 
     data = paths[0]
     dataset = dataset_name(data, name)
@@ -90,10 +93,6 @@ def profile_file(
     Raises:
         DataError: the file cannot be read (one line naming the dataset and the file).
     """
-    from mlci.config import DatasetConfig, format_from_suffix
-    from mlci.data.profile import Profiler
-    from mlci.data.progress import NoProgress
-    from mlci.data.read import Source, scan
 
     if not path.is_file():
         what = "not a file" if path.exists() else "file not found"
@@ -193,7 +192,6 @@ def merge_all(profiles: Sequence[Mapping[str, Any]], dataset: str = "") -> dict[
     Merges in one profiler without writing intermediate profiles, so sketches are compacted
     once, at the end. See :func:`mlci.data.profile.merge_profiles` for what is exact.
     """
-    from mlci.data.profile import Profiler
 
     merged = Profiler.from_profile(profiles[0])
     for profile in profiles[1:]:
@@ -280,18 +278,4 @@ def _check_profile(path: Path, profile: Mapping[str, Any]) -> None:
 def write_json(path: Path, doc: Any) -> None:
     """Write ``doc`` as JSON to ``path`` atomically (a reader never sees half a file)."""
     text = json.dumps(doc, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-    write_text(path, text + "\n")
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a reader never sees half a file), creating its
-    folder."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise MlciError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    write_atomic(path, text + "\n")

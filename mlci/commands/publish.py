@@ -21,7 +21,7 @@ downloads the artifact as data and runs this command, which treats the artifact 
 5. the sticky comment and the commit status are written as `mlci run` writes them; a config
    given with ``--config`` that the artifact has no report for gets an ``error`` status.
 
-What this can and cannot verify is written down in docs/security-notes-b.md.
+What this can and cannot verify is written down in docs/security-fork-publishing.md.
 """
 
 from __future__ import annotations
@@ -33,7 +33,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mlci.bounded import MAX_EVENT_BYTES, MAX_REPORT_BYTES, DocumentError, parse_json, read_bytes
+from mlci.config import load_config
 from mlci.errors import EXIT_PASS, MlciError
+from mlci.github.actions import detect, finish_for_pull_request
+from mlci.github.client import GitHubClient, ReadOnlyToken
+from mlci.github.override import OverrideClient, for_report
+from mlci.github.publish import set_status
+from mlci.github.workflow import write_outputs
+from mlci.rejudge import check_report, rejudge
+from mlci.report.jsonreport import load_report
+from mlci.report.markdown import full_report_hint
 
 if TYPE_CHECKING:
     from mlci.config import Config
@@ -67,7 +76,7 @@ class _Found:
     number: int
 
 
-def publish_report(
+def publish_command(
     *,
     report_dir: Path,
     config_paths: Sequence[Path] = (Path("mlci.yml"),),
@@ -75,9 +84,6 @@ def publish_report(
     stdout: TextIO,
 ) -> int:
     """Judge the downloaded reports with the default branch's configs and publish them."""
-    from mlci.github.actions import detect
-    from mlci.github.client import GitHubClient
-    from mlci.github.workflow import write_outputs
 
     ctx = detect(environ)
     if ctx is None:
@@ -145,7 +151,6 @@ def _workflow_run(event_path: Path | None) -> _Run:
 
 def _configs(paths: Sequence[Path]) -> dict[str, Config]:
     """The default branch's configs by name (each name once)."""
-    from mlci.config import load_config
 
     configs: dict[str, Config] = {}
     for path in paths:
@@ -161,7 +166,6 @@ def _configs(paths: Sequence[Path]) -> dict[str, Config]:
 
 def _reports(report_dir: Path, configs: Mapping[str, Config], head_sha: str) -> list[_Found]:
     """Every report of the artifact, checked: a configured name (each once), the run's commit."""
-    from mlci.rejudge import check_report
 
     found = [_read_report(folder) for folder in _report_folders(report_dir)]
     seen: dict[str, Path] = {}
@@ -214,7 +218,6 @@ def _has_report(folder: Path) -> bool:
 
 
 def _read_report(folder: Path) -> _Found:
-    from mlci.report.jsonreport import load_report
 
     number = _claimed_pull_request(folder)  # the small file first
     source = f"{REPORT_FILE} of the artifact"
@@ -281,8 +284,6 @@ def _judged(
     report: Report, config: Config, branch: str, number: int, client: GitHubClient, out: TextIO
 ) -> Report:
     """The report judged with ``config``, and the override label checked again if it counts."""
-    from mlci.github.override import OverrideClient, for_report
-    from mlci.rejudge import rejudge
 
     judged = rejudge(report, config, branch=branch)
     if config.override is None:
@@ -303,8 +304,6 @@ def _publish_one(
     client: GitHubClient,
     stdout: TextIO,
 ) -> None:
-    from mlci.github.actions import finish_for_pull_request
-    from mlci.pipeline import full_report_hint
 
     environ = {
         "GITHUB_SERVER_URL": ctx.settings.server_url,
@@ -333,8 +332,6 @@ def _publish_one(
 def _no_report(
     ctx: ActionsContext, client: GitHubClient, name: str, head_sha: str, stdout: TextIO
 ) -> None:
-    from mlci.github.client import ReadOnlyToken
-    from mlci.github.publish import set_status
 
     context = f"mlci/{name}"
     try:

@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from tabulate import tabulate
+
+from mlci.config import load_config
 from mlci.errors import EXIT_PASS, GitError, MlciError, NewerRecordError, RecordError
+from mlci.git import repo_root, resolve_commit
 from mlci.records.format import Record
 from mlci.records.store import GitBranchStore, RecordRef, RecordStore, open_store
 
@@ -23,18 +27,17 @@ def record_command(
     all_names: bool,
     stdout: TextIO,
     push: bool = False,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
 ) -> int:
     """`mlci record save|show|list` as cli.py parsed it: open the config's store, dispatch.
 
     ``save`` pushes the record to the records branch's remote in GitHub Actions
     (``GITHUB_ACTIONS=true`` in ``environ``) or with ``push``; else it stays in the local branch.
     """
-    from mlci.config import load_config
 
     config = load_config(config_path)
     repo = _repo_or_none(config.root)
-    in_actions = (environ or {}).get("GITHUB_ACTIONS") == "true"
+    in_actions = environ.get("GITHUB_ACTIONS") == "true"
     store = open_store(config.baseline.store, repo, push=push or in_actions)
     if action == "save" and record_file is not None:
         return record_save(store=store, record_path=record_file, stdout=stdout)
@@ -77,7 +80,6 @@ def record_show(*, store: RecordStore, name: str, commit: str, stdout: TextIO) -
 
 def record_list(*, store: RecordStore, name: str | None, stdout: TextIO) -> int:
     """Print a table of stored records, newest first: name, commit, created_at, verdict."""
-    from tabulate import tabulate
 
     refs = store.list(name)
     if not refs:
@@ -107,7 +109,6 @@ def _row(store: RecordStore, ref: RecordRef) -> tuple[str, str, str, str]:
 
 
 def _repo_or_none(path: Path) -> Path | None:
-    from mlci.git import repo_root
 
     try:
         return repo_root(path)
@@ -117,7 +118,6 @@ def _repo_or_none(path: Path) -> Path | None:
 
 def _resolve(repo: Path | None, rev: str) -> str:
     """The full sha ``rev`` names in ``repo``; hex digits pass through for prefix matching."""
-    from mlci.git import resolve_commit
 
     sha = resolve_commit(repo, rev) if repo is not None else None
     if sha is not None:

@@ -45,6 +45,7 @@ from mlci.data.profile import (
 )
 from mlci.data.sketch import Quantiles, ks_distance
 from mlci.results import CheckResult, Status
+from mlci.vocab import clip, fmt_share
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,14 +74,27 @@ class DriftScan:
 
     def update(self, views: Mapping[str, ColumnView]) -> None:
         if not self._started:
-            self._start(views)
-        for name, counts in self.bins.items():
-            edges = self.baseline["columns"][name]["bins"]["edges"]
-            counts += bin_counts(views[name].finite_sorted, edges)
-        for name, categories in self.categories.items():
-            categories.update(views[name])
+            self.start(views)
+        for name in self.columns:
+            self.update_column(name, views[name])
 
-    def _start(self, views: Mapping[str, ColumnView]) -> None:
+    @property
+    def columns(self) -> list[str]:
+        """The columns counted (known once :meth:`start` has seen the first batch)."""
+        return [*self.bins, *self.categories]
+
+    def update_column(self, name: str, view: ColumnView) -> None:
+        """Count one column of a batch (each column may be counted on its own thread)."""
+        counts = self.bins.get(name)
+        if counts is not None:
+            edges = self.baseline["columns"][name]["bins"]["edges"]
+            counts += bin_counts(view.finite_sorted, edges)
+        categories = self.categories.get(name)
+        if categories is not None:
+            categories.update(view)
+
+    def start(self, views: Mapping[str, ColumnView]) -> None:
+        """Choose the columns to count from the first batch."""
         self._started = True
         kinds = {name: view.kind for name, view in views.items()}
         for name in compared_columns(self.baseline, kinds, self.cfg):
@@ -491,7 +505,7 @@ def _movers(labels: list[str], p: np.ndarray, q: np.ndarray) -> list[str]:
     """The categories whose share moved most: ["'pro' 30% → 45%", ...]."""
     order = sorted(range(len(labels)), key=lambda i: (-abs(q[i] - p[i]), labels[i]))
     moved = [i for i in order if abs(q[i] - p[i]) > 0][:_MOVERS]
-    return [f"{_label(labels[i])} {_pct(p[i])} → {_pct(q[i])}" for i in moved]
+    return [f"{_label(labels[i])} {fmt_share(p[i])} → {fmt_share(q[i])}" for i in moved]
 
 
 def _boolean(column: _Column) -> CheckResult:
@@ -507,7 +521,7 @@ def _boolean(column: _Column) -> CheckResult:
         "h",
         "Cohen's h",
         "{name}",
-        f" (true {_pct(p1)} → {_pct(p2)})",
+        f" (true {fmt_share(p1)} → {fmt_share(p2)})",
         f"{n_base:,} and {n_cur:,} values",
     )
     return column.judged("drift", method, score, p, column.thresholds("proportion"), wording)
@@ -529,7 +543,7 @@ def _unseen(column: _Column, categories: _Categories) -> CheckResult:
     p = poisson_tail(categories.unseen, n_cur * expected_share)
     ranked = sorted(categories.unseen_values.items(), key=lambda kv: (-kv[1], kv[0]))
     examples = tuple(f"{_label(k)} ×{c}" for k, c in ranked[:5])
-    detail = f" ({_pct(share)} of values are new; about {_pct(expected_share)} expected)"
+    detail = f" ({fmt_share(share)} of values are new; about {fmt_share(expected_share)} expected)"
     wording = _Wording(
         "h",
         "Cohen's h",
@@ -553,7 +567,8 @@ def _cardinality(column: _Column) -> CheckResult:
     r1, r2 = d_base / n_base, d_cur / n_cur
     score = abs(r2 - r1) / r1 if r1 else 0.0
     p = two_proportions(d_base, n_base, d_cur, n_cur)
-    detail = f" (ID-like, so compared by its share of distinct values: {_pct(r1)} → {_pct(r2)})"
+    shares = f"{fmt_share(r1)} → {fmt_share(r2)}"
+    detail = f" (ID-like, so compared by its share of distinct values: {shares})"
     wording = _Wording(
         "change",
         "relative change",
@@ -579,7 +594,7 @@ def _null_rate(column: _Column) -> CheckResult:
     p1, p2 = x1 / base_rows, x2 / cur_rows
     score = cohen_h(p1, p2)
     p = two_proportions(x1, base_rows, x2, cur_rows)
-    rates = f"{_pct(p1)} → {_pct(p2)}"
+    rates = f"{fmt_share(p1)} → {fmt_share(p2)}"
     thresholds = column.thresholds("null_rate")
     cfg = column.cfg
     significant = p < cfg.alpha
@@ -836,15 +851,7 @@ def _gamma_q_fraction(a: float, x: float) -> float:
 
 
 def _label(value: str) -> str:
-    text = value if value == OTHER else repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _pct(fraction: float) -> str:
-    percent = 100 * float(fraction)
-    if 0 < percent < 0.1:
-        return f"{percent:.2g}%"
-    return f"{percent:.1f}%"
+    return clip(value if value == OTHER else repr(value), 40)
 
 
 def _p(p: float) -> str:

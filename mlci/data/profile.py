@@ -32,10 +32,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import numpy as np
 import pyarrow as pa
@@ -61,6 +60,36 @@ STORED_VALUES = 1_000  # value counts kept in a stored profile
 
 # --- one column of one batch -------------------------------------------------------------
 
+T = TypeVar("T")
+
+
+class _lazy(Generic[T]):  # a decorator, named like functools.cached_property
+    """A value computed on first access and kept on the instance, without a lock.
+
+    ``functools.cached_property`` holds one lock per attribute for every instance up to
+    Python 3.11, which would let only one thread at a time sort or hash any column. The
+    values here are pure functions of the view: two threads computing one at the same time
+    get equal values.
+    """
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _lazy[T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+
+    def __get__(self, obj: object | None, owner: type) -> T | _lazy[T]:
+        if obj is None:
+            return self
+        value = self.compute(obj)
+        obj.__dict__[self.name] = value
+        return value
+
 
 class ColumnView:
     """One column of one record batch, with the derived arrays every consumer shares.
@@ -78,21 +107,21 @@ class ColumnView:
     def __len__(self) -> int:
         return len(self.arr)
 
-    @cached_property
+    @_lazy
     def valid(self) -> np.ndarray:
         return A.valid(self.arr)
 
-    @cached_property
+    @_lazy
     def floats(self) -> np.ndarray:
         """float64 values, NaN where null (numeric and boolean columns)."""
         return A.floats(self.arr)
 
-    @cached_property
+    @_lazy
     def finite_sorted(self) -> np.ndarray:
         values = self.floats
         return np.sort(values[np.isfinite(values)])
 
-    @cached_property
+    @_lazy
     def value_counts(self) -> tuple[pa.Array, np.ndarray]:
         """Distinct non-null values (as text for categorical and boolean columns) and counts."""
         arr = self.arr
@@ -116,11 +145,11 @@ class ColumnView:
             keys = keys.cast(pa.string())
         return keys, A.ints(counted.field("counts"))
 
-    @cached_property
+    @_lazy
     def hashes(self) -> tuple[np.ndarray, np.ndarray]:
         return hash_array(self.arr)
 
-    @cached_property
+    @_lazy
     def texts(self) -> pa.Array:
         """The values as text (null stays null)."""
         arr = self.arr
@@ -636,15 +665,20 @@ class Profiler:
 
     def update(self, views: Mapping[str, ColumnView]) -> None:
         """Add one batch, given as views of its columns."""
+        self.add_columns(views)
         for name, view in views.items():
-            profiler = self.columns.get(name)
-            if profiler is None:
-                kind = view.kind
-                profiler = _PROFILERS[kind](name, dtype_name(view.arr.type), view.logical)
-                self.columns[name] = profiler
-            profiler.update(view)
+            self.columns[name].update(view)
         if views:
             self.rows += len(next(iter(views.values())))
+
+    def add_columns(self, views: Mapping[str, ColumnView]) -> None:
+        """Start the profiles of the columns not seen before (in their order), so that the
+        columns of a batch can then be added one by one, each on its own thread:
+        ``self.columns[name].update(view)``, then ``self.rows += n``."""
+        for name, view in views.items():
+            if name not in self.columns:
+                kind = view.kind
+                self.columns[name] = _PROFILERS[kind](name, dtype_name(view.arr.type), view.logical)
 
     def update_batch(self, batch: pa.RecordBatch, row_offset: int | None = None) -> None:
         offset = self.rows if row_offset is None else row_offset
@@ -664,9 +698,11 @@ class Profiler:
                 self.columns[name] = _merge_columns(name, mine, theirs)
         self.rows += other.rows
 
-    def finish(self) -> dict[str, Any]:
-        """The profile dict (see the module docstring)."""
-        columns = {name: p.finish() for name, p in self.columns.items()}
+    def finish(self, *, each: ColumnMap = map) -> dict[str, Any]:
+        """The profile dict (see the module docstring). ``each`` maps a function over the
+        column profilers: ``ThreadPoolExecutor.map`` finishes them side by side."""
+        done = each(_finish_column, self.columns.values())
+        columns = dict(zip(self.columns, done, strict=True))
         return {"profile_version": PROFILE_VERSION, "rows": self.rows, "columns": columns}
 
     @classmethod
@@ -676,6 +712,16 @@ class Profiler:
         for name, d in profile["columns"].items():
             p.columns[name] = _PROFILERS[d["kind"]].from_dict(name, d)  # type: ignore[attr-defined]
         return p
+
+
+ColumnMap = Callable[
+    [Callable[[ColumnProfiler], dict[str, Any]], Iterable[ColumnProfiler]],
+    Iterable[dict[str, Any]],
+]
+
+
+def _finish_column(profiler: ColumnProfiler) -> dict[str, Any]:
+    return profiler.finish()
 
 
 def _merge_columns(name: str, a: ColumnProfiler, b: ColumnProfiler) -> ColumnProfiler:

@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from mlci.errors import MlciError
-from mlci.git import GitAuth, run_git_process
+from mlci.git import GitAuth, extraheader_keys
+from mlci.github.client import GitHubClient, redact
 from mlci.github.event import EventPlan, load_event, plan_for_event
+from mlci.github.publish import PENDING_DESCRIPTION, publish, set_status, start
 from mlci.github.settings import Settings
-from mlci.github.workflow import format_annotation
+from mlci.github.workflow import annotations_for, format_annotation
+from mlci.report.markdown import DEFAULT_HINT, render_comment
 from mlci.results import Report
 
 if TYPE_CHECKING:
@@ -71,11 +74,8 @@ def git_auth(ctx: ActionsContext, stdout: TextIO) -> GitAuth:
 def warn_persisted_credentials(repo: Path, stdout: TextIO) -> None:
     """Warn when the checkout left credentials in the repository's git config: every process
     of the job (the code mlci runs for the user among them) can read them there."""
-    proc = run_git_process(
-        ["config", "--name-only", "--get-regexp", r"^http\..*\.extraheader$"], cwd=repo
-    )
-    keys = sorted(set(proc.stdout.decode("utf-8", errors="replace").split()))
-    if proc.returncode != 0 or not keys:
+    keys = extraheader_keys(repo)
+    if not keys:
         return
     message = (
         f"The checkout left credentials in the repository's git config ({', '.join(keys)}): "
@@ -90,7 +90,6 @@ def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> bool:
 
     Returns whether the status is now pending.
     """
-    from mlci.github.publish import start
 
     try:
         return start(ctx.settings, ctx.plan, name)
@@ -123,8 +122,6 @@ def pending_status(
 
 
 def _settle_with_error(ctx: ActionsContext, name: str, reason: str, stdout: TextIO) -> None:
-    from mlci.github.client import GitHubClient, redact
-    from mlci.github.publish import PENDING_DESCRIPTION, set_status
 
     context, sha = f"mlci/{name}", ctx.plan.head_sha
     reason = redact(reason, [ctx.settings.token])
@@ -202,7 +199,6 @@ def finish_for_pull_request(
     """Publish a report on pull request ``number`` from another workflow (`mlci publish`):
     the comment (unless ``comment`` is false) rendered within ``max_chars``, with
     ``full_report_hint`` in its footer, and the status."""
-    from mlci.report.markdown import DEFAULT_HINT, render_comment
 
     plan = EventPlan(
         "pull_request",
@@ -227,8 +223,6 @@ def _publish(
     stdout: TextIO,
     client: GitHubClient | None,
 ) -> str | None:
-    from mlci.github.publish import publish
-    from mlci.github.workflow import annotations_for
 
     result = publish(
         settings,

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mlci.github.client import GitHubClient
-from mlci.report.escape import ZWSP, clip, strip_controls
+from mlci.report.escape import ZWSP, strip_controls
+from mlci.vocab import clip
 
 IssueAction = Literal["opened", "updated", "unchanged", "closed", "none"]
 MAX_TITLE = 256  # GitHub refuses longer titles

@@ -31,9 +31,6 @@ if TYPE_CHECKING:
     from mlci.records.format import Record
 
 ACCEPTED_PERMISSIONS = ("admin", "write")  # legacy values: admin, maintain and write roles
-# How every note about the override label starts (accepted, refused, not checked): a report
-# judged again by `mlci publish` drops such notes of the PR's own run and checks the label itself.
-NOTE_PREFIXES = ("Overridden by @", "The label ", "Could not check the override label")
 
 
 @dataclass(frozen=True)

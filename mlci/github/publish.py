@@ -32,6 +32,7 @@ from mlci.github.settings import Settings
 from mlci.github.workflow import write_outputs, write_summary
 from mlci.report.markdown import marker
 from mlci.results import Verdict
+from mlci.vocab import clip
 
 CommentAction = Literal["created", "updated", "unchanged", "skipped_stale"]
 StatusState = Literal["error", "failure", "pending", "success"]
@@ -142,7 +143,7 @@ def set_status(
 ) -> None:
     """Set commit status ``context`` on ``sha``; the description is clipped to 140 chars."""
     client.create_status(
-        sha, state, context=context, description=clip(description), target_url=target_url
+        sha, state, context=context, description=one_line(description), target_url=target_url
     )
 
 
@@ -290,13 +291,12 @@ def _with_comment_failure(description: str | None, verdict: Verdict, failed: boo
     text = description or ("mlci: passed" if verdict == "pass" else "mlci: a blocking gate failed")
     if not failed:
         return text
-    return clip(text, MAX_DESCRIPTION - len(COMMENT_FAILED)) + COMMENT_FAILED
+    return one_line(text, MAX_DESCRIPTION - len(COMMENT_FAILED)) + COMMENT_FAILED
 
 
-def clip(description: str, limit: int = MAX_DESCRIPTION) -> str:
-    """One line of at most ``limit`` characters."""
-    text = " ".join(description.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def one_line(description: str, limit: int = MAX_DESCRIPTION) -> str:
+    """One line of at most ``limit`` characters (a commit status or deployment description)."""
+    return clip(" ".join(description.split()), limit)
 
 
 def _publish_comment(
@@ -329,7 +329,7 @@ def _publish_status(
     state: StatusState = "success" if verdict == "pass" else "failure"
     target = comment.url if comment is not None and comment.url else settings.run_url
     context = f"mlci/{name}"
-    if client.latest_status(plan.head_sha, context) == (state, clip(text), target):
+    if client.latest_status(plan.head_sha, context) == (state, one_line(text), target):
         return state  # already says exactly this (a re-run of the same report): no write
     set_status(client, plan.head_sha, state, text, context=context, target_url=target)
     return state

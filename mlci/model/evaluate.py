@@ -13,6 +13,7 @@ import pandas as pd
 
 from mlci.config import ModelConfig, ModelFileConfig
 from mlci.errors import ModelError
+from mlci.model.isolate import predict_in_child
 from mlci.model.load import (
     Predictions,
     is_pickle,
@@ -125,8 +126,6 @@ def _predict_dataset(
     frame = _dataset(cfg, datasets)
     y_true = _target(cfg, frame)
     if is_pickle(cfg.path) and cfg.allow_unsafe_pickle:
-        from mlci.model.isolate import predict_in_child
-
         predictions = predict_in_child(cfg, task, frame, y_true)
     else:
         predictions = predict_frame(cfg, task, frame, y_true)

@@ -13,8 +13,9 @@ strings, lists) and ``.npy`` files (NumPy arrays of numbers or fixed-width strin
 read with ``allow_pickle=False``: nothing the child writes can run code in the parent, and an
 answer of the wrong shape is a :class:`~mlci.errors.ModelError`.
 
-The child runs as ``python -m mlci.model.isolate DIR`` started in ``DIR`` (so a ``mlci`` folder in
-the repository cannot stand in for mlci's own module), then moves to the parent's directory.
+The child is :mod:`mlci.model.child`, run as ``python -m mlci.model.child DIR`` started in
+``DIR`` (so a ``mlci`` folder in the repository cannot stand in for mlci's own module); it then
+moves to the parent's directory.
 """
 
 from __future__ import annotations
@@ -26,20 +27,18 @@ import pickle
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mlci.config import BudgetsConfig, ModelFileConfig
-from mlci.errors import MlciError, ModelError
+from mlci.errors import ModelError
 from mlci.model.load import Predictions, show_path
+from mlci.model.measurement import Measurement
 from mlci.userenv import user_environment
-
-if TYPE_CHECKING:
-    from mlci.model.budgets import Measurement
 
 REQUEST, ANSWER = "request.pickle", "answer.json"  # and one NAME.npy file per array
 PLAIN = (str, int, float, bool, type(None))
@@ -60,10 +59,10 @@ def predict_in_child(
     answer, folder = _call(cfg.path, "predict", request)
     values = {k: _array(answer, folder, k, len(frame)) for k in ("y_pred", "y_score", "y_proba")}
     labels = answer.get("labels")
-    if labels is not None and not (isinstance(labels, list) and all(_is_plain(v) for v in labels)):
+    if labels is not None and not (isinstance(labels, list) and all(is_plain(v) for v in labels)):
         raise _bad_answer(cfg.path, "its class labels are not a list of plain values")
     pos_label = answer.get("pos_label")
-    if not _is_plain(pos_label):
+    if not is_plain(pos_label):
         raise _bad_answer(cfg.path, "its positive class is not a plain value")
     return Predictions(
         y_true,
@@ -84,8 +83,6 @@ def measure_in_child(
     baseline: Path | None,
 ) -> tuple[tuple[Measurement, ...], str]:
     """:func:`mlci.model.budgets.measure_models` run in a child process (both models there)."""
-    from mlci.model.budgets import Measurement
-
     request = {"cfg": cfg, "task": task, "frame": frame, "budgets": budgets, "baseline": baseline}
     answer, _ = _call(cfg.path, "measure", request)
     try:
@@ -106,7 +103,7 @@ def _call(model: Path, call: str, args: Mapping[str, Any]) -> tuple[dict[str, An
         with open(folder / REQUEST, "wb") as out:
             pickle.dump(request, out, protocol=pickle.HIGHEST_PROTOCOL)
         proc = subprocess.run(
-            [sys.executable, "-m", "mlci.model.isolate", str(folder)],
+            [sys.executable, "-m", "mlci.model.child", str(folder)],
             cwd=folder,  # `-m` looks in the working directory first: not in the repository's
             env=user_environment(os.environ),
             stdin=subprocess.DEVNULL,
@@ -162,7 +159,7 @@ def _array(answer: Mapping[str, Any], arrays: _Arrays, name: str, rows: int) -> 
         return None
     if spec == "npy" and name in arrays.arrays:
         value = arrays.arrays[name]
-    elif isinstance(spec, list) and all(_is_plain(v) for v in spec):
+    elif isinstance(spec, list) and all(is_plain(v) for v in spec):
         value = np.empty(len(spec), dtype=object)
         value[:] = spec
     else:
@@ -200,7 +197,8 @@ def _float(value: Any) -> float:
     return float(value)
 
 
-def _is_plain(value: Any) -> bool:
+def is_plain(value: Any) -> bool:
+    """A JSON scalar (what a class label may be in an answer)."""
     return isinstance(value, PLAIN)
 
 
@@ -213,86 +211,3 @@ def _bad_answer(model: Path, why: str) -> ModelError:
 def _last_line(output: bytes) -> str:
     lines = [line.strip() for line in output.decode("utf-8", "replace").splitlines()]
     return next((line for line in reversed(lines) if line), "")
-
-
-# --- the child's side ----------------------------------------------------------------------------
-
-
-def _child_predict(
-    cfg: ModelFileConfig, task: str, frame: pd.DataFrame, y_true: np.ndarray
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    from mlci.model.evaluate import predict_frame
-
-    predictions = predict_frame(cfg, task, frame, y_true)
-    answer: dict[str, Any] = {
-        "labels": None if predictions.labels is None else [_plain(v) for v in predictions.labels],
-        "pos_label": _plain(predictions.pos_label),
-    }
-    arrays: dict[str, np.ndarray] = {}
-    for name in ("y_pred", "y_score", "y_proba"):
-        value = getattr(predictions, name)
-        if value is None:
-            answer[name] = None
-        elif value.dtype == object:
-            answer[name] = [_plain(v) for v in value.tolist()]
-        else:
-            answer[name], arrays[name] = "npy", value
-    return answer, arrays
-
-
-def _child_measure(
-    cfg: ModelFileConfig,
-    task: str,
-    frame: pd.DataFrame,
-    budgets: BudgetsConfig,
-    baseline: Path | None,
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    from dataclasses import asdict
-
-    from mlci.model.budgets import measure_models
-
-    measured, why = measure_models(cfg, task, frame, budgets, baseline)
-    return {"measurements": [asdict(m) for m in measured], "why": why}, {}
-
-
-def _plain(value: Any) -> Any:
-    """A JSON value for a label: a plain scalar (NumPy scalars converted), else a ModelError."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if not _is_plain(value):
-        raise ModelError(
-            f"The model predicted a value of type {type(value).__name__}, not a plain label "
-            "(a string, number or boolean)."
-        )
-    return value
-
-
-CHILD_CALLS: dict[str, Callable[..., tuple[dict[str, Any], dict[str, np.ndarray]]]] = {
-    "predict": _child_predict,
-    "measure": _child_measure,
-}
-
-
-def child_main(folder: Path) -> int:
-    """Answer the request in ``folder``: the .npy files first, then answer.json (the last
-    word, written whole)."""
-    with open(folder / REQUEST, "rb") as source:
-        request = pickle.load(source)  # the parent's own file, not the model's
-    os.chdir(request["cwd"])  # mlci is imported: now the model sees the parent's directory
-    try:
-        answer, arrays = CHILD_CALLS[request["call"]](**request["args"])
-    except MlciError as exc:
-        answer, arrays = {"error": str(exc)}, {}
-    except Exception as exc:  # the model's own code can raise anything
-        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-        answer, arrays = {"error": f"The model failed in its process: {reason}."}, {}
-    for name, array in arrays.items():
-        np.save(folder / f"{name}.npy", array, allow_pickle=False)
-    tmp = folder / f".{ANSWER}.tmp"
-    tmp.write_text(json.dumps(answer), encoding="utf-8")
-    os.replace(tmp, folder / ANSWER)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(child_main(Path(sys.argv[1])))

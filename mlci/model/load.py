@@ -6,6 +6,7 @@ file, what was wrong and what to do.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from mlci.bounded import MAX_YAML_BYTES, DocumentError, parse_json, read_text
 from mlci.config import PredictionsConfig
 from mlci.errors import ConfigError, ModelError
 from mlci.model.metrics import default_pos_label
+from mlci.yamlfile import parse_yaml
 
 PROBA_SUM_TOLERANCE = 1e-2  # class probabilities of a row must sum to 1 within this
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -110,7 +112,6 @@ def _parse_json(path: Path, text: str) -> Any:
 
 def _parse_yaml(path: Path, text: str) -> Any:
     """The YAML 1.2 loader of mlci.yml, with its limits (aliases, depth)."""
-    from mlci.yamlfile import parse_yaml
 
     try:
         document, _ = parse_yaml(text, show_path(path))
@@ -237,7 +238,6 @@ class _PredictionsReader:
         return self.frame[name]
 
     def missing_column_message(self, key: str, name: str) -> str:
-        import difflib
 
         columns = [str(c) for c in self.frame.columns]
         close = difflib.get_close_matches(name, columns, n=1)
@@ -467,7 +467,7 @@ def load_model(
 
 
 def _load_skops(path: Path, trusted_types: Sequence[str]) -> Any:
-    import skops.io
+    import skops.io  # optional format, heavy: only for a .skops model
 
     try:
         untrusted = skops.io.get_untrusted_types(file=path)
@@ -487,7 +487,7 @@ def _load_skops(path: Path, trusted_types: Sequence[str]) -> Any:
 
 
 def _load_pickle(path: Path) -> Any:
-    import joblib
+    import joblib  # only for a pickled model (in its child process)
 
     try:
         return joblib.load(path)

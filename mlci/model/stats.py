@@ -160,6 +160,21 @@ class ReportedInterval(PairedStat):
         return _normal_cdf(beyond * z / half)
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the gates know about the uncertainty of each metric's Δ.
+
+    ``stats``: paired statistics by metric (:func:`paired_statistics`).
+    ``unpaired``: why there are none, for the report (change rules then use point estimates).
+    ``inconclusive``: set when the evaluation rows changed and the baseline could not be
+    re-scored; the change rules of lenient and strict gates are inconclusive with this reason.
+    """
+
+    stats: Mapping[str, PairedStat] = field(default_factory=dict)
+    unpaired: str = ""
+    inconclusive: str = ""
+
+
 def paired_statistics(
     data: Paired,
     metrics: Sequence[str],
@@ -423,7 +438,7 @@ def _from_confusion(name: str, conf: np.ndarray, present: np.ndarray, binary: bo
 
 def _mcnemar(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     """McNemar's exact test: the discordant pairs are Binomial(n, 1/2) when accuracy is equal."""
-    from scipy.special import bdtr
+    from scipy.special import bdtr  # scipy: heavy, needed only for McNemar's exact test
 
     base_only = int(np.count_nonzero((a == t) & (b != t)))
     cand_only = int(np.count_nonzero((a != t) & (b == t)))

@@ -8,5 +8,5 @@
 - :mod:`~mlci.monitor.release` finds the live release and its record;
 - :mod:`~mlci.monitor.result` holds the outcome and its documents (``monitor.json``,
   ``report.json``); :mod:`~mlci.monitor.markdown` and :mod:`~mlci.monitor.terminal` render it;
-- :mod:`~mlci.monitor.flow` wires them to files, git, the records store and GitHub.
+- :mod:`mlci.commands.monitor` wires them to files, git, the records store and GitHub.
 """

@@ -39,7 +39,7 @@ from mlci.data.drift import DriftScan, column_changes, drift_results
 from mlci.data.profile import Profiler, views_of
 from mlci.data.progress import NoProgress, Progress
 from mlci.data.read import SchemaChange, Source, fingerprint, normalise
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
 from mlci.data.sketch import Quantiles
 from mlci.data.stage import DatasetOutcome, rename_hints
 from mlci.errors import DataError

@@ -15,11 +15,10 @@ from collections.abc import Sequence
 
 from mlci.data.drift import DRIFT_CHECKS
 from mlci.monitor.result import MonitorOutcome
-from mlci.report import count_statuses, plural
-from mlci.report.escape import clip, md_code, md_text
-from mlci.report.markdown import ICONS
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_value
-from mlci.results import CheckResult, GateResult, MetricComparison
+from mlci.report.escape import md_code, md_text
+from mlci.report.phrases import count_statuses, plural
+from mlci.results import STATUS_ICONS, CheckResult, GateResult, MetricComparison
+from mlci.vocab import clip, fmt_delta, fmt_int, fmt_value
 
 MAX_CHARS = 60_000
 MAX_ROWS = 200  # detail rows listed; the rest are counted
@@ -202,7 +201,7 @@ def _gate_cell(gates: Sequence[GateResult]) -> str:
     worst = min(gates, key=lambda g: _ORDER.get(g.status, 9))
     bad = [g for g in gates if g.status != "pass"]
     text = "; ".join(md_text(clip(g.threshold, 60)) for g in bad) if bad else ""
-    return f"{ICONS.get(worst.status, '')} {text}".strip()
+    return f"{STATUS_ICONS.get(worst.status, '')} {text}".strip()
 
 
 def _data_line(outcome: MonitorOutcome) -> str:
@@ -241,7 +240,7 @@ def _details(outcome: MonitorOutcome) -> list[str]:
         blocks.append(_block(summary, table))
     if outcome.gates:
         rows = [
-            f"| {ICONS.get(g.status, '')} | {md_text(clip(g.metric, 60))} | "
+            f"| {STATUS_ICONS.get(g.status, '')} | {md_text(clip(g.metric, 60))} | "
             f"{md_text(clip(g.threshold, 60))} | {md_text(clip(g.message, 300))} |"
             for g in outcome.gates[:MAX_ROWS]
         ]
@@ -265,8 +264,8 @@ def _check_row(c: CheckResult) -> str:
     column = md_code(clip(c.column, 60)) if c.column else ""
     kind = md_text(c.check) + (" (drift)" if c.check in DRIFT_CHECKS and c.check != "drift" else "")
     return (
-        f"| {ICONS.get(c.status, '')} | {md_text(clip(c.dataset, 60))} | {column} | {kind} | "
-        f"{md_text(clip(c.message, 300))} |"
+        f"| {STATUS_ICONS.get(c.status, '')} | {md_text(clip(c.dataset, 60))} | {column} | "
+        f"{kind} | {md_text(clip(c.message, 300))} |"
     )
 
 

@@ -1,7 +1,7 @@
 """What one monitoring run found, and its two documents: ``monitor.json`` and ``report.json``.
 
 ``monitor.json`` (``kind: "monitor"``, ``schema_version`` 1, validated by
-``mlci/schema/monitor.schema.json`` and described in docs/monitoring.md) is also the monitor
+``mlci/jsonschemas/monitor.schema.json`` and described in docs/monitoring.md) is also the monitor
 record appended to the records branch, one per run. ``report.json`` is the usual report
 (:mod:`mlci.report.jsonreport`) of the same run: the release's evaluation is the baseline
 (``baseline.how: "release"``), so every tool that reads reports reads monitoring runs too.
@@ -22,7 +22,7 @@ from mlci.data.stage import DatasetOutcome
 from mlci.errors import MlciError
 from mlci.monitor.intervals import ValueInterval
 from mlci.monitor.performance import Performance
-from mlci.report import count_statuses
+from mlci.report.phrases import count_statuses
 from mlci.results import (
     BaselineInfo,
     CheckResult,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mlci.monitor.result import MonitorOutcome
 from mlci.report.escape import strip_controls
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_value
+from mlci.vocab import fmt_delta, fmt_int, fmt_value
 
 
 def render_terminal(outcome: MonitorOutcome) -> str:

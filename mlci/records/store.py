@@ -12,8 +12,6 @@ a re-run, anything else is refused), so the history is never rewritten.
 from __future__ import annotations
 
 import builtins
-import contextlib
-import os
 import random
 import re
 import tempfile
@@ -26,12 +24,14 @@ from typing import Protocol
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, read_text
 from mlci.config import StoreConfig
 from mlci.errors import ConfigError, GitError, RecordError
+from mlci.files import write_atomic
 from mlci.git import (
     NOT_A_REPO,
     GitAuth,
     current_branch,
     describe,
     first_line,
+    missing_identity,
     resolve_commit,
     run_git,
     run_git_process,
@@ -157,7 +157,7 @@ class DirStore:
     def put(self, record: Record) -> None:
         file = self._file(record.name, record.commit)
         file.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(file, record.to_json().encode("utf-8"))
+        write_atomic(file, record.to_json(), durable=True)
 
     def append(self, path: str, data: bytes, *, message: str) -> None:
         """Add the file ``path`` of the store (see the module docstring); ``message`` is for
@@ -167,7 +167,7 @@ class DirStore:
         if old is not None and _already_there(path, old, data, str(self)):
             return
         file.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(file, data)
+        write_atomic(file, data, durable=True)
 
     def read(self, path: str) -> bytes | None:
         file = self._appended(path)
@@ -213,21 +213,6 @@ class DirStore:
 
 def _subdirs(path: Path) -> builtins.list[Path]:
     return [p for p in path.iterdir() if p.is_dir()] if path.is_dir() else []
-
-
-def _write_atomically(file: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename it over ``file``."""
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, file)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class _Contention(GitError):
@@ -411,7 +396,10 @@ class GitBranchStore:
         if base and tree == self._git(["rev-parse", f"{base}^{{tree}}"]).strip():
             return  # the identical file is already stored
         args = ["commit-tree", "--no-gpg-sign", tree, "-m", message]
-        new = self._git([*args, *(["-p", base] if base else [])], env=self._identity()).strip()
+        new = self._git(
+            [*args, *(["-p", base] if base else [])],
+            env=missing_identity(self.repo, IDENTITY_DEFAULTS),
+        ).strip()
         if self.push and self.remote is not None:
             self._push(self.remote, new, what)
         else:
@@ -467,22 +455,6 @@ class GitBranchStore:
             raise _error_for(args, proc.stderr, what, hint)
         self._git(["update-ref", self.tracking_ref, new])
         self._remote_tip = new
-
-    def _identity(self) -> dict[str, str]:
-        """Author/committer variables for commit-tree where the repo configures none."""
-        proc = run_git_process(
-            ["config", "--get-regexp", r"^(user|author|committer)\.(name|email)$"], cwd=self.repo
-        )
-        configured = {line.split(" ")[0].lower() for line in proc.stdout.decode().splitlines()}
-        env: dict[str, str] = {}
-        for role in ("author", "committer"):
-            for key, default in IDENTITY_DEFAULTS.items():
-                var = f"GIT_{role}_{key}".upper()
-                if var in os.environ or (key == "email" and "EMAIL" in os.environ):
-                    continue
-                if not {f"user.{key}", f"{role}.{key}"} & configured:
-                    env[var] = default
-        return env
 
     def _git(
         self,

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from mlci.release.check import ReleaseCheck
 from mlci.release.model_card import metric_table, verdict_phrase
 from mlci.release.version import TagInfo
-from mlci.report.escape import clip, md_code, md_text
+from mlci.report.escape import md_code, md_text
+from mlci.vocab import clip
 
 _URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/-]*)?")
 
@@ -84,3 +85,29 @@ def _footer(tool_version: str, run_url: str | None) -> str:
     tool = f"mlci {md_text(clip(tool_version, 40))}" if tool_version else "mlci"
     run = f" · [workflow run]({run_url})" if run_url and _URL.fullmatch(run_url) else ""
     return f"<sub>Released by {tool}{run}</sub>"
+
+
+def rollback_marker(name: str) -> str:
+    """The hidden line that starts the rollback section of a release's notes."""
+    return f"<!-- mlci:rollback name={name} -->"
+
+
+def rollback_section(
+    name: str, info: TagInfo, replaced: str | None, check: ReleaseCheck | None
+) -> str:
+    """The rollback part of the notes: what it replaced and how the gates compared (escaped)."""
+    this = md_code(clip(info.tag, 60))
+    if replaced is None:
+        head = f"### ↩️ {md_text(clip(name, 100))}: {this} was deployed again (rollback)"
+        return head + "\n\nNo other release of this model was live when it was deployed again.\n"
+    other = md_code(clip(replaced, 60))
+    head = f"### ↩️ {md_text(clip(name, 100))}: {this} replaced {other} (rollback)"
+    if check is None:
+        return head + f"\n\n{this} was deployed again in place of {other}.\n"
+    compared = (
+        f"How the gates compared: {this} against {other} {verdict_phrase(check)}"
+        + ("" if check.passed else " (rolled back anyway, as asked)")
+        + "."
+    )
+    table = metric_table(check, info, limit=50)
+    return "\n\n".join(b for b in (head, compared, table) if b) + "\n"

@@ -11,7 +11,7 @@ hyphen, tag characters, ...) are removed first, so what a reader sees is what th
 
 The functions are for *inline* use (inside a line or a table cell): newlines become spaces, and
 nothing at the start of a line can begin a block (heading, list, quote, code block).
-Clip raw text with :func:`clip` *before* escaping, so an escape is never cut in half.
+Clip raw text with :func:`mlci.vocab.clip` *before* escaping, so an escape is never cut in half.
 """
 
 from __future__ import annotations
@@ -91,10 +91,3 @@ def md_code(s: str) -> str:
     fence = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") or (s[0] == " " and s[-1] == " ") else ""
     return f"{fence}{pad}{s}{pad}{fence}"
-
-
-def clip(s: str, n: int) -> str:
-    """``s`` cut to at most ``n`` characters, ending with "…" when it was cut."""
-    if n <= 0:
-        return ""
-    return s if len(s) <= n else s[: n - 1] + "…"

@@ -1,7 +1,7 @@
 """``report.json``: the machine-readable report, with a stable, documented shape.
 
 The shape is described field by field in ``docs/report-json.md`` and validated by the JSON
-Schema ``mlci/schema/report.schema.json``. Undefined numbers (NaN, infinities) are ``null``.
+Schema ``mlci/jsonschemas/report.schema.json``. Undefined numbers (NaN, infinities) are ``null``.
 Fields are only added within a ``schema_version``; renaming or removing one bumps it.
 """
 
@@ -13,7 +13,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, fields
 from typing import Any
 
-from mlci.report import count_statuses
+import jsonschema
+
+from mlci.bounded import MAX_REPORT_BYTES, DocumentError, parse_json
+from mlci.errors import MlciError
+from mlci.report.phrases import count_statuses
 from mlci.results import (
     BaselineInfo,
     BudgetResult,
@@ -26,6 +30,7 @@ from mlci.results import (
     SliceResult,
     Status,
 )
+from mlci.yamlfile import packaged_schema
 
 SCHEMA_VERSION = 1
 
@@ -170,11 +175,6 @@ def load_report(text: str, *, source: str) -> Report:
     from an artifact): anything malformed is a :class:`~mlci.errors.MlciError` naming
     ``source``, and the result is rendered again by mlci, never posted as given.
     """
-    import jsonschema
-
-    from mlci.bounded import MAX_REPORT_BYTES, DocumentError, parse_json
-    from mlci.errors import MlciError
-    from mlci.yamlfile import packaged_schema
 
     try:
         doc = parse_json(text, limit=MAX_REPORT_BYTES)

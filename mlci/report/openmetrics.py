@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mlci.data.drift import DRIFT_CHECKS
-from mlci.report import count_statuses
+from mlci.report.phrases import count_statuses
 from mlci.results import CheckResult, GateResult, MetricComparison, Report
 
 GATE_STATUSES = ("pass", "warn", "fail", "skipped", "inconclusive")

@@ -16,7 +16,7 @@ import pytest
 from mlci.cli import main
 from mlci.commands.init import packaged_template
 from mlci.config import load_config
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
 
 pytestmark = pytest.mark.integration  # `mlci init` in real git repositories, actionlint
 

@@ -167,6 +167,7 @@ def test_record_command_with_a_dir_store_and_nogit(tmp_path: Path) -> None:
         "record_file": None,
         "commit": None,
         "all_names": False,
+        "environ": {},
         "stdout": out,
     }
     assert record_command("save", **{**kw, "record_file": file}) == 0
@@ -194,6 +195,7 @@ def test_record_command_shows_head_from_the_git_store(tmp_path: Path) -> None:
         record_file=None,
         commit=None,
         all_names=False,
+        environ={},
         stdout=out,
     )
     assert code == 0

@@ -421,3 +421,25 @@ def test_read_dataset_keeps_dates_in_text_files_as_text(write: Write, dataset: D
     assert read_dataset(dataset(jsonl))["day"].tolist() == ["2024-01-01"]
     # while the profile sees a date column
     assert str(read_table(dataset(csv)).schema.field("day").type) == "date32[day]"
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_text_blocks_are_joined_into_batches_of_the_batch_size(
+    write: Write, dataset: Dataset, suffix: str
+) -> None:
+    rows = [{"a": i, "b": f"text {i}"} for i in range(5_000)]
+    if suffix == "csv":
+        path = write("j.csv", "a,b\n" + "".join(f"{r['a']},{r['b']}\n" for r in rows))
+    else:
+        path = write("j.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    sizes: list[int] = []
+    values: list[int] = []
+
+    def feed(found: list[int], batch: pa.RecordBatch) -> None:
+        sizes.append(batch.num_rows)
+        values.extend(batch.column("a").to_pylist())
+
+    scan(dataset(path), lambda s: [], feed, block_bytes=1 << 12, batch_rows=1_200)  # type: ignore[arg-type]
+    assert values == list(range(5_000))  # every row once, in file order
+    assert all(size >= 1_200 for size in sizes[:-1]) and sum(sizes) == 5_000
+    assert len(sizes) < 5_000 * 12 // (1 << 12)  # far fewer batches than 4 kB blocks

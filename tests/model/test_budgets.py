@@ -1,4 +1,4 @@
-"""Budgets: size, latency and memory of prediction, measured interleaved, gated like metrics."""
+"""Budgets measured: size, latency and memory of prediction, the baseline model interleaved."""
 
 from __future__ import annotations
 
@@ -13,17 +13,12 @@ import pytest
 import skops.io as sio
 from sklearn.base import clone
 
-from mlci.config import BudgetRule, BudgetsConfig, Config, Margin, load_config
-from mlci.model.budgets import (
-    Contender,
-    budget_gates,
-    budget_results,
-    evaluate_budgets,
-    measure,
-    p95,
-)
+from mlci.config import BudgetRule, BudgetsConfig, Config, load_config
+from mlci.model.budgets import Contender, measure
+from mlci.model.measurement import p95
 from mlci.records.format import Record
 from tests.helpers.git import git
+from tests.helpers.stages import evaluate_budgets
 
 
 class FakeClock:
@@ -121,48 +116,6 @@ def test_peak_memory_is_what_prediction_allocates() -> None:
 def test_p95_is_numpys_linear_percentile() -> None:
     samples = [5.0, 1.0, 3.0, 2.0, 4.0, 10.0]
     assert p95(samples) == float(np.percentile(samples, 95)) == pytest.approx(8.75)
-
-
-# --- gates -------------------------------------------------------------------------------------
-
-
-def test_budgets_are_gated_like_metrics_lower_is_better() -> None:
-    cfg = BudgetsConfig(
-        model_size_mb=BudgetRule(max=50, max_regression=Margin(relative=0.1)),
-        latency_p95_ms=BudgetRule(max=20, severity="warn"),
-        peak_memory_mb=BudgetRule(),
-    )
-    results = budget_results(
-        {"model_size_mb": 12.0, "latency_p95_ms": 25.0, "peak_memory_mb": 3.0},
-        {"model_size_mb": (10.0, "same_job"), "latency_p95_ms": (30.0, "same_job")},
-        {"model_size_mb": "12,000,000 bytes"},
-    )
-    size = results[0]
-    assert (size.change, size.delta, size.baseline_source, size.method) == (
-        2.0,
-        -2.0,
-        "same_job",
-        "12,000,000 bytes",
-    )
-    assert size.change_pct == pytest.approx(20.0)
-    assert results[1].delta == 5.0  # 5 ms faster is better
-    assert results[2].baseline_source == "none"
-    gates = budget_gates(cfg, results)
-    assert [(g.metric, g.rule, g.status, g.scope) for g in gates] == [
-        ("model_size_mb", "max", "pass", "budget"),
-        ("model_size_mb", "max_regression", "fail", "budget"),
-        ("latency_p95_ms", "max", "warn", "budget"),
-    ]
-    assert gates[1].message == (
-        "model_size_mb got worse by 2 (+20.0%), more than the tolerated regression of 10% (1)"
-    )
-
-
-def test_a_change_rule_without_a_baseline_value_is_skipped_with_the_reason() -> None:
-    cfg = BudgetsConfig(latency_p95_ms=BudgetRule(max_regression=Margin(absolute=1)))
-    results = budget_results({"latency_p95_ms": 3.0}, {}, {})
-    [gate] = budget_gates(cfg, results, no_baseline="the baseline model was not measured")
-    assert (gate.status, gate.message) == ("skipped", "the baseline model was not measured")
 
 
 # --- the stage, on a real skops model in a git repository --------------------------------------

@@ -20,9 +20,9 @@ import skops.io
 
 from mlci.config import ModelConfig, ModelFileConfig, load_config
 from mlci.errors import ModelError
-from mlci.model.budgets import evaluate_budgets
 from mlci.model.evaluate import evaluate_with_predictions
 from tests.helpers.hostile_pickles import WithPayload, crash, dump_environment, forge_answer
+from tests.helpers.stages import evaluate_budgets
 
 pytestmark = pytest.mark.integration  # child processes, and git for the baseline budgets
 
@@ -277,7 +277,7 @@ def test_an_mlci_folder_in_the_working_directory_does_not_replace_the_child(
     for package in ("mlci", "mlci/model"):
         (project / package).mkdir(parents=True)
         (project / package / "__init__.py").write_text("")
-    (project / "mlci" / "model" / "isolate.py").write_text(
+    (project / "mlci" / "model" / "child.py").write_text(
         f"open({str(marker)!r}, 'w').write('the repository\\'s module ran')\n"
     )
     joblib.dump(binary_model.model, project / "model.joblib")

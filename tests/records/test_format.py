@@ -170,7 +170,7 @@ def test_unknown_keys_from_a_compatible_writer_are_ignored() -> None:
 
 
 def test_the_schema_is_valid_draft_2020_12() -> None:
-    text = resources.files("mlci").joinpath("schema/record.schema.json").read_text("utf-8")
+    text = resources.files("mlci").joinpath("jsonschemas/record.schema.json").read_text("utf-8")
     schema = json.loads(text)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -190,6 +190,13 @@ def test_environment_info_omits_packages_that_are_not_installed(
 ) -> None:
     monkeypatch.setattr(record_format, "KEY_PACKAGES", ("numpy", "surely-not-installed-pkg"))
     assert set(environment_info()["packages"]) == {"numpy", "mlci"}
+
+
+def test_undefined_metrics_of_a_record_are_nan(make_record: Callable[..., Record]) -> None:
+    model = {"task": "binary", "source": "model", "metrics": {"roc_auc": None, "f1": 0.5}}
+    metrics = make_record(model=model).metrics()
+    assert metrics is not None and math.isnan(metrics["roc_auc"]) and metrics["f1"] == 0.5
+    assert make_record(model=None).metrics() is None
 
 
 def test_utc_now_is_valid_in_a_record(make_record: Callable[..., Record]) -> None:

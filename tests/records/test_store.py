@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import mlci
+from mlci import files as files_module
 from mlci.config import StoreConfig
-from mlci.errors import ConfigError, GitError, RecordError
-from mlci.records import store as store_module
+from mlci.errors import ConfigError, GitError, MlciError, RecordError
 from mlci.records.format import Record
 from mlci.records.store import (
     DirStore,
@@ -147,10 +147,10 @@ def test_dir_store_write_is_atomic(
     def crash(src: Any, dst: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store_module.os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(files_module.os, "replace", crash)  # the one atomic writer's rename
+    with pytest.raises(MlciError, match="disk full"):
         store.put(make_record(sha(1), verdict="fail"))
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(MlciError, match="disk full"):
         store.put(make_record(sha(2)))
     assert store.get("churn-model", sha(1)) == old  # the old record is whole
     assert store.get("churn-model", sha(2)) is None  # no half-written record

@@ -141,7 +141,7 @@ def test_report_json_carries_slices_and_budgets_and_reads_back() -> None:
     report = sliced_report()
     doc = report_to_dict(report)
     schema = json.loads(
-        resources.files("mlci").joinpath("schema/report.schema.json").read_text("utf-8")
+        resources.files("mlci").joinpath("jsonschemas/report.schema.json").read_text("utf-8")
     )
     jsonschema.Draft202012Validator(schema).validate(doc)
     assert doc["slices"][0] == {

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlci.report.escape import ZWSP, clip, md_code, md_text, strip_controls
+from mlci.report.escape import ZWSP, md_code, md_text, strip_controls
 from tests.helpers.report import HOSTILE, assert_inert, render_github
 
 
@@ -102,13 +102,6 @@ def test_every_format_character_is_stripped() -> None:
 
 def test_strip_controls() -> None:
     assert strip_controls("a\tb\r\nc\x00d\x1b[0m\u202ee") == "a b cd[0me"
-
-
-def test_clip() -> None:
-    assert clip("abcdef", 6) == "abcdef"
-    assert clip("abcdefg", 6) == "abcde…"
-    assert len(clip("x" * 1000, 10)) == 10
-    assert clip("abc", 0) == ""
 
 
 @given(st.text(max_size=60))

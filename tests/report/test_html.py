@@ -152,7 +152,7 @@ def test_confidence_intervals_are_shown_on_the_scale_of_the_change() -> None:
     no_ci = metric("f1", 0.779, 0.774)
     page = parse(render_html(make_report(metrics=(auc, loss, no_ci)))).text
     assert "95% CI of Δ" in page
-    assert "[−0.011, −0.003]" in page and "delong (p 0.0021)" in page
+    assert "[−0.011, −0.003]" in page and "DeLong p=0.0021" in page  # as the comment says it
     assert "[+0.004, +0.012]" in page and "bootstrap" in page
     assert "CI of Δ" not in parse(render_html(make_report())).text  # no column without CIs
 

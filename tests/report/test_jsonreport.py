@@ -21,7 +21,7 @@ DOC = Path(__file__).parents[2] / "docs" / "report-json.md"
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    text = resources.files("mlci").joinpath("schema/report.schema.json").read_text("utf-8")
+    text = resources.files("mlci").joinpath("jsonschemas/report.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     jsonschema.Draft202012Validator.check_schema(loaded)
     return loaded

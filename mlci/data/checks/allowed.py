@@ -15,6 +15,7 @@ from mlci.data.checks.base import Assertion, Ctx, FinishContext, ValueCounter
 from mlci.data.checks.ranges import to_float
 from mlci.data.profile import ColumnView
 from mlci.results import CheckResult
+from mlci.vocab import fmt_share
 
 
 class AllowedCheck(Assertion):
@@ -49,15 +50,15 @@ class AllowedCheck(Assertion):
         name, unseen = self.name, self.unseen.total
         share = unseen / self.values if self.values else 0.0
         breached = share > self.tolerated
-        expected = f"≤ {W.pct(self.tolerated)} outside {W.short_list(self.allowed)}"
-        observed = f"{W.count(unseen)} unseen ({W.pct(share)})"
+        expected = f"≤ {fmt_share(self.tolerated)} outside {W.short_list(self.allowed)}"
+        observed = f"{W.count(unseen)} unseen ({fmt_share(share)})"
         if unseen == 0:
             message = f"All values of `{name}` are allowed."
         else:
             verb = "more than" if breached else "within"
             message = (
-                f"`{name}` has {W.noun(unseen, 'value')} ({W.pct(share)}) "
-                f"outside the allowed set, {verb} the tolerated {W.pct(self.tolerated)}"
+                f"`{name}` has {W.noun(unseen, 'value')} ({fmt_share(share)}) "
+                f"outside the allowed set, {verb} the tolerated {fmt_share(self.tolerated)}"
                 f"{W.eg_items(self.unseen.first(3))}."
             )
         return self.ctx.result(

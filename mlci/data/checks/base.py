@@ -121,6 +121,10 @@ class Runner:
     def key_request(self) -> KeyRef | None:
         return None
 
+    def single_column(self) -> str | None:
+        """The one column :meth:`update` reads, or None when it reads several (or none)."""
+        return None
+
 
 class Assertion:
     """One assertion of a column check: fed the column's views, then judged."""

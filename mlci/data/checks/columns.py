@@ -36,6 +36,9 @@ class ColumnRunner(Runner):
         text_keys = ("pattern", "date_format", "min_length", "max_length")
         return [self.name] if any(self.ctx.check.get(k) is not None for k in text_keys) else []
 
+    def single_column(self) -> str:
+        return self.name
+
     def update(self, views: Mapping[str, ColumnView]) -> None:
         if self.present is None:
             self.present = self.name in views

@@ -24,6 +24,7 @@ from mlci.data.checks.uniqueness import HashGroups, group_examples
 from mlci.data.hashing import row_hashes
 from mlci.data.profile import ColumnView
 from mlci.results import CheckResult
+from mlci.vocab import fmt_share
 
 
 class RowCountCheck(Runner):
@@ -49,7 +50,7 @@ class RowCountCheck(Runner):
         return self.ctx.result("row_count", None, True, message, W.count(rows), expected)
 
     def _change(self, fc: FinishContext, limit: float) -> CheckResult:
-        expected = f"change ≤ {W.pct(limit)}"
+        expected = f"change ≤ {fmt_share(limit)}"
         if fc.baseline is None:
             message = "No baseline profile, so the change of the row count was not checked."
             return self.ctx.skipped("row_count_change", None, message, expected)
@@ -57,12 +58,14 @@ class RowCountCheck(Runner):
         change = (now - before) / before if before else (math.inf if now else 0.0)
         breached = abs(change) > limit
         shown = (
-            f"{'+' if change >= 0 else '−'}{W.pct(abs(change))}" if math.isfinite(change) else "new"
+            f"{'+' if change >= 0 else '−'}{fmt_share(abs(change))}"
+            if math.isfinite(change)
+            else "new"
         )
         verb = "more than" if breached else "within"
         message = (
             f"Dataset '{self.ctx.dataset}' has {W.count(now)} rows, {shown} against the "
-            f"baseline's {W.count(before)}: {verb} the allowed {W.pct(limit)}."
+            f"baseline's {W.count(before)}: {verb} the allowed {fmt_share(limit)}."
         )
         observed = f"{W.count(before)} → {W.count(now)} ({shown})"
         return self.ctx.result("row_count_change", None, breached, message, observed, expected)
@@ -149,7 +152,7 @@ class OverlapCheck(KeyRunner):
         shared = valid & np.isin(hashes, theirs)
         n = int(np.count_nonzero(shared))
         share = n / fc.rows if fc.rows else 0.0
-        observed = f"{W.count(n)} rows ({W.pct(share)})"
+        observed = f"{W.count(n)} rows ({fmt_share(share)})"
         if n == 0:
             message = f"No row of '{ctx.dataset}' shares its key {shown} with '{other}'."
             return ctx.result("overlap", column, False, message, observed, expected)
@@ -158,8 +161,8 @@ class OverlapCheck(KeyRunner):
         examples = Examples()
         examples.add(v[0] if len(v) == 1 else tuple(v) for v in (values[r] for r in rows))
         message = (
-            f"{W.count(n)} rows of '{ctx.dataset}' ({W.pct(share)}) have a key {shown} that also "
-            f"appears in '{other}' (leakage){W.eg_items(examples.items[:3])}."
+            f"{W.count(n)} rows of '{ctx.dataset}' ({fmt_share(share)}) have a key {shown} that "
+            f"also appears in '{other}' (leakage){W.eg_items(examples.items[:3])}."
         )
         return ctx.result("overlap", column, True, message, observed, expected, examples.items)
 
@@ -209,8 +212,8 @@ class DuplicateRowsCheck(Runner):
         share = extra / fc.rows if fc.rows else 0.0
         counted, in_order = group_examples(fc, self.columns, first_rows, sizes)
         message = (
-            f"Dataset '{ctx.dataset}' has {W.noun(extra, 'row')} ({W.pct(share)}) that repeat an "
-            f"earlier row{W.eg_items(in_order[:1])}."
+            f"Dataset '{ctx.dataset}' has {W.noun(extra, 'row')} ({fmt_share(share)}) that repeat "
+            f"an earlier row{W.eg_items(in_order[:1])}."
         )
         return [
             ctx.result("duplicate_rows", None, True, message, observed, "no duplicates", counted)
@@ -248,19 +251,19 @@ class LabelCheck(Runner):
     def _balance(self, classes: dict[Any, int], limit: float) -> CheckResult:
         ctx, name = self.ctx, self.column
         total = sum(classes.values())
-        expected = f"every class ≥ {W.pct(limit)}"
+        expected = f"every class ≥ {fmt_share(limit)}"
         shares = {k: c / total for k, c in classes.items()} if total else {}
         small = sorted((s, W.short(k)) for k, s in shares.items() if s < limit)
-        smallest = W.pct(min(shares.values())) if shares else "n/a"
+        smallest = fmt_share(min(shares.values())) if shares else "n/a"
         observed = f"{W.noun(len(classes), 'class', 'classes')}, smallest {smallest}"
         if not small:
-            message = f"Every class of `{name}` has at least {W.pct(limit)} of the rows."
+            message = f"Every class of `{name}` has at least {fmt_share(limit)} of the rows."
             return ctx.result("label_balance", name, False, message, observed, expected)
-        shown = [f"{k} {W.pct(s)}" for s, k in small]
+        shown = [f"{k} {fmt_share(s)}" for s, k in small]
         message = (
             f"{W.noun(len(small), 'class', 'classes')} of `{name}` "
             f"{'has' if len(small) == 1 else 'have'} less "
-            f"than {W.pct(limit)} of the rows: {W.first_three(shown)}."
+            f"than {fmt_share(limit)} of the rows: {W.first_three(shown)}."
         )
         return ctx.result("label_balance", name, True, message, observed, expected, shown[:5])
 

@@ -8,6 +8,7 @@ from typing import Any
 from mlci.data.checks import wording as W
 from mlci.data.checks.base import Assertion, FinishContext
 from mlci.results import CheckResult
+from mlci.vocab import fmt_share
 
 
 class DtypeCheck(Assertion):
@@ -35,8 +36,8 @@ class NullableCheck(Assertion):
             message = f"`{name}` has no nulls."
         else:
             message = (
-                f"`{name}` has {W.noun(nulls, 'null value')} ({W.pct(nulls / rows)}) but is not "
-                "nullable."
+                f"`{name}` has {W.noun(nulls, 'null value')} ({fmt_share(nulls / rows)}) but is "
+                "not nullable."
             )
         return self.ctx.result(
             "nullable", name, nulls > 0, message, W.noun(nulls, "null"), "no nulls"
@@ -52,10 +53,10 @@ class NullFractionCheck(Assertion):
         breached = fraction > limit
         verb = "above" if breached else "within"
         message = (
-            f"`{self.name}` has {W.pct(fraction)} nulls ({W.count(nulls)} of {W.count(rows)}), "
-            f"{verb} the maximum {W.pct(limit)}."
+            f"`{self.name}` has {fmt_share(fraction)} nulls ({W.count(nulls)} of {W.count(rows)}), "
+            f"{verb} the maximum {fmt_share(limit)}."
         )
-        observed, expected = W.pct(fraction), f"≤ {W.pct(limit)}"
+        observed, expected = fmt_share(fraction), f"≤ {fmt_share(limit)}"
         return self.ctx.result("null_fraction", self.name, breached, message, observed, expected)
 
 

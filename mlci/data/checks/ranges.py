@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -161,8 +162,6 @@ def _bound_micros(bound: Any, tz: str | None) -> int | None:
         return int(bound)
     value = datetime.fromisoformat(str(bound))
     if tz is not None and value.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
         value = value.replace(tzinfo=ZoneInfo(tz) if tz not in ("UTC", "Z") else timezone.utc)
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
@@ -170,12 +169,9 @@ def _bound_micros(bound: Any, tz: str | None) -> int | None:
 
 
 def _from_micros(micros: int, tz: str | None) -> datetime:
-    from datetime import timedelta
 
     value = datetime(1970, 1, 1) + timedelta(microseconds=micros)
     if tz is not None:
-        from zoneinfo import ZoneInfo
-
         zone = timezone.utc if tz in ("UTC", "Z", "+00:00") else ZoneInfo(tz)
         value = value.replace(tzinfo=timezone.utc).astimezone(zone)
     return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,6 +51,19 @@ class CheckSuite:
     def update(self, views: Mapping[str, ColumnView]) -> None:
         for runner in self.runners:
             runner.update(views)
+
+    def by_column(self, columns: Collection[str]) -> tuple[dict[str, list[Runner]], list[Runner]]:
+        """The runners that read one of ``columns`` only, by column, and all the others; each
+        in check order. Runners of different columns can be fed on different threads."""
+        single: dict[str, list[Runner]] = {}
+        others: list[Runner] = []
+        for runner in self.runners:
+            column = runner.single_column()
+            if column is not None and column in columns:
+                single.setdefault(column, []).append(runner)
+            else:
+                others.append(runner)
+        return single, others
 
     def finish(self, ctx: FinishContext) -> list[CheckResult]:
         results: list[CheckResult] = []

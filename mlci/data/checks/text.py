@@ -16,6 +16,7 @@ from mlci.data.checks import wording as W
 from mlci.data.checks.base import Assertion, Ctx, Examples, FinishContext
 from mlci.data.profile import ColumnView
 from mlci.results import CheckResult
+from mlci.vocab import fmt_share
 
 
 class PatternCheck(Assertion):
@@ -63,8 +64,8 @@ class PatternCheck(Assertion):
             return self.ctx.result("pattern", name, False, message, observed, expected)
         share = bad / self.values if self.values else 0.0
         message = (
-            f"`{name}` has {W.noun(bad, 'value')} ({W.pct(share)}) that do not match the pattern "
-            f"`{self.pattern}`{W.eg_items(self.examples.items[:3])}."
+            f"`{name}` has {W.noun(bad, 'value')} ({fmt_share(share)}) that do not match the "
+            f"pattern `{self.pattern}`{W.eg_items(self.examples.items[:3])}."
         )
         return self.ctx.result(
             "pattern", name, True, message, observed, expected, self.examples.items
@@ -121,7 +122,7 @@ class DateFormatCheck(Assertion):
             return self.ctx.result("date_format", name, False, message, "0 not matching", expected)
         share = bad / self.values if self.values else 0.0
         message = (
-            f"`{name}` has {W.noun(bad, 'value')} ({W.pct(share)}) that are not dates in the "
+            f"`{name}` has {W.noun(bad, 'value')} ({fmt_share(share)}) that are not dates in the "
             f"format {fmt}{W.eg_items(self.examples.items[:3])}."
         )
         observed = f"{W.count(bad)} not matching"
@@ -176,7 +177,7 @@ class LengthCheck(Assertion):
             return self.ctx.result("length", name, False, message, observed, expected)
         share = self.bad / self.values if self.values else 0.0
         message = (
-            f"`{name}` has {W.noun(self.bad, 'value')} ({W.pct(share)}) of a length outside "
+            f"`{name}` has {W.noun(self.bad, 'value')} ({fmt_share(share)}) of a length outside "
             f"{expected} (observed {observed}){W.eg_items(self.examples.items[:3])}."
         )
         return self.ctx.result(

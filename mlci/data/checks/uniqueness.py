@@ -16,7 +16,7 @@ from mlci.results import CheckResult
 class HashGroups:
     """Row hashes collected over the scan; grouped at the end to find repeated values.
 
-    Memory: 8 bytes per row for the hashes, one byte for the null mask, and 16 bytes per row
+    Memory: 8 bytes per row for the hashes, one byte for the null mask, and 8 more per row
     while sorting at the end.
     """
 
@@ -32,12 +32,18 @@ class HashGroups:
         """``(first rows, sizes)`` of the groups of equal hashes with more than one row."""
         if not self.hashes:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        rows = np.flatnonzero(np.concatenate(self.valid))
-        hashes = np.concatenate(self.hashes)[rows]
+        hashes, valid = np.concatenate(self.hashes), np.concatenate(self.valid)
+        self.hashes, self.valid = [hashes], [valid]  # the parts are freed (memory: 8n, not 16n)
+        rows = None if valid.all() else np.flatnonzero(valid)
+        if rows is not None:
+            hashes = hashes[rows]
         ordered = np.sort(hashes)
         repeats = ordered[1:][ordered[1:] == ordered[:-1]]
+        del ordered
         if len(repeats) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if rows is None:
+            rows = np.arange(len(hashes), dtype=np.int64)
         candidates = np.isin(hashes, repeats)
         rows, hashes = rows[candidates], hashes[candidates]
         order = np.argsort(hashes, kind="stable")

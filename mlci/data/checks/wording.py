@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from mlci.vocab import clip
+
 MAX_EXAMPLE_CHARS = 40
 
 
@@ -18,13 +20,6 @@ def key_text(key: list[str]) -> str:
 
 def count(n: Any) -> str:
     return f"{int(n):,}"
-
-
-def pct(fraction: float) -> str:
-    percent = 100 * fraction
-    if 0 < percent < 0.1:
-        return f"{percent:.2g}%"
-    return f"{percent:.1f}%".replace(".0%", "%")
 
 
 def noun(n: Any, singular: str, plural: str | None = None) -> str:
@@ -58,7 +53,7 @@ def short(v: Any) -> str:
         text = "(" + ", ".join(short(x) for x in v) + ")"
     else:
         text = repr(v) if isinstance(v, str) else value(v)
-    return text if len(text) <= MAX_EXAMPLE_CHARS else text[: MAX_EXAMPLE_CHARS - 1] + "…"
+    return clip(text, MAX_EXAMPLE_CHARS)
 
 
 def short_list(values: list[Any], limit: int = 5) -> str:

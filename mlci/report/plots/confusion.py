@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from mlci.report.plots.render import plot_text, render_png
 from mlci.report.plots.values import DEFAULT_NAMES, OTHER, Names
@@ -113,7 +114,6 @@ class Factorized:
 
 
 def factorize(values: Any) -> Factorized:
-    import pandas as pd
 
     codes, uniques = pd.factorize(np.asarray(values))
     return Factorized(np.asarray(codes, dtype=np.int64), [str(u) for u in uniques])

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
-from mlci.report.numbers import fmt_value
 from mlci.report.plots.render import BASELINE_COLOR, CANDIDATE_COLOR, plot_text, render_png
 from mlci.report.plots.values import DEFAULT_NAMES, OTHER, Distribution, Names
 from mlci.results import CheckResult
+from mlci.vocab import fmt_value
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -158,8 +159,6 @@ def _numeric_distribution(
 def _numeric_counts(inner: list[float], cur: Mapping[str, Any], values: Any) -> list[float] | None:
     """Current counts in (-inf, e1], (e1, e2], ..., (e_k, inf): exact, or from quantiles."""
     if values is not None:
-        import pandas as pd
-
         numbers = pd.to_numeric(pd.Series(values), errors="coerce")
         v = np.asarray(numbers.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
         index = np.searchsorted(np.asarray(inner, dtype="float64"), v[np.isfinite(v)], side="left")

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mlci.report.escape import clip
 from mlci.report.plots.calibration import calibration_png
 from mlci.report.plots.confusion import confusion_inputs, confusion_png, factorize, labels_as_text
 from mlci.report.plots.drift import MAX_DRIFT_FIGURES, drift_png
@@ -17,6 +16,7 @@ from mlci.report.plots.residuals import residuals_png
 from mlci.report.plots.roc_pr import roc_pr_png
 from mlci.report.plots.slices import slices_png
 from mlci.report.plots.values import Distribution, Names, PlotInputs, Scored, drift_key
+from mlci.vocab import clip
 
 if TYPE_CHECKING:
     from mlci.model.load import Predictions

@@ -7,11 +7,12 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mlci.report.escape import clip, strip_controls
+from mlci.report.escape import strip_controls
 from mlci.report.plots.values import Names, Scored
+from mlci.vocab import clip
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # matplotlib: see above
 
 
 DPI = 100
@@ -44,8 +45,8 @@ _STYLE: dict[str, Any] = {
 
 def render_png(width: float, height: float, draw: Callable[[Figure], None]) -> bytes:
     """Draw on a new ``width`` × ``height`` inch figure and return it as PNG bytes."""
-    import matplotlib.style
-    from matplotlib.figure import Figure
+    import matplotlib.style  # matplotlib: heavy (~0.3 s), only when figures are drawn
+    from matplotlib.figure import Figure  # matplotlib: see above
 
     with matplotlib.style.context(["default", _STYLE]), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # missing glyphs in data strings, tight layouts

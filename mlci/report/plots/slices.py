@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlci.report.numbers import fmt_value
 from mlci.report.plots.render import (
     BASELINE_COLOR,
     CANDIDATE_COLOR,
@@ -17,6 +16,7 @@ from mlci.report.plots.render import (
     render_png,
 )
 from mlci.report.plots.values import DEFAULT_NAMES, Names
+from mlci.vocab import fmt_value
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

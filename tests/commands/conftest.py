@@ -1,4 +1,5 @@
-"""Fixtures for `mlci release`: a git project with a predictions file, the GitHub API fake."""
+"""Fixtures for the `mlci release` tests: a git project with a predictions file, the GitHub API
+fake (other command tests define their own `project` where they need one)."""
 
 from __future__ import annotations
 
@@ -44,5 +45,5 @@ def no_sleep_client(monkeypatch: pytest.MonkeyPatch) -> Callable[[Settings], Rel
     def factory(settings: Settings) -> ReleaseClient:
         return ReleaseClient(settings, retry=RetryPolicy(sleep=waits.append, rng=lambda: 0.5))
 
-    monkeypatch.setattr("mlci.release.flow._default_client", factory)
+    monkeypatch.setattr("mlci.commands.release._default_client", factory)
     return factory

@@ -8,7 +8,7 @@ radius measurements switched from centimetres to millimetres — and runs the pi
 
 from __future__ import annotations
 
-import os
+import io
 import shutil
 import subprocess
 import sys
@@ -18,7 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from mlci.commands.run import run_command
 from mlci.errors import MlciError
+from mlci.git import run_git
 from mlci.userenv import user_environment
 
 EXAMPLE = "tumor-classifier"
@@ -43,25 +45,29 @@ PR_EDITS = (
 )
 
 
-def demo(*, keep: Path | None = None, stdout: TextIO) -> int:
-    """Build the example project, record `main`, run mlci on a PR branch, print the comment."""
+def demo_command(*, keep: Path | None = None, environ: Mapping[str, str], stdout: TextIO) -> int:
+    """Build the example project, record `main`, run mlci on a PR branch, print the comment.
+
+    The demo is local even inside a CI job: its runs see no ``GITHUB_*`` variable, so they never
+    publish to GitHub, and the example's own code sees no credential.
+    """
     if keep is not None and keep.exists() and any(keep.iterdir()):
         raise MlciError(f"--keep {keep}: the directory is not empty. Pick a new or empty one.")
     project = keep or Path(tempfile.mkdtemp(prefix="mlci-demo-"))
     _copy_example(project)
-    env = _git_env()
+    local = {k: v for k, v in environ.items() if not k.startswith("GITHUB_")}
     _say(stdout, f"Example project: {project}")
     _say(stdout, "1/4  Training the model on main and committing it…")
-    _train_and_commit(project, env, "Train the tumour classifier", first=True)
+    _train_and_commit(project, local, "Train the tumour classifier", first=True)
     _say(stdout, "2/4  Running mlci on main: the record of this commit becomes the baseline…")
-    _mlci_run(project, "main", stdout=None)
+    _mlci_run(project, "main", local, stdout=None)
     _say(stdout, f"3/4  Opening a pull request branch `{PR_BRANCH}`: stronger regularisation, and")
     _say(stdout, "     radius measurements now in millimetres…")
-    _git(project, env, "checkout", "-q", "-b", PR_BRANCH)
+    _git(project, "checkout", "-q", "-b", PR_BRANCH)
     _edit_training_script(project / "train.py")
-    _train_and_commit(project, env, "Regularise more; read radius in mm from the new export")
+    _train_and_commit(project, local, "Regularise more; read radius in mm from the new export")
     _say(stdout, "4/4  Running mlci on the pull request…")
-    code, out_dir = _mlci_run(project, "pr", stdout=stdout)
+    code, out_dir = _mlci_run(project, "pr", local, stdout=stdout)
     _show_comment(out_dir, code, stdout)
     return 0
 
@@ -81,39 +87,26 @@ def _copy_example(project: Path) -> None:
         )
 
 
-def _git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(GIT_IDENTITY)
-    return env
-
-
-def _git(project: Path, env: Mapping[str, str], *args: str) -> None:
-    subprocess.run(
-        ["git", *args],
-        cwd=project,
-        env=dict(env),
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def _git(project: Path, *args: str) -> None:
+    run_git(list(args), cwd=project, env=GIT_IDENTITY)
 
 
 def _train_and_commit(
-    project: Path, env: Mapping[str, str], message: str, *, first: bool = False
+    project: Path, environ: Mapping[str, str], message: str, *, first: bool = False
 ) -> None:
     if first:
-        _git(project, env, "init", "-q", "-b", "main")
+        _git(project, "init", "-q", "-b", "main")
     result = subprocess.run(
         [sys.executable, "train.py"],
         cwd=project,
-        env=user_environment(env),  # the example's own code: no credential
+        env=user_environment(environ),  # the example's own code: no credential
         capture_output=True,
         text=True,
     )
     if result.returncode != 0:
         raise MlciError(f"The demo's train.py failed: {result.stderr.strip()[-300:]}")
-    _git(project, env, "add", "-A")
-    _git(project, env, "commit", "-q", "-m", message)
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", message)
 
 
 def _edit_training_script(path: Path) -> None:
@@ -125,24 +118,17 @@ def _edit_training_script(path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _mlci_run(project: Path, label: str, *, stdout: TextIO | None) -> tuple[int, Path]:
-    from mlci.pipeline import run
-
+def _mlci_run(
+    project: Path, label: str, environ: Mapping[str, str], *, stdout: TextIO | None
+) -> tuple[int, Path]:
     out_dir = project / "mlci-out" / label
-    sink = stdout if stdout is not None else open(os.devnull, "w")  # noqa: SIM115
-    try:
-        # the demo is local even inside a CI job: never publish to GitHub from it
-        local = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-        code = run(
-            project / "mlci.yml",
-            output_dir=out_dir,
-            quiet=stdout is None,
-            environ=local,
-            stdout=sink,
-        )
-    finally:
-        if stdout is None:
-            sink.close()
+    code = run_command(
+        project / "mlci.yml",
+        output_dir=out_dir,
+        quiet=stdout is None,
+        environ=environ,
+        stdout=stdout if stdout is not None else io.StringIO(),
+    )
     return code, out_dir
 
 

@@ -1,182 +1,31 @@
-"""Gates: compare the candidate's metrics with the baseline and apply the configured rules.
+"""The rules of a gate entry applied to compared metrics (pure).
 
-Pure functions, values in and values out:
-
-- :func:`resolve_directions` decides, once, whether each metric is better higher or lower;
-- :func:`compare_metrics` puts every candidate metric next to its baseline value;
-- :func:`evaluate_gates` applies each rule of each gate entry;
-- :func:`verdict` folds gate and check results into pass/fail.
+:func:`evaluate_gates` applies each rule of each gate entry; :func:`point_fallback_note` says
+when change rules meant for ``lenient`` or ``strict`` fell back to point estimates.
 
 What the rules and modes mean (inclusive bounds, the more lenient of two margins, the slack of
 1e-12, how ``point``, ``lenient`` and ``strict`` use the interval of Δ, Holm's adjustment) is
-written once, in docs/statistics.md; the tests in tests/test_gates.py and
-tests/test_gates_modes.py hold this module to it.
+written once, in docs/statistics.md; the tests in tests/gates/test_rules.py and
+tests/gates/test_modes.py hold this module to it.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
 
-from mlci.config import Config, GateConfig, GateMode, Margin
-from mlci.errors import ConfigError
-from mlci.model.metrics import higher_is_better
-from mlci.report.numbers import fmt_delta, fmt_pct, fmt_value
-from mlci.results import CheckResult, GateResult, MetricComparison, Status, Verdict
-
-if TYPE_CHECKING:
-    from mlci.model.stats import PairedStat
+from mlci.config import GateConfig, GateMode, Margin
+from mlci.model.stats import Evidence, PairedStat, holm
+from mlci.results import GateResult, MetricComparison, Status
+from mlci.vocab import fmt_delta, fmt_pct, fmt_share, fmt_value
 
 RuleKind = Literal["min", "max", "max_regression", "min_improvement", "max_improvement"]
 SLACK = 1e-12
 NO_BASELINE = "no baseline"
 POINT_FALLBACK = "Change rules were judged on point estimates"  # how point_fallback_note starts
-
-
-# -- directions ---------------------------------------------------------------------------------
-
-
-def resolve_directions(config: Config, metric_names: Iterable[str]) -> dict[str, bool]:
-    """Whether each reported or gated metric is better higher (``True``) or lower (``False``).
-
-    Looked up in order: the gate's ``direction``, ``model.directions``, then the metric registry
-    and name patterns (:func:`mlci.model.metrics.higher_is_better`). Metrics whose direction
-    stays unknown are left out (they are reported without a direction-adjusted Δ), except
-    gated ones, which raise :class:`ConfigError`.
-
-    Example: ``resolve_directions(config, ["roc_auc", "log_loss"])`` is
-    ``{"roc_auc": True, "log_loss": False}``.
-    """
-    from_gates = _gate_directions(config)
-    overrides = config.model.directions if config.model is not None else {}
-    gated = [g.metric for g in config.gates]
-    directions: dict[str, bool] = {}
-    for name in dict.fromkeys([*metric_names, *gated]):
-        found = from_gates.get(name)
-        if found is None:
-            found = higher_is_better(name, overrides)
-        if found is not None:
-            directions[name] = found
-        elif name in gated:
-            raise _unknown_direction(config, gated.index(name), name)
-    return directions
-
-
-def _gate_directions(config: Config) -> dict[str, bool]:
-    """``direction`` set on gate entries; two entries of one metric must agree."""
-    found: dict[str, tuple[int, str]] = {}
-    for i, gate in enumerate(config.gates):
-        if gate.direction is None:
-            continue
-        first = found.setdefault(gate.metric, (i, gate.direction))
-        if first[1] != gate.direction:
-            raise ConfigError(
-                f"{config.where(f'gates[{i}].direction')}: '{gate.direction}' contradicts "
-                f"gates[{first[0]}].direction '{first[1]}' for metric '{gate.metric}'. "
-                "Give the metric one direction."
-            )
-    return {metric: direction == "higher" for metric, (_, direction) in found.items()}
-
-
-def _unknown_direction(config: Config, index: int, name: str) -> ConfigError:
-    return ConfigError(
-        f"{config.where(f'gates[{index}].metric')}: metric '{name}' has no known direction. "
-        "Add `direction: higher` (or lower) to the gate, or "
-        f"`model.directions: {{{name}: higher}}`."
-    )
-
-
-# -- comparison ---------------------------------------------------------------------------------
-
-
-def compare_metrics(
-    current: Mapping[str, float],
-    baseline: Mapping[str, float] | None,
-    directions: Mapping[str, bool],
-) -> tuple[MetricComparison, ...]:
-    """Each candidate metric next to its baseline value, in the candidate's order.
-
-    ``change = value - baseline``; ``change_pct = 100 * change / |baseline|`` (``None`` when the
-    baseline is 0); ``delta`` is ``change`` made "positive is better" with ``directions``
-    (``None`` when the direction is unknown). Any of them is ``None`` when a side is missing or
-    undefined (NaN).
-
-    Example: ``compare_metrics({"log_loss": 0.309}, {"log_loss": 0.301}, {"log_loss": False})``
-    gives ``change ≈ 0.008``, ``change_pct ≈ 2.66`` and ``delta ≈ -0.008`` (worse).
-    """
-    baseline = baseline or {}
-    return tuple(
-        _compare(name, float(value), _float_or_none(baseline.get(name)), directions.get(name))
-        for name, value in current.items()
-    )
-
-
-def _compare(name: str, value: float, base: float | None, higher: bool | None) -> MetricComparison:
-    change = None if base is None else value - base
-    if change is not None and not math.isfinite(change):
-        change = None
-    change_pct = None
-    if change is not None and base:  # base is not None, not 0
-        change_pct = 100 * change / abs(base)
-    delta = None if change is None or higher is None else (change if higher else -change)
-    return MetricComparison(
-        name=name,
-        value=value,
-        baseline=base,
-        higher_is_better=higher,  # None: direction unknown
-        change=change,
-        change_pct=change_pct,
-        delta=delta,
-    )
-
-
-def _float_or_none(x: float | None) -> float | None:
-    return None if x is None else float(x)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the gates know about the uncertainty of each metric's Δ.
-
-    ``stats``: paired statistics by metric (:func:`mlci.model.stats.paired_statistics`).
-    ``unpaired``: why there are none, for the report (change rules then use point estimates).
-    ``inconclusive``: set when the evaluation rows changed and the baseline could not be
-    re-scored; the change rules of lenient and strict gates are inconclusive with this reason.
-    """
-
-    stats: Mapping[str, PairedStat] = field(default_factory=dict)
-    unpaired: str = ""
-    inconclusive: str = ""
-
-
-def with_intervals(
-    comparisons: Sequence[MetricComparison], stats: Mapping[str, PairedStat]
-) -> tuple[MetricComparison, ...]:
-    """``comparisons`` with the interval, p-value and method of each metric that has them."""
-    out = []
-    for c in comparisons:
-        stat = stats.get(c.name)
-        if stat is None or c.delta is None:
-            out.append(c)
-            continue
-        out.append(
-            replace(
-                c,
-                ci_low=_finite_or_none(stat.ci_low),
-                ci_high=_finite_or_none(stat.ci_high),
-                p_value=stat.p_value,
-                method=stat.method,
-                ci_level=stat.confidence,
-            )
-        )
-    return tuple(out)
-
-
-def _finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None
 
 
 # -- gates --------------------------------------------------------------------------------------
@@ -216,7 +65,7 @@ def evaluate_gates(
     by_name = {c.name: c for c in comparisons}
     results: list[GateResult] = []
     for gate in gates:
-        if gate.slice is not None:  # applied to slices by mlci.model.slices.slice_gates
+        if gate.slice is not None:  # applied to slices by mlci.gates.slices.slice_gates
             continue
         for rule in _rules(gate):
             applied = gate.mode or mode
@@ -396,13 +245,11 @@ def _judge_interval(
 def _interval_text(c: MetricComparison, stat: PairedStat) -> str:
     """``"95% CI of Δ [−0.013, +0.001]"``, in the raw units of the shown change."""
     low, high = (stat.ci_low, stat.ci_high) if c.higher_is_better else (-stat.ci_high, -stat.ci_low)
-    return f"{fmt_value(100 * stat.confidence)}% CI of Δ [{fmt_delta(low)}, {fmt_delta(high)}]"
+    return f"{fmt_share(stat.confidence)} CI of Δ [{fmt_delta(low)}, {fmt_delta(high)}]"
 
 
 def _holm_adjusted(results: list[GateResult], evidence: Evidence) -> tuple[GateResult, ...]:
     """Holm-adjust the breach p-values of the blocking lenient rules; a fail needs both."""
-    from mlci.model.stats import holm
-
     family = [
         i
         for i, r in enumerate(results)
@@ -517,12 +364,3 @@ def _result(
         mode=mode,
         p_value=p_value,
     )
-
-
-# -- verdict ------------------------------------------------------------------------------------
-
-
-def verdict(gates: Sequence[GateResult], checks: Sequence[CheckResult]) -> Verdict:
-    """``"fail"`` when any gate or data check failed (warnings do not fail), else ``"pass"``."""
-    failed = any(r.status == "fail" for r in gates) or any(c.status == "fail" for c in checks)
-    return "fail" if failed else "pass"

@@ -1,8 +1,12 @@
-"""Numbers formatted for people: significant digits, thousands separators, explicit signs.
+"""How mlci words numbers for people: significant digits, thousands separators, explicit signs.
 
-Every renderer formats numbers through these functions so the comment, the terminal output
-and the gate messages agree. Negative numbers use the real minus sign (U+2212), which is
-easier to read next to a ``+`` than a hyphen. An undefined value (``None``, NaN) is ``"n/a"``.
+The one formatter of each kind: values, changes, percentage changes, shares of a whole, counts,
+and text cut to a length (:func:`clip`).
+
+It sits below every package that shows a number (the gates' messages, the data checks, the
+renderers), so the comment, the terminal output, the model card and the gate messages agree.
+Negative numbers use the real minus sign (U+2212), which is easier to read next to a ``+``
+than a hyphen. An undefined value (``None``, NaN) is ``"n/a"``.
 
 >>> fmt_value(0.91234), fmt_value(12400.4), fmt_delta(-0.007), fmt_pct(2.7164), fmt_int(12400)
 ('0.9123', '12,400', '−0.007', '+2.7%', '12,400')
@@ -54,11 +58,29 @@ def fmt_pct(x: float | None) -> str:
     return ("+" if x > 0 else MINUS) + text + "%"
 
 
+def fmt_share(fraction: float) -> str:
+    """A share of a whole as a percentage, without a sign: ``0.025 -> "2.5%"``, ``0.2 -> "20%"``,
+    ``0.0004 -> "0.04%"`` (two significant digits below 0.1%), ``0 -> "0%"``."""
+    if math.isnan(fraction):
+        return NA
+    percent = 100 * fraction
+    if 0 < percent < 0.1:
+        return f"{percent:.2g}%"
+    return f"{percent:.1f}%".replace(".0%", "%")
+
+
 def fmt_int(n: int | None) -> str:
     """A count with thousands separators: ``12400 -> "12,400"``; ``None -> "n/a"``."""
     if n is None:
         return NA
     return _signed(f"{abs(n):,}", negative=n < 0)
+
+
+def clip(s: str, n: int) -> str:
+    """``s`` cut to at most ``n`` characters, ending with "…" when it was cut."""
+    if n <= 0:
+        return ""
+    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _magnitude(a: float) -> str:

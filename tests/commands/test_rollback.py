@@ -24,8 +24,8 @@ def no_sleep_deployments(
     def factory(settings: Settings) -> DeploymentsClient:
         return DeploymentsClient(settings, retry=RetryPolicy(sleep=lambda _: None, rng=lambda: 0.5))
 
-    monkeypatch.setattr("mlci.release.rollback._default_client", factory)
-    monkeypatch.setattr("mlci.release.flow._default_client", factory)
+    monkeypatch.setattr("mlci.commands.rollback._default_client", factory)
+    monkeypatch.setattr("mlci.commands.release._default_client", factory)
     return factory
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.vocab import clip, fmt_delta, fmt_int, fmt_pct, fmt_share, fmt_value
 
 NAN = float("nan")
 
@@ -74,3 +74,28 @@ def test_fmt_pct(x: float | None, text: str) -> None:
 )
 def test_fmt_int(n: int | None, text: str) -> None:
     assert fmt_int(n) == text
+
+
+def test_clip() -> None:
+    assert clip("abcdef", 6) == "abcdef"
+    assert clip("abcdefg", 6) == "abcde…"
+    assert len(clip("x" * 1000, 10)) == 10
+    assert clip("abc", 0) == ""
+
+
+@pytest.mark.parametrize(
+    ("fraction", "text"),
+    [
+        (0.0, "0%"),
+        (0.2, "20%"),
+        (0.025, "2.5%"),
+        (0.0994, "9.9%"),
+        (0.001, "0.1%"),
+        (0.0004, "0.04%"),
+        (0.000012345, "0.0012%"),
+        (1.0, "100%"),
+        (NAN, "n/a"),
+    ],
+)
+def test_fmt_share(fraction: float, text: str) -> None:
+    assert fmt_share(fraction) == text
