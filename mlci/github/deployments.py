@@ -111,7 +111,7 @@ def _stamp(when: Any) -> str:
 
 def _http_errors_as_github(fn: Any, asset: AssetInfo) -> Any:
     """requests' HTTPError (raised by PyGithub's streaming download) as a GitHubError."""
-    import requests
+    import requests  # with PyGithub, imported only when the API is called
 
     def call() -> Any:
         try:

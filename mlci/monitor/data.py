@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from mlci.config import DatasetConfig, DriftConfig
 from mlci.data import arrays as A
@@ -223,8 +225,6 @@ def _without(batch: pa.RecordBatch, drop: frozenset[str]) -> pa.RecordBatch:
 def _parquet_schema(files: Files, drop: frozenset[str]) -> pa.Schema:
     """The partitions' schemas unified (missing columns allowed, numbers promoted), as the
     readers normalise them."""
-    import pyarrow.parquet as pq
-
     schemas = []
     for path in files.paths:
         try:
@@ -341,8 +341,6 @@ def _rows_of(
 def _file_columns(item: Monitored, path: Path, scanned: _Scanned) -> set[str]:
     if item.files.format != "parquet":
         return set(scanned.schema.names)
-    import pyarrow.parquet as pq
-
     return set(pq.read_schema(path).names)
 
 
@@ -357,8 +355,6 @@ def _fingerprint(files: Files) -> str:
 
 
 def _profile_digest(profile: Mapping[str, Any]) -> str:
-    import json
-
     text = json.dumps(profile, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -21,8 +21,14 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from mlci.config import DatasetConfig, MonitorLabelsConfig, MonitorPredictionsConfig
+from mlci.config import (
+    DatasetConfig,
+    MonitorLabelsConfig,
+    MonitorPredictionsConfig,
+    PredictionsConfig,
+)
 from mlci.data.read import SchemaChange, Source
 from mlci.errors import DataError, ModelError
 from mlci.model.load import Predictions, read_predictions
@@ -294,10 +300,6 @@ def _as_predictions(
     task: str,
 ) -> Predictions:
     """The joined rows read as a predictions file would be (same checks and defaults)."""
-    import pyarrow.parquet as pq
-
-    from mlci.config import PredictionsConfig
-
     with tempfile.TemporaryDirectory(prefix="mlci-joined-") as folder:
         path = Path(folder) / "joined.parquet"
         pq.write_table(table, path)

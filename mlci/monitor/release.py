@@ -19,16 +19,16 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from mlci.config import Config
 from mlci.errors import MlciError, RecordError
+from mlci.github.client import GitHubError
+from mlci.github.deployments import DeploymentsClient
+from mlci.github.release import release_marker
 from mlci.records.format import Record
 from mlci.records.store import RecordStore
 from mlci.release.bundle import CHECKSUMS, RECORD, parse_sha256sums
-
-if TYPE_CHECKING:
-    from mlci.github.deployments import DeploymentsClient
 
 How = Literal["given", "deployment", "latest_release"]
 
@@ -97,9 +97,6 @@ def find_live_release(
 def _live_tag(
     config: Config, client: DeploymentsClient, log: Callable[[str], None]
 ) -> tuple[str, How, str | None]:
-    from mlci.github.client import GitHubError
-    from mlci.github.release import release_marker
-
     environment = config.release.environment
     try:
         live = client.live(environment, config.name)

@@ -14,14 +14,18 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import jsonschema
 
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json
 from mlci.data.drift import DRIFT_CHECKS
 from mlci.data.stage import DatasetOutcome
 from mlci.errors import MlciError
+from mlci.gates import verdict as judged
 from mlci.monitor.intervals import ValueInterval
 from mlci.monitor.performance import Performance
+from mlci.report.openmetrics import Exposition, epoch_of, exposition_of_report
 from mlci.report.phrases import count_statuses
 from mlci.results import (
     BaselineInfo,
@@ -32,9 +36,7 @@ from mlci.results import (
     Report,
     Verdict,
 )
-
-if TYPE_CHECKING:
-    from mlci.report.openmetrics import Exposition
+from mlci.yamlfile import packaged_schema
 
 SCHEMA_VERSION = 1
 KIND = "monitor"
@@ -82,9 +84,7 @@ class MonitorOutcome:
 
     @property
     def verdict(self) -> Verdict:
-        from mlci.gates import verdict
-
-        return verdict(self.gates, self.checks)
+        return judged(self.gates, self.checks)
 
     @property
     def alert(self) -> bool:
@@ -136,8 +136,6 @@ def monitor_report(outcome: MonitorOutcome) -> Report:
 
 def monitor_exposition(outcome: MonitorOutcome) -> Exposition:
     """The run's OpenMetrics values: its report's, the metrics' own intervals, labeled rows."""
-    from mlci.report.openmetrics import epoch_of, exposition_of_report
-
     base = exposition_of_report(
         monitor_report(outcome), source="monitor", timestamp=epoch_of(outcome.created_at)
     )
@@ -185,8 +183,6 @@ def dumps_document(doc: Mapping[str, Any]) -> str:
 
 def load_document(text: str, *, source: str) -> dict[str, Any]:
     """A ``monitor.json`` read back and validated (bounded); MlciError naming ``source``."""
-    import jsonschema
-
     try:
         doc = parse_json(text, limit=MAX_RECORD_BYTES)
     except DocumentError as exc:
@@ -207,10 +203,6 @@ def load_document(text: str, *, source: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    import jsonschema
-
-    from mlci.yamlfile import packaged_schema
-
     return jsonschema.Draft202012Validator(packaged_schema("monitor.schema.json"))
 
 

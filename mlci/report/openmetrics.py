@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from mlci.data.drift import DRIFT_CHECKS
 from mlci.report.phrases import count_statuses
@@ -255,8 +256,6 @@ def _number(value: float) -> str:
 
 def epoch_of(created_at: str) -> float:
     """Unix time of a ``2024-05-01T02:00:00Z`` stamp (0 when it is not one)."""
-    from datetime import datetime, timezone
-
     try:
         when = datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
