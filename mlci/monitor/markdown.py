@@ -11,14 +11,14 @@ The body stays within ``max_chars`` (the detail tables go first).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mlci.data.drift import DRIFT_CHECKS
 from mlci.monitor.result import MonitorOutcome
+from mlci.report.cells import md_arrow, md_gate_cell, metric_row
 from mlci.report.escape import md_code, md_text
 from mlci.report.phrases import count_statuses, plural
-from mlci.results import STATUS_ICONS, CheckResult, GateResult, MetricComparison
-from mlci.vocab import clip, fmt_delta, fmt_int, fmt_value
+from mlci.results import STATUS_ICONS, STATUS_ORDER, CheckResult, GateResult
+from mlci.vocab import clip, fmt_int, fmt_value
 
 MAX_CHARS = 60_000
 MAX_ROWS = 200  # detail rows listed; the rest are counted
@@ -29,7 +29,6 @@ _HOW = {
     "latest_release": "the latest published release",
 }
 _URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/-]*)?")
-_ORDER = {"fail": 0, "warn": 1, "inconclusive": 1, "insufficient_data": 2, "skipped": 3, "pass": 4}
 
 
 def render_monitor(outcome: MonitorOutcome, *, marker: str = "", max_chars: int = MAX_CHARS) -> str:
@@ -78,9 +77,10 @@ def closing_note(outcome: MonitorOutcome) -> str:
         what.append(f"{fmt_int(gates.passed)} of {fmt_int(gates.total)} gates passed")
     release = md_code(clip(outcome.release.tag, 60))
     return (
-        f"✅ **Resolved** by {run} at {md_text(outcome.created_at)}: production is within every "
-        f"fail threshold against release {release} ({'; '.join(what)}). Closing this issue; "
-        "mlci opens a new one if a later run crosses a threshold again."
+        f"{STATUS_ICONS['pass']} **Resolved** by {run} at {md_text(outcome.created_at)}: "
+        f"production is within every fail threshold against release {release} "
+        f"({'; '.join(what)}). Closing this issue; mlci opens a new one if a later run crosses "
+        "a threshold again."
     )
 
 
@@ -90,14 +90,17 @@ def closing_note(outcome: MonitorOutcome) -> str:
 def _verdict_line(outcome: MonitorOutcome) -> str:
     name = md_text(clip(outcome.name, 100))
     if outcome.alert:
-        return f"### ❌ mlci monitor · {name} — {_alert_phrase(outcome)}"
+        return f"### {STATUS_ICONS['fail']} mlci monitor · {name} — {_alert_phrase(outcome)}"
     counts = count_statuses(
         [*(c.status for c in outcome.checks), *(g.status for g in outcome.gates)]
     )
     if counts.warnings or counts.inconclusive:
         n = counts.warnings + counts.inconclusive
-        return f"### ⚠️ mlci monitor · {name} — within the fail thresholds, {plural(n, 'warning')}"
-    return f"### ✅ mlci monitor · {name} — production is within every threshold"
+        within = f"within the fail thresholds, {plural(n, 'warning')}"
+        return f"### {STATUS_ICONS['warn']} mlci monitor · {name} — {within}"
+    return (
+        f"### {STATUS_ICONS['pass']} mlci monitor · {name} — production is within every threshold"
+    )
 
 
 def _alert_phrase(outcome: MonitorOutcome) -> str:
@@ -154,6 +157,8 @@ def _score(c: CheckResult) -> str:
 
 
 def _metric_table(outcome: MonitorOutcome) -> str:
+    """The release's metrics on production, as the PR comment shows a metric: the same row and
+    gate cell (:mod:`mlci.report.cells`), plus the interval of the production value."""
     if not outcome.comparisons:
         return ""
     p = outcome.performance
@@ -168,40 +173,20 @@ def _metric_table(outcome: MonitorOutcome) -> str:
     )
     rows = []
     for c in outcome.comparisons:
+        row = metric_row(c, by_metric.get(c.name, []))
         interval = p.intervals.get(c.name) if p is not None else None
         value_ci = f"[{fmt_value(interval.low)}, {fmt_value(interval.high)}]" if interval else "—"
-        rows.append(
-            "| "
-            + " | ".join(
-                [
-                    md_text(clip(c.name, 60)),
-                    "—" if c.baseline is None else fmt_value(c.baseline),
-                    fmt_value(c.value),
-                    value_ci,
-                    "—" if c.change is None else fmt_delta(c.change),
-                    _delta_interval(c),
-                    _gate_cell(by_metric.get(c.name, [])),
-                ]
-            )
-            + " |"
-        )
+        cells = [
+            md_text(clip(c.name, 60)),
+            row.baseline or "—",
+            row.value,
+            value_ci,
+            f"{row.change}{md_arrow(c.delta)}" if row.change else "—",
+            row.interval or "—",
+            md_gate_cell(row.gate) if row.gate.gated else "",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join([header, *rows])
-
-
-def _delta_interval(c: MetricComparison) -> str:
-    if c.ci_low is None or c.ci_high is None:
-        return "—"
-    low, high = (c.ci_low, c.ci_high) if c.higher_is_better else (-c.ci_high, -c.ci_low)
-    return f"[{fmt_delta(low)}, {fmt_delta(high)}]"
-
-
-def _gate_cell(gates: Sequence[GateResult]) -> str:
-    if not gates:
-        return ""
-    worst = min(gates, key=lambda g: _ORDER.get(g.status, 9))
-    bad = [g for g in gates if g.status != "pass"]
-    text = "; ".join(md_text(clip(g.threshold, 60)) for g in bad) if bad else ""
-    return f"{STATUS_ICONS.get(worst.status, '')} {text}".strip()
 
 
 def _data_line(outcome: MonitorOutcome) -> str:
@@ -210,10 +195,10 @@ def _data_line(outcome: MonitorOutcome) -> str:
         return ""
     parts = []
     for icon, count, word in (
-        ("❌", n.failed, "failed"),
-        ("⚠️", n.warnings, "warnings" if n.warnings != 1 else "warning"),
-        ("❔", n.insufficient_data, "with too little data"),
-        ("✅", n.passed, "passed"),
+        (STATUS_ICONS["fail"], n.failed, "failed"),
+        (STATUS_ICONS["warn"], n.warnings, "warnings" if n.warnings != 1 else "warning"),
+        (STATUS_ICONS["insufficient_data"], n.insufficient_data, "with too little data"),
+        (STATUS_ICONS["pass"], n.passed, "passed"),
     ):
         if count:
             parts.append(f"{icon} {fmt_int(count)} {word}")
@@ -223,7 +208,8 @@ def _data_line(outcome: MonitorOutcome) -> str:
 def _details(outcome: MonitorOutcome) -> list[str]:
     blocks = []
     problems = sorted(
-        (c for c in outcome.checks if c.status != "pass"), key=lambda c: _ORDER.get(c.status, 9)
+        (c for c in outcome.checks if c.status != "pass"),
+        key=lambda c: STATUS_ORDER.get(c.status, 9),
     )
     if problems:
         rows = [_check_row(c) for c in problems[:MAX_ROWS]]

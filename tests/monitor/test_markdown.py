@@ -64,8 +64,8 @@ def test_the_report_leads_with_the_verdict_and_names_the_drifted_columns() -> No
     )
     assert "**Drifted:** `tenure` (JS 0.31)." in body
     assert (
-        "| roc\\_auc | 0.91 | 0.84 | — | −0.07 | [−0.09, −0.05] | ❌ regression ≤ 0.02 \\(abs\\) |"
-        in body
+        "| roc\\_auc | 0.91 | 0.84 | — | −0.07 ⬇ | [−0.09, −0.05] | "
+        "❌ regression ≤ 0.02 \\(abs\\) |" in body
     )
     assert body.rstrip().endswith(
         "<sub>mlci 0.1.0 · monitoring run [812](https://github.com/o/r/actions/runs/812) · "
