@@ -138,15 +138,14 @@ def monitor_command(
         client_factory: makes the GitHub client from the settings (tests inject retries).
     """
     inputs = inputs_of(data, profiles)
-    env = environ
     config = load_config(config_path)
-    actions = detect(env)
+    actions = detect(environ)
     repo = git.repo_root(config.root)
     for path, option in ((output_dir, "--output-dir"), (openmetrics, "--openmetrics")):
         if path is not None:
             check_output(path, repo, option)
-    settings = actions.settings if actions is not None else _settings(env)
-    conceal_from_proc([*tokens_in(env), *([settings.token] if settings else [])])
+    settings = actions.settings if actions is not None else _settings(environ)
+    conceal_from_proc([*tokens_in(environ), *([settings.token] if settings else [])])
     auth = None
     if actions is not None:
         auth = git_auth(actions, stdout)
@@ -158,7 +157,9 @@ def monitor_command(
             config.baseline.store, repo, push=actions is not None or push, auth=auth
         )
         live = _live_release(config, repo, records, release, client, stdout)
-        outcome = monitor_once(config, live, inputs, settings, env=env, quiet=quiet, stdout=stdout)
+        outcome = monitor_once(
+            config, live, inputs, settings, env=environ, quiet=quiet, stdout=stdout
+        )
         paths = _write(outcome, output_dir, openmetrics)
         if store and allowed:
             _store(outcome, paths, records, actions, stdout)
