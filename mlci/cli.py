@@ -48,6 +48,9 @@ def _build_parser() -> argparse.ArgumentParser:
         _add_init,
         _add_schema,
         _add_profile,
+        _add_monitor,
+        _add_rollback,
+        _add_metrics,
         _add_demo,
     ):
         add(sub)
@@ -105,6 +108,7 @@ def _add_run(sub: Subparsers) -> None:
         metavar="PATH",
         help="also write the gates and data checks as JUnit XML to PATH",
     )
+    _add_openmetrics(run)
     _add_jobs(run)
     _add_quiet(run)
 
@@ -186,6 +190,7 @@ def _add_release(sub: Subparsers) -> None:
         help="write the bundle and print what would be sent and run; no API "
         "call, no record stored, no deploy",
     )
+    _add_openmetrics(release)
 
 
 def _add_publish(sub: Subparsers) -> None:
@@ -342,6 +347,119 @@ def _add_profile(sub: Subparsers) -> None:
     _add_no_progress(profile)
 
 
+def _add_monitor(sub: Subparsers) -> None:
+    monitor = sub.add_parser(
+        "monitor",
+        help="compare production data (and, with labels, performance) with the live release; "
+        "keep the monitoring issue (schedule)",
+    )
+    _add_config(monitor)
+    monitor.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("mlci-out"),
+        help="where report.md, report.json and monitor.json go (default: mlci-out)",
+    )
+    monitor.add_argument(
+        "--release",
+        metavar="TAG",
+        help="the release to compare with (default: the live release: the one last deployed "
+        "to release.environment, else the latest published release of this config)",
+    )
+    monitor.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="production rows for dataset NAME: a file, a folder of partitions or a glob "
+        "pattern (instead of monitor.data.NAME.path); repeat for several datasets",
+    )
+    monitor.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a profile of dataset NAME's production rows computed elsewhere (mlci profile, "
+        "the Spark recipe); repeat to merge shards. Drift only: row checks need the rows",
+    )
+    monitor.add_argument(
+        "--no-store",
+        action="store_true",
+        help="do not append the monitor record to the records branch",
+    )
+    monitor.add_argument(
+        "--push",
+        action="store_true",
+        help="outside GitHub Actions, also push the monitor record (in Actions a scheduled or "
+        "dispatched run on the baseline branch always does)",
+    )
+    monitor.add_argument(
+        "--no-issue",
+        action="store_true",
+        help="in GitHub Actions, do not open, update or close the monitoring issue",
+    )
+    monitor.add_argument(
+        "--no-fail-on-gate",
+        action="store_true",
+        help="exit 0 even when a fail threshold is crossed (the verdict is still reported)",
+    )
+    _add_openmetrics(monitor)
+    _add_quiet(monitor)
+
+
+def _add_rollback(sub: Subparsers) -> None:
+    rollback = sub.add_parser(
+        "rollback",
+        help="re-deploy an earlier published release: its assets downloaded and verified "
+        "against SHA256SUMS, release.deploy run, a new GitHub Deployment",
+    )
+    rollback.add_argument("tag", metavar="TAG", help="the release to re-deploy, e.g. v1.3.0")
+    _add_config(rollback)
+    rollback.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("mlci-out"),
+        help="where the verified bundle (rollback-bundle/) and rollback.json go "
+        "(default: mlci-out)",
+    )
+
+
+def _add_metrics(sub: Subparsers) -> None:
+    metrics = sub.add_parser(
+        "metrics",
+        help="write the OpenMetrics text of a report.json or monitor.json (Prometheus)",
+    )
+    metrics.add_argument(
+        "report",
+        type=Path,
+        metavar="REPORT",
+        help="a report.json (mlci run, mlci monitor) or a monitor.json (with its report.json "
+        "beside it)",
+    )
+    metrics.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="PATH",
+        help="the file to write, e.g. /var/lib/node_exporter/mlci.prom (default: standard output)",
+    )
+    metrics.add_argument(
+        "--source",
+        choices=("run", "release", "monitor"),
+        help="the `source` label (default: monitor for a monitoring run's report, else run)",
+    )
+
+
+def _add_openmetrics(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--openmetrics",
+        type=Path,
+        metavar="PATH",
+        help="also write the metrics, deltas, intervals, drift scores, check counts and "
+        "verdict as OpenMetrics text to PATH (node_exporter textfile collector, Pushgateway)",
+    )
+
+
 def _add_no_progress(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no progress display while reading the data"
@@ -404,6 +522,7 @@ def _run(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
         fail_on_gate=not args.no_fail_on_gate,
         html=not args.no_html,
         junit=args.junit,
+        openmetrics=args.openmetrics,
         jobs=parse_jobs(args.jobs),
         figure_process=getattr(args, "own_process", False),
         environ=environ,
@@ -455,6 +574,7 @@ def _release(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
         tag=args.tag,
         bootstrap=args.bootstrap,
         dry_run=args.dry_run,
+        openmetrics=args.openmetrics,
         environ=environ,
         stdout=stdout,
     )
@@ -522,6 +642,40 @@ def _profile(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
     )
 
 
+def _monitor(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.monitor import monitor_command  # heavy: see the comment above
+
+    return monitor_command(
+        args.config,
+        output_dir=args.output_dir,
+        release=args.release,
+        data=args.data,
+        profiles=args.profile,
+        store=not args.no_store,
+        push=args.push,
+        issue=not args.no_issue,
+        openmetrics=args.openmetrics,
+        fail_on_gate=not args.no_fail_on_gate,
+        quiet=args.quiet,
+        environ=environ,
+        stdout=stdout,
+    )
+
+
+def _rollback(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.rollback import rollback_command  # heavy: see the comment above
+
+    return rollback_command(
+        args.config, tag=args.tag, output_dir=args.output_dir, environ=environ, stdout=stdout
+    )
+
+
+def _metrics(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.metrics import metrics_command  # heavy: see the comment above
+
+    return metrics_command(args.report, output=args.output, source=args.source, stdout=stdout)
+
+
 def _demo(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
     from mlci.commands.demo import demo_command  # heavy: see the comment above
 
@@ -538,6 +692,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environ, TextIO], int]] = {
     "init": _init,
     "schema": _schema,
     "profile": _profile,
+    "monitor": _monitor,
+    "rollback": _rollback,
+    "metrics": _metrics,
     "demo": _demo,
 }
 

@@ -269,6 +269,49 @@ class OverrideConfig:
 
 
 @dataclass(frozen=True)
+class MonitorDataConfig:
+    """Production rows standing in for dataset ``dataset``: a file, a folder or a glob."""
+
+    dataset: str
+    path: Path  # absolute; may hold glob wildcards
+    format: Literal["csv", "parquet", "jsonl"] | None = None  # None: from each file's suffix
+
+
+@dataclass(frozen=True)
+class MonitorPredictionsConfig:
+    """The served model's outputs in the rows of monitored dataset ``data``."""
+
+    data: str
+    id: str
+    y_pred: str | None = "y_pred"
+    y_score: str | None = None
+    y_proba: tuple[str, ...] | None = None
+    labels: tuple[Any, ...] | None = None
+    pos_label: Any = None
+
+
+@dataclass(frozen=True)
+class MonitorLabelsConfig:
+    """Delayed ground truth, joined with the production rows by ``id``."""
+
+    path: Path
+    id: str
+    y_true: str = "y_true"
+    format: Literal["csv", "parquet", "jsonl"] | None = None
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """What `mlci monitor` compares with the live release (docs/monitoring.md)."""
+
+    data: Mapping[str, MonitorDataConfig]  # by the name of the dataset each stands in for
+    predictions: MonitorPredictionsConfig | None = None
+    labels: MonitorLabelsConfig | None = None
+    drift_severity: Severity = "error"
+    issue_labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded, validated `mlci.yml`."""
 
@@ -285,6 +328,7 @@ class Config:
     release: ReleaseConfig = ReleaseConfig()
     override: OverrideConfig | None = None  # None: no override label is honoured
     budgets: BudgetsConfig | None = None
+    monitor: MonitorConfig | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)  # the parsed document, for hashing
     # key path ("gates[1].metric", "datasets.eval.path") -> line in the file, for later messages
     lines: Mapping[str, int] = field(default_factory=dict)
@@ -377,6 +421,11 @@ def configured_paths(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield "baseline.store.path", store["path"]
     for i, asset in enumerate(doc.get("release", {}).get("assets", [])):
         yield f"release.assets[{i}]", asset
+    monitor = doc.get("monitor", {})
+    for name, data in monitor.get("data", {}).items():
+        yield f"monitor.data.{name}.path", data["path"]
+    if "labels" in monitor:
+        yield "monitor.labels.path", monitor["labels"]["path"]
 
 
 def _check_config_inside(path: Path, file: Path, repository: Path) -> None:
@@ -426,6 +475,42 @@ def _cross_check(doc: Mapping[str, Any], where: Where) -> None:
     for i, gate in enumerate(doc.get("gates", [])):
         where.check_min_max(gate, f"gates[{i}]")
     _check_slices_and_budgets(doc, where)
+    if "monitor" in doc:
+        _check_monitor(doc, where)
+
+
+def _check_monitor(doc: Mapping[str, Any], where: Where) -> None:
+    """Monitored data names configured datasets; outputs need a task, labels need outputs."""
+    monitor, names = doc["monitor"], list(doc.get("datasets", {}))
+    for name in monitor["data"]:
+        _check_dataset_name(name, f"monitor.data.{name}", names, where)
+    predictions = monitor.get("predictions")
+    if predictions is not None:
+        if "model" not in doc:
+            raise where.error(
+                "monitor.predictions", "the served outputs are scored for `model.task`: add `model`"
+            )
+        monitored = list(monitor["data"])
+        chosen = predictions.get("data")
+        if chosen is None and len(monitored) > 1:
+            raise where.error(
+                "monitor.predictions",
+                f"several datasets are monitored ({', '.join(monitored)}): set `data` to the one "
+                "whose rows hold the outputs",
+            )
+        if chosen is not None and chosen not in monitored:
+            hint = near_miss(chosen, monitored)
+            more = f" Did you mean {hint!r}?" if hint else f" Monitored: {', '.join(monitored)}."
+            raise where.error(
+                "monitor.predictions.data", f"{chosen!r} is not a key of monitor.data.{more}"
+            )
+        _check_labels(predictions, "monitor.predictions", where)
+    if "labels" in monitor and predictions is None:
+        raise where.error(
+            "monitor.labels",
+            "labels are joined with the served outputs: add `monitor.predictions` (its `id` and "
+            "the output columns)",
+        )
 
 
 def _check_check(
@@ -583,6 +668,7 @@ def _build_config(
         release=_release(doc.get("release", {}), resolve),
         override=OverrideConfig(**doc["override"]) if "override" in doc else None,
         budgets=_budgets(doc["budgets"]) if "budgets" in doc else None,
+        monitor=_monitor(doc["monitor"], resolve) if "monitor" in doc else None,
         raw=doc,
         lines=dict(lines),
     )
@@ -663,6 +749,31 @@ def _release(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> Rele
     deploy = lambda d: DeployConfig(**_fields(d, timeout_minutes=int))  # noqa: E731
     return ReleaseConfig(
         **_fields(section, deploy=deploy, assets=lambda paths: tuple(resolve(p) for p in paths))
+    )
+
+
+def _monitor(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> MonitorConfig:
+    data = {
+        name: MonitorDataConfig(name, **_fields(d, path=resolve))
+        for name, d in section["data"].items()
+    }
+    given = section.get("predictions")
+    predictions = None
+    if given is not None:
+        fields = _fields(given, y_proba=tuple, labels=tuple)
+        fields.setdefault("data", next(iter(data)))
+        predictions = MonitorPredictionsConfig(**fields)
+    labels = None
+    if "labels" in section:
+        fields = _fields(section["labels"], path=resolve)
+        fields.setdefault("id", predictions.id if predictions is not None else "id")
+        labels = MonitorLabelsConfig(**fields)
+    return MonitorConfig(
+        data=data,
+        predictions=predictions,
+        labels=labels,
+        drift_severity=section.get("drift_severity", "error"),
+        issue_labels=tuple(section.get("issue", {}).get("labels", ())),
     )
 
 

@@ -218,10 +218,13 @@ class MeasuredBudgets:
 
 @dataclass(frozen=True)
 class BaselineInfo:
-    """Which record the run was compared with, and how it was found."""
+    """Which record the run was compared with, and how it was found.
+
+    ``how`` is ``release`` for a monitoring run: the live release's record, ``branch`` its tag.
+    """
 
     commit: str | None
-    how: Literal["merge_base", "ancestor", "none"]
+    how: Literal["merge_base", "ancestor", "none", "release"]
     branch: str
     reason: str = ""  # when commit is None: why there is no baseline
     distance: int = 0  # first-parent steps from the merge base to the commit used

@@ -40,10 +40,20 @@ INPUTS = {
     "command": "run",
     "report-dir": "",
     "bootstrap": "false",
+    "tag": "",
+    "openmetrics": "",
     "cache": "true",
     "jobs": "auto",
 }
-OUTPUTS = ("verdict", "report-json", "report-markdown", "comment-url", "report-html", "release-url")
+OUTPUTS = (
+    "verdict",
+    "report-json",
+    "report-markdown",
+    "comment-url",
+    "report-html",
+    "release-url",
+    "issue-url",
+)
 PINNED_USES = re.compile(
     r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$"
 )
@@ -231,6 +241,7 @@ def _check(
         "MLCI_BOOTSTRAP": inputs.get("bootstrap", "false"),
         "MLCI_JOBS": inputs.get("jobs", "auto"),
         "MLCI_PYTHON_VERSION": inputs.get("python_version", ""),
+        "MLCI_TAG": inputs.get("tag", ""),
     }
     path_dirs = (python3.parent,) if python3 else ()
     return run_step("python", env, tmp_path, path_dirs=path_dirs)
@@ -262,7 +273,11 @@ def test_python_version_input_always_uses_setup_python(tmp_path: Path) -> None:
     ("inputs", "message"),
     [
         ({"command": "publish"}, "Input report-dir is required by command: publish."),
-        ({"command": "deploy"}, "Input command must be run, publish or release. Got 'deploy'."),
+        (
+            {"command": "deploy"},
+            "Input command must be run, publish, release, monitor or rollback. Got 'deploy'.",
+        ),
+        ({"command": "rollback"}, "Input tag is required by command: rollback."),
         ({"comment": "yes"}, "Input comment must be 'true' or 'false'. Got 'yes'."),
         ({"fail_on_gate": "False"}, "Input fail-on-gate must be 'true' or 'false'. Got 'False'."),
         ({"cache": ""}, "Input cache must be 'true' or 'false'. Got ''."),
@@ -289,6 +304,8 @@ def test_good_inputs_pass_the_check(tmp_path: Path) -> None:
         {"command": "publish", "report_dir": "r"},
         {"command": "release"},
         {"command": "release", "bootstrap": "true"},
+        {"command": "monitor"},
+        {"command": "rollback", "tag": "v1.3.0"},
         {"comment": "false", "fail_on_gate": "false", "cache": "false"},
         {"jobs": "1"},
         {"jobs": "16"},
@@ -301,7 +318,7 @@ def test_an_input_cannot_inject_a_workflow_command(tmp_path: Path) -> None:
     proc, _ = _check(tmp_path, command="x\n::add-mask::%y\r")
     assert proc.returncode == 2
     assert proc.stdout.splitlines() == [
-        "::error title=mlci::Input command must be run, publish or release. "
+        "::error title=mlci::Input command must be run, publish, release, monitor or rollback. "
         "Got 'x%0A::add-mask::%25y%0D'."
     ]
 
@@ -382,6 +399,8 @@ def _run_mlci(
         "MLCI_BOOTSTRAP": inputs.get("bootstrap", "false"),
         "MLCI_JOBS": inputs.get("jobs", "auto"),
         "MLCI_PR_HEAD_SHA": inputs.get("pr_head_sha", ""),
+        "MLCI_TAG": inputs.get("tag", ""),
+        "MLCI_OPENMETRICS": inputs.get("openmetrics", ""),
         "MLCI_GITHUB_TOKEN": "ghs_secret",
     }
     proc, _ = run_step("mlci", env, tmp_path, runner_env=github)
@@ -453,6 +472,31 @@ def test_publish_and_release_commands(tmp_path: Path) -> None:
     assert seen["argv"] == ["release", "--config=mlci.yml", "--output-dir=mlci-out"]
     _, seen = _run_mlci(tmp_path, command="release", bootstrap="true")
     assert seen["argv"] == ["release", "--config=mlci.yml", "--output-dir=mlci-out", "--bootstrap"]
+
+
+def test_monitor_and_rollback_commands(tmp_path: Path) -> None:
+    _, seen = _run_mlci(tmp_path, command="monitor")
+    assert seen["argv"] == ["monitor", "--config=mlci.yml", "--output-dir=mlci-out"]
+    _, seen = _run_mlci(
+        tmp_path, command="monitor", tag="v1.2.0", comment="false", fail_on_gate="false"
+    )
+    assert seen["argv"][3:] == ["--release=v1.2.0", "--no-issue", "--no-fail-on-gate"]
+    _, seen = _run_mlci(tmp_path, command="rollback", tag="-v1.3.0")  # never read as an option
+    assert seen["argv"] == [
+        "rollback",
+        "--config=mlci.yml",
+        "--output-dir=mlci-out",
+        "--",
+        "-v1.3.0",
+    ]
+
+
+def test_openmetrics_goes_to_the_commands_that_write_it(tmp_path: Path) -> None:
+    for command in ("run", "release", "monitor"):
+        _, seen = _run_mlci(tmp_path, command=command, openmetrics="metrics/mlci.prom")
+        assert seen["argv"][-1] == "--openmetrics=metrics/mlci.prom", command
+    _, seen = _run_mlci(tmp_path, command="publish", report_dir="r", openmetrics="m.prom")
+    assert "--openmetrics=m.prom" not in seen["argv"]
 
 
 def test_bootstrap_matters_to_release_only(tmp_path: Path) -> None:

@@ -24,6 +24,10 @@ from mlci.config import (
     Margin,
     ModelConfig,
     ModelFileConfig,
+    MonitorConfig,
+    MonitorDataConfig,
+    MonitorLabelsConfig,
+    MonitorPredictionsConfig,
     PredictionsConfig,
     ReportConfig,
     StatsConfig,
@@ -465,6 +469,9 @@ def _fields(cls: type) -> set[str]:
         ("store", StoreConfig, set()),
         ("stats", StatsConfig, set()),
         ("report", ReportConfig, set()),
+        ("monitor_data", MonitorDataConfig, {"dataset"}),
+        ("monitor_predictions", MonitorPredictionsConfig, set()),
+        ("monitor_labels", MonitorLabelsConfig, set()),
     ],
 )
 def test_schema_keys_are_the_dataclass_fields(where: str, cls: type, not_in_yaml: set[str]) -> None:
@@ -552,7 +559,7 @@ ERRORS = [
     (
         "name: m\nslices: [[plan]]\n",
         "mlci.yml:2: slices: unknown key. Allowed keys: baseline, budgets, "
-        "datasets, gates, model, name, override, release, report, stats, version.",
+        "datasets, gates, model, monitor, name, override, release, report, stats, version.",
     ),
     (
         DATASET + "    checks:\n      - {column: age, max_nul_fraction: 0.1}\n",
@@ -1130,3 +1137,85 @@ NEW_ERRORS = [
 @pytest.mark.parametrize(("text", "message"), NEW_ERRORS)
 def test_new_key_errors(text: str, message: str) -> None:
     assert error_of(text) == message
+
+
+# --- the monitor section ------------------------------------------------------------------------
+
+MONITORED = """\
+name: m
+datasets:
+  eval: {path: data/eval.csv}
+  train: {path: data/train.csv}
+model:
+  task: binary
+  predictions: {path: preds.csv, y_score: y_score}
+"""
+
+
+def test_monitor_section_paths_ids_and_defaults(in_tmp: Path) -> None:
+    config = load(
+        MONITORED
+        + """\
+monitor:
+  data:
+    eval: {path: logs/requests/}
+    train: {path: "logs/train-*.parquet", format: parquet}
+  predictions: {data: eval, id: request_id, y_score: score}
+  labels: {path: logs/labels.csv, y_true: churned}
+  issue: {labels: [mlci-monitor]}
+"""
+    )
+    assert config.monitor == MonitorConfig(
+        data={
+            "eval": MonitorDataConfig("eval", in_tmp / "logs" / "requests"),
+            "train": MonitorDataConfig("train", in_tmp / "logs" / "train-*.parquet", "parquet"),
+        },
+        predictions=MonitorPredictionsConfig("eval", "request_id", y_score="score"),
+        labels=MonitorLabelsConfig(in_tmp / "logs" / "labels.csv", "request_id", "churned"),
+        drift_severity="error",
+        issue_labels=("mlci-monitor",),
+    )
+    assert load(MONITORED).monitor is None
+
+
+def test_monitored_predictions_default_to_the_only_monitored_dataset(in_tmp: Path) -> None:
+    config = load(MONITORED + "monitor: {data: {eval: {path: logs/}}, predictions: {id: rid}}\n")
+    assert config.monitor is not None and config.monitor.predictions is not None
+    assert config.monitor.predictions.data == "eval"
+    assert config.monitor.labels is None
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            "monitor: {data: {evl: {path: logs/}}}",
+            "mlci.yml:8: monitor.data.evl: unknown dataset 'evl'. Did you mean 'eval'?",
+        ),
+        (
+            "monitor: {data: {eval: {path: a/}, train: {path: b/}}, predictions: {id: rid}}",
+            "mlci.yml:8: monitor.predictions: several datasets are monitored (eval, train): set "
+            "`data` to the one whose rows hold the outputs",
+        ),
+        (
+            "monitor: {data: {eval: {path: a/}}, predictions: {data: evl, id: rid}}",
+            "mlci.yml:8: monitor.predictions.data: 'evl' is not a key of monitor.data. Did you "
+            "mean 'eval'?",
+        ),
+        (
+            "monitor: {data: {eval: {path: a/}}, labels: {path: l.csv, id: rid}}",
+            "mlci.yml:8: monitor.labels: labels are joined with the served outputs: add "
+            "`monitor.predictions` (its `id` and the output columns)",
+        ),
+        ("monitor: {data: {}}", "monitor.data"),
+        ("monitor: {data: {eval: {path: ../outside/}}}", "must resolve inside the repository"),
+    ],
+)
+def test_monitor_section_errors(section: str, message: str) -> None:
+    assert message in error_of(MONITORED + section + "\n")
+
+
+def test_monitored_predictions_need_a_model(in_tmp: Path) -> None:
+    text = "name: m\ndatasets: {eval: {path: e.csv}}\n"
+    text += "monitor: {data: {eval: {path: a/}}, predictions: {id: rid}}\n"
+    assert "monitor.predictions: the served outputs are scored for `model.task`" in error_of(text)

@@ -26,6 +26,10 @@ from mlci.config import (
     GateConfig,
     ModelConfig,
     ModelFileConfig,
+    MonitorConfig,
+    MonitorDataConfig,
+    MonitorLabelsConfig,
+    MonitorPredictionsConfig,
     OverrideConfig,
     PredictionsConfig,
     ReleaseConfig,
@@ -165,6 +169,10 @@ SECTIONS = [
     ("report", ReportConfig),
     ("release", ReleaseConfig),
     ("override", OverrideConfig),
+    ("monitor", MonitorConfig),
+    ("monitor_data", MonitorDataConfig),
+    ("monitor_predictions", MonitorPredictionsConfig),
+    ("monitor_labels", MonitorLabelsConfig),
 ]
 
 

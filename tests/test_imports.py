@@ -42,6 +42,7 @@ PURE_CORE = (
     "mlci.release.model_card",
     "mlci.release.notes",
     "mlci.release.version",
+    "mlci.monitor.intervals",
 )
 # What reaches processes, the network, git, GitHub, credentials or temporary files.
 IO_MODULES = (

@@ -241,8 +241,9 @@ def test_every_path_of_the_schema_is_checked() -> None:
         "model": {"metrics_file": "c", "predictions": {"path": "d"}, "model": {"path": "e"}},
         "baseline": {"store": {"path": "f"}},
         "release": {"assets": ["g"]},
+        "monitor": {"data": {"d": {"path": "h"}}, "labels": {"path": "i"}},
     }
-    assert len(dict(configured_paths(doc))) == refs == 7
+    assert len(dict(configured_paths(doc))) == refs == 9
 
 
 def test_a_symlinked_folder_inside_the_record_store_is_refused(repo: Path, outside: Path) -> None:

@@ -336,6 +336,28 @@ def test_fork_comment_runs_after_the_evaluation_and_never_touches_pr_code() -> N
     }
 
 
+def test_monitor_template_runs_on_a_schedule_with_the_least_permissions() -> None:
+    on = _load(_template("monitor.yml"))["on"]
+    assert set(on) == {"schedule", "workflow_dispatch"}
+    assert len(on["schedule"]) == 1 and on["schedule"][0]["cron"].count(" ") == 4
+    assert set(on["workflow_dispatch"]["inputs"]) == {"release"}
+    job = _only_job("monitor.yml")
+    assert job["permissions"] == {"contents": "write", "issues": "write", "deployments": "read"}
+    assert job["concurrency"] == {"group": "mlci-monitor", "cancel-in-progress": False}
+    checkout = _uses(job, "actions/checkout")["with"]
+    assert checkout["fetch-depth"] == 0
+    assert _uses(job, "mlci-dev/mlci")["with"] == {
+        "command": "monitor",
+        "config": "mlci.yml",
+        "tag": "${{ inputs.release }}",
+        "openmetrics": "mlci-out/mlci.prom",
+        "cache": "false",
+    }
+    upload = _uses(job, "actions/upload-artifact")
+    assert upload["if"] == "${{ !cancelled() }}"  # an alert still leaves the report
+    assert (upload["with"]["name"], upload["with"]["path"]) == ("mlci-monitor", "mlci-out")
+
+
 def test_ci_runs_the_test_script_on_every_supported_python() -> None:
     (job,) = (job for _, job in _jobs(CI))
     assert job["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13"]

@@ -15,6 +15,7 @@ record and runs no deploy command.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,7 +26,8 @@ from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
 from mlci.files import write_atomic
 from mlci.git import GitAuth
 from mlci.github.actions import ActionsContext, detect, git_auth, warn_persisted_credentials
-from mlci.github.client import ReadOnlyToken
+from mlci.github.client import GitHubError, ReadOnlyToken
+from mlci.github.deployments import DeploymentsClient
 from mlci.github.release import (
     BundleFile,
     PublishedRelease,
@@ -46,6 +48,7 @@ from mlci.release.deploy import deploy_release
 from mlci.release.notes import refusal_summary, release_notes
 from mlci.release.previous import previous_release
 from mlci.release.version import Target, parse_tag
+from mlci.report.openmetrics import Exposition, render_openmetrics
 from mlci.results import STATUS_LABELS
 from mlci.userenv import conceal_from_proc, tokens_in
 
@@ -65,6 +68,7 @@ def release_command(
     tag: str | None = None,
     bootstrap: bool = False,
     dry_run: bool = False,
+    openmetrics: Path | None = None,
     environ: Mapping[str, str],
     stdout: TextIO,
     client_factory: ClientFactory | None = None,
@@ -79,6 +83,7 @@ def release_command(
         bootstrap: allow the first release, without a previous one to compare with (also
             ``MLCI_RELEASE_BOOTSTRAP=true`` in ``environ``).
         dry_run: build the bundle and print the plan; no API call, no record stored, no deploy.
+        openmetrics: also write the release check as OpenMetrics text there.
         environ: the environment (``GITHUB_*``, the token).
         client_factory: makes the GitHub client from the settings (tests inject retries).
     """
@@ -89,6 +94,8 @@ def release_command(
     settings = None if dry_run else _settings(actions, environ)
     for path in (output_dir, output_dir / BUNDLE_DIR):
         check_output(path, target.repo, "--output-dir")
+    if openmetrics is not None:
+        check_output(openmetrics, target.repo, "--openmetrics")
     # the deploy command must not read a token in /proc/<mlci>/environ
     conceal_from_proc([*tokens_in(environ), *([settings.token] if settings else [])])
     store = open_store(config.baseline.store, target.repo, auth=auth)
@@ -102,6 +109,8 @@ def release_command(
             config, record, previous, tag=target.tag.tag, bootstrap=bootstrap, no_previous=why
         )
         _print_check(check, stdout)
+        if openmetrics is not None:
+            write_atomic(openmetrics, _openmetrics(config, target, check))
         if not check.passed:
             return _refuse(config, target, check, output_dir, actions, stdout)
         bundle = build_bundle(config, target, record, check, output_dir / BUNDLE_DIR)
@@ -162,7 +171,7 @@ def _settings(actions: ActionsContext | None, env: Mapping[str, str]) -> Setting
 
 
 def _default_client(settings: Settings) -> ReleaseClient:
-    return ReleaseClient(settings)
+    return DeploymentsClient(settings)
 
 
 def _tagged_record(
@@ -244,11 +253,23 @@ def _refuse(
 
 
 def _release_spec(
-    config: Config, target: Target, check: ReleaseCheck, bundle: Bundle, run_url: str | None
+    config: Config,
+    target: Target,
+    check: ReleaseCheck,
+    bundle: Bundle,
+    run_url: str | None,
+    replaces: str | None = None,
 ) -> ReleaseSpec:
     assets = [f.name for f in bundle.files]
     section = release_notes(
-        config.name, target.tag, check, assets, tool_version=__version__, run_url=run_url
+        config.name,
+        target.tag,
+        check,
+        assets,
+        tool_version=__version__,
+        run_url=run_url,
+        replaces=replaces,
+        environment=config.release.environment,
     )
     return ReleaseSpec(
         tag=target.tag.tag,
@@ -270,7 +291,8 @@ def _publish_and_deploy(
     output_dir: Path,
     stdout: TextIO,
 ) -> int:
-    spec = _release_spec(config, target, check, bundle, settings.run_url)
+    replaces = _live_tag(config, client, target, stdout)
+    spec = _release_spec(config, target, check, bundle, settings.run_url, replaces)
     files = [BundleFile(bundle.path(f.name), f.name, f.size, f.sha256) for f in bundle.files]
     try:
         published = publish_release(
@@ -291,6 +313,18 @@ def _publish_and_deploy(
         file=stdout,
     )
     return EXIT_PASS if ok else EXIT_GATE_FAILED
+
+
+def _live_tag(config: Config, client: ReleaseClient, target: Target, stdout: TextIO) -> str | None:
+    """The release live in the deployment environment (the one this release replaces)."""
+    if not isinstance(client, DeploymentsClient) or config.release.deploy is None:
+        return None
+    try:
+        live = client.live(config.release.environment, config.name)
+    except GitHubError as exc:
+        print(f"mlci: note: the live release is unknown ({exc}).", file=stdout)
+        return None
+    return live.tag if live is not None and live.tag != target.tag.tag else None
 
 
 def _publish_outputs(settings: Settings, notes: str, published: PublishedRelease, ok: bool) -> None:
@@ -338,6 +372,22 @@ def _print_plan(
         ]
     lines += ["The release notes would read:", "", spec.section]
     print("\n".join(lines), file=stdout)
+
+
+def _openmetrics(config: Config, target: Target, check: ReleaseCheck) -> str:
+    """The release check as OpenMetrics text (:mod:`mlci.report.openmetrics`)."""
+    exposition = Exposition(
+        name=config.name,
+        source="release",
+        verdict="pass" if check.passed else "fail",
+        timestamp=time.time(),
+        commit=check.commit,
+        tag=target.tag.tag,
+        metrics=check.comparisons,
+        gates=check.gates,
+        checks=check.checks,
+    )
+    return render_openmetrics(exposition)
 
 
 def _write_result(

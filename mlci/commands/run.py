@@ -10,6 +10,7 @@ the commit (one line says so).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +42,7 @@ from mlci.report.jsonreport import dumps_report
 from mlci.report.junit import render_junit
 from mlci.report.markdown import DEFAULT_HINT, render_comment
 from mlci.report.markdown import full_report_hint as report_hint
+from mlci.report.openmetrics import exposition_of_report, render_openmetrics
 from mlci.report.plots import PlotInputs, figure_files
 from mlci.report.terminal import render_terminal
 from mlci.userenv import conceal_from_proc, tokens_in
@@ -67,6 +69,7 @@ def run_command(
     fail_on_gate: bool = True,
     html: bool = True,
     junit: Path | None = None,
+    openmetrics: Path | None = None,
     jobs: int | None = None,
     figure_process: bool = False,
     environ: Mapping[str, str],
@@ -75,7 +78,8 @@ def run_command(
     """`mlci run` (see the module docstring): 0 passed, 1 a blocking gate failed.
 
     ``fail_on_gate=False`` reports a failing verdict but exits 0; ``html=False`` skips
-    report.html and its figures; ``junit`` also writes JUnit XML there. ``jobs`` threads read
+    report.html and its figures; ``junit`` also writes JUnit XML there, ``openmetrics`` the
+    OpenMetrics text of the report (:mod:`mlci.report.openmetrics`). ``jobs`` threads read
     and profile the data (None: the CPUs available). ``figure_process``: with more than one
     CPU, draw the figures in a worker process started now, which imports matplotlib while the
     data is read (see :mod:`mlci.figure_worker`); for the ``mlci`` program, which owns its
@@ -97,6 +101,7 @@ def run_command(
             fail_on_gate=fail_on_gate,
             html=html,
             junit=junit,
+            openmetrics=openmetrics,
             jobs=jobs,
             figures=figures,
             environ=environ,
@@ -120,6 +125,7 @@ def _run(
     fail_on_gate: bool,
     html: bool,
     junit: Path | None,
+    openmetrics: Path | None,
     jobs: int | None,
     figures: FigureWorker | None,
     environ: Mapping[str, str],
@@ -131,7 +137,7 @@ def _run(
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
     rev = locate(config, commit=commit, branch=branch, actions=actions)
-    _check_outputs(rev.repo, output_dir, junit)
+    _check_outputs(rev.repo, output_dir, junit, openmetrics)
     plan = _store_plan(rev, wanted=store)
     # code run for the user (a pickled model) must not read a token in /proc/<mlci>/environ
     conceal_from_proc([*tokens_in(environ), *([actions.settings.token] if actions else [])])
@@ -158,6 +164,9 @@ def _run(
             junit=junit,
             figures=figures,
         )
+        if openmetrics is not None:
+            exposition = exposition_of_report(outcome.report, source="run", timestamp=time.time())
+            write_atomic(openmetrics, render_openmetrics(exposition))
         if plan.store:
             records.put(outcome.record)
         if not quiet:
@@ -219,12 +228,16 @@ def _stored_line(commit: str, records: RecordStore) -> str:
     return line
 
 
-def _check_outputs(repo: Path, output_dir: Path, junit: Path | None) -> None:
+def _check_outputs(
+    repo: Path, output_dir: Path, junit: Path | None, openmetrics: Path | None = None
+) -> None:
     """What mlci writes must not be led outside the repository by a committed symlink."""
     for path in (output_dir, output_dir / "figures"):
         check_output(path, repo, "--output-dir")
     if junit is not None:
         check_output(junit, repo, "--junit")
+    if openmetrics is not None:
+        check_output(openmetrics, repo, "--openmetrics")
 
 
 def _warning(message: str, actions: bool) -> str:

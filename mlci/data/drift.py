@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 OTHER = "(other)"
+DRIFT_CHECKS = ("drift", "drift_null_rate", "drift_unseen", "drift_cardinality")  # their names
 _MOVERS = 3  # categories named in a categorical drift message
 _MIN_EXPECTED = 5  # categories expected fewer times than this are pooled into "other"
 ID_LIKE_INTEGER = 0.95  # distinct share of an integer column that looks like an id

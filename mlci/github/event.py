@@ -97,6 +97,26 @@ def stores_record(event_name: str, ref: str, baseline_branch: str) -> bool:
     return event_name == "push" and ref == f"refs/heads/{baseline_branch}"
 
 
+MONITOR_EVENTS = ("schedule", "workflow_dispatch")
+
+
+def monitors_production(event_name: str, ref: str, baseline_branch: str) -> bool:
+    """Whether a GitHub Actions run of `mlci monitor` stores its monitor record and manages the
+    monitoring issue: a ``schedule`` or ``workflow_dispatch`` run on the baseline branch.
+
+    A pull request (whatever its branch is called), a push or a dispatch on another branch only
+    reports: production history and the alarm are not for code under review to write.
+
+    Example::
+
+        >>> monitors_production("schedule", "refs/heads/main", "main")
+        True
+        >>> monitors_production("pull_request", "refs/pull/7/merge", "main")
+        False
+    """
+    return event_name in MONITOR_EVENTS and ref == f"refs/heads/{baseline_branch}"
+
+
 def load_event(settings: Settings) -> Mapping[str, Any]:
     """Read the event payload at ``GITHUB_EVENT_PATH``."""
     path = settings.event_path

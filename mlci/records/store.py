@@ -3,6 +3,10 @@
 Both stores keep one JSON file per (config name, commit); putting a record for the same commit
 again replaces it (jobs get re-run). ``get`` returns None for a commit without a record and
 raises :class:`~mlci.errors.RecordError` for a stored record that cannot be read.
+
+Monitor records (`mlci monitor`, one per run) are **appended** beside them under
+``<name>/monitor/``: :meth:`append` adds a file and never replaces one (the same bytes again are
+a re-run, anything else is refused), so the history is never rewritten.
 """
 
 from __future__ import annotations
@@ -64,6 +68,32 @@ class RecordStore(Protocol):
     def put(self, record: Record) -> None: ...
 
     def list(self, name: str | None = None) -> builtins.list[RecordRef]: ...
+
+    def append(self, path: str, data: bytes, *, message: str) -> None: ...
+
+    def read(self, path: str) -> bytes | None: ...
+
+    def files(self, folder: str) -> builtins.list[str]: ...
+
+
+_APPENDED = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)+")
+
+
+def check_appended_path(path: str) -> None:
+    """An appended file's path: folders and a name of ``[A-Za-z0-9._-]``, no ``.``/``..``."""
+    parts = path.split("/")
+    if not _APPENDED.fullmatch(path) or any(part in (".", "..") for part in parts):
+        raise RecordError(f"{path!r} cannot name a file of the record store.")
+
+
+def _already_there(path: str, old: bytes, new: bytes, where: str) -> bool:
+    """True for the same bytes (a re-run: nothing to do); refuse to replace other bytes."""
+    if old == new:
+        return True
+    raise RecordError(
+        f"{path} is already in {where} with other content; appended records are never "
+        "replaced. Re-run mlci: it names every run's record differently."
+    )
 
 
 def check_name(name: str) -> None:
@@ -128,6 +158,44 @@ class DirStore:
         file = self._file(record.name, record.commit)
         file.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(file, record.to_json(), durable=True)
+
+    def append(self, path: str, data: bytes, *, message: str) -> None:
+        """Add the file ``path`` of the store (see the module docstring); ``message`` is for
+        the git store's commit."""
+        file = self._appended(path)
+        old = self.read(path)
+        if old is not None and _already_there(path, old, data, str(self)):
+            return
+        file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(file, data, durable=True)
+
+    def read(self, path: str) -> bytes | None:
+        file = self._appended(path)
+        try:
+            return read_text(file, limit=MAX_RECORD_BYTES).encode("utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, DocumentError) as exc:
+            raise RecordError(f"Cannot read {file}: {exc}.") from None
+
+    def files(self, folder: str) -> builtins.list[str]:
+        """The files under ``folder`` of the store, as store paths, sorted."""
+        base = self._appended(f"{folder}/x").parent
+        if not base.is_dir():
+            return []
+        found = (p.relative_to(self.path).as_posix() for p in base.rglob("*") if p.is_file())
+        return sorted(p for p in found if _APPENDED.fullmatch(p))
+
+    def _appended(self, path: str) -> Path:
+        check_appended_path(path)
+        file = self.path / path
+        target = leads_outside(file, self.path)
+        if target is not None:
+            raise RecordError(
+                f"The record file {file} leads to {target}, outside the record store "
+                f"{self.path}: remove the symlink (records are files of the store's folder)."
+            )
+        return file
 
     def list(self, name: str | None = None) -> builtins.list[RecordRef]:
         if name is not None:
@@ -231,6 +299,24 @@ class GitBranchStore:
             found.update(r for r in refs if r is not None and (name is None or r.name == name))
         return sorted(found, key=lambda r: (r.name, r.commit))
 
+    def read(self, path: str) -> bytes | None:
+        """The content of the store's file ``path`` (the remote's copy first), or None."""
+        check_appended_path(path)
+        for ref in self._read_refs():
+            blob = self._cat(f"{ref}:{path}")
+            if blob is not None:
+                return blob
+        return None
+
+    def files(self, folder: str) -> builtins.list[str]:
+        """The files under ``folder`` of the branch (remote and local), sorted."""
+        check_appended_path(f"{folder}/x")
+        found: set[str] = set()
+        for ref in self._read_refs():
+            out = self._git(["ls-tree", "-r", "-z", "--name-only", ref, "--", f"{folder}/"])
+            found.update(p for p in out.split("\0") if p)
+        return sorted(found)
+
     def _read_refs(self) -> builtins.list[str]:
         """The refs records are read from, the remote's first: the fetched remote branch and
         the local branch, those that exist."""
@@ -264,41 +350,58 @@ class GitBranchStore:
 
     def put(self, record: Record) -> None:
         path = _record_path(record.name, record.commit)
-        blob = self._git(["hash-object", "-w", "--stdin"], input=record.to_json().encode()).strip()
+        message = f"mlci: record {record.name} @ {record.commit[:7]}\n\nref: {record.ref}\n"
+        what = f"the record for {record.name}@{record.commit[:7]}"
+        self._store(path, record.to_json().encode(), message, what, append=False)
+
+    def append(self, path: str, data: bytes, *, message: str) -> None:
+        """Add the file ``path`` to the branch, never replacing one (module docstring)."""
+        check_appended_path(path)
+        self._store(path, data, message, path, append=True)
+
+    def _store(self, path: str, data: bytes, message: str, what: str, *, append: bool) -> None:
+        blob = self._git(["hash-object", "-w", "--stdin"], input=data).strip()
         for attempt in range(1, self.max_attempts + 1):
             try:
-                self._write_once(record, path, blob)
+                self._write_once(path, blob, message, what, data if append else None)
                 return
             except _Contention:
                 if attempt < self.max_attempts:
                     self._sleep(backoff_delay(attempt))
         raise GitError(
-            f"Gave up storing the record for {record.name}@{record.commit[:7]} on {self} after "
-            f"{self.max_attempts} attempts: other runs kept moving the branch. Re-run the job."
+            f"Gave up storing {what} on {self} after {self.max_attempts} attempts: other runs "
+            "kept moving the branch. Re-run the job."
         )
 
-    def _write_once(self, record: Record, path: str, blob: str) -> None:
-        """Commit the record on top of the current tip and publish it; _Contention if beaten.
+    def _write_once(
+        self, path: str, blob: str, message: str, what: str, appended: bytes | None
+    ) -> None:
+        """Commit the file on top of the current tip and publish it; _Contention if beaten.
 
         Pushing, the tip is the remote's, fetched again. Locally, it is the local branch's, or
-        for a new local branch the remote's (so pushing it later is a fast-forward).
+        for a new local branch the remote's (so pushing it later is a fast-forward). Appending
+        (``appended``: the file's bytes), a file already at ``path`` is left as it is when
+        identical and refused otherwise.
         """
         if self.push and self.remote is not None:
             old, base = None, self._fetch(self.remote)
         else:
             old = self._local_tip()
             base = old or self._remote_start()
+        if appended is not None and base:
+            there = self._cat(f"{base}:{path}")
+            if there is not None and _already_there(path, there, appended, str(self)):
+                return
         tree = self._tree_with(base, path, blob)
         if base and tree == self._git(["rev-parse", f"{base}^{{tree}}"]).strip():
-            return  # the identical record is already stored
-        message = f"mlci: record {record.name} @ {record.commit[:7]}\n\nref: {record.ref}\n"
+            return  # the identical file is already stored
         args = ["commit-tree", "--no-gpg-sign", tree, "-m", message]
         new = self._git(
             [*args, *(["-p", base] if base else [])],
             env=missing_identity(self.repo, IDENTITY_DEFAULTS),
         ).strip()
         if self.push and self.remote is not None:
-            self._push(self.remote, new, record)
+            self._push(self.remote, new, what)
         else:
             self._update_local(new, old)
 
@@ -343,11 +446,11 @@ class GitBranchStore:
         self._fetched, self._remote_tip = True, tip
         return tip
 
-    def _push(self, remote: str, new: str, record: Record) -> None:
+    def _push(self, remote: str, new: str, what: str) -> None:
         args = ["push", "--quiet", "--no-verify", remote, f"{new}:{self.local_ref}"]
         proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE, auth=self.auth)
         if proc.returncode != 0:
-            what = f"Could not push the record for {record.name}@{record.commit[:7]} to {remote}"
+            what = f"Could not push {what} to {remote}"
             hint = "If the token lacks permission, give the job `permissions: contents: write`."
             raise _error_for(args, proc.stderr, what, hint)
         self._git(["update-ref", self.tracking_ref, new])

@@ -111,6 +111,8 @@ def baseline_sentence(
         skipped = " Change rules were skipped." if skipped_gates else ""
         return f"No baseline: {text(reason)}.{skipped}"
     at = f"Compared with {code(baseline.branch)} @ {text(baseline.commit[:7])}"
+    if baseline.how == "release":
+        return f"Compared with release {code(baseline.branch)} @ {text(baseline.commit[:7])}"
     if baseline.how == "merge_base" or baseline.distance <= 0:
         return f"{at} (merge base)"
     before = plural(baseline.distance, "commit")

@@ -453,3 +453,26 @@ def test_an_unknown_tag_is_a_usage_error(project, fake):
 
     assert code == 2
     assert err.startswith("mlci: error: Tag 'v9.9.9' is not in the repository at ")
+
+
+def test_the_release_check_is_written_as_openmetrics(project, fake, no_sleep_client):
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    first_release(project, fake)
+    next_model(project, fake, "v1.1.0", 1.6)
+    target = project.tmp / "release.prom"
+
+    code, out, err = project.release(
+        "--tag", "v1.1.0", "--openmetrics", str(target), env=github_env(fake)
+    )
+
+    assert (code, err) == (0, ""), out
+    found = {f.name: f.samples for f in text_string_to_metric_families(target.read_text())}
+    [verdict] = found["mlci_verdict"]
+    assert verdict.value == 1.0
+    assert (verdict.labels["source"], verdict.labels["tag"]) == ("release", "v1.1.0")
+    metrics = json.loads((project.out / "bundle" / "metrics.json").read_text())
+    values = {s.labels["metric"]: s.value for s in found["mlci_metric_value"]}
+    assert values == pytest.approx(metrics["metrics"])
+    deltas = {s.labels["metric"]: s.value for s in found["mlci_metric_delta"]}
+    assert deltas == pytest.approx({k: v["delta"] for k, v in metrics["change"].items()})

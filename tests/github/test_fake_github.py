@@ -237,3 +237,72 @@ def test_standalone_process_writes_its_port(tmp_path: Path):
         out, _ = process.communicate(timeout=10)
     assert out.startswith(f"fake-github listening on http://127.0.0.1:{port}")
     assert json.loads(state_file.read_text())["requests"][0]["path"] == "/user"
+
+
+# -- issues (mlci monitor) and release asset downloads (mlci rollback) -------------------------
+
+
+def test_issues_share_numbers_with_pulls_and_the_list_includes_pulls(fake):
+    status, issue, _ = call(fake, "POST", f"/repos/{REPO}/issues", {"title": "t", "body": "b"})
+    assert status == 201 and issue["number"] == PR + 1
+    assert issue["user"]["login"] == "mlci-user" and issue["state"] == "open"
+
+    _, listed, _ = call(fake, "GET", f"/repos/{REPO}/issues")
+    assert sorted(i["number"] for i in listed) == [PR, PR + 1]
+    assert [("pull_request" in i) for i in sorted(listed, key=lambda i: i["number"])] == [
+        True,
+        False,
+    ]
+
+
+def test_issue_fields_are_validated_and_closing_records_the_reason(fake):
+    issues = f"/repos/{REPO}/issues"
+    assert call(fake, "POST", issues, {"title": ""})[0] == 422
+    assert call(fake, "POST", issues, {"title": "x" * 257})[0] == 422
+    assert call(fake, "POST", issues, {"title": "t", "body": "b" * 65537})[0] == 422
+    _, issue, _ = call(fake, "POST", issues, {"title": "t", "labels": ["mlci-monitor"]})
+    number = issue["number"]
+    assert call(fake, "PATCH", f"{issues}/{number}", {"state": "shut"})[0] == 422
+
+    status, closed, _ = call(fake, "PATCH", f"{issues}/{number}", {"state": "closed"})
+    assert status == 200
+    assert (closed["state"], closed["state_reason"]) == ("closed", "completed")
+    assert closed["closed_at"] is not None
+    assert [i["number"] for i in call(fake, "GET", issues)[1]] == [PR]  # open ones by default
+    _, every, _ = call(fake, "GET", f"{issues}?state=all&labels=mlci-monitor")
+    assert [i["number"] for i in every] == [number]
+    assert call(fake, "POST", issues, {"title": "t"}, token=READ_TOKEN)[0] == 403
+
+
+def test_comments_on_an_issue_and_seeded_issues(fake):
+    number = control(fake, "issues", {"repo": REPO, "title": "old", "login": "someone-else"})[
+        "number"
+    ]
+    status, comment, _ = call(
+        fake, "POST", f"/repos/{REPO}/issues/{number}/comments", {"body": "hi"}
+    )
+    assert status == 201
+    _, issue, _ = call(fake, "GET", f"/repos/{REPO}/issues/{number}")
+    assert (issue["user"]["login"], issue["comments"]) == ("someone-else", 1)
+    [seen] = fake.snapshot()["issues"]
+    assert (seen["number"], seen["title"]) == (number, "old")
+    assert comment["body"] == "hi"
+
+
+def test_an_asset_is_downloaded_through_the_api_by_a_redirect(fake):
+    _, release, _ = call(fake, "POST", f"/repos/{REPO}/releases", {"tag_name": "v1.0.0"})
+    upload = f"/uploads/repos/{REPO}/releases/{release['id']}/assets?name=model.bin"
+    request = urllib.request.Request(f"{fake.url}{upload}", data=b"weights", method="POST")
+    request.add_header("Authorization", f"token {WRITE_TOKEN}")
+    request.add_header("Content-Type", "application/octet-stream")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        asset = json.loads(response.read())
+
+    described = call(fake, "GET", f"/repos/{REPO}/releases/assets/{asset['id']}")[1]
+    assert described["name"] == "model.bin"
+    raw = urllib.request.Request(f"{fake.url}/repos/{REPO}/releases/assets/{asset['id']}")
+    raw.add_header("Authorization", f"token {WRITE_TOKEN}")
+    raw.add_header("Accept", "application/octet-stream")
+    with urllib.request.urlopen(raw, timeout=5) as response:  # follows the 302
+        assert response.read() == b"weights"
+        assert response.url == asset["browser_download_url"]

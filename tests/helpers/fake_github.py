@@ -34,9 +34,14 @@ Control endpoints (no auth needed):
 - ``POST /_fake/labels``  ``{"repo", "number", "label", "actor"}``: ``actor`` labels the PR
   (``"remove": true`` unlabels it); both leave an issue event
 - ``POST /_fake/permissions`` ``{"repo", "login", "role"}``: admin, maintain, write, triage, read
+- ``POST /_fake/issues``  seed an issue: ``{"repo", "title", "body", "login", "state"?}``
+
+Issues share their numbers with pull requests, as on GitHub; listing a repository's issues
+lists its pull requests too (with a ``pull_request`` key), so clients must skip those.
 
 Releases keep their assets' bytes: ``browser_download_url`` serves them without a token, and
-``GET /_fake/state`` lists each asset's size and sha256.
+``GET /_fake/state`` lists each asset's size and sha256. ``GET .../releases/assets/{id}`` with
+``Accept: application/octet-stream`` answers 302 to that URL, as GitHub redirects to its storage.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ REASONS = {
     200: "OK",
     201: "Created",
     204: "No Content",
+    302: "Found",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -184,6 +190,7 @@ class State:
     labels: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     issue_events: list[dict[str, Any]] = field(default_factory=list)
     permissions: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, login) -> role
+    issues: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -295,6 +302,7 @@ class FakeGitHub:
                         "faults_left": [f.__dict__ for f in s.faults if f.count > 0],
                         "requests": [dict(r) for r in s.log],
                         "token_leaked": any(r["token_leak"] for r in s.log),
+                        "issues": [dict(i) for i in sorted(s.issues.values(), key=_by_id)],
                         **self._release_snapshot(),
                     }
                 )
@@ -349,6 +357,15 @@ class FakeGitHub:
                     body["repo"], int(body["number"]), body["body"], body["login"]
                 )
                 return Response(201, {"id": cid})
+            elif req.method == "POST" and req.path == "/_fake/issues":
+                number = self.seed_issue(
+                    body["repo"],
+                    body["title"],
+                    body.get("body", ""),
+                    body["login"],
+                    state=body.get("state", "open"),
+                )
+                return Response(201, {"number": number})
             elif req.method == "POST" and req.path in RELEASE_CONTROLS:
                 self._release_control(req.path, body)
             else:
@@ -699,7 +716,10 @@ class FakeGitHub:
 
     def _get_asset(self, req: Request, user, owner: str, name: str, aid: str) -> Response:
         asset = self._asset(owner, name, aid)
-        return Response(200, self._asset_json(req, asset, self.state.releases[asset["release_id"]]))
+        described = self._asset_json(req, asset, self.state.releases[asset["release_id"]])
+        if req.headers.get("accept", "").startswith("application/octet-stream"):
+            return Response(302, None, {"Location": described["browser_download_url"]})
+        return Response(200, described)
 
     def _delete_asset(self, req: Request, user, owner: str, name: str, aid: str) -> Response:
         asset = self._asset(owner, name, aid)
@@ -851,6 +871,165 @@ class FakeGitHub:
             "user": self._user_json(req, login),
         }
         return Response(200, body)
+
+    # -- issues (mlci monitor's sticky issue) ---------------------------------------------
+    def seed_issue(
+        self, repo: str, title: str, body: str, login: str, *, state: str = "open"
+    ) -> int:
+        """An issue opened by ``login`` (``state`` closed: opened, then closed)."""
+        with self.lock:
+            self._ensure_repo(repo)
+            issue = self._create_issue(repo, title, body, login, [])
+            if state == "closed":
+                issue.update(state="closed", state_reason="completed", closed_at=now_iso())
+            return int(issue["number"])
+
+    def _list_issues(self, req: Request, user, owner: str, name: str) -> Response:
+        full = self._repo(owner, name)["full_name"]
+        state = req.query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise validation_failed("Issue", "state", "state must be open, closed or all")
+        items = [self._issue_json(req, i) for i in self.state.issues.values() if i["repo"] == full]
+        items += [
+            self._pull_as_issue_json(req, full, p)
+            for (repo, _), p in self.state.pulls.items()
+            if repo == full
+        ]
+        if state != "all":
+            items = [i for i in items if i["state"] == state]
+        if "creator" in req.query:
+            items = [i for i in items if i["user"]["login"] == req.query["creator"]]
+        if req.query.get("labels"):
+            wanted = set(req.query["labels"].split(","))
+            items = [i for i in items if wanted <= {label["name"] for label in i["labels"]}]
+        newest_first = req.query.get("direction", "desc") == "desc"
+        items.sort(key=lambda i: (i["created_at"], i["number"]), reverse=newest_first)
+        return self._page(req, items)
+
+    def _post_issue(self, req: Request, user, owner: str, name: str) -> Response:
+        full = self._repo(owner, name)["full_name"]
+        fields = _issue_fields(req.json(), creating=True)
+        issue = self._create_issue(
+            full, fields["title"], fields.get("body") or "", user["login"], fields.get("labels", [])
+        )
+        return Response(201, self._issue_json(req, issue))
+
+    def _get_issue(self, req: Request, user, owner: str, name: str, number: str) -> Response:
+        full = self._issue(owner, name, number)
+        issue = self.state.issues.get((full, int(number)))
+        if issue is None:
+            return Response(
+                200, self._pull_as_issue_json(req, full, self.state.pulls[(full, int(number))])
+            )
+        return Response(200, self._issue_json(req, issue))
+
+    def _patch_issue(self, req: Request, user, owner: str, name: str, number: str) -> Response:
+        full = self._issue(owner, name, number)
+        issue = self.state.issues.get((full, int(number)))
+        if issue is None:
+            raise ApiError(
+                422, "Editing a pull request through the issues API is not supported here"
+            )
+        fields = _issue_fields(req.json(), creating=False)
+        stamp = now_iso()
+        if fields.get("state") == "closed" and issue["state"] == "open":
+            issue.update(closed_at=stamp, state_reason=fields.get("state_reason") or "completed")
+        elif fields.get("state") == "open" and issue["state"] == "closed":
+            issue.update(closed_at=None, state_reason="reopened")
+        elif "state_reason" in fields and issue["state"] == "closed":
+            issue["state_reason"] = fields["state_reason"]
+        issue.update({k: v for k, v in fields.items() if k in ("title", "body", "state", "labels")})
+        issue["updated_at"] = stamp
+        issue["edits"] += 1
+        return Response(200, self._issue_json(req, issue))
+
+    def _create_issue(
+        self, repo: str, title: str, body: str, login: str, labels: list[str]
+    ) -> dict[str, Any]:
+        taken = [n for (r, n) in (*self.state.pulls, *self.state.issues) if r == repo]
+        stamp = now_iso()
+        issue = {
+            "id": self.state.new_id(),
+            "repo": repo,
+            "number": max(taken, default=0) + 1,
+            "title": title,
+            "body": body,
+            "login": login,
+            "labels": list(labels),
+            "state": "open",
+            "state_reason": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "closed_at": None,
+            "edits": 0,
+        }
+        self.state.issues[(repo, issue["number"])] = issue
+        return issue
+
+    def _issue_json(self, req: Request, i: Mapping[str, Any]) -> dict[str, Any]:
+        api = f"{self._api_base(req)}/repos/{i['repo']}"
+        comments = sum(
+            1
+            for c in self.state.comments.values()
+            if (c["repo"], c["number"]) == (i["repo"], i["number"])
+        )
+        return {
+            "id": i["id"],
+            "node_id": f"I_{i['id']}",
+            "url": f"{api}/issues/{i['number']}",
+            "repository_url": api,
+            "comments_url": f"{api}/issues/{i['number']}/comments",
+            "html_url": f"http://{req.host}/{i['repo']}/issues/{i['number']}",
+            "number": i["number"],
+            "title": i["title"],
+            "body": i["body"],
+            "user": self._user_json(req, i["login"]),
+            "labels": [self._label_json(req, i["repo"], label) for label in i["labels"]],
+            "state": i["state"],
+            "state_reason": i["state_reason"],
+            "locked": False,
+            "assignees": [],
+            "comments": comments,
+            "created_at": i["created_at"],
+            "updated_at": i["updated_at"],
+            "closed_at": i["closed_at"],
+            "author_association": "OWNER",
+        }
+
+    def _pull_as_issue_json(
+        self, req: Request, full: str, pull: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A pull request as the issues API lists it: with a ``pull_request`` key."""
+        number = pull["number"]
+        api = f"{self._api_base(req)}/repos/{full}"
+        return {
+            "id": 80000 + number,
+            "node_id": f"PR_{number}",
+            "url": f"{api}/issues/{number}",
+            "repository_url": api,
+            "comments_url": f"{api}/issues/{number}/comments",
+            "html_url": f"http://{req.host}/{full}/pull/{number}",
+            "number": number,
+            "title": f"Pull request {number}",
+            "body": "",
+            "user": self._user_json(req, "contributor"),
+            "labels": [
+                self._label_json(req, full, n) for n in self.state.labels.get((full, number), [])
+            ],
+            "state": "open",
+            "state_reason": None,
+            "locked": False,
+            "assignees": [],
+            "comments": 0,
+            "created_at": pull["created_at"],
+            "updated_at": pull["created_at"],
+            "closed_at": None,
+            "author_association": "CONTRIBUTOR",
+            "pull_request": {
+                "url": f"{api}/pulls/{number}",
+                "html_url": f"http://{req.host}/{full}/pull/{number}",
+            },
+        }
 
     # helpers of the routes above (called with the lock held)
     def _release(self, owner: str, name: str, rid: str, user: Mapping[str, str]) -> dict[str, Any]:
@@ -1060,9 +1239,11 @@ class FakeGitHub:
         return repo
 
     def _issue(self, owner: str, name: str, number: str) -> str:
+        """The repository of issue or pull request ``number`` (they share numbers)."""
         full = f"{owner}/{name}"
         self._repo(owner, name)
-        if (full, int(number)) not in self.state.pulls:
+        key = (full, int(number))
+        if key not in self.state.pulls and key not in self.state.issues:
             raise ApiError(404, "Not Found")
         return full
 
@@ -1251,7 +1432,14 @@ ROUTES += [  # releases and their assets, deployments, labels, permissions
         FakeGitHub._get_permission,
     ),
 ]
+ROUTES += [  # issues (mlci monitor)
+    ("GET", r"/repos/([^/]+)/([^/]+)/issues", FakeGitHub._list_issues),
+    ("POST", r"/repos/([^/]+)/([^/]+)/issues", FakeGitHub._post_issue),
+    ("GET", r"/repos/([^/]+)/([^/]+)/issues/(\d+)", FakeGitHub._get_issue),
+    ("PATCH", r"/repos/([^/]+)/([^/]+)/issues/(\d+)", FakeGitHub._patch_issue),
+]
 RELEASE_CONTROLS = ("/_fake/refs", "/_fake/labels", "/_fake/permissions")
+MAX_ISSUE_TITLE = 256
 DEPLOYMENT_STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
 # role -> the legacy `permission` GitHub reports beside it
 ROLE_PERMISSIONS = {
@@ -1334,6 +1522,38 @@ def _comment_body(payload: Any) -> str:
             "IssueComment", "body", f"body is too long (maximum is {MAX_COMMENT_CHARS} characters)"
         )
     return body
+
+
+def _issue_fields(payload: Any, *, creating: bool) -> dict[str, Any]:
+    """The fields of an issue POST or PATCH, checked like GitHub does."""
+    if not isinstance(payload, dict):
+        raise ApiError(400, "Problems parsing JSON")
+    fields: dict[str, Any] = {}
+    title = payload.get("title")
+    if creating and (not isinstance(title, str) or not title.strip()):
+        raise validation_failed("Issue", "title", "title can't be blank")
+    for key, kind in (("title", str), ("body", str), ("state", str), ("state_reason", str)):
+        if key in payload and payload[key] is not None:
+            if not isinstance(payload[key], kind):
+                raise validation_failed("Issue", key, f"{key} is not a {kind.__name__}")
+            fields[key] = payload[key]
+    if len(fields.get("title", "")) > MAX_ISSUE_TITLE:
+        raise validation_failed(
+            "Issue", "title", f"title is too long (maximum is {MAX_ISSUE_TITLE} characters)"
+        )
+    if len(fields.get("body") or "") > MAX_COMMENT_CHARS:
+        message = f"body is too long (maximum is {MAX_COMMENT_CHARS} characters)"
+        raise validation_failed("Issue", "body", message)
+    if fields.get("state", "open") not in ("open", "closed"):
+        raise validation_failed("Issue", "state", "state must be open or closed")
+    if fields.get("state_reason", "completed") not in ("completed", "not_planned", "reopened"):
+        raise validation_failed("Issue", "state_reason", "state_reason is not valid")
+    labels = payload.get("labels")
+    if labels is not None:
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise validation_failed("Issue", "labels", "labels must be a list of names")
+        fields["labels"] = list(dict.fromkeys(labels))
+    return fields
 
 
 def _status_fields(payload: Any) -> dict[str, Any]:

@@ -651,3 +651,71 @@ def test_open_store_explains_what_is_missing(tmp_path: Path) -> None:
     )
     with pytest.raises(GitError, match=r"^The record store is a git branch, but there is no git"):
         open_store(StoreConfig(), None)
+
+
+# -- appended files (monitor records) ----------------------------------------------------------
+
+
+def test_appended_files_are_added_listed_and_read_beside_the_records(
+    any_store: RecordStore, make_record: MakeRecord
+) -> None:
+    any_store.put(make_record(sha(1)))
+    any_store.append("churn-model/monitor/20240501T000000Z-1.json", b'{"a": 1}\n', message="m1")
+    any_store.append("churn-model/monitor/20240502T000000Z-2.json", b'{"a": 2}\n', message="m2")
+    any_store.append("fraud-model/monitor/20240501T000000Z-1.json", b"{}\n", message="m3")
+
+    assert any_store.files("churn-model/monitor") == [
+        "churn-model/monitor/20240501T000000Z-1.json",
+        "churn-model/monitor/20240502T000000Z-2.json",
+    ]
+    assert any_store.read("churn-model/monitor/20240502T000000Z-2.json") == b'{"a": 2}\n'
+    assert any_store.read("churn-model/monitor/20240503T000000Z-3.json") is None
+    assert any_store.files("nobody/monitor") == []
+    # the records of commits are untouched and still listed alone
+    assert any_store.list() == [RecordRef("churn-model", sha(1))]
+    assert any_store.get("churn-model", sha(1)) == make_record(sha(1))
+
+
+def test_an_appended_file_is_never_replaced(any_store: RecordStore) -> None:
+    path = "churn-model/monitor/20240501T000000Z-1.json"
+    any_store.append(path, b"first\n", message="m")
+    any_store.append(path, b"first\n", message="m again")  # a re-run of the same job: no-op
+
+    with pytest.raises(RecordError, match="never replaced"):
+        any_store.append(path, b"rewritten history\n", message="m")
+    assert any_store.read(path) == b"first\n"
+
+
+@pytest.mark.parametrize("path", ["../x.json", "a/../../x.json", "x.json", "a//b.json", "a/b c"])
+def test_appended_paths_stay_inside_the_store(path: str, tmp_path: Path) -> None:
+    with pytest.raises(RecordError, match="cannot name a file of the record store"):
+        DirStore(tmp_path / "records").append(path, b"x", message="m")
+
+
+def test_appending_pushes_and_is_rebuilt_on_the_new_tip_after_losing_a_race(
+    remote_and_clone: tuple[Path, Path],
+    clone_of: Callable[[Path, Path], Path],
+    git: Git,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bare, repo = remote_and_clone
+    rival = GitBranchStore(clone_of(bare, tmp_path / "rival"))
+    sleeps: list[float] = []
+    store = GitBranchStore(repo, sleep=sleeps.append)
+    real_fetch = GitBranchStore._fetch
+    raced = []
+
+    def fetch_then_lose_race(self: GitBranchStore, remote: str) -> str | None:
+        tip = real_fetch(self, remote)
+        if self is store and not raced:  # another run appends between our fetch and our push
+            raced.append(True)
+            rival.append("m/monitor/1.json", b"1\n", message="run 1")
+        return tip
+
+    monkeypatch.setattr(GitBranchStore, "_fetch", fetch_then_lose_race)
+    store.append("m/monitor/2.json", b"2\n", message="run 2")
+
+    assert records_tree(bare, git) == ["m/monitor/1.json", "m/monitor/2.json"]
+    assert git(bare, "log", "--format=%s", "mlci-records").splitlines() == ["run 2", "run 1"]
+    assert len(sleeps) == 1

@@ -162,7 +162,8 @@ def test_the_notes_lead_with_the_verdict_and_the_change_since_the_previous_relea
     )
     lines = notes.splitlines()
     assert lines[0] == "### ✅ churn 1.4.0: gates passed in strict mode: 2 passed"
-    assert lines[2] == (
+    assert lines[2] == "Replaces `v1.3.0`; the gates compared this release with it (table below)."
+    assert lines[4] == (
         "Compared with the previous release `v1.3.0` (`ccccccc`) · commit `dddddddddddd`"
     )
     assert "| roc\\_auc | 0.9 | 0.91 | +0.01 | +1.1% | — | ✅ |" in lines
@@ -170,6 +171,23 @@ def test_the_notes_lead_with_the_verdict_and_the_change_since_the_previous_relea
         "<sub>Released by mlci 0.1.0 · [workflow run]"
         "(https://github.com/o/r/actions/runs/9)</sub>\n"
     )
+
+
+def test_the_notes_say_which_release_is_replaced_when_it_is_not_the_previous_one() -> None:
+    check = inputs().check
+    after_rollback = release_notes(
+        "churn", parse_tag("v1.4.0"), check, [], replaces="v1.2.0", environment="prod"
+    )
+    assert (
+        "Replaces `v1.2.0`, live in `prod`; the gates compared this release with `v1.3.0`, the "
+        "latest release among its ancestors (table below)."
+    ) in after_rollback
+    live = release_notes(
+        "churn", parse_tag("v1.4.0"), check, [], replaces="v1.3.0", environment="prod"
+    )
+    assert "Replaces `v1.3.0`, live in `prod`; the gates compared this release with it" in live
+    first = release_notes("churn", parse_tag("v1.0.0"), replace(check, previous=None), [])
+    assert "Replaces no earlier release." in first
 
 
 def test_a_refusal_summary_says_why() -> None:
