@@ -249,9 +249,7 @@ class NumericProfiler(ColumnProfiler):
             self._extremes(other.min, other.max)
         self.quantiles.merge(other.quantiles)
         if self.values is not None and other.values is not None:
-            self.values.merge(other.values)
-            if len(self.values.keys) > NUMERIC_VALUES_LIMIT or not self.values.complete:
-                self._start_distinct()
+            self._add_values(other.values.keys, other.values)
         else:
             self._start_distinct()
             other_distinct = other._distinct_sketch()
@@ -317,12 +315,26 @@ class NumericProfiler(ColumnProfiler):
             self.distinct.add(hash_float_bits(_unique_sorted(finite)))
             return
         keys, counts = _counts_of_sorted(finite)
-        if len(self.values.keys) + len(keys) > NUMERIC_VALUES_LIMIT:
+        if len(keys) > NUMERIC_VALUES_LIMIT:  # many distinct values: no need to count them
             self._start_distinct()
             assert self.distinct is not None
             self.distinct.add(hash_float_bits(keys))
             return
-        self.values.add_counts(A.array(keys.astype(np.float64)), counts)
+        arr = A.array(keys.astype(np.float64))
+        self._add_values(arr, TopValues(arr, counts, np.zeros(len(keys), np.int64)))
+
+    def _add_values(self, keys: pa.Array, counted: TopValues) -> None:
+        """Count more values exactly while their union fits; else switch to the distinct
+        sketch, with the values of both sides (none is lost to the truncation)."""
+        assert self.values is not None
+        mine = self.values.keys
+        self.values.merge(counted)
+        if self.values.complete:
+            return
+        self.values = None
+        self.distinct = Distinct()
+        self.distinct.add(hash_float_bits(A.floats(mine)))
+        self.distinct.add(hash_float_bits(A.floats(keys)))
 
     def _start_distinct(self) -> None:
         if self.distinct is None:

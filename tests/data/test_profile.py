@@ -251,6 +251,27 @@ def test_integer_values_are_counted_exactly_and_give_exact_quantiles_beyond_100k
     assert p["bins"]["counts"] == interval_counts(x.astype(float), p["bins"]["edges"])
 
 
+def test_up_to_10k_distinct_numbers_stay_counted_exactly_across_batches() -> None:
+    """8,000 distinct values, each batch holding most of them: the union fits, so the counts
+    stay exact (batches of 131,072 rows once gave up at the second batch)."""
+    x = np.random.default_rng(5).integers(0, 8_000, size=300_000)
+    profiler = Profiler()
+    for batch in pa.table({"c": x}).to_batches(max_chunksize=131_072):
+        profiler.update_batch(batch)
+    p = profiler.finish()["columns"]["c"]
+    assert (p["distinct"], p["distinct_exact"], p["bins"]["exact"]) == (8_000, True, True)
+    for key, value in p["quantiles"].items():
+        assert value == pytest.approx(np.quantile(x, float(key)), abs=1e-12)
+    assert p["bins"]["counts"] == interval_counts(x.astype(float), p["bins"]["edges"])
+    # one more distinct value than 10,000 switches to the distinct sketch without losing any
+    y = np.concatenate([np.arange(6_000), np.arange(4_000, 10_001)])
+    profiler = Profiler()
+    for batch in pa.table({"c": y}).to_batches(max_chunksize=6_000):
+        profiler.update_batch(batch)
+    p = profiler.finish()["columns"]["c"]
+    assert (p["distinct"], p["distinct_exact"]) == (10_001, False)
+
+
 def test_beyond_100k_values_quantiles_and_bins_come_from_the_sketch_within_its_bound() -> None:
     x = np.random.default_rng(4).normal(size=150_000)
     p = profile_table(pa.table({"c": x}).combine_chunks())["columns"]["c"]
