@@ -19,6 +19,7 @@ of the data), and serialises to JSON-safe values. What is exact and what is appr
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 import zlib
 from collections.abc import Sequence
@@ -231,6 +232,7 @@ class Quantiles:
 
     def _to_sketch(self) -> None:
         self._flush()
+        self._random()  # seeded from the values, before they move
         self.exact = False
         levels, self.levels = self.levels, []
         for h, items in enumerate(levels):
@@ -238,8 +240,18 @@ class Quantiles:
                 self._insert(items, h, weighted=h > 0)
 
     def _random(self) -> np.random.Generator:
+        """The compaction coins: seeded by ``seed`` and the values held when first needed.
+
+        The same data gives the same sketch; pieces of one dataset profiled apart (same
+        ``seed``, other values) compact independently, so their errors do not add up when
+        they are merged.
+        """
         if self._rng is None:
-            self._rng = np.random.default_rng(self.seed)
+            digest = hashlib.sha256(str(self.n).encode())
+            for level in self.levels:
+                digest.update(np.ascontiguousarray(level, dtype="<f8").tobytes())
+            mixed = int.from_bytes(digest.digest()[:8], "little")
+            self._rng = np.random.default_rng([self.seed, mixed])
         return self._rng
 
     def _insert(self, items: np.ndarray, h: int, weighted: bool = False) -> None:
