@@ -277,6 +277,12 @@ def _add_profile(sub: argparse._SubParsersAction[_Parser]) -> None:
     profile.add_argument(
         "--name", help="the dataset's name, as in mlci.yml (default: the file's name)"
     )
+    profile.add_argument(
+        "--piece",
+        action="store_true",
+        help="write an unfinished piece instead: every sketch at full precision (larger), so "
+        "that `mlci profile merge` of the pieces equals the profile of the whole",
+    )
     _add_format(profile)
     _add_no_progress(profile)
 
@@ -410,6 +416,7 @@ def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
             name=args.name,
             data_format=args.data_format,
             quiet=args.quiet,
+            piece=args.piece,
             environ=os.environ,
             stdout=stdout,
         )

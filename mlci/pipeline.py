@@ -738,8 +738,19 @@ def _profiles_file(path: Path) -> dict[str, Mapping[str, Any]]:
     for name, entry in entries.items():
         profile = entry.get("profile", entry) if isinstance(entry, dict) else None
         if isinstance(profile, dict) and "columns" in profile and "rows" in profile:
-            profiles[name] = profile
+            profiles[name] = _finished(path, profile)
     return profiles
+
+
+def _finished(path: Path, profile: dict[str, Any]) -> dict[str, Any]:
+    """A profile, or the profile of a piece (written by `mlci profile --piece`)."""
+    from mlci.data.profile import is_piece, load_profiler
+
+    return (
+        load_profiler(profile, source=f"--against {path}").finish()
+        if is_piece(profile)
+        else profile
+    )
 
 
 def evaluate(config_path: Path, *, as_json: bool = False, stdout: TextIO) -> int:
