@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +95,39 @@ class GitProject:
 @pytest.fixture
 def git_project(tmp_path: Path) -> Iterator[GitProject]:
     yield GitProject(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def spark_cwd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Spark JVM's working directory: relative paths given to Spark resolve there."""
+    return tmp_path_factory.mktemp("spark-cwd")
+
+
+@pytest.fixture(scope="session")
+def spark(spark_cwd: Path) -> Iterator[Any]:
+    """One local Spark session (2 cores) for every Spark test: starting the JVM takes seconds.
+
+    Needs pyspark (in the `test` extra) and Java 17+. The executors run this interpreter,
+    which has mlci installed, as PYSPARK_PYTHON tells them (read once, when the session
+    starts).
+    """
+    from pyspark.sql import SparkSession  # the JVM starts only for the tests that ask
+
+    before = os.getcwd()
+    os.chdir(spark_cwd)  # the JVM inherits it
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    try:
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("mlci-tests")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", "1g")
+            .getOrCreate()
+        )
+    finally:
+        os.chdir(before)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
