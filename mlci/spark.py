@@ -158,8 +158,7 @@ def _empty_profiler(df: DataFrame) -> Profiler:
     """A profiler of no rows with the DataFrame's columns, as their batches will be typed."""
     from pyspark.sql.pandas.types import to_arrow_schema  # pyspark: only with a DataFrame
 
-    timezone = df.sparkSession.conf.get("spark.sql.session.timeZone")
-    schema = to_arrow_schema(df.schema, timezone=timezone)
+    schema = to_arrow_schema(df.schema)  # keyword arguments differ between PySpark versions
     empty = pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema)
     return Profiler.empty(normalise(empty).schema)
 
