@@ -225,7 +225,7 @@ class Quantiles:
             "exact_limit": self.exact_limit,
             "seed": self.seed,
             "exact": self.exact,
-            "levels": [encode_floats(lv) for lv in self.levels],
+            "levels": [_b64(zlib.compress(_le_floats(lv), 1)) for lv in self.levels],
         }
 
     @classmethod
@@ -236,12 +236,13 @@ class Quantiles:
             ValueError: the state is inconsistent (weights that do not add up to ``n``, an
                 unsorted level).
         """
-        levels = [decode_floats(text) for text in doc["levels"]]
+        n = int(doc["n"])
+        levels = [_inflate_floats(text, n) for text in doc["levels"]]
         q = cls(
             k=int(doc["k"]),
             exact_limit=int(doc["exact_limit"]),
             seed=int(doc["seed"]),
-            n=int(doc["n"]),
+            n=n,
             exact=bool(doc["exact"]),
             levels=levels,
         )
@@ -480,8 +481,7 @@ class Distinct:
             raw = base64.b64decode(doc["hashes"], validate=True)
             hashes = np.frombuffer(raw, "<u8").astype(U64)
             return cls(exact_limit=limit, hashes=_unique(hashes))
-        unpack = zlib.decompressobj()
-        raw = unpack.decompress(base64.b64decode(doc["registers"], validate=True), _HLL_M + 1)
+        raw, _ = _inflate(doc["registers"], _HLL_M + 1)
         registers = np.frombuffer(raw, np.uint8).copy()
         if len(registers) != _HLL_M or int(registers.max()) > 64 - HLL_P + 1:
             raise ValueError("inconsistent distinct-count registers")
@@ -694,6 +694,33 @@ def encode_floats(values: np.ndarray) -> str:
 
 def decode_floats(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<f8").astype(np.float64)
+
+
+def _le_floats(values: np.ndarray) -> bytes:
+    return np.asarray(values, dtype="<f8").tobytes()
+
+
+def _inflate_floats(text: str, most: int) -> np.ndarray:
+    """The floats of a zlib-compressed level of at most ``most`` values (bounded: a corrupt
+    or hostile piece cannot make it inflate further)."""
+    raw, rest = _inflate(text, 8 * most + 8)
+    if rest or len(raw) > 8 * most or len(raw) % 8:
+        raise ValueError("a quantile sketch level of more values than the sketch holds")
+    return np.frombuffer(raw, dtype="<f8").astype(np.float64)
+
+
+def _inflate(text: str, most: int) -> tuple[bytes, bool]:
+    """Up to ``most`` bytes of zlib-compressed base64, and whether more were left.
+
+    Raises:
+        ValueError: not base64 of zlib data.
+    """
+    unpack = zlib.decompressobj()
+    try:
+        raw = unpack.decompress(base64.b64decode(text, validate=True), most)
+    except zlib.error as exc:
+        raise ValueError(f"corrupt compressed data ({exc})") from None
+    return raw, bool(unpack.unconsumed_tail)
 
 
 def encode_ints(values: np.ndarray) -> str:

@@ -4,8 +4,10 @@ that one is exact, within the stated rank error elsewhere; a piece of no rows ad
 
 from __future__ import annotations
 
+import base64
 import json
 import random
+import zlib
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
@@ -279,6 +281,11 @@ def test_a_malformed_piece_is_one_readable_error() -> None:
         load_profiler(doc, source="p.json")
     doc = piece.piece() | {"piece_version": 9}
     with pytest.raises(DataError, match="a profile piece of version 9; this mlci reads version 1"):
+        load_profiler(doc, source="p.json")
+    doc = piece.piece()  # 80 MB of zeros in 78 KB: not inflated beyond what n allows
+    bomb = base64.b64encode(zlib.compress(bytes(80_000_000), 9)).decode()
+    doc["columns"]["x"]["quantiles"]["levels"] = [bomb]
+    with pytest.raises(DataError, match="a quantile sketch level of more values than the"):
         load_profiler(doc, source="p.json")
     doc = piece.piece()
     del doc["columns"]["x"]["moments"]
