@@ -155,12 +155,34 @@ def _piece_batch(profiler: Profiler) -> pa.RecordBatch:
 
 
 def _empty_profiler(df: DataFrame) -> Profiler:
-    """A profiler of no rows with the DataFrame's columns, as their batches will be typed."""
-    from pyspark.sql.pandas.types import to_arrow_schema  # pyspark: only with a DataFrame
-
-    schema = to_arrow_schema(df.schema)  # keyword arguments differ between PySpark versions
-    empty = pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema)
+    """A profiler of no rows with the DataFrame's columns, typed as their batches would be."""
+    timezone = df.sparkSession.conf.get("spark.sql.session.timeZone")
+    arrays = [pa.array([], _arrow_type(f.dataType, timezone)) for f in df.schema.fields]
+    empty = pa.RecordBatch.from_arrays(arrays, names=list(df.columns))
     return Profiler.empty(normalise(empty).schema)
+
+
+def _arrow_type(spark_type: Any, timezone: str | None) -> pa.DataType:
+    """The Arrow type Spark hands Python for a column of ``spark_type``; text for the types
+    mlci profiles as text (nested values, intervals, ...)."""
+    from pyspark.sql import types as T  # pyspark: only with a DataFrame
+
+    if isinstance(spark_type, T.DecimalType):
+        return pa.decimal128(spark_type.precision, spark_type.scale)
+    if isinstance(spark_type, T.TimestampType):
+        return pa.timestamp("us", tz=timezone)
+    plain = {
+        T.ByteType: pa.int8(),
+        T.ShortType: pa.int16(),
+        T.IntegerType: pa.int32(),
+        T.LongType: pa.int64(),
+        T.FloatType: pa.float32(),
+        T.DoubleType: pa.float64(),
+        T.BooleanType: pa.bool_(),
+        T.DateType: pa.date32(),
+        T.TimestampNTZType: pa.timestamp("us"),
+    }
+    return next((t for kind, t in plain.items() if isinstance(spark_type, kind)), pa.string())
 
 
 def _check_names(columns: list[str]) -> None:

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -161,16 +162,18 @@ def test_without_the_rdd_api_the_pieces_are_counted_first(
 
 
 def test_an_empty_dataframe_has_its_columns_and_no_rows(spark: Any) -> None:
-    df = spark.createDataFrame([], "n long, x double, s string, d date")
-    profile = profile_dataframe(df)
-    assert profile["rows"] == 0
-    kinds = {k: (c["kind"], c["logical_type"], c["count"]) for k, c in profile["columns"].items()}
-    assert kinds == {
-        "n": ("numeric", "integer", 0),
-        "x": ("numeric", "number", 0),
-        "s": ("categorical", "string", 0),
-        "d": ("datetime", "datetime", 0),
-    }
+    """Typed as the same columns are when they hold rows (what Spark hands mapInArrow)."""
+    schema = (
+        "n long, i int, x double, f float, s string, d date, t timestamp, m decimal(5,2), "
+        "b boolean, a array<int>"
+    )
+    empty = profile_dataframe(spark.createDataFrame([], schema))
+    assert (empty["rows"], [c["count"] for c in empty["columns"].values()]) == (0, [0] * 10)
+    row = (1, 1, 1.0, 1.0, "s", date(2024, 1, 1), datetime(2024, 1, 1), Decimal("1.25"), True, [1])
+    typed = profile_dataframe(spark.createDataFrame([row], schema))["columns"]
+    for name, column in empty["columns"].items():
+        keys = ("kind", "dtype", "logical_type")
+        assert [column[k] for k in keys] == [typed[name][k] for k in keys], name
 
 
 def test_arguments_are_checked(spark: Any) -> None:
