@@ -11,12 +11,13 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, TypeAlias
 
 from mlci import __version__
 from mlci.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MlciError
+from mlci.jobs import parse_jobs
 
 ISSUES_URL = "https://github.com/mlci-dev/mlci/issues"
 
@@ -37,7 +38,26 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mlci {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    for add in (
+        _add_run,
+        _add_validate,
+        _add_evaluate,
+        _add_record,
+        _add_release,
+        _add_publish,
+        _add_init,
+        _add_schema,
+        _add_profile,
+        _add_demo,
+    ):
+        add(sub)
+    return parser
 
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[_Parser]"
+
+
+def _add_run(sub: Subparsers) -> None:
     run = sub.add_parser("run", help="the whole pipeline: data, model, baseline, gates, report")
     _add_config(run)
     run.add_argument(
@@ -51,8 +71,21 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="on the baseline branch, do not store the commit's record",
     )
+    run.add_argument(
+        "--push",
+        action="store_true",
+        help="outside GitHub Actions, also push the stored record to the records branch's "
+        "remote (default: keep it in the local branch; in Actions, a push to the baseline "
+        "branch always pushes it). A record is stored only when the tracked files match the "
+        "commit",
+    )
     run.add_argument("--commit", help="the commit being evaluated (default: HEAD)")
-    run.add_argument("--branch", help="the branch being evaluated (default: the checked-out one)")
+    run.add_argument(
+        "--branch",
+        help="the branch being evaluated (default: the checked-out one); outside GitHub "
+        "Actions, the baseline branch stores its record. In Actions the event decides: only a "
+        "push to the baseline branch stores",
+    )
     run.add_argument(
         "--no-comment",
         action="store_true",
@@ -72,8 +105,11 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also write the gates and data checks as JUnit XML to PATH",
     )
+    _add_jobs(run)
     _add_quiet(run)
 
+
+def _add_validate(sub: Subparsers) -> None:
     validate = sub.add_parser("validate", help="the data stage only: checks and drift")
     _add_config(validate)
     validate.add_argument(
@@ -89,12 +125,17 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the datasets' profiles to FILE (JSON, by dataset name)",
     )
+    _add_jobs(validate)
     _add_quiet(validate)
 
+
+def _add_evaluate(sub: Subparsers) -> None:
     evaluate = sub.add_parser("evaluate", help="the model stage only: print the metrics")
     _add_config(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
+
+def _add_record(sub: Subparsers) -> None:
     record = sub.add_parser("record", help="save, show or list stored records")
     record_sub = record.add_subparsers(
         dest="record_command", metavar="ACTION", parser_class=_Parser
@@ -103,6 +144,12 @@ def _build_parser() -> argparse.ArgumentParser:
     save = record_sub.add_parser("save", help="store a record file (e.g. mlci-out/record.json)")
     _add_config(save)
     save.add_argument("record_file", type=Path)
+    save.add_argument(
+        "--push",
+        action="store_true",
+        help="outside GitHub Actions, also push it to the records branch's remote (default: "
+        "the local branch only)",
+    )
     show = record_sub.add_parser("show", help="print the record of a commit")
     _add_config(show)
     show.add_argument("commit", nargs="?", default="HEAD", help="a commit (default: HEAD)")
@@ -110,6 +157,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_config(lst)
     lst.add_argument("--all", action="store_true", help="records of every config name")
 
+
+def _add_release(sub: Subparsers) -> None:
     release = sub.add_parser(
         "release",
         help="re-check a release tag in strict mode, then publish the GitHub Release and deploy",
@@ -138,18 +187,31 @@ def _build_parser() -> argparse.ArgumentParser:
         "call, no record stored, no deploy",
     )
 
-    publish = sub.add_parser("publish", help="post a report made by another job (fork PRs)")
+
+def _add_publish(sub: Subparsers) -> None:
+    publish = sub.add_parser(
+        "publish", help="judge a report made by another job with this config, and post it (forks)"
+    )
     publish.add_argument(
         "--report-dir",
         type=Path,
         required=True,
-        help="the downloaded report directory (report.json, pull-request.json)",
+        help="the downloaded report directory (report.json, pull-request.json), or a directory "
+        "of such directories (one per config)",
+    )
+    publish.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        action="append",
+        dest="configs",
+        metavar="CONFIG",
+        help="a config of the default branch's checkout whose gates judge the report; repeat "
+        "for several configs (default: mlci.yml)",
     )
 
-    _add_init(sub)
-    _add_schema(sub)
-    _add_profile(sub)
 
+def _add_demo(sub: Subparsers) -> None:
     demo = sub.add_parser("demo", help="run mlci on a bundled example project and a PR")
     demo.add_argument(
         "--keep",
@@ -157,10 +219,9 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="build the example project in DIR and keep it (default: a temp dir)",
     )
-    return parser
 
 
-def _add_init(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_init(sub: Subparsers) -> None:
     init = sub.add_parser(
         "init",
         help="add mlci to this git repository: mlci.yml, schema files "
@@ -214,7 +275,7 @@ def _add_init(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_no_progress(init)
 
 
-def _add_schema(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_schema(sub: Subparsers) -> None:
     schema = sub.add_parser("schema", help="infer a data schema file from the data")
     schema_sub = schema.add_subparsers(
         dest="schema_command", metavar="ACTION", parser_class=_Parser
@@ -255,7 +316,7 @@ def _add_schema(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_no_progress(infer)
 
 
-def _add_profile(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_profile(sub: Subparsers) -> None:
     profile = sub.add_parser(
         "profile",
         help="write a dataset's mergeable profile (JSON); "
@@ -312,119 +373,180 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        default="auto",
+        metavar="N",
+        help="threads that read and profile the data (default: auto, the CPUs available to "
+        "mlci: its affinity and cgroup quota); the results are the same for any N",
+    )
+
+
 def _add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
 
 
-def _dispatch(args: argparse.Namespace, stdout: TextIO) -> int:
-    if args.command == "run":
-        from mlci.pipeline import run
+# -- dispatch: each command is one function returning an exit code ---------------------------
+# A command's module is imported only when that command runs: the commands import pandas,
+# scikit-learn and PyGithub, and `mlci --help` must stay instant.
 
-        return run(
-            args.config,
-            output_dir=args.output_dir,
-            store=not args.no_store,
-            commit=args.commit,
-            branch=args.branch,
-            quiet=args.quiet,
-            comment=not args.no_comment,
-            fail_on_gate=not args.no_fail_on_gate,
-            html=not args.no_html,
-            junit=args.junit,
-            stdout=stdout,
-        )
-    if args.command == "validate":
-        from mlci.pipeline import validate
+Environ = Mapping[str, str]
 
-        return validate(
-            args.config,
-            quiet=args.quiet,
-            against=args.against,
-            save_profiles=args.save_profiles,
-            stdout=stdout,
-        )
-    if args.command == "evaluate":
-        from mlci.pipeline import evaluate
 
-        return evaluate(args.config, as_json=args.json, stdout=stdout)
-    if args.command == "record":
-        from mlci.commands.record import record_command
+def _run(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.run import run_command  # heavy: see the comment above
 
-        return record_command(
-            args.record_command,
-            config_path=args.config,
-            record_file=getattr(args, "record_file", None),
-            commit=getattr(args, "commit", None),
-            all_names=getattr(args, "all", False),
-            stdout=stdout,
-        )
-    if args.command == "release":
-        from mlci.commands.release import release_command
+    return run_command(
+        args.config,
+        output_dir=args.output_dir,
+        store=not args.no_store,
+        push=args.push,
+        commit=args.commit,
+        branch=args.branch,
+        quiet=args.quiet,
+        comment=not args.no_comment,
+        fail_on_gate=not args.no_fail_on_gate,
+        html=not args.no_html,
+        junit=args.junit,
+        jobs=parse_jobs(args.jobs),
+        figure_process=getattr(args, "own_process", False),
+        environ=environ,
+        stdout=stdout,
+    )
 
-        return release_command(
-            config_path=args.config,
-            output_dir=args.output_dir,
-            tag=args.tag,
-            bootstrap=args.bootstrap,
-            dry_run=args.dry_run,
-            environ=os.environ,
-            stdout=stdout,
-        )
-    if args.command == "publish":
-        from mlci.commands.publish import publish_report
 
-        return publish_report(report_dir=args.report_dir, environ=os.environ, stdout=stdout)
-    if args.command == "init":
-        from mlci.commands.init import init_command
+def _validate(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.validate import validate_command  # heavy: see the comment above
 
-        return init_command(
-            args.data,
-            task=args.task,
-            target=args.target,
-            predictions=args.predictions,
-            metrics_file=args.metrics_file,
-            model=args.model,
-            name=args.name,
-            forks=args.forks,
-            action_sha=args.action_sha,
-            force=args.force,
-            quiet=args.quiet,
-            environ=os.environ,
-            stdout=stdout,
-        )
-    if args.command == "schema":
-        from mlci.commands.schema import schema_infer_command
+    return validate_command(
+        args.config,
+        quiet=args.quiet,
+        against=args.against,
+        save_profiles=args.save_profiles,
+        jobs=parse_jobs(args.jobs),
+        environ=environ,
+        stdout=stdout,
+    )
 
-        return schema_infer_command(
-            args.data,
-            output=args.output,
-            name=args.name,
-            data_format=args.data_format,
-            target=args.target,
-            write=args.write,
-            check=args.check,
-            quiet=args.quiet,
-            environ=os.environ,
-            stdout=stdout,
-        )
-    if args.command == "profile":
-        from mlci.commands.profile import profile_command
 
-        return profile_command(
-            args.paths,
-            output=args.output,
-            name=args.name,
-            data_format=args.data_format,
-            quiet=args.quiet,
-            piece=args.piece,
-            environ=os.environ,
-            stdout=stdout,
-        )
-    if args.command == "demo":
-        from mlci.demo import demo
+def _evaluate(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.evaluate import evaluate_command  # heavy: see the comment above
 
-        return demo(keep=args.keep, stdout=stdout)
-    raise AssertionError(f"unhandled command {args.command!r}")
+    return evaluate_command(args.config, as_json=args.json, environ=environ, stdout=stdout)
+
+
+def _record(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.record import record_command  # heavy: see the comment above
+
+    return record_command(
+        args.record_command,
+        config_path=args.config,
+        record_file=getattr(args, "record_file", None),
+        commit=getattr(args, "commit", None),
+        all_names=getattr(args, "all", False),
+        push=getattr(args, "push", False),
+        environ=environ,
+        stdout=stdout,
+    )
+
+
+def _release(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.release import release_command  # heavy: see the comment above
+
+    return release_command(
+        args.config,
+        output_dir=args.output_dir,
+        tag=args.tag,
+        bootstrap=args.bootstrap,
+        dry_run=args.dry_run,
+        environ=environ,
+        stdout=stdout,
+    )
+
+
+def _publish(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.publish import publish_command  # heavy: see the comment above
+
+    return publish_command(
+        report_dir=args.report_dir,
+        config_paths=args.configs or [Path("mlci.yml")],
+        environ=environ,
+        stdout=stdout,
+    )
+
+
+def _init(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.init import init_command  # heavy: see the comment above
+
+    return init_command(
+        args.data,
+        task=args.task,
+        target=args.target,
+        predictions=args.predictions,
+        metrics_file=args.metrics_file,
+        model=args.model,
+        name=args.name,
+        forks=args.forks,
+        action_sha=args.action_sha,
+        force=args.force,
+        quiet=args.quiet,
+        environ=environ,
+        stdout=stdout,
+    )
+
+
+def _schema(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.schema import schema_command  # heavy: see the comment above
+
+    return schema_command(
+        args.data,
+        output=args.output,
+        name=args.name,
+        data_format=args.data_format,
+        target=args.target,
+        write=args.write,
+        check=args.check,
+        quiet=args.quiet,
+        environ=environ,
+        stdout=stdout,
+    )
+
+
+def _profile(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.profile import profile_command  # heavy: see the comment above
+
+    return profile_command(
+        args.paths,
+        output=args.output,
+        name=args.name,
+        data_format=args.data_format,
+        quiet=args.quiet,
+        piece=args.piece,
+        environ=environ,
+        stdout=stdout,
+    )
+
+
+def _demo(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
+    from mlci.commands.demo import demo_command  # heavy: see the comment above
+
+    return demo_command(keep=args.keep, environ=environ, stdout=stdout)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Environ, TextIO], int]] = {
+    "run": _run,
+    "validate": _validate,
+    "evaluate": _evaluate,
+    "record": _record,
+    "release": _release,
+    "publish": _publish,
+    "init": _init,
+    "schema": _schema,
+    "profile": _profile,
+    "demo": _demo,
+}
 
 
 def _internal_error(exc: BaseException, stderr: TextIO) -> int:
@@ -440,14 +562,25 @@ def _internal_error(exc: BaseException, stderr: TextIO) -> int:
 
 
 def main(
-    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> int:
-    """Run the mlci command line and return its exit code."""
+    """Run the mlci command line and return its exit code.
+
+    ``environ`` (default: this process's environment) is the only environment the commands
+    read: ``GITHUB_*`` settings, tokens, ``SOURCE_DATE_EPOCH``. Without ``argv`` mlci is the
+    program: it reads the process's arguments and may start worker processes (to draw
+    figures); with ``argv`` (a call from Python) everything stays in the caller's process.
+    """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
         args = _build_parser().parse_args(argv)
-        return _dispatch(args, out)
+        args.own_process = argv is None
+        return COMMANDS[args.command](args, os.environ if environ is None else environ, out)
     except MlciError as exc:
         print(f"mlci: error: {exc}", file=err)
         return EXIT_BAD_INPUT

@@ -1,9 +1,10 @@
 """The `mlci.yml` config: typed values, and the one loader that validates and builds them.
 
-The file is validated against the JSON Schema shipped in ``mlci/schema/config.schema.json``;
+The file is validated against the JSON Schema shipped in ``mlci/jsonschemas/config.schema.json``;
 every error names the file, the line, the key path and what was expected, and suggests the
 near-miss key for a typo. Paths in the config are relative to the config file's directory and
-are resolved here, so the rest of mlci only sees absolute paths.
+are resolved here, so the rest of mlci only sees absolute paths; every one of them (and the
+config file itself) must lead inside the repository, symlinks followed (see :mod:`mlci.paths`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,23 @@ import copy
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from mlci.yamlfile import Where, display_path, load_yaml, near_miss, packaged_schema, validate
+from mlci.errors import ConfigError
+from mlci.paths import leads_outside, outside_message, repository_of
+from mlci.yamlfile import (
+    Where,
+    display_path,
+    load_yaml,
+    load_yaml_bytes,
+    near_miss,
+    packaged_schema,
+    validate,
+)
 
 Task = Literal["binary", "multiclass", "regression"]
 Severity = Literal["error", "warn"]
@@ -81,7 +93,7 @@ class DriftConfig:
 class DatasetConfig:
     """One named dataset.
 
-    ``checks`` are the inline check mappings of the config (see the README's check reference);
+    ``checks`` are the inline check mappings of the config (see docs/configuration.md);
     ``schema`` is an optional schema file whose checks are added to them.
     """
 
@@ -171,6 +183,15 @@ class BudgetRule:
     severity: Severity = "error"
 
 
+BudgetName = Literal["model_size_mb", "latency_p95_ms", "batch_latency_p95_ms", "peak_memory_mb"]
+BUDGETS: tuple[BudgetName, ...] = (
+    "model_size_mb",
+    "latency_p95_ms",
+    "batch_latency_p95_ms",
+    "peak_memory_mb",
+)
+
+
 @dataclass(frozen=True)
 class BudgetsConfig:
     """Size, latency and memory of the model file (``model.model``); ``None``: not measured."""
@@ -182,6 +203,10 @@ class BudgetsConfig:
     batch_size: int = 1000  # rows per batch (the whole evaluation set when smaller)
     repeats: int = 30  # timed repetitions per model, interleaved
     warmup: int = 3  # untimed repetitions per model first
+
+    def configured(self) -> list[tuple[BudgetName, BudgetRule]]:
+        """The budgets named in the config, in the order of :data:`BUDGETS`."""
+        return [(name, rule) for name in BUDGETS if (rule := getattr(self, name)) is not None]
 
 
 @dataclass(frozen=True)
@@ -250,6 +275,7 @@ class Config:
     name: str
     path: Path  # the config file
     root: Path  # its directory; relative paths in the file are resolved against it
+    repository: Path | None = None  # the git work tree holding it (None: root); see mlci.paths
     datasets: Mapping[str, DatasetConfig] = field(default_factory=dict)
     model: ModelConfig | None = None
     gates: tuple[GateConfig, ...] = ()
@@ -268,6 +294,20 @@ class Config:
         line = self.lines.get(key_path)
         at = f"{self.path.name}:{line}" if line else self.path.name
         return f"{at}: {key_path}"
+
+    def check_inside(self, path: Path, key_path: str) -> None:
+        """Refuse ``path`` (named by ``key_path``) when it now leads outside the repository:
+        for readers that open a file long after loading (a symlink may have appeared)."""
+        repository = self.repository or self.root
+        target = leads_outside(path, repository)
+        if target is not None:
+            written = self.raw_value(key_path)
+            message = outside_message(written or str(path), target, repository)
+            raise ConfigError(f"{self.where(key_path)}: {message}.")
+
+    def raw_value(self, key_path: str) -> str | None:
+        """The path as the file wrote it, for one of :func:`configured_paths`' keys."""
+        return dict(configured_paths(self.raw)).get(key_path)
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -308,11 +348,51 @@ def load_config(path: Path | str) -> Config:
     'mlci.yml:14: gates[0].metric'
     """
     path = Path(path)
+    file = Path(os.path.abspath(path))
+    repository = repository_of(file.parent)
+    _check_config_inside(path, file, repository)
     doc, lines = load_yaml(path)
     validate(doc, packaged_schema("config.schema.json"), lines, path)
-    _cross_check(doc, Where(display_path(path), lines))
-    file = Path(os.path.abspath(path))
-    return _build_config(doc, file, lines)
+    where = Where(display_path(path), lines)
+    _cross_check(doc, where)
+    _check_paths_inside(doc, file.parent, repository, where)
+    return _build_config(doc, file, lines, repository)
+
+
+def configured_paths(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Every path a (validated) config document names, as ``(key path, path as written)``:
+    the values of the schema's ``#/$defs/path`` (a test keeps the two lists the same)."""
+    for name, dataset in doc.get("datasets", {}).items():
+        yield f"datasets.{name}.path", dataset["path"]
+        if "schema" in dataset:
+            yield f"datasets.{name}.schema", dataset["schema"]
+    model = doc.get("model", {})
+    if "metrics_file" in model:
+        yield "model.metrics_file", model["metrics_file"]
+    for section in ("predictions", "model"):
+        if section in model:
+            yield f"model.{section}.path", model[section]["path"]
+    store = doc.get("baseline", {}).get("store", {})
+    if "path" in store:
+        yield "baseline.store.path", store["path"]
+    for i, asset in enumerate(doc.get("release", {}).get("assets", [])):
+        yield f"release.assets[{i}]", asset
+
+
+def _check_config_inside(path: Path, file: Path, repository: Path) -> None:
+    target = leads_outside(file, repository)
+    if target is not None:
+        message = outside_message(str(path), target, repository)
+        raise ConfigError(f"{display_path(path)}: the config file {message}.")
+
+
+def _check_paths_inside(doc: Mapping[str, Any], root: Path, repository: Path, where: Where) -> None:
+    """Every configured path must lead inside the repository (``..``, absolute paths and
+    symlinks of files and folders followed)."""
+    for key_path, written in configured_paths(doc):
+        target = leads_outside(root / written, repository)
+        if target is not None:
+            raise where.error(key_path, outside_message(written, target, repository))
 
 
 def config_hash(config: Config) -> str:
@@ -367,8 +447,6 @@ def check_column_constraints(section: Mapping[str, Any], key_path: str, where: W
     where.check_min_max(section, key_path)
     pattern = section.get("pattern")
     if pattern is not None:
-        import re
-
         try:
             re.compile(pattern)
         except re.error as e:
@@ -476,7 +554,9 @@ def _fields(section: Mapping[str, Any], **convert: Callable[[Any], Any]) -> dict
     return {key: convert[key](v) if key in convert else v for key, v in section.items()}
 
 
-def _build_config(doc: Mapping[str, Any], file: Path, lines: Mapping[str, int]) -> Config:
+def _build_config(
+    doc: Mapping[str, Any], file: Path, lines: Mapping[str, int], repository: Path
+) -> Config:
     root = file.parent
 
     def resolve(value: str) -> Path:
@@ -487,6 +567,7 @@ def _build_config(doc: Mapping[str, Any], file: Path, lines: Mapping[str, int]) 
         name=doc["name"],
         path=file,
         root=root,
+        repository=repository,
         datasets={name: _dataset(name, d, resolve) for name, d in datasets.items()},
         model=_model(doc["model"], resolve) if "model" in doc else None,
         gates=tuple(_gate(gate) for gate in doc.get("gates", [])),
@@ -615,3 +696,85 @@ def _margin(value: float | Mapping[str, float]) -> Margin:
     if isinstance(value, Mapping):
         return Margin(**_fields(value, absolute=float, relative=float))
     return Margin(absolute=float(value))
+
+
+# --- the rules a run is judged by -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What judging a run depends on, beyond its numbers: the gates, the stats, the budget
+    rules, the metric directions and the smallest slice that is gated."""
+
+    gates: tuple[GateConfig, ...] = ()
+    stats: StatsConfig = StatsConfig()
+    budgets: BudgetsConfig | None = None
+    directions: Mapping[str, str] = field(default_factory=dict)
+    min_slice_size: int = ModelConfig.min_slice_size
+
+
+RULE_KEYS = ("gates", "stats", "budgets")  # top-level keys; directions live under `model`
+
+
+def rules_of(config: Config) -> Rules:
+    """The judging rules of a loaded config."""
+    if config.model is None:
+        return Rules(config.gates, config.stats, config.budgets)
+    model = config.model
+    return Rules(
+        config.gates, config.stats, config.budgets, dict(model.directions), model.min_slice_size
+    )
+
+
+def rules_document(config: Config) -> dict[str, Any]:
+    """The judging parts of the config as written (plus its hash), for report.json: what
+    :func:`rules_from_document` reads back."""
+    raw = config.raw
+    model = raw.get("model")
+    return {
+        "config_hash": config_hash(config),
+        **{key: copy.deepcopy(raw[key]) for key in RULE_KEYS if key in raw},
+        **model_rules(model),
+    }
+
+
+def model_rules(model: Any) -> dict[str, Any]:
+    """The judging settings of a config's ``model`` section, as a rules document has them."""
+    if not isinstance(model, Mapping):
+        return {"directions": {}}
+    found: dict[str, Any] = {"directions": dict(model.get("directions", {}))}
+    if "min_slice_size" in model:
+        found["min_slice_size"] = model["min_slice_size"]
+    return found
+
+
+def rules_of_text(data: bytes, name: str) -> Rules:
+    """The judging rules of a config file's content (e.g. read from git at another commit),
+    named ``name`` in messages."""
+    doc, _ = load_yaml_bytes(data, name)
+    fragment = {**{k: doc[k] for k in RULE_KEYS if k in doc}, **model_rules(doc.get("model"))}
+    return rules_from_document(fragment, source=name)
+
+
+def rules_from_document(doc: Any, *, source: str) -> Rules:
+    """The :class:`Rules` of a document written by :func:`rules_document`, validated against
+    the config schema (a :class:`ConfigError` naming ``source`` when it is not valid)."""
+    if not isinstance(doc, Mapping):
+        raise ConfigError(f"{source}: expected a mapping of gates, stats, budgets, directions.")
+    fragment = {"name": "rules", **{key: doc[key] for key in RULE_KEYS if key in doc}}
+    validate(fragment, packaged_schema("config.schema.json"), {}, source)
+    directions = doc.get("directions", {})
+    if not isinstance(directions, Mapping) or not all(
+        isinstance(k, str) and v in ("higher", "lower") for k, v in directions.items()
+    ):
+        raise ConfigError(f"{source}: directions: expected metric names mapped to higher or lower.")
+    min_size = doc.get("min_slice_size", ModelConfig.min_slice_size)
+    if not isinstance(min_size, int) or isinstance(min_size, bool) or min_size < 1:
+        raise ConfigError(f"{source}: min_slice_size: expected a whole number >= 1.")
+    return Rules(
+        gates=tuple(_gate(gate) for gate in fragment.get("gates", [])),
+        stats=StatsConfig(**_fields(fragment.get("stats", {}), confidence=float, seed=int)),
+        budgets=_budgets(fragment["budgets"]) if "budgets" in fragment else None,
+        directions=dict(directions),
+        min_slice_size=min_size,
+    )

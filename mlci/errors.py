@@ -28,6 +28,10 @@ class RecordError(MlciError):
     """A stored record is corrupt, of an unknown version, or cannot be stored."""
 
 
+class NewerRecordError(RecordError):
+    """A stored record was written by a newer mlci: this one cannot judge against it."""
+
+
 class GitError(MlciError):
     """A git command failed (not a repository, unknown commit, push refused...)."""
 

@@ -6,9 +6,11 @@ of what git said, so it reaches the user as one readable line.
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlci.errors import GitError
@@ -19,19 +21,55 @@ NOT_A_REPO = (
 )
 
 
+@dataclass(frozen=True)
+class GitAuth:
+    """HTTP credentials for mlci's own fetches and pushes (the records branch), nothing else.
+
+    They reach git only in the environment of the one ``git`` process that needs them (see
+    :func:`run_git_process`), as ``http.<server_url>/.extraheader`` config entries: first an empty
+    value, which drops any header a checkout persisted for that server, then the token's
+    ``AUTHORIZATION: basic`` header. Never in ``os.environ``, on a command line or in a config
+    file, so no other process mlci starts inherits them.
+    """
+
+    server_url: str
+    token: str = field(repr=False)
+
+    @property
+    def basic(self) -> str:
+        """The token in git's basic-auth form (what a log would show if it leaked)."""
+        return base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
+
+    def config_env(self, base: Mapping[str, str]) -> dict[str, str]:
+        """``GIT_CONFIG_*`` variables adding the header after any entries ``base`` already has."""
+        key = f"http.{self.server_url.rstrip('/')}/.extraheader"
+        entries = [(key, ""), (key, f"AUTHORIZATION: basic {self.basic}")]
+        count = base.get("GIT_CONFIG_COUNT", "")
+        start = int(count) if count.isdigit() else 0
+        env = {"GIT_CONFIG_COUNT": str(start + len(entries))}
+        for offset, (name, value) in enumerate(entries):
+            env[f"GIT_CONFIG_KEY_{start + offset}"] = name
+            env[f"GIT_CONFIG_VALUE_{start + offset}"] = value
+        return env
+
+
 def run_git_process(
     args: Sequence[str],
     *,
     cwd: Path,
     input: bytes | None = None,
     env: Mapping[str, str] | None = None,
+    auth: GitAuth | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``git <args>`` and return the finished process, whatever its exit code.
 
-    ``env`` is added on top of ``os.environ``. Credential prompts are disabled: a CI job must
-    never hang waiting for a password.
+    ``env`` is added on top of ``os.environ``; ``auth`` adds its credentials to this one git
+    process only. Credential prompts are disabled: a CI job must never hang waiting for a
+    password.
     """
     full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
+    if auth is not None:
+        full_env.update(auth.config_env(full_env))
     try:
         return subprocess.run(
             ["git", *args], cwd=cwd, input=input, env=full_env, capture_output=True, check=False
@@ -49,12 +87,13 @@ def run_git(
     cwd: Path,
     input: bytes | None = None,
     env: Mapping[str, str] | None = None,
+    auth: GitAuth | None = None,
 ) -> str:
     """Run ``git <args>`` in ``cwd`` and return its standard output (UTF-8, unstripped).
 
     Raises :class:`GitError` ("`git <args>` failed: <first line of stderr>") on a non-zero exit.
     """
-    proc = run_git_process(args, cwd=cwd, input=input, env=env)
+    proc = run_git_process(args, cwd=cwd, input=input, env=env, auth=auth)
     if proc.returncode != 0:
         raise GitError(f"`{describe(args)}` failed: {first_line(proc.stderr)}")
     return proc.stdout.decode("utf-8", errors="replace")
@@ -126,6 +165,13 @@ def merge_base(repo: Path, a: str, b: str) -> str | None:
     return proc.stdout.decode().strip()
 
 
+def file_at(repo: Path, commit: str, path: str) -> bytes | None:
+    """The content of ``path`` (relative to the repository root, with ``/``) at ``commit``, or
+    None when that commit has no such file."""
+    proc = run_git_process(["cat-file", "blob", f"{commit}:{path}"], cwd=repo)
+    return proc.stdout if proc.returncode == 0 else None
+
+
 def first_parent_ancestors(repo: Path, commit: str, max_depth: int) -> list[str]:
     """``commit`` followed by up to ``max_depth`` of its first-parent ancestors, nearest first.
 
@@ -140,3 +186,79 @@ def first_parent_ancestors(repo: Path, commit: str, max_depth: int) -> list[str]
 def is_shallow(repo: Path) -> bool:
     """True for a shallow clone (history cut off, e.g. actions/checkout's default depth 1)."""
     return run_git(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == "true"
+
+
+def changed_files(repo: Path, commit: str) -> list[str]:
+    """Tracked files whose working-tree content differs from ``commit`` (staged or not, added or
+    deleted); untracked files do not count. Empty when the checkout is exactly that commit."""
+    out = run_git(["diff", "--name-only", "--no-renames", "-z", commit, "--"], cwd=repo)
+    return [name for name in out.split("\0") if name]
+
+
+def merge_base_with_branch(repo: Path, commit: str, branch: str) -> str | None:
+    """The merge base of ``commit`` with ``branch`` (the remote-tracking ``origin/<branch>``
+    first, else the local branch), or None when neither exists or they share no history."""
+    for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
+        tip = resolve_commit(repo, ref)
+        if tip is not None:
+            return merge_base(repo, commit, tip)
+    return None
+
+
+def is_ancestor(repo: Path, ancestor: str, commit: str) -> bool:
+    """Whether ``ancestor`` is ``commit`` or one of its ancestors."""
+    return (
+        run_git_process(["merge-base", "--is-ancestor", ancestor, commit], cwd=repo).returncode == 0
+    )
+
+
+def tags_merged_into(repo: Path, commit: str) -> list[str]:
+    """The tags whose commits are ancestors of ``commit`` (or it), newest first."""
+    out = run_git(
+        [
+            "for-each-ref",
+            f"--merged={commit}",
+            "--sort=-creatordate",
+            "--format=%(refname:strip=2)",
+            "refs/tags",
+        ],
+        cwd=repo,
+    )
+    return out.split()
+
+
+def remote_head_branch(repo: Path, remote: str = "origin") -> str | None:
+    """The branch ``remote``'s HEAD points at (its default branch), or None when the clone does
+    not know it."""
+    ref = _try_git(["symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote}/HEAD"], cwd=repo)
+    return None if ref is None else ref.removeprefix(f"{remote}/")
+
+
+def extraheader_keys(repo: Path) -> list[str]:
+    """The ``http.<url>.extraheader`` keys of the repository's git config (a checkout's
+    persisted credentials), sorted."""
+    proc = run_git_process(
+        ["config", "--name-only", "--get-regexp", r"^http\..*\.extraheader$"], cwd=repo
+    )
+    if proc.returncode != 0:
+        return []
+    return sorted(set(proc.stdout.decode("utf-8", errors="replace").split()))
+
+
+def missing_identity(repo: Path, defaults: Mapping[str, str]) -> dict[str, str]:
+    """``GIT_AUTHOR_*`` and ``GIT_COMMITTER_*`` variables giving ``defaults`` (``name``,
+    ``email``) where neither the process environment nor the repository's config has one, so
+    a commit git makes here never fails for want of an identity."""
+    proc = run_git_process(
+        ["config", "--get-regexp", r"^(user|author|committer)\.(name|email)$"], cwd=repo
+    )
+    configured = {line.split(" ")[0].lower() for line in proc.stdout.decode().splitlines()}
+    env: dict[str, str] = {}
+    for role in ("author", "committer"):
+        for key, default in defaults.items():
+            var = f"GIT_{role}_{key}".upper()
+            if var in os.environ or (key == "email" and "EMAIL" in os.environ):
+                continue  # git reads this process's environment (see run_git_process)
+            if not {f"user.{key}", f"{role}.{key}"} & configured:
+                env[var] = default
+    return env

@@ -14,6 +14,47 @@ from typing import Any, Literal
 Status = Literal["pass", "warn", "fail", "skipped", "insufficient_data", "inconclusive"]
 Verdict = Literal["pass", "fail"]
 
+# How every format shows a status: the comment, report.html, the terminal, the model card.
+STATUS_ICONS: Mapping[str, str] = {
+    "pass": "✅",
+    "warn": "⚠️",
+    "fail": "❌",
+    "skipped": "⏭️",
+    "insufficient_data": "❔",
+    "inconclusive": "⚠️",
+}
+# Plain-text labels (the terminal, logs), and words for sentences and chips.
+STATUS_LABELS: Mapping[str, str] = {
+    "pass": "PASS",
+    "warn": "WARN",
+    "fail": "FAIL",
+    "skipped": "SKIP",
+    "insufficient_data": "N/A",
+    "inconclusive": "INCONCLUSIVE",
+}
+STATUS_WORDS: Mapping[str, str] = {
+    "pass": "pass",
+    "warn": "warn",
+    "fail": "fail",
+    "skipped": "skipped",
+    "insufficient_data": "insufficient data",
+    "inconclusive": "inconclusive",
+}
+# Worst first: problems before passes, in every list sorted by status.
+STATUS_ORDER: Mapping[str, int] = {
+    "fail": 0,
+    "warn": 1,
+    "inconclusive": 1,
+    "insufficient_data": 2,
+    "skipped": 3,
+    "pass": 4,
+}
+
+
+def status_rank(status: str) -> int:
+    """Where ``status`` sorts, worst first; a status mlci does not know sorts before passes."""
+    return STATUS_ORDER.get(status, 1)
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -159,6 +200,22 @@ class BudgetResult:
     method: str = ""  # how it was measured, in words
 
 
+BaselineSource = Literal["same_job", "record"]
+
+
+@dataclass(frozen=True)
+class MeasuredBudgets:
+    """What the budget stage measured (:func:`mlci.model.budgets.measure_budgets`): the
+    candidate's values (also its record entry), the baseline's with where each came from, how
+    each was measured, and why the baseline commit's model was not measured in this job (""
+    when it was, or when there is no baseline commit)."""
+
+    current: Mapping[str, float]
+    baseline: Mapping[str, tuple[float, BaselineSource]]
+    methods: Mapping[str, str]
+    unmeasured: str = ""
+
+
 @dataclass(frozen=True)
 class BaselineInfo:
     """Which record the run was compared with, and how it was found."""
@@ -190,3 +247,10 @@ class Report:
     history: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     slices: tuple[SliceResult, ...] = ()  # each grouping's slices, worst first
     budgets: tuple[BudgetResult, ...] = ()
+    # how this PR's gates, stats, budgets or directions differ from its baseline's config, one
+    # phrase each (mlci.rulediff); shown at the top of the comment
+    gate_changes: tuple[str, ...] = ()
+    # set by `mlci publish`: the branch whose config judged numbers computed by a fork's own job
+    judged_with: str | None = None
+    # the judging parts of the config that produced the report (mlci.config.rules_document)
+    rules: Mapping[str, Any] = field(default_factory=dict)

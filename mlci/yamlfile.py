@@ -6,6 +6,12 @@ the key path and what was expected, e.g.::
     mlci.yml:7: datasets.eval.checks[0].max_nul_fraction: unknown key. Did you mean
     'max_null_fraction'?
 
+Every file is read within the limits of :mod:`mlci.bounded`: at most
+:data:`~mlci.bounded.MAX_YAML_BYTES` bytes, :data:`~mlci.bounded.MAX_DEPTH` levels and
+:data:`~mlci.bounded.MAX_YAML_VALUES` values once aliases are expanded; an alias inside the
+value it names is refused. The limits are checked on the composed nodes, before any value is
+built, so a 541-byte "billion laughs" file is refused in milliseconds.
+
 Scalars follow the YAML 1.2 core schema: only ``true``/``false`` are booleans (so ``NO`` or
 ``yes`` stay strings), dates stay strings, and ``012`` is twelve. Keys are always strings.
 
@@ -31,8 +37,18 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, ValidationError, validators
+from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from mlci.bounded import (
+    MAX_DEPTH,
+    MAX_YAML_BYTES,
+    MAX_YAML_VALUES,
+    DocumentError,
+    read_text,
+    too_deep,
+    too_large,
+)
 from mlci.errors import ConfigError
 
 CONFIG_MISSING_HINT = "Create it with `mlci init`, or pass --config PATH."
@@ -42,17 +58,41 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 # --- reading -------------------------------------------------------------------------------
 
 
+class _TooDeep(Exception):
+    """Flow collections nested past MAX_DEPTH, at this 1-based line."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader with the YAML 1.2 core schema (plus ``<<`` merge keys)."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 (filled below: YAML 1.2 core)
 
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        """Stop at ``[`` or ``{`` nested past MAX_DEPTH, while scanning: PyYAML's scanner takes
+        time in the square of the flow nesting depth (100,000 ``[`` would take minutes)."""
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooDeep(self.get_mark().line + 1)
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column: int) -> bool:
+        """Stop at block collections nested past MAX_DEPTH (see above)."""
+        if len(self.indents) >= MAX_DEPTH:
+            raise _TooDeep(self.get_mark().line + 1)
+        return bool(super().add_indent(column))
+
     def construct_core_int(self, node: ScalarNode) -> int:
         """Decimal, ``0o`` octal or ``0x`` hexadecimal (YAML 1.2: ``012`` is twelve)."""
         text = str(self.construct_scalar(node))
-        if text.startswith(("0o", "0x")):
-            return int(text, 0)
-        return int(text, 10)
+        try:
+            return int(text, 0) if text.startswith(("0o", "0x")) else int(text, 10)
+        except ValueError:  # more digits than Python converts (4300)
+            raise ConstructorError(
+                None, None, f"an integer of {len(text):,} digits is too long", node.start_mark
+            ) from None
 
 
 def _add_resolver(tag: str, pattern: str, first: str) -> None:
@@ -109,21 +149,25 @@ def load_yaml(
     """
     path = Path(path)
     name = display_path(path)
-    text = _read_text(path, name, missing_hint)
+    return _mapping(_read_text(path, name, missing_hint), name, missing_hint)
+
+
+def load_yaml_bytes(
+    data: bytes, name: str, *, missing_hint: str = CONFIG_MISSING_HINT
+) -> tuple[Any, dict[str, int]]:
+    """:func:`load_yaml` for a file's content read elsewhere (e.g. from git), named ``name`` in
+    messages; the same limits, checks and messages."""
+    if len(data) > MAX_YAML_BYTES:
+        raise ConfigError(f"{name}: {too_large(MAX_YAML_BYTES)}.")
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            lines: dict[str, int] = {}
-            doc = None if node is None else _Builder(loader, name, lines).build(node, "", set())
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        raise ConfigError(_yaml_error_message(name, text, exc)) from None
-    except RecursionError:
-        raise ConfigError(
-            f"{name}: nested too deeply to be a config (hundreds of levels); check the file."
-        ) from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: not UTF-8 text; save the file as UTF-8.") from None
+    return _mapping(text, name, missing_hint)
+
+
+def _mapping(text: str, name: str, missing_hint: str) -> tuple[Any, dict[str, int]]:
+    doc, lines = parse_yaml(text, name)
     if doc is None:
         raise ConfigError(f"{name}: the file is empty. {missing_hint}")
     if not isinstance(doc, dict):
@@ -134,9 +178,43 @@ def load_yaml(
     return doc, lines
 
 
+def parse_yaml(text: str, name: str) -> tuple[Any, dict[str, int]]:
+    """Parse YAML text within the limits of :mod:`mlci.bounded`, keeping the line of every key.
+
+    Returns ``(document, lines)`` as :func:`load_yaml` does (the document is None for an empty
+    text, and may be of any kind). Raises :class:`ConfigError` naming ``name`` (the file, as
+    messages show it) for invalid YAML, a duplicate key, or a document past a limit.
+    """
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{name}: {too_large(MAX_YAML_BYTES)}.")
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            lines: dict[str, int] = {}
+            if node is None:
+                return None, lines
+            _Measure(name).check(node)
+            return _Builder(loader, name, lines).build(node, ""), lines
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise ConfigError(_yaml_error_message(name, text, exc)) from None
+    except _TooDeep as exc:
+        raise ConfigError(f"{name}:{exc.line}: {_deep()}.") from None
+    except RecursionError:  # the composer recurses once per level: far past MAX_DEPTH
+        raise ConfigError(f"{name}: {_deep()}.") from None
+
+
+def _deep() -> str:
+    return str(too_deep(MAX_DEPTH))
+
+
 def _read_text(path: Path, name: str, missing_hint: str) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return read_text(path, limit=MAX_YAML_BYTES, encoding="utf-8-sig")
+    except DocumentError as exc:
+        raise ConfigError(f"{name}: {exc}.") from None
     except FileNotFoundError:
         raise ConfigError(f"{name}: file not found. {missing_hint}") from None
     except IsADirectoryError:
@@ -163,31 +241,87 @@ def _yaml_error_message(name: str, text: str, exc: yaml.YAMLError) -> str:
     return f"{at}: not valid YAML: {problem.strip().rstrip('.')}."
 
 
+class _Measure:
+    """Refuses, before any value is built, a document that nests deeper than MAX_DEPTH levels,
+    holds more than MAX_YAML_VALUES values once aliases are expanded, or has an alias inside
+    the value it names. An anchored node is measured once however often it is referred to, so
+    the time taken follows the length of the text, not the size of the expansion."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.known: dict[int, tuple[int, int]] = {}  # id(node) -> (values, levels)
+        self.open: set[int] = set()  # the containers being measured (an alias to one recurses)
+
+    def check(self, node: Node) -> None:
+        self.visit(node, "", 1)
+
+    def visit(self, node: Node, key_path: str, depth: int) -> tuple[int, int]:
+        """``(values, levels)`` of the node at nesting ``depth`` (the top level is 1)."""
+        if isinstance(node, ScalarNode):
+            return 1, 0
+        if id(node) in self.open:
+            raise self.error(node, key_path, "an alias refers to itself; expected a finite value")
+        known = self.known.get(id(node))
+        if known is None:
+            self.open.add(id(node))
+            known = self.known[id(node)] = self.measure(node, key_path, depth)
+            self.open.discard(id(node))
+        if depth - 1 + known[1] > MAX_DEPTH:
+            raise self.error(node, "", _deep())
+        return known
+
+    def measure(self, node: Node, key_path: str, depth: int) -> tuple[int, int]:
+        if depth > MAX_DEPTH:
+            raise self.error(node, "", _deep())
+        values, levels = 1, 0
+        for child_path, child in _children(node, key_path):
+            size, height = self.visit(child, child_path, depth + 1)
+            values, levels = values + size, max(levels, height)
+            if values > MAX_YAML_VALUES:
+                raise ConfigError(
+                    f"{self.name}: more than {MAX_YAML_VALUES:,} values once aliases (*name) "
+                    "are expanded, the limit for this file; check the file for aliases that "
+                    "repeat large values."
+                )
+        return values, levels + 1
+
+    def error(self, node: Node, key_path: str, message: str) -> ConfigError:
+        return ConfigError(located(self.name, node.start_mark.line + 1, key_path, message))
+
+
+def _children(node: Node, key_path: str) -> Iterator[tuple[str, Node]]:
+    """The nodes directly below a sequence or mapping node, with their key paths."""
+    if isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            yield f"{key_path}[{i}]", item
+        return
+    for key_node, value_node in node.value:
+        yield key_path, key_node
+        key = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
+        yield join_key(key_path, key), value_node
+
+
 class _Builder:
-    """Turns composed YAML nodes into plain values, recording the line of every key path."""
+    """Turns composed YAML nodes (measured by _Measure) into plain values, recording the line
+    of every key path."""
 
     def __init__(self, loader: _Loader, name: str, lines: dict[str, int]) -> None:
         self.loader = loader
         self.name = name
         self.lines = lines
 
-    def build(self, node: Node, key_path: str, active: set[int]) -> Any:
+    def build(self, node: Node, key_path: str) -> Any:
         self.lines.setdefault(key_path, node.start_mark.line + 1)
         if isinstance(node, ScalarNode):
             return self.loader.construct_object(node, deep=True)
-        if id(node) in active:
-            raise self._error(node, key_path, "an alias refers to itself; expected a finite value")
-        active = active | {id(node)}
         if isinstance(node, SequenceNode):
-            return [
-                self.build(item, f"{key_path}[{i}]", active) for i, item in enumerate(node.value)
-            ]
+            return [self.build(item, f"{key_path}[{i}]") for i, item in enumerate(node.value)]
         entries = self._entries(node, key_path)
         result: dict[str, Any] = {}
         for key, (line, value_node) in entries.items():
             child = join_key(key_path, key)
             self.lines[child] = line
-            result[key] = self.build(value_node, child, active)
+            result[key] = self.build(value_node, child)
         return result
 
     def _entries(self, node: Node, key_path: str) -> dict[str, tuple[int, Node]]:
@@ -554,8 +688,8 @@ def _items_message(validator: str, value: int, instance: list[Any]) -> str:
 
 @functools.cache
 def packaged_schema(name: str) -> Mapping[str, Any]:
-    """A JSON Schema shipped in ``mlci/schema/`` (e.g. ``"config.schema.json"``)."""
-    text = (importlib.resources.files("mlci") / "schema" / name).read_text(encoding="utf-8")
+    """A JSON Schema shipped in ``mlci/jsonschemas/`` (e.g. ``"config.schema.json"``)."""
+    text = (importlib.resources.files("mlci") / "jsonschemas" / name).read_text(encoding="utf-8")
     schema: Mapping[str, Any] = json.loads(text)
     return schema
 

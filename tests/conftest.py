@@ -1,36 +1,106 @@
-"""Fixtures shared by the whole suite: an isolated git environment and small project factories."""
+"""Fixtures shared by the whole suite (an isolated git environment, git projects, the GitHub API
+fake) and the test tiers: every test is marked ``unit``, ``integration`` or ``e2e``."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.invalid",
-    "GIT_COMMITTER_NAME": "Test Author",
-    "GIT_COMMITTER_EMAIL": "author@example.invalid",
-}
+from tests.helpers.git import IDENTITY, GitProject
+from tests.helpers.git_http import GitHttpServer
+
+TESTS = Path(__file__).resolve().parent
+TIERS = ("unit", "integration", "e2e")
+# Fixtures that make real git repositories, serve the GitHub API fake or start Spark (a JVM
+# and Python workers talking over sockets): a test that uses one is an integration test.
+INTEGRATION_FIXTURES = frozenset(
+    {
+        "git_project",
+        "make_repo",
+        "remote_and_clone",
+        "fake",
+        "fake_server",
+        "fake_process",
+        "make_client",
+        "make_settings",
+        "serve_git",
+        "spark",
+    }
+)
+
+
+# --- tiers -----------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier (before ``-m`` selects): a marker the test or its module
+    sets wins; then tests/e2e/ is ``e2e``, a test using an integration fixture ``integration``,
+    and every other test ``unit``."""
+    for item in items:
+        given = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+        if len(given) > 1:
+            raise pytest.UsageError(f"{item.nodeid} is marked {' and '.join(sorted(given))}")
+        if given:
+            continue
+        if TESTS / "e2e" in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+        elif INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(autouse=True)
+def unit_tests_run_no_git_and_open_no_connection(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hold the unit tier to its promise: a unit test that runs git or connects anywhere fails,
+    saying what to do."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+    popen, connect = subprocess.Popen.__init__, socket.socket.connect
+    hint = "mark the test (or its module) with pytest.mark.integration"
+
+    def no_git(self: subprocess.Popen[Any], args: Any, *rest: Any, **kw: Any) -> None:
+        program = args if isinstance(args, (str, bytes, os.PathLike)) else next(iter(args))
+        if Path(os.fsdecode(program)).name == "git" and not kw.get("shell"):
+            raise AssertionError(f"a unit test ran git: {hint}")
+        popen(self, args, *rest, **kw)
+
+    def no_connection(self: socket.socket, address: Any) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise AssertionError(f"a unit test opened a connection to {address}: {hint}")
+        connect(self, address)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", no_git)
+    monkeypatch.setattr(socket.socket, "connect", no_connection)
+
+
+# --- git ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
 def isolated_git(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
-    """Every test sees git like a fresh CI runner: no global config, no identity; and whatever
-    a test's code adds to os.environ (git credentials, say) is gone after it."""
+    """Every test sees git like a fresh CI runner: no global or system config, no identity, no
+    repository above its temporary directories; and whatever a test's code adds to os.environ
+    (git credentials, say) is gone after it."""
     saved = dict(os.environ)
     empty = tmp_path_factory.mktemp("gitconfig") / "config"
     empty.write_text("")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in IDENTITY:
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path_factory.getbasetemp()))
+    for name in (*IDENTITY, "EMAIL", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
         monkeypatch.delenv(name, raising=False)
     for name in (
         "GITHUB_ACTIONS",
@@ -45,56 +115,26 @@ def isolated_git(
     os.environ.update(saved)
 
 
-def git(repo: Path, *args: str) -> str:
-    """Run git as a test author (the code under test must cope without an identity)."""
-    env = dict(os.environ, **IDENTITY)
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout.strip()
-
-
-class GitProject:
-    """A git working copy with a bare `origin`, for integration tests."""
-
-    def __init__(self, root: Path) -> None:
-        self.remote = root / "origin.git"
-        self.path = root / "work"
-        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(self.remote)], check=True)
-        self.path.mkdir()
-        git(self.path, "init", "-q", "-b", "main")
-        git(self.path, "remote", "add", "origin", str(self.remote))
-
-    def write(self, relpath: str, text: str) -> Path:
-        target = self.path / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        return target
-
-    def commit(self, message: str, *, push: bool = True) -> str:
-        git(self.path, "add", "-A")
-        git(self.path, "commit", "-q", "--allow-empty", "-m", message)
-        if push:
-            branch = git(self.path, "rev-parse", "--abbrev-ref", "HEAD")
-            git(self.path, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
-        return git(self.path, "rev-parse", "HEAD")
-
-    def checkout(self, *args: str) -> None:
-        git(self.path, "checkout", "-q", *args)
-
-    def remote_records(self, branch: str = "mlci-records") -> list[str]:
-        out = subprocess.run(
-            ["git", "ls-tree", "-r", "--name-only", branch],
-            cwd=self.remote,
-            capture_output=True,
-            text=True,
-        )
-        return out.stdout.split() if out.returncode == 0 else []
+@pytest.fixture
+def git_project(tmp_path: Path) -> Iterator[GitProject]:
+    """A git working copy with a bare ``origin`` under tmp_path."""
+    yield GitProject(tmp_path)
 
 
 @pytest.fixture
-def git_project(tmp_path: Path) -> Iterator[GitProject]:
-    yield GitProject(tmp_path)
+def serve_git() -> Iterator[Callable[..., GitHttpServer]]:
+    """``serve_git(root, tokens={TOKEN: "read" | "write"}, public=False)``: the bare
+    repositories under ``root`` over HTTP, authenticated like GitHub (tests/helpers/git_http.py)."""
+    servers: list[GitHttpServer] = []
+
+    def serve(root: Path, **kw: Any) -> GitHttpServer:
+        server = GitHttpServer(root, **kw).start()
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,8 @@ import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
+pytestmark = pytest.mark.integration  # the action's bash steps, and its install
+
 REPO = Path(__file__).resolve().parents[1]
 ACTION = REPO / "action.yml"
 BIN = Path(sys.executable).parent
@@ -39,6 +41,7 @@ INPUTS = {
     "report-dir": "",
     "bootstrap": "false",
     "cache": "true",
+    "jobs": "auto",
 }
 OUTPUTS = ("verdict", "report-json", "report-markdown", "comment-url", "report-html", "release-url")
 PINNED_USES = re.compile(
@@ -226,6 +229,7 @@ def _check(
         "MLCI_FAIL_ON_GATE": inputs.get("fail_on_gate", "true"),
         "MLCI_CACHE": inputs.get("cache", "true"),
         "MLCI_BOOTSTRAP": inputs.get("bootstrap", "false"),
+        "MLCI_JOBS": inputs.get("jobs", "auto"),
         "MLCI_PYTHON_VERSION": inputs.get("python_version", ""),
     }
     path_dirs = (python3.parent,) if python3 else ()
@@ -263,6 +267,12 @@ def test_python_version_input_always_uses_setup_python(tmp_path: Path) -> None:
         ({"fail_on_gate": "False"}, "Input fail-on-gate must be 'true' or 'false'. Got 'False'."),
         ({"cache": ""}, "Input cache must be 'true' or 'false'. Got ''."),
         ({"bootstrap": "yes"}, "Input bootstrap must be 'true' or 'false'. Got 'yes'."),
+        ({"jobs": "0"}, "Input jobs must be 'auto' or a whole number from 1 to 999. Got '0'."),
+        (
+            {"jobs": "2 --no-store"},
+            "Input jobs must be 'auto' or a whole number from 1 to 999. Got '2 --no-store'.",
+        ),
+        ({"jobs": ""}, "Input jobs must be 'auto' or a whole number from 1 to 999. Got ''."),
     ],
 )
 def test_bad_inputs_fail_first_with_one_annotation(
@@ -280,6 +290,8 @@ def test_good_inputs_pass_the_check(tmp_path: Path) -> None:
         {"command": "release"},
         {"command": "release", "bootstrap": "true"},
         {"comment": "false", "fail_on_gate": "false", "cache": "false"},
+        {"jobs": "1"},
+        {"jobs": "16"},
     ):
         proc, _ = _check(tmp_path, **inputs)
         assert proc.returncode == 0, (inputs, proc.stdout)
@@ -368,6 +380,7 @@ def _run_mlci(
         "MLCI_COMMENT": inputs.get("comment", "true"),
         "MLCI_FAIL_ON_GATE": inputs.get("fail_on_gate", "true"),
         "MLCI_BOOTSTRAP": inputs.get("bootstrap", "false"),
+        "MLCI_JOBS": inputs.get("jobs", "auto"),
         "MLCI_PR_HEAD_SHA": inputs.get("pr_head_sha", ""),
         "MLCI_GITHUB_TOKEN": "ghs_secret",
     }
@@ -389,25 +402,36 @@ def test_run_maps_comment_and_fail_on_gate_to_flags(tmp_path: Path) -> None:
     assert seen["argv"][3:] == ["--no-comment", "--no-fail-on-gate"]
 
 
-def test_run_on_a_pull_request_evaluates_the_head_commit_and_branch(tmp_path: Path) -> None:
+def test_run_passes_jobs_unless_auto(tmp_path: Path) -> None:
+    _, seen = _run_mlci(tmp_path, jobs="3")
+    assert seen["argv"][3:] == ["--jobs=3"]
+    _, seen = _run_mlci(tmp_path, jobs="auto")
+    assert seen["argv"][3:] == []
+    _, seen = _run_mlci(tmp_path, command="release", jobs="3")
+    assert "--jobs=3" not in seen["argv"]
+
+
+def test_run_on_a_pull_request_evaluates_the_head_commit_and_passes_no_branch_name(
+    tmp_path: Path,
+) -> None:
     sha = "a" * 40
     _, seen = _run_mlci(
         tmp_path,
         {
-            "GITHUB_HEAD_REF": "-feature/x",
+            "GITHUB_HEAD_REF": "main",  # a fork's head branch may be called anything
             "GITHUB_REF_TYPE": "branch",
             "GITHUB_REF_NAME": "7/merge",
         },
         pr_head_sha=sha,
     )
-    assert seen["argv"][3:] == [f"--commit={sha}", "--branch=-feature/x"]
+    assert seen["argv"][3:] == [f"--commit={sha}"]
 
 
-def test_run_on_a_branch_push_names_the_branch_and_on_a_tag_none(tmp_path: Path) -> None:
+def test_run_on_a_push_or_a_tag_passes_no_branch_name(tmp_path: Path) -> None:
     _, seen = _run_mlci(
         tmp_path, {"GITHUB_HEAD_REF": "", "GITHUB_REF_TYPE": "branch", "GITHUB_REF_NAME": "main"}
     )
-    assert seen["argv"][3:] == ["--branch=main"]
+    assert seen["argv"][3:] == []
     _, seen = _run_mlci(
         tmp_path, {"GITHUB_HEAD_REF": "", "GITHUB_REF_TYPE": "tag", "GITHUB_REF_NAME": "v1.0.0"}
     )
@@ -416,7 +440,15 @@ def test_run_on_a_branch_push_names_the_branch_and_on_a_tag_none(tmp_path: Path)
 
 def test_publish_and_release_commands(tmp_path: Path) -> None:
     _, seen = _run_mlci(tmp_path, command="publish", report_dir="/tmp/r")
-    assert seen["argv"] == ["publish", "--report-dir=/tmp/r"]
+    assert seen["argv"] == ["publish", "--report-dir=/tmp/r", "--config=mlci.yml"]
+    several = "mlci.yml\n  models/churn v2.yml  \n\n"  # one per line, blank lines skipped
+    _, seen = _run_mlci(tmp_path, command="publish", report_dir="r", config=several)
+    assert seen["argv"] == [
+        "publish",
+        "--report-dir=r",
+        "--config=mlci.yml",
+        "--config=models/churn v2.yml",
+    ]
     _, seen = _run_mlci(tmp_path, command="release")
     assert seen["argv"] == ["release", "--config=mlci.yml", "--output-dir=mlci-out"]
     _, seen = _run_mlci(tmp_path, command="release", bootstrap="true")
@@ -427,7 +459,7 @@ def test_bootstrap_matters_to_release_only(tmp_path: Path) -> None:
     _, seen = _run_mlci(tmp_path, bootstrap="true")
     assert seen["argv"] == ["run", "--config=mlci.yml", "--output-dir=mlci-out"]
     _, seen = _run_mlci(tmp_path, command="publish", report_dir="r", bootstrap="true")
-    assert seen["argv"] == ["publish", "--report-dir=r"]
+    assert seen["argv"] == ["publish", "--report-dir=r", "--config=mlci.yml"]
 
 
 def test_run_happens_in_the_working_directory(tmp_path: Path) -> None:
@@ -473,7 +505,8 @@ def test_install_makes_an_isolated_working_mlci(tmp_path: Path) -> None:
             f"{venv}/bin/python",
             "-c",
             "import mlci, importlib.resources as r, sys; print(mlci.__file__); "
-            "print(r.files('mlci').joinpath('schema/record.schema.json').is_file()); "
+            "print(r.files('mlci').joinpath('jsonschemas/record.schema.json').is_file()); "
+            "print(r.files('mlci').joinpath('py.typed').is_file()); "
             "print(sys.prefix != sys.base_prefix)",
         ],
         capture_output=True,
@@ -481,9 +514,9 @@ def test_install_makes_an_isolated_working_mlci(tmp_path: Path) -> None:
         cwd=tmp_path,
         check=True,
     )
-    module, has_schema, in_venv = where.stdout.split()
+    module, has_schema, typed, in_venv = where.stdout.split()
     assert Path(module).is_relative_to(venv), "mlci must come from the venv, not the source tree"
-    assert (has_schema, in_venv) == ("True", "True")
+    assert (has_schema, typed, in_venv) == ("True", "True", "True")  # py.typed: PEP 561
 
 
 @pytest.mark.slow

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-import mlci.pipeline
+import mlci.commands.run
 from mlci import __version__
 from mlci.cli import main
 
@@ -44,7 +46,7 @@ def test_internal_error_is_exit_3_with_a_log_and_no_traceback(monkeypatch, tmp_p
     def explode(*args: object, **kwargs: object) -> int:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(mlci.pipeline, "run", explode)
+    monkeypatch.setattr(mlci.commands.run, "run_command", explode)
     code, _, err = run_cli("run")
     assert code == 3
     assert "mlci: internal error: RuntimeError: kaboom" in err
@@ -69,3 +71,43 @@ def test_incomplete_commands_are_usage_errors(argv):
     code, _, err = run_cli(*argv)
     assert code == 2
     assert "See `mlci" in err
+
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "message"),
+    [
+        ("validate", "billion-laughs.yml", "more than 250,000 values once aliases"),
+        ("run", "billion-laughs.yml", "more than 250,000 values once aliases"),
+        ("validate", "billion-laughs-allowed.yml", "more than 250,000 values once aliases"),
+        ("evaluate", "recursive-alias.yml", ":3: limits[0]: an alias refers to itself"),
+    ],
+)
+def test_hostile_configs_exit_2_with_one_line_naming_the_file(
+    command: str, name: str, message: str, tmp_path: Path
+) -> None:
+    config = tmp_path / name
+    shutil.copy(HOSTILE / name, config)
+    code, out, err = run_cli(command, "--config", str(config))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"mlci: error: {config}") and message in err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: x\nx: " + "[" * 100_000 + "]" * 100_000, ":2: nested too deeply"),
+        ("name: x\n" + "#" * (3 << 20), ": larger than 2 MiB, the limit for this file."),
+    ],
+    ids=["deep", "huge"],
+)
+def test_deep_and_huge_configs_exit_2(text: str, message: str, tmp_path: Path) -> None:
+    config = tmp_path / "mlci.yml"
+    config.write_text(text)
+    code, _, err = run_cli("validate", "--config", str(config))
+    assert code == 2
+    assert err.startswith(f"mlci: error: {config}{message}")
+    assert len(err.splitlines()) == 1

@@ -152,6 +152,7 @@ def test_a_minimal_config_gets_every_default(in_tmp: Path) -> None:
         name="m",
         path=in_tmp / "mlci.yml",
         root=in_tmp,
+        repository=in_tmp,  # no git work tree holds it: its own folder
         raw={"name": "m"},
         lines={"": 1, "name": 1},
     )
@@ -205,7 +206,7 @@ def test_every_key_set() -> None:
             mode: strict
         baseline:
           branch: develop
-          store: {type: dir, branch: b, remote: upstream, path: ../records}
+          store: {type: dir, branch: b, remote: upstream, path: records/../recs}
           on_missing: fail
           max_depth: 10000
         stats: {mode: point, confidence: 0.99, seed: 4294967295}
@@ -255,7 +256,7 @@ def test_every_key_set() -> None:
     )
     assert config.baseline == BaselineConfig(
         branch="develop",
-        store=StoreConfig(type="dir", branch="b", remote="upstream", path=root.parent / "records"),
+        store=StoreConfig(type="dir", branch="b", remote="upstream", path=root / "recs"),
         on_missing="fail",
         max_depth=10000,
     )
@@ -330,25 +331,28 @@ def test_drift_settings(drift: str, expected: DriftConfig) -> None:
 def test_paths_are_relative_to_the_config_file(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    project = in_tmp / "project"
+    (project / ".git").mkdir(parents=True)  # the repository: paths may leave the config's folder
     write(
-        """\
+        f"""\
         name: m
         datasets:
-          a: {path: data/a.csv, schema: ../shared/schema.yml}
-          b: {path: /abs/b.parquet}
-        model: {task: binary, metrics_file: ./out/../out/m.json}
-        baseline: {store: {type: dir, path: .mlci/records}}
+          a: {{path: data/a.csv, schema: ../shared/schema.yml}}
+          b: {{path: {project}/b.parquet}}
+        model: {{task: binary, metrics_file: ./out/../out/m.json}}
+        baseline: {{store: {{type: dir, path: .mlci/records}}}}
         """,
         "project/ml/mlci.yml",
     )
-    monkeypatch.chdir(in_tmp / "project")
+    monkeypatch.chdir(project)
     config = load_config("ml/mlci.yml")
-    ml = in_tmp / "project" / "ml"
+    ml = project / "ml"
     assert config.path == ml / "mlci.yml"
     assert config.root == ml
+    assert config.repository == project
     assert config.datasets["a"].path == ml / "data" / "a.csv"
-    assert config.datasets["a"].schema == in_tmp / "project" / "shared" / "schema.yml"
-    assert config.datasets["b"].path == Path("/abs/b.parquet")
+    assert config.datasets["a"].schema == project / "shared" / "schema.yml"
+    assert config.datasets["b"].path == project / "b.parquet"
     assert config.model is not None and config.model.metrics_file == ml / "out" / "m.json"
     assert config.baseline.store.path == ml / ".mlci" / "records"
     assert all(p.is_absolute() for p in (config.path, config.root))
@@ -447,7 +451,7 @@ def _fields(cls: type) -> set[str]:
 @pytest.mark.parametrize(
     ("where", "cls", "not_in_yaml"),
     [
-        ("#", Config, {"path", "root", "raw", "lines"}),
+        ("#", Config, {"path", "root", "repository", "raw", "lines"}),
         ("dataset", DatasetConfig, {"name"}),
         ("drift", DriftConfig, set()),
         ("drift_override", DriftOverride, set()),

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DIGEST = re.compile(r"^python:3\.12(\.\d+)?-slim@sha256:[0-9a-f]{64}( AS \w+)?$")
@@ -74,6 +76,7 @@ def test_dockerignore_matcher_follows_the_last_matching_pattern() -> None:
     assert not dockerignore_includes("requirements/action.in", patterns)
 
 
+@pytest.mark.integration
 def test_hadolint_finds_nothing() -> None:
     proc = subprocess.run(
         [str(BIN / "hadolint"), "--format", "json", "Dockerfile"],
@@ -85,6 +88,7 @@ def test_hadolint_finds_nothing() -> None:
     assert json.loads(proc.stdout) == [], proc.stdout
 
 
+@pytest.mark.integration
 def test_hadolint_catches_a_bad_dockerfile(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN pip install mlci\nCMD mlci\n", encoding="utf-8")
@@ -141,7 +145,7 @@ def test_the_build_context_holds_what_the_install_needs_and_nothing_else() -> No
         "pyproject.toml",
         "README.md",
         "mlci/cli.py",
-        "mlci/schema/record.schema.json",
+        "mlci/jsonschemas/record.schema.json",
     }
     patterns = _dockerignore()
     assert patterns[0] == "**"  # default deny

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mlci.errors import GitError
 from mlci.git import (
+    GitAuth,
+    changed_files,
     current_branch,
     first_parent_ancestors,
     head_commit,
@@ -16,40 +20,11 @@ from mlci.git import (
     repo_root,
     resolve_commit,
     run_git,
+    run_git_process,
 )
+from tests.helpers.git import IDENTITY, commit, git
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Test Author",
-    "GIT_COMMITTER_EMAIL": "author@example.com",
-}
-
-
-@pytest.fixture(autouse=True)
-def clean_git_env(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = tmp_path_factory.mktemp("gitconfig") / "config"
-    config.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path_factory.getbasetemp()))
-    for var in (*IDENTITY, "GIT_DIR", "GIT_WORK_TREE"):
-        monkeypatch.delenv(var, raising=False)
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **IDENTITY}
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
-def commit(repo: Path, message: str) -> str:
-    git(repo, "commit", "-q", "--allow-empty", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
+pytestmark = pytest.mark.integration  # mlci.git against real repositories
 
 
 @pytest.fixture
@@ -75,7 +50,7 @@ def test_run_git_passes_input_and_extra_environment(repo: Path) -> None:
         sha == "ce013625030ba8dba906f756967f9e9ca394464a"
     )  # `echo hello | git hash-object --stdin`
     assert run_git(["var", "GIT_AUTHOR_IDENT"], cwd=repo, env=IDENTITY).startswith(
-        "Test Author <author@example.com> "
+        "Test Author <author@example.invalid> "
     )
 
 
@@ -168,3 +143,82 @@ def test_is_shallow(repo: Path, tmp_path: Path) -> None:
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
     assert is_shallow(shallow)
     assert first_parent_ancestors(shallow, "HEAD", 10) == [head_commit(shallow)]
+
+
+# -- credentials for mlci's own git calls ---------------------------------------------------------
+
+TOKEN = "tok-git-5e1a93c07d"
+
+
+@pytest.fixture
+def served(tmp_path: Path, repo: Path, serve_git: Any) -> tuple[Any, str]:
+    """A private repository over HTTP (every request needs TOKEN) with one commit on main."""
+    commit(repo, "first")
+    bare = tmp_path / "served" / "widgets.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    server = serve_git(tmp_path / "served", tokens={TOKEN: "write"})
+    return server, server.repo_url("widgets.git")
+
+
+def test_auth_reaches_only_the_git_process_it_is_given_to(
+    repo: Path, served: tuple[Any, str]
+) -> None:
+    server, url = served
+    auth = GitAuth(server.url, TOKEN)
+    before = dict(os.environ)
+
+    with_auth = run_git_process(["ls-remote", url, "refs/heads/main"], cwd=repo, auth=auth)
+    without = run_git_process(["ls-remote", url, "refs/heads/main"], cwd=repo)
+
+    assert with_auth.returncode == 0, with_auth.stderr
+    assert with_auth.stdout.decode().split() == [git(repo, "rev-parse", "HEAD"), "refs/heads/main"]
+    assert without.returncode != 0
+    assert dict(os.environ) == before, "nothing is added to mlci's own environment"
+    assert {s.token for s in server.seen} == {TOKEN, None}
+    assert TOKEN not in repr(auth)
+
+
+def test_auth_replaces_a_header_the_checkout_persisted(repo: Path, served: tuple[Any, str]) -> None:
+    server, url = served
+    stale = base64.b64encode(b"x-access-token:expired-token-0000").decode()
+    git(repo, "config", f"http.{server.url}/.extraheader", f"AUTHORIZATION: basic {stale}")
+
+    proc = run_git_process(["ls-remote", url], cwd=repo, auth=GitAuth(server.url + "/", TOKEN))
+
+    assert proc.returncode == 0, proc.stderr
+    assert {s.token for s in server.seen} == {TOKEN}, "only mlci's header was sent"
+
+
+def test_auth_entries_follow_the_callers_own_git_config_entries() -> None:
+    auth = GitAuth("https://github.com", "t0k3n-abcdef")
+    env = auth.config_env({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.x"})
+    basic = base64.b64encode(b"x-access-token:t0k3n-abcdef").decode()
+    assert env == {
+        "GIT_CONFIG_COUNT": "3",
+        "GIT_CONFIG_KEY_1": "http.https://github.com/.extraheader",
+        "GIT_CONFIG_VALUE_1": "",
+        "GIT_CONFIG_KEY_2": "http.https://github.com/.extraheader",
+        "GIT_CONFIG_VALUE_2": f"AUTHORIZATION: basic {basic}",
+    }
+
+
+def test_changed_files_are_the_tracked_files_that_differ_from_the_commit(repo: Path) -> None:
+    (repo / "a.txt").write_text("a\n")
+    (repo / "b.txt").write_text("b\n")
+    git(repo, "add", "-A")
+    sha = commit(repo, "two files")
+    assert changed_files(repo, sha) == []
+    (repo / "untracked.txt").write_text("not in git\n")
+    assert changed_files(repo, sha) == []
+    (repo / "a.txt").write_text("changed\n")
+    (repo / "b.txt").unlink()
+    (repo / "staged.txt").write_text("new\n")
+    git(repo, "add", "staged.txt")
+    assert changed_files(repo, sha) == ["a.txt", "b.txt", "staged.txt"]
+    git(repo, "checkout", "-q", "--", "a.txt", "b.txt")
+    git(repo, "rm", "-q", "--cached", "staged.txt")
+    assert changed_files(repo, sha) == []
+    first = git(repo, "rev-parse", "HEAD~0")
+    (repo / "a.txt").write_text("third\n")
+    git(repo, "commit", "-q", "-am", "third")
+    assert changed_files(repo, first) == ["a.txt"], "compared with the commit, not with HEAD"

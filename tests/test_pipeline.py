@@ -22,6 +22,8 @@ from sklearn.model_selection import train_test_split
 
 from mlci.cli import main
 
+pytestmark = pytest.mark.integration  # the pipeline in real git repositories
+
 TASKS: dict[str, Any] = {
     "binary": (datasets.load_breast_cancer, LogisticRegression(max_iter=5000)),
     "multiclass": (datasets.load_wine, RandomForestClassifier(n_estimators=20, random_state=0)),
@@ -167,7 +169,7 @@ def test_main_stores_record_and_pr_compares_with_merge_base(git_project):
     base = git_project.commit("train on main")
     out = git_project.path / "mlci-out"
     code, stdout, _ = run_cli(
-        "run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out)
+        "run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out), "--push"
     )
     assert code == 0
     assert f"Stored the record of {base[:7]}" in stdout
@@ -207,6 +209,7 @@ def test_baseline_is_the_merge_base_not_the_tip_of_main(git_project):
         str(git_project.path / "mlci.yml"),
         "--output-dir",
         str(git_project.path / "o1"),
+        "--push",
     )
     git_project.checkout("-b", "feature")
     git_project.write("notes.txt", "feature work\n")
@@ -226,6 +229,7 @@ def test_baseline_is_the_merge_base_not_the_tip_of_main(git_project):
         str(git_project.path / "mlci.yml"),
         "--output-dir",
         str(git_project.path / "o2"),
+        "--push",
     )
     assert len(git_project.remote_records()) == 2
     git_project.checkout("feature")
@@ -309,6 +313,7 @@ def test_data_check_failure_fails_the_verdict_and_drift_is_reported(git_project)
         str(git_project.path / "mlci.yml"),
         "--output-dir",
         str(git_project.path / "o2"),
+        "--push",
     )
 
     doc = report(git_project.path / "o2")
@@ -360,3 +365,175 @@ def test_outside_a_git_repository_is_a_clear_error(tmp_path):
     code, _, stderr = run_cli("run", "-c", str(tmp_path / "mlci.yml"))
     assert code == 2
     assert "not inside a git repository" in stderr
+
+
+# -- records reflect commits ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("on_baseline_branch", "wanted", "changed", "store"),
+    [
+        (True, True, [], True),
+        (True, False, [], False),
+        (False, True, [], False),
+        (True, True, ["model.skops"], False),
+        (False, True, ["model.skops"], False),
+    ],
+)
+def test_store_plan(on_baseline_branch, wanted, changed, store):
+    from mlci.commands.run import store_plan
+
+    plan = store_plan(
+        on_baseline_branch=on_baseline_branch, wanted=wanted, commit="a" * 40, changed=changed
+    )
+    assert plan.store is store
+    assert bool(plan.note) is (on_baseline_branch and wanted and bool(changed))
+
+
+def test_the_store_plan_names_the_files_that_differ():
+    from mlci.commands.run import store_plan
+
+    plan = store_plan(
+        on_baseline_branch=True, wanted=True, commit="3f2c1ab" + "0" * 33, changed=list("abcde")
+    )
+    assert plan.note == (
+        "not storing the record of 3f2c1ab: 5 tracked files differ from the commit (a, b, c "
+        "and 2 more). Commit them and run mlci again."
+    )
+
+
+def local_branch_records(project) -> list[str]:
+    """The files on the local branch mlci-records of the working copy (none: no branch)."""
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", "refs/heads/mlci-records"],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.split() if done.returncode == 0 else []
+
+
+def test_a_dirty_checkout_on_main_reports_but_stores_no_record(git_project):
+    setup_task(git_project, "regression", "predictions", gates=[{"metric": "r2", "min": 0.0}])
+    main = git_project.commit("main")
+    git_project.write("scratch.txt", "untracked: does not count\n")
+    preds = git_project.path / "out" / "preds.csv"
+    frame = pd.read_csv(preds)
+    frame["pred"] = frame["pred"] * 1.01  # edited after the commit
+    frame.to_csv(preds, index=False)
+    out = git_project.path / "mlci-out"
+
+    code, stdout, stderr = run_cli(
+        "run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out), "--push"
+    )
+
+    assert (code, stderr) == (0, "")
+    lines = [line for line in stdout.splitlines() if "not storing" in line]
+    assert lines == [
+        f"mlci: warning: not storing the record of {main[:7]}: 1 tracked "
+        "file differs from the commit (out/preds.csv). Commit them and run mlci again."
+    ]
+    assert "Stored the record" not in stdout
+    assert git_project.remote_records() == [] and local_branch_records(git_project) == []
+    assert report(out)["verdict"] == "pass"  # the report is still produced
+    assert (out / "record.json").is_file()
+
+
+def test_outside_ci_a_record_stays_local_unless_pushed_and_is_a_baseline_either_way(git_project):
+    setup_task(
+        git_project, "regression", "predictions", gates=[{"metric": "r2", "max_regression": 0.0}]
+    )
+    main = git_project.commit("main")
+    config = str(git_project.path / "mlci.yml")
+
+    code, stdout, _ = run_cli("run", "-c", config, "--output-dir", str(git_project.path / "o1"))
+
+    assert code == 0
+    path = f"demo-model/{main[:2]}/{main}.json"
+    assert local_branch_records(git_project) == [path]
+    assert git_project.remote_records() == []
+    assert (
+        f"Stored the record of {main[:7]} in local branch mlci-records. Not pushed to origin: "
+        "outside CI a record is pushed only with `mlci run --push`."
+    ) in stdout
+    git_project.checkout("-b", "feature")
+    git_project.write("notes.txt", "feature work\n")
+    git_project.commit("feature", push=False)
+    code, _, _ = run_cli("run", "-c", config, "--output-dir", str(git_project.path / "o2"))
+    assert code == 0
+    assert report(git_project.path / "o2")["baseline"]["commit"] == main  # the local record
+    assert len(local_branch_records(git_project)) == 1, "a branch that is not main stores nothing"
+
+    git_project.checkout("main")
+    code, stdout, _ = run_cli(
+        "run", "-c", config, "--output-dir", str(git_project.path / "o3"), "--push"
+    )
+
+    assert code == 0
+    assert git_project.remote_records() == [path]
+    assert f"Stored the record of {main[:7]} in branch mlci-records of origin." in stdout
+
+
+def dir_store_project(git_project, on_missing: str) -> tuple[str, str, Path]:
+    """main1 - main2 on main, each with its record in a directory store; then a PR branch."""
+    setup_task(git_project, "regression", "predictions", gates=[{"metric": "r2", "min": 0.0}])
+    config = yaml.safe_load((git_project.path / "mlci.yml").read_text())
+    config["baseline"] = {"store": {"type": "dir", "path": "records"}, "on_missing": on_missing}
+    git_project.write("mlci.yml", yaml.safe_dump(config))
+    git_project.write(".gitignore", "records/\nmlci-out/\n")
+    records = git_project.path / "records" / "demo-model"
+    shas = []
+    for label in ("main 1", "main 2"):
+        shas.append(git_project.commit(label))
+        output = str(git_project.path / "mlci-out")
+        code, out, err = run_cli(
+            "run", "-c", str(git_project.path / "mlci.yml"), "-q", "--output-dir", output
+        )
+        assert (code, err) == (0, ""), out
+    git_project.checkout("-b", "pr")
+    git_project.commit("pr", push=False)
+    return shas[0], shas[1], records
+
+
+def test_a_baseline_record_from_a_newer_mlci_stops_the_run_asking_for_an_upgrade(git_project):
+    _, main2, records = dir_store_project(git_project, "skip")
+    doc = json.loads((records / f"{main2}.json").read_text())
+    (records / f"{main2}.json").write_text(json.dumps({**doc, "schema_version": 2}))
+    out = git_project.path / "o"
+
+    code, _, stderr = run_cli(
+        "run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out)
+    )
+
+    assert code == 2
+    assert "was written by a newer mlci (schema 2, this mlci reads up to 1); upgrade mlci" in (
+        stderr
+    )
+    assert "corrupt" not in stderr and len(stderr.strip().splitlines()) == 1
+    assert not out.exists(), "nothing half-written"
+
+
+@pytest.mark.parametrize("on_missing", ["skip", "fail"])
+def test_a_corrupt_baseline_is_skipped_with_a_note_unless_it_is_required(git_project, on_missing):
+    main1, main2, records = dir_store_project(git_project, on_missing)
+    (records / f"{main2}.json").write_text('{"schema_version": 1, "name": "demo-model"}')
+    out = git_project.path / "o"
+
+    code, _, stderr = run_cli(
+        "run", "-c", str(git_project.path / "mlci.yml"), "--output-dir", str(out)
+    )
+
+    if on_missing == "skip":
+        assert (code, stderr) == (0, "")
+        baseline = report(out)["baseline"]
+        assert (baseline["commit"], baseline["how"]) == (main1, "ancestor")
+        assert baseline["reason"] == f"skipped corrupt record of {main2[:7]}"
+    else:
+        assert code == 2
+        assert stderr.startswith(
+            f"mlci: error: The baseline cannot be read: Record for demo-model@{main2[:7]} in "
+        )
+        assert "With `baseline.on_missing: fail` mlci stops here" in stderr
+        assert not out.exists()

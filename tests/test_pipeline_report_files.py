@@ -21,7 +21,9 @@ from PIL import Image
 
 from mlci import pipeline
 from mlci.cli import main
-from mlci.report.markdown import DEFAULT_HINT
+from mlci.commands.run import write_outputs
+from mlci.model.pairing import stored_predictions
+from mlci.report.markdown import DEFAULT_HINT, full_report_hint
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -167,12 +169,12 @@ def test_no_html_writes_neither_page_nor_figures(pull_request: Any) -> None:
 def test_a_failing_plot_is_a_note_not_a_failed_run(
     pull_request: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlci.report import plots
+    from mlci.report.plots import figures
 
     def broken(*args: Any, **kwargs: Any) -> bytes:
         raise RuntimeError("no ink")
 
-    monkeypatch.setattr(plots, "roc_pr_png", broken)
+    monkeypatch.setattr(figures, "roc_pr_png", broken)
     out = pull_request.path / "out"
     code, _, err = run_cli(
         "run", "-c", str(pull_request.path / "mlci.yml"), "--output-dir", str(out)
@@ -252,7 +254,7 @@ def test_no_matplotlib_at_all_still_writes_the_page(
     ],
 )
 def test_full_report_hint_links_the_run_artifacts(environ: dict[str, str], hint: str) -> None:
-    assert pipeline.full_report_hint(environ) == hint
+    assert full_report_hint(environ) == hint
 
 
 def test_write_outputs_removes_stale_figures(tmp_path: Path) -> None:
@@ -273,9 +275,7 @@ def test_write_outputs_removes_stale_figures(tmp_path: Path) -> None:
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "old.png").write_bytes(b"x")
     (tmp_path / "figures" / "keep.txt").write_text("mine")
-    paths = pipeline.write_outputs(
-        pipeline.Outcome(report, record), tmp_path, max_comment_chars=60_000
-    )
+    paths = write_outputs(pipeline.Outcome(report, record), tmp_path, max_comment_chars=60_000)
     assert paths["report_html"] == tmp_path / "report.html"
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["keep.txt"]
 
@@ -315,7 +315,7 @@ def test_the_baseline_predictions_stored_in_a_record_are_read_back(task: str) ->
         verdict="pass",
         extra={"predictions": stored},
     )
-    back = pipeline._stored_predictions(record)
+    back = stored_predictions(record)
     assert back is not None
     if task == "regression":  # stored as float32
         np.testing.assert_allclose(back.y_true, p.y_true, rtol=1e-6)
@@ -340,4 +340,4 @@ def test_the_baseline_predictions_stored_in_a_record_are_read_back(task: str) ->
         verdict="pass",
         extra={"predictions": {"format": 99}},
     )
-    assert pipeline._stored_predictions(broken) is None
+    assert stored_predictions(broken) is None

@@ -128,6 +128,7 @@ def _first_release() -> str:
 # -- the linters ----------------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_zizmor_finds_nothing_in_the_templates_ci_and_action(tmp_path: Path) -> None:
     root = _repository(tmp_path / "repo", _ours())
     findings, log = _zizmor(root)
@@ -136,6 +137,7 @@ def test_zizmor_finds_nothing_in_the_templates_ci_and_action(tmp_path: Path) -> 
         assert f"completed {root}/{audited}" in log  # so nothing passed by being skipped
 
 
+@pytest.mark.integration
 def test_zizmor_catches_a_bad_workflow(tmp_path: Path) -> None:
     root = _repository(tmp_path / "repo", {"bad.yml": BAD_WORKFLOW})
     findings, _ = _zizmor(root)
@@ -149,6 +151,7 @@ def test_zizmor_catches_a_bad_workflow(tmp_path: Path) -> None:
     } <= found
 
 
+@pytest.mark.integration
 def test_actionlint_finds_nothing_and_checks_our_inputs(tmp_path: Path) -> None:
     ours = {**_ours(), "release-first.yml": _first_release()}
     local = {name: _as_local_action(text) for name, text in ours.items()}
@@ -156,6 +159,7 @@ def test_actionlint_finds_nothing_and_checks_our_inputs(tmp_path: Path) -> None:
     assert _actionlint(_repository(tmp_path / "repo", local)) == []
 
 
+@pytest.mark.integration
 def test_actionlint_catches_a_bad_workflow_and_a_wrong_input(tmp_path: Path) -> None:
     wrong_input = _as_local_action(_template("main.yml").read_text(encoding="utf-8"))
     wrong_input = wrong_input.replace("config: mlci.yml", "confg: mlci.yml")
@@ -241,7 +245,8 @@ def _uses(job: dict[str, Any], action: str) -> dict[str, Any]:
 
 
 def test_pull_request_template() -> None:
-    # labeled/unlabeled: applying or removing the override label re-runs mlci (README)
+    # labeled/unlabeled: applying or removing the override label re-runs mlci (see
+    # docs/github-actions.md)
     types = ["opened", "synchronize", "reopened", "labeled", "unlabeled"]
     assert _load(_template("pull-request.yml"))["on"] == {"pull_request": {"types": types}}
     job = _only_job("pull-request.yml")
@@ -300,19 +305,32 @@ def test_fork_comment_runs_after_the_evaluation_and_never_touches_pr_code() -> N
     evaluation = _load(_template("fork-pull-request.yml"))["name"]
     assert workflow["on"] == {"workflow_run": {"workflows": [evaluation], "types": ["completed"]}}
     job = _only_job("fork-comment.yml")
-    assert job["permissions"] == {"actions": "read", "pull-requests": "write", "statuses": "write"}
+    assert job["permissions"] == {
+        "contents": "read",
+        "actions": "read",
+        "pull-requests": "write",
+        "statuses": "write",
+    }
     assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
     used = [s["uses"].split("@")[0] for s in job["steps"]]
-    assert used == ["actions/download-artifact", "mlci-dev/mlci"]  # no checkout, no run:
-    download = job["steps"][0]["with"]
+    assert used == ["actions/checkout", "actions/download-artifact", "mlci-dev/mlci"]  # no run:
+    # the default branch only: its mlci.yml judges the report; never the PR's head or merge ref
+    assert job["steps"][0]["with"] == {
+        "ref": "${{ github.event.repository.default_branch }}",
+        "persist-credentials": False,
+    }
+    text = _template("fork-comment.yml").read_text(encoding="utf-8")
+    assert "head_sha" not in text.split("steps:", 1)[1] and "pull_request.head" not in text
+    download = job["steps"][1]["with"]
     assert download == {
         "name": "mlci-report",
         "path": "${{ runner.temp }}/mlci-report",
         "run-id": "${{ github.event.workflow_run.id }}",
         "github-token": "${{ github.token }}",
     }
-    assert job["steps"][1]["with"] == {
+    assert job["steps"][2]["with"] == {
         "command": "publish",
+        "config": "mlci.yml",
         "report-dir": "${{ runner.temp }}/mlci-report",
         "cache": "false",
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from mlci.errors import ConfigError
 from mlci.yamlfile import display_path, load_yaml, validate
@@ -380,5 +381,145 @@ def test_the_first_of_several_unknown_keys_is_reported() -> None:
 def test_absurdly_deep_nesting_is_a_config_error_not_a_crash(tmp_path):
     path = tmp_path / "mlci.yml"
     path.write_text("name: x\nx: " + "[" * 2000 + "]" * 2000 + "\n")
-    with pytest.raises(ConfigError, match=r"mlci.yml: nested too deeply to be a config"):
+    with pytest.raises(ConfigError, match=r"mlci.yml:2: nested too deeply: more than 64 levels"):
         load_yaml(path)
+
+
+# --- limits: aliases, depth, size (mlci.bounded) ----------------------------------------------
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+
+def values_of(value: Any) -> int:
+    """Values of a plain document as PyYAML expands it (keys count): the independent oracle."""
+    if isinstance(value, dict):
+        return 1 + sum(values_of(k) + values_of(v) for k, v in value.items())
+    if isinstance(value, list):
+        return 1 + sum(values_of(v) for v in value)
+    return 1
+
+
+ALIASED = [
+    "a: [1, 2]\n",
+    "a: &x [1, 2]\nb: *x\n",
+    "a: &x {k: [1, 2, 3]}\nb: [*x, *x, *x]\nc: {d: *x}\n",
+    "base: &b {p: 1, q: 2}\nuse:\n  <<: *b\n  r: 3\n",
+]
+
+
+@pytest.mark.parametrize("text", ALIASED)
+def test_values_are_counted_with_aliases_expanded(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    expected = yaml.safe_load(text)
+    # a merge counts as written too: its ``<<`` key and the mapping it merges
+    count = values_of(expected) + 2 * text.count("<<")
+    monkeypatch.setattr("mlci.yamlfile.MAX_YAML_VALUES", count)
+    assert load(text)[0] == expected
+    monkeypatch.setattr("mlci.yamlfile.MAX_YAML_VALUES", count - 1)
+    assert error_of(text) == (
+        f"f.yml: more than {count - 1:,} values once aliases (*name) are expanded, the limit "
+        "for this file; check the file for aliases that repeat large values."
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["billion-laughs.yml", "billion-laughs-allowed.yml", "billion-laughs-metrics.yaml"]
+)
+def test_billion_laughs_is_refused_before_anything_is_built(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[Any] = []
+    original = yaml.SafeLoader.construct_object
+
+    def counting(self: Any, node: Any, deep: bool = False) -> Any:
+        built.append(node)
+        return original(self, node, deep=deep)
+
+    monkeypatch.setattr(yaml.SafeLoader, "construct_object", counting)
+    load("a: [1, 2]\n")
+    assert len(built) == 2  # the counter sees every scalar value built
+    built.clear()
+    with pytest.raises(ConfigError) as info:
+        load_yaml(HOSTILE / name)
+    assert str(info.value) == (
+        f"{display_path(HOSTILE / name)}: more than 250,000 values once aliases (*name) are "
+        "expanded, the limit for this file; check the file for aliases that repeat large values."
+    )
+    assert built == []
+
+
+def test_a_recursive_alias_at_the_top_level_is_refused() -> None:
+    assert error_of("a: &a [*a]\n") == (
+        "f.yml:1: a[0]: an alias refers to itself; expected a finite value."
+    )
+    with pytest.raises(ConfigError, match=r"recursive-alias.yml:3: limits\[0\]: an alias refers"):
+        load_yaml(HOSTILE / "recursive-alias.yml")
+
+
+def test_a_mapping_that_merges_itself_is_refused() -> None:
+    assert error_of("a: &m\n  <<: *m\n  k: 1\n") == (
+        "f.yml:1: a.<<: an alias refers to itself; expected a finite value."
+    )
+
+
+def nested(levels: int, *, block: bool) -> str:
+    """``x`` holding ``levels`` nested lists (so the document is ``levels + 1`` deep)."""
+    if not block:
+        return "x: " + "[" * levels + "1" + "]" * levels + "\n"
+    lines = ["x:"] + [" " * i + "-" for i in range(1, levels)]
+    return "\n".join(lines) + "\n" + " " * levels + "- 1\n"
+
+
+@pytest.mark.parametrize("block", [False, True])
+def test_nesting_is_limited_to_64_levels(block: bool) -> None:
+    doc = load(nested(63, block=block))[0]
+    depth, value = 1, doc
+    while isinstance(value, (dict, list)):
+        value = next(iter(value.values())) if isinstance(value, dict) else value[0]
+        depth += 1
+    assert depth - 1 == 64 and value == 1
+    message = error_of(nested(64, block=block))
+    assert message.startswith("f.yml:") and message.endswith(
+        ": nested too deeply: more than 64 levels, the limit."
+    )
+
+
+def test_nesting_through_aliases_counts_the_expanded_depth() -> None:
+    inner = "&a " + "[" * 62 + "1" + "]" * 62
+    assert load(f"a: {inner}\nb: [*a]\n")[0]["b"][0] == load(f"a: {inner}\n")[0]["a"]
+    assert error_of(f"a: {inner}\nb: [[*a]]\n") == (
+        "f.yml:1: nested too deeply: more than 64 levels, the limit."
+    )
+
+
+def test_ten_thousand_open_brackets_are_refused_while_scanning() -> None:
+    assert error_of("x: " + "[" * 100_000 + "]" * 100_000) == (
+        "f.yml:1: nested too deeply: more than 64 levels, the limit."
+    )
+
+
+def test_a_file_past_the_byte_limit_is_refused_unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "name: x\n# padding\n"
+    monkeypatch.setattr("mlci.yamlfile.MAX_YAML_BYTES", len(text))
+    assert load(text)[0] == {"name": "x"}
+    assert error_of(text + "#") == f"f.yml: larger than {len(text)} bytes, the limit for this file."
+
+
+def test_the_stated_byte_limit_and_an_endless_file() -> None:
+    big = Path("big.yml")
+    big.write_text("name: x\n" + "#" * (2 << 20) + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_yaml(big)
+    assert str(info.value) == "big.yml: larger than 2 MiB, the limit for this file."
+    with pytest.raises(ConfigError) as info:
+        load_yaml(Path("/dev/zero"))
+    assert str(info.value) == "/dev/zero: larger than 2 MiB, the limit for this file."
+
+
+def test_an_integer_too_long_to_convert_is_a_config_error() -> None:
+    assert error_of("a: " + "9" * 5000 + "\n") == (
+        "f.yml:1: not valid YAML: an integer of 5,000 digits is too long."
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from mlci.commands.profile import dataset_name, profile_file, write_text
+from mlci.commands.profile import dataset_name, profile_file
 from mlci.commands.schema import (
     FileUpdate,
     count_unique,
@@ -25,7 +25,15 @@ from mlci.commands.schema import (
     report_update,
     shown_path,
 )
+from mlci.config import DatasetConfig, format_from_suffix
+from mlci.data.infer import commented, infer_schema, key_candidates, scalar_text
+from mlci.data.progress import make_progress
+from mlci.data.read import Source
 from mlci.errors import GitError, MlciError
+from mlci.files import write_atomic
+from mlci.git import current_branch, remote_head_branch, repo_root
+from mlci.model.load import load_metrics_file
+from mlci.model.metrics import higher_is_better
 
 PLACEHOLDER_SHA = "0" * 40
 ACTION = "mlci-dev/mlci"
@@ -95,7 +103,7 @@ def init_command(
     force: bool = False,
     quiet: bool = False,
     cwd: Path | None = None,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> int:
     """Write mlci.yml, the schema files and the workflows; returns the exit code (0)."""
@@ -145,7 +153,6 @@ def init_command(
 
 
 def _repository(here: Path) -> Path:
-    from mlci.git import repo_root
 
     try:
         return repo_root(here).resolve()
@@ -177,12 +184,10 @@ def _datasets(
     target: str | None,
     task: str | None,
     quiet: bool,
-    environ: Mapping[str, str] | None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> tuple[list[Dataset], dict[Path, str]]:
     """The datasets (profiled) and their inferred schema files' texts, by absolute path."""
-    from mlci.data.infer import infer_schema, key_candidates
-    from mlci.data.progress import make_progress
 
     datasets: list[Dataset] = []
     schemas: dict[Path, str] = {}
@@ -270,7 +275,6 @@ def _model_section(
             "mlci init: the model section needs a task: give --task binary, multiclass or "
             "regression (or --target COL with a DATA file, to infer it from the labels)."
         )
-    from mlci.data.infer import scalar_text
 
     if predictions is not None:
         return _predictions_section(task, target, _absolute(predictions, here), root)
@@ -339,8 +343,6 @@ def _columns_of(path: Path) -> list[str] | None:
     """The column names of a data file (its first batch), or None when it does not exist."""
     if not path.exists():
         return None
-    from mlci.config import DatasetConfig, format_from_suffix
-    from mlci.data.read import Source
 
     cfg = DatasetConfig(name="predictions", path=path, format=format_from_suffix(path))
     batches = Source(cfg).batches()
@@ -379,8 +381,6 @@ def _metric_in_file(path: Path, task: str) -> str:
     preferred = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "rmse"}[task]
     if not path.exists():
         return preferred
-    from mlci.model.load import load_metrics_file
-    from mlci.model.metrics import higher_is_better
 
     names = list(load_metrics_file(path))
     for name in (preferred, *names):
@@ -407,13 +407,10 @@ def _config_name(name: str | None, root: Path) -> str:
 def _default_branch(root: Path) -> str:
     """The branch pull requests merge into: origin's HEAD, else the checked-out branch when it
     is main or master, else main."""
-    from mlci.git import current_branch, run_git_process
 
-    proc = run_git_process(
-        ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], cwd=root
-    )
-    if proc.returncode == 0:
-        return proc.stdout.decode().strip().removeprefix("origin/") or "main"
+    remote = remote_head_branch(root)
+    if remote is not None:
+        return remote or "main"
     branch = current_branch(root)
     return branch if branch in ("main", "master") else "main"
 
@@ -422,7 +419,6 @@ def _default_branch(root: Path) -> str:
 
 
 def _yaml_value(value: Any) -> str:
-    from mlci.data.infer import scalar_text
 
     if isinstance(value, list):
         return "[" + ", ".join(scalar_text(v) for v in value) + "]"
@@ -431,11 +427,10 @@ def _yaml_value(value: Any) -> str:
 
 def render_config(plan: ConfigPlan) -> str:
     """The starter mlci.yml, with comments."""
-    from mlci.data.infer import commented, scalar_text
 
     out = [
         "# mlci config, written by `mlci init`: review it, then commit it with .mlci/ and\n",
-        "# .github/workflows/. Every key is described in mlci's README, section Configuration.\n",
+        "# .github/workflows/. Every key is described in mlci's docs/configuration.md.\n",
         "version: 1\n",
         commented(f"name: {scalar_text(plan.name)}", "the PR comment's title; status mlci/NAME"),
     ]
@@ -464,11 +459,10 @@ def render_config(plan: ConfigPlan) -> str:
 
 
 def _model_lines(plan: ConfigPlan) -> list[str]:
-    from mlci.data.infer import scalar_text
 
     if plan.model is None:
         return [
-            "# model:                       # to gate on metrics, add one of (see the README):\n",
+            "# model:                       # to gate on metrics, add one of these:\n",
             "#   task: binary                # binary | multiclass | regression\n",
             "#   metrics_file: out/metrics.json\n",
             "#   predictions: {path: out/preds.csv, y_true: label, y_pred: pred, y_score: score}\n",
@@ -524,7 +518,7 @@ def _apply(
         if status == "same":
             print(f"Unchanged {shown}", file=stdout)
         elif status == "new" or force:
-            write_text(update.path, update.new)
+            write_atomic(update.path, update.new)
             print(f"{'Wrote' if status == 'new' else 'Overwrote'} {shown}", file=stdout)
         else:
             kept.append(update)

@@ -14,18 +14,20 @@ piece: it adds nothing.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import pyarrow as pa
 
+from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
+from mlci.config import DatasetConfig, format_from_suffix
+from mlci.data.profile import Profiler, is_piece, load_profiler
+from mlci.data.progress import NoProgress, make_progress
+from mlci.data.read import Source, scan
 from mlci.errors import DataError, MlciError
-
-if TYPE_CHECKING:
-    from mlci.data.profile import Profiler
+from mlci.files import write_atomic
 
 DataFormat = Literal["csv", "parquet", "jsonl"]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # as config.schema.json's datasets
@@ -43,7 +45,7 @@ def profile_command(
     data_format: DataFormat | None,
     quiet: bool,
     piece: bool = False,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> int:
     """`mlci profile DATA` or `mlci profile merge FILE...`; returns the exit code (0)."""
@@ -59,8 +61,6 @@ def profile_command(
             f"mlci profile: expected one data file; got {len(paths)}. Profile each shard on "
             "its own, then `mlci profile merge A.json B.json ...`."
         )
-    from mlci.data.progress import make_progress
-
     data = paths[0]
     dataset = dataset_name(data, name)
     progress = make_progress(quiet=quiet, environ=environ, stdout=stdout)
@@ -113,11 +113,6 @@ def scan_file(
     progress: Any = None,
 ) -> tuple[Profiler, dict[str, pa.DataType]]:
     """:func:`profile_file`, unfinished: the profiler of the file and the column types."""
-    from mlci.config import DatasetConfig, format_from_suffix
-    from mlci.data.profile import Profiler
-    from mlci.data.progress import NoProgress
-    from mlci.data.read import Source, scan
-
     if not path.is_file():
         what = "not a file" if path.exists() else "file not found"
         raise DataError(f"{path}: {what}. Give a CSV, Parquet or JSON lines file.")
@@ -199,16 +194,12 @@ class _Merge:
     """The merged state of one dataset's profiles and pieces, with what was merged."""
 
     def __init__(self, dataset: str) -> None:
-        from mlci.data.profile import Profiler
-
         self.dataset = dataset
         self.profiler = Profiler()
         self.profiles = 0
         self.pieces = 0
 
     def add(self, path: Path, doc: Mapping[str, Any]) -> None:
-        from mlci.data.profile import is_piece
-
         other = as_profiler(path, doc)
         try:
             self.profiler.merge(other)
@@ -279,16 +270,12 @@ def merge_all(profiles: Sequence[Mapping[str, Any]], dataset: str = "") -> dict[
 
 def as_profiler(path: Path, doc: Mapping[str, Any]) -> Profiler:
     """The profiler of a profile or piece read from ``path`` (DataError when malformed)."""
-    from mlci.data.profile import load_profiler
-
     return load_profiler(doc, source=str(path))
 
 
 def load_profiles(path: Path) -> list[tuple[str | None, dict[str, Any]]]:
     """``(dataset name or None, profile)`` pairs found in a profile file (see the module doc);
     pieces are finished into profiles."""
-    from mlci.data.profile import is_piece
-
     found = load_documents(path)
     return [(n, as_profiler(path, d).finish() if is_piece(d) else d) for n, d in found]
 
@@ -297,7 +284,9 @@ def load_documents(path: Path) -> list[tuple[str | None, dict[str, Any]]]:
     """``(dataset name or None, profile or piece)`` pairs found in a profile file, checked
     (see the module doc); none for an empty file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, limit=MAX_RECORD_BYTES)
+    except DocumentError as exc:
+        raise MlciError(f"{path}: {exc}.") from None
     except FileNotFoundError:
         hint = "Give profile files written by `mlci profile`."
         raise MlciError(f"{path}: file not found. {hint}") from None
@@ -313,17 +302,17 @@ def load_documents(path: Path) -> list[tuple[str | None, dict[str, Any]]]:
 
 def _documents(path: Path, text: str) -> Iterator[Any]:
     try:
-        yield json.loads(text)
+        yield parse_json(text, limit=MAX_RECORD_BYTES)
         return
-    except json.JSONDecodeError as exc:
-        if exc.msg != "Extra data":
-            raise MlciError(f"{path}: not a JSON file ({exc}).") from None
+    except DocumentError as exc:
+        if exc.json_problem != "Extra data":
+            raise MlciError(f"{path}: {exc}.") from None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
-        except json.JSONDecodeError as exc:
+            yield parse_json(line, limit=MAX_RECORD_BYTES)
+        except DocumentError as exc:
             raise MlciError(f"{path}:{number}: not a line of JSON ({exc}).") from None
 
 
@@ -368,18 +357,4 @@ def _check_profile(path: Path, profile: Mapping[str, Any]) -> None:
 def write_json(path: Path, doc: Any) -> None:
     """Write ``doc`` as JSON to ``path`` atomically (a reader never sees half a file)."""
     text = json.dumps(doc, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-    write_text(path, text + "\n")
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a reader never sees half a file), creating its
-    folder."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise MlciError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    write_atomic(path, text + "\n")

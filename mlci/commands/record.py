@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from mlci.errors import EXIT_PASS, GitError, MlciError, RecordError
+from tabulate import tabulate
+
+from mlci.config import load_config
+from mlci.errors import EXIT_PASS, GitError, MlciError, NewerRecordError, RecordError
+from mlci.git import repo_root, resolve_commit
 from mlci.records.format import Record
-from mlci.records.store import RecordRef, RecordStore, open_store
+from mlci.records.store import GitBranchStore, RecordRef, RecordStore, open_store
 
 _HEX = re.compile(r"[0-9a-f]{4,64}")
 
@@ -21,13 +26,19 @@ def record_command(
     commit: str | None,
     all_names: bool,
     stdout: TextIO,
+    push: bool = False,
+    environ: Mapping[str, str],
 ) -> int:
-    """`mlci record save|show|list` as cli.py parsed it: open the config's store, dispatch."""
-    from mlci.config import load_config
+    """`mlci record save|show|list` as cli.py parsed it: open the config's store, dispatch.
+
+    ``save`` pushes the record to the records branch's remote in GitHub Actions
+    (``GITHUB_ACTIONS=true`` in ``environ``) or with ``push``; else it stays in the local branch.
+    """
 
     config = load_config(config_path)
     repo = _repo_or_none(config.root)
-    store = open_store(config.baseline.store, repo)
+    in_actions = environ.get("GITHUB_ACTIONS") == "true"
+    store = open_store(config.baseline.store, repo, push=push or in_actions)
     if action == "save" and record_file is not None:
         return record_save(store=store, record_path=record_file, stdout=stdout)
     if action == "show":
@@ -52,6 +63,8 @@ def record_save(*, store: RecordStore, record_path: Path, stdout: TextIO) -> int
     store.put(record)
     short = f"{record.name}@{record.commit[:7]}"
     stdout.write(f"Stored the record of {short} ({record.verdict}) in {store}.\n")
+    if isinstance(store, GitBranchStore) and store.remote and not store.push:
+        stdout.write(f"Not pushed to {store.remote}: pass --push to publish it.\n")
     return EXIT_PASS
 
 
@@ -67,7 +80,6 @@ def record_show(*, store: RecordStore, name: str, commit: str, stdout: TextIO) -
 
 def record_list(*, store: RecordStore, name: str | None, stdout: TextIO) -> int:
     """Print a table of stored records, newest first: name, commit, created_at, verdict."""
-    from tabulate import tabulate
 
     refs = store.list(name)
     if not refs:
@@ -87,6 +99,8 @@ def _newest_first(row: tuple[str, str, str, str]) -> tuple[bool, str]:
 def _row(store: RecordStore, ref: RecordRef) -> tuple[str, str, str, str]:
     try:
         record = store.get(ref.name, ref.commit)
+    except NewerRecordError:
+        return ref.name, ref.commit[:7], "?", "newer mlci"
     except RecordError:
         return ref.name, ref.commit[:7], "?", "corrupt"
     if record is None:  # removed since it was listed
@@ -95,7 +109,6 @@ def _row(store: RecordStore, ref: RecordRef) -> tuple[str, str, str, str]:
 
 
 def _repo_or_none(path: Path) -> Path | None:
-    from mlci.git import repo_root
 
     try:
         return repo_root(path)
@@ -105,7 +118,6 @@ def _repo_or_none(path: Path) -> Path | None:
 
 def _resolve(repo: Path | None, rev: str) -> str:
     """The full sha ``rev`` names in ``repo``; hex digits pass through for prefix matching."""
-    from mlci.git import resolve_commit
 
     sha = resolve_commit(repo, rev) if repo is not None else None
     if sha is not None:

@@ -1,38 +1,373 @@
-"""`mlci release`: re-check a release tag in strict mode, then publish and deploy it.
+"""`mlci release`: re-check a release tag in strict mode, then publish the release and deploy it.
 
-Argument parsing lives in cli.py; the work in :mod:`mlci.release.flow`.
+    tag ─► tagged commit ─► its record (stored, else evaluated now and stored)
+        ─► last release before it (GitHub Releases whose tag is an ancestor, with a record)
+        ─► strict re-check ──refused──► exit 1, one message, nothing created
+                            └─passed──► bundle ─► draft release, assets, publish
+                                        ─► deployment: in_progress ─► deploy command ─► status
+
+The library is :mod:`mlci.release` (the check, the previous release, the bundle, the card and
+notes, the deploy); this module wires it to git, the records store and GitHub.
+``--dry-run`` does everything up to the bundle, then prints what it would send and run; it
+makes no API call (the previous release is then looked up among the git tags), stores no
+record and runs no deploy command.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from mlci import __version__, git
+from mlci.config import Config, load_config
+from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
+from mlci.files import write_atomic
+from mlci.git import GitAuth
+from mlci.github.actions import ActionsContext, detect, git_auth, warn_persisted_credentials
+from mlci.github.client import ReadOnlyToken
+from mlci.github.release import (
+    BundleFile,
+    PublishedRelease,
+    ReleaseClient,
+    ReleaseSpec,
+    publish_release,
+    release_marker,
+)
+from mlci.github.settings import Settings
+from mlci.github.workflow import format_annotation, write_outputs, write_summary
+from mlci.paths import check_output
+from mlci.pipeline import Revision, evaluate_revision
+from mlci.records.format import Record, utc_now
+from mlci.records.store import RecordStore, open_store
+from mlci.release.bundle import Bundle, BundleEntry, build_bundle, dumps_json
+from mlci.release.check import ReleaseCheck, check_release
+from mlci.release.deploy import deploy_release
+from mlci.release.notes import refusal_summary, release_notes
+from mlci.release.previous import previous_release
+from mlci.release.version import Target, parse_tag
+from mlci.results import STATUS_LABELS
+from mlci.userenv import conceal_from_proc, tokens_in
+
+ClientFactory = Callable[[Settings], ReleaseClient]
+BUNDLE_DIR = "bundle"
+PERMISSIONS_HINT = (
+    "Give the release job `permissions: contents: write` (the release and its assets) and "
+    "`deployments: write` (the deployment), and pass its token as `github-token`."
+)
+RESULT_FILE = "release.json"
 
 
 def release_command(
-    *,
     config_path: Path,
+    *,
     output_dir: Path,
-    tag: str | None,
-    bootstrap: bool,
-    dry_run: bool,
-    environ: MutableMapping[str, str],
+    tag: str | None = None,
+    bootstrap: bool = False,
+    dry_run: bool = False,
+    environ: Mapping[str, str],
+    stdout: TextIO,
+    client_factory: ClientFactory | None = None,
+) -> int:
+    """Release the tagged commit: 0 released (and deployed), 1 refused or the deploy failed.
+
+    Parameters:
+        config_path: mlci.yml.
+        output_dir: the bundle goes to ``<output_dir>/bundle``, the outcome to
+            ``<output_dir>/release.json``.
+        tag: the tag to release (default: the pushed tag of a GitHub Actions run).
+        bootstrap: allow the first release, without a previous one to compare with (also
+            ``MLCI_RELEASE_BOOTSTRAP=true`` in ``environ``).
+        dry_run: build the bundle and print the plan; no API call, no record stored, no deploy.
+        environ: the environment (``GITHUB_*``, the token).
+        client_factory: makes the GitHub client from the settings (tests inject retries).
+    """
+    config = load_config(config_path)
+    actions = detect(environ)
+    target = _target(config, tag, actions, environ)
+    auth = _git_auth(actions, target, stdout)
+    settings = None if dry_run else _settings(actions, environ)
+    for path in (output_dir, output_dir / BUNDLE_DIR):
+        check_output(path, target.repo, "--output-dir")
+    # the deploy command must not read a token in /proc/<mlci>/environ
+    conceal_from_proc([*tokens_in(environ), *([settings.token] if settings else [])])
+    store = open_store(config.baseline.store, target.repo, auth=auth)
+    now = utc_now(environ)
+    record = _tagged_record(config, target, store, store_it=not dry_run, now=now, stdout=stdout)
+    client = None if settings is None else (client_factory or _default_client)(settings)
+    bootstrap = bootstrap or environ.get("MLCI_RELEASE_BOOTSTRAP", "").strip().lower() == "true"
+    try:
+        previous, why = previous_release(config, target, store, client, stdout)
+        check = check_release(
+            config, record, previous, tag=target.tag.tag, bootstrap=bootstrap, no_previous=why
+        )
+        _print_check(check, stdout)
+        if not check.passed:
+            return _refuse(config, target, check, output_dir, actions, stdout)
+        bundle = build_bundle(config, target, record, check, output_dir / BUNDLE_DIR)
+        if client is None or settings is None:
+            _print_plan(config, target, check, bundle, stdout)
+            _write_result(output_dir, target, check, bundle=bundle, dry_run=True)
+            return EXIT_PASS
+        return _publish_and_deploy(
+            config, target, check, bundle, client, settings, environ, output_dir, stdout
+        )
+    finally:
+        if client is not None:
+            client.close()
+
+
+# -- what is released ---------------------------------------------------------------------
+
+
+def _target(
+    config: Config, tag: str | None, actions: ActionsContext | None, env: Mapping[str, str]
+) -> Target:
+    repo = git.repo_root(config.root)
+    name = tag or _pushed_tag(actions, env)
+    if not name:
+        raise MlciError(
+            "No tag to release: pass --tag (e.g. --tag v1.4.0). In GitHub Actions the pushed "
+            "tag is used: run the release workflow on `push: tags`."
+        )
+    commit = git.resolve_commit(repo, f"refs/tags/{name}")
+    if commit is None:
+        raise MlciError(
+            f"Tag {name!r} is not in the repository at {repo}: create and push it (git tag "
+            f"{name} && git push origin {name}), or fetch tags (actions/checkout with "
+            "fetch-depth: 0)."
+        )
+    return Target(repo, parse_tag(name), commit)
+
+
+def _pushed_tag(actions: ActionsContext | None, env: Mapping[str, str]) -> str | None:
+    if actions is not None and actions.plan.tag:
+        return actions.plan.tag
+    ref = env.get("GITHUB_REF", "")
+    return ref.removeprefix("refs/tags/") if ref.startswith("refs/tags/") else None
+
+
+def _git_auth(actions: ActionsContext | None, target: Target, stdout: TextIO) -> GitAuth | None:
+    """In GitHub Actions, the credentials of mlci's own git calls (and a warning about any the
+    checkout left behind)."""
+    if actions is None:
+        return None
+    auth = git_auth(actions, stdout)
+    warn_persisted_credentials(target.repo, stdout)
+    return auth
+
+
+def _settings(actions: ActionsContext | None, env: Mapping[str, str]) -> Settings:
+    return actions.settings if actions is not None else Settings.from_environ(env)
+
+
+def _default_client(settings: Settings) -> ReleaseClient:
+    return ReleaseClient(settings)
+
+
+def _tagged_record(
+    config: Config,
+    target: Target,
+    store: RecordStore,
+    *,
+    store_it: bool,
+    now: str,
+    stdout: TextIO,
+) -> Record:
+    """The stored record of the tagged commit, or a new evaluation of it (then stored)."""
+    found = store.get(config.name, target.commit)
+    if found is not None:
+        print(f"mlci: using the stored record of {target.short} from {store}.", file=stdout)
+        return found
+    head = git.head_commit(target.repo)
+    if head != target.commit:
+        raise MlciError(
+            f"No stored record for {target.short}, and the working tree is at {head[:7]}: "
+            f"check out {target.tag.tag} (git checkout {target.tag.tag}) so mlci can evaluate "
+            "it, or push that commit to the baseline branch first."
+        )
+    print(f"mlci: no stored record for {target.short}: evaluating it now.", file=stdout)
+    rev = Revision(target.repo, target.commit, None, False)
+    outcome = evaluate_revision(config, rev, store, created_at=now)
+    changed = git.changed_files(target.repo, target.commit)
+    if store_it and changed:
+        print(
+            f"mlci: not storing the record of {target.short}: tracked files differ from the "
+            f"commit ({', '.join(changed[:3])}). Commit them or check the tag out clean.",
+            file=stdout,
+        )
+    elif store_it:
+        store.put(outcome.record)
+        print(f"mlci: stored the record of {target.short} in {store}.", file=stdout)
+    else:
+        print(f"mlci: dry run: the record of {target.short} is not stored.", file=stdout)
+    return outcome.record
+
+
+# -- refusing -------------------------------------------------------------------------------
+
+
+def _print_check(check: ReleaseCheck, stdout: TextIO) -> None:
+    for gate in check.gates:
+        print(
+            f"{STATUS_LABELS.get(gate.status, gate.status):>12}  {gate.metric} {gate.threshold}: "
+            f"{gate.message}",
+            file=stdout,
+        )
+    for note in check.notes:
+        print(f"mlci: note: {note}", file=stdout)
+
+
+def _refuse(
+    config: Config,
+    target: Target,
+    check: ReleaseCheck,
+    output_dir: Path,
+    actions: ActionsContext | None,
     stdout: TextIO,
 ) -> int:
-    """Run the release of ``tag`` (default: the pushed tag); see :func:`run_release`."""
-    from mlci.release.flow import run_release
+    message = check.refusal or "refused"
+    print(f"mlci: {message}", file=stdout)
+    _write_result(output_dir, target, check)
+    if actions is not None:
+        print(format_annotation("error", message, title="mlci release"), file=stdout)
+        settings = actions.settings
+        if settings.step_summary is not None:
+            write_summary(settings.step_summary, refusal_summary(config.name, target.tag, check))
+        if settings.output is not None:
+            write_outputs(settings.output, {"verdict": "fail", "release-url": ""})
+    print("mlci: FAIL (not released)", file=stdout)
+    return EXIT_GATE_FAILED
 
-    return run_release(
-        config_path,
-        output_dir=output_dir,
-        tag=tag,
-        bootstrap=bootstrap or _truthy(environ.get("MLCI_RELEASE_BOOTSTRAP", "")),
-        dry_run=dry_run,
-        environ=environ,
-        stdout=stdout,
+
+# -- publishing ----------------------------------------------------------------------------------
+
+
+def _release_spec(
+    config: Config, target: Target, check: ReleaseCheck, bundle: Bundle, run_url: str | None
+) -> ReleaseSpec:
+    assets = [f.name for f in bundle.files]
+    section = release_notes(
+        config.name, target.tag, check, assets, tool_version=__version__, run_url=run_url
+    )
+    return ReleaseSpec(
+        tag=target.tag.tag,
+        title=f"{config.name} {target.tag.version}",
+        section=section,
+        prerelease=target.tag.prerelease,
+        marker=release_marker(config.name),
     )
 
 
-def _truthy(value: str) -> bool:
-    return value.strip().lower() == "true"
+def _publish_and_deploy(
+    config: Config,
+    target: Target,
+    check: ReleaseCheck,
+    bundle: Bundle,
+    client: ReleaseClient,
+    settings: Settings,
+    env: Mapping[str, str],
+    output_dir: Path,
+    stdout: TextIO,
+) -> int:
+    spec = _release_spec(config, target, check, bundle, settings.run_url)
+    files = [BundleFile(bundle.path(f.name), f.name, f.size, f.sha256) for f in bundle.files]
+    try:
+        published = publish_release(
+            client, spec, files, log=lambda line: print(f"mlci: {line}", file=stdout)
+        )
+        ok, deployment = deploy_release(
+            config, target, bundle, client, settings, env, published, stdout
+        )
+    except ReadOnlyToken as exc:
+        raise MlciError(f"{exc} {PERMISSIONS_HINT}") from None
+    _write_result(
+        output_dir, target, check, bundle=bundle, published=published, deployment=deployment
+    )
+    _publish_outputs(settings, spec.section, published, ok)
+    print(
+        f"mlci: {'PASS' if ok else 'FAIL'} (released {target.tag.tag}"
+        f"{'' if ok else '; the deployment failed'})",
+        file=stdout,
+    )
+    return EXIT_PASS if ok else EXIT_GATE_FAILED
+
+
+def _publish_outputs(settings: Settings, notes: str, published: PublishedRelease, ok: bool) -> None:
+    if settings.step_summary is not None:
+        write_summary(settings.step_summary, notes)
+    if settings.output is not None:
+        outputs = {
+            "verdict": "pass",
+            "release-url": published.release.url,
+            "deployment": "success" if ok else "failure",
+        }
+        write_outputs(settings.output, outputs)
+
+
+# -- dry run and the result file ------------------------------------------------------------
+
+
+def _print_plan(
+    config: Config,
+    target: Target,
+    check: ReleaseCheck,
+    bundle: Bundle,
+    stdout: TextIO,
+) -> None:
+    spec = _release_spec(config, target, check, bundle, None)
+    kind = "a pre-release" if target.tag.prerelease else "a release"
+    lines = [
+        "mlci: dry run: nothing is sent to GitHub, no record is stored, nothing is deployed.",
+        f"Would create {kind} {target.tag.tag} as a draft (or complete the existing one), "
+        f"upload {len(bundle.files)} assets from {bundle.directory}, then publish it:",
+        *(f"  {f.name}  {f.size:,} bytes  sha256:{f.sha256}" for f in bundle.files),
+    ]
+    deploy = config.release.deploy
+    if deploy is None:
+        lines.append("No release.deploy configured: no deployment.")
+    else:
+        lines += [
+            f"Would create a deployment of {target.tag.tag} to {config.release.environment} "
+            "(auto_merge: false, required_contexts: []), set it in_progress, and run in "
+            f"{config.root}:",
+            f"  {deploy.command}",
+            f"  with MLCI_BUNDLE_DIR={bundle.directory.resolve()} MLCI_VERSION="
+            f"{target.tag.version} MLCI_TAG={target.tag.tag} MLCI_COMMIT={target.commit}",
+            "then set the deployment status from its exit code.",
+        ]
+    lines += ["The release notes would read:", "", spec.section]
+    print("\n".join(lines), file=stdout)
+
+
+def _write_result(
+    output_dir: Path,
+    target: Target,
+    check: ReleaseCheck,
+    *,
+    bundle: Bundle | None = None,
+    published: PublishedRelease | None = None,
+    deployment: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+) -> None:
+    """``release.json`` beside the bundle: what this run decided and did."""
+    doc = {
+        "tag": target.tag.tag,
+        "commit": target.commit,
+        "prerelease": target.tag.prerelease,
+        "verdict": "pass" if check.passed else "fail",
+        "refusal": check.refusal,
+        "previous_release": None
+        if check.previous is None
+        else {"tag": check.previous.tag, "commit": check.previous.commit},
+        "dry_run": dry_run,
+        "bundle": None if bundle is None else str(bundle.directory.resolve()),
+        "assets": [] if bundle is None else _assets(bundle.files),
+        "release_url": published.release.url if published is not None else None,
+        "deployment": dict(deployment) if deployment is not None else None,
+    }
+    write_atomic(output_dir / RESULT_FILE, dumps_json(doc))
+
+
+def _assets(files: Sequence[BundleEntry]) -> list[dict[str, Any]]:
+    return [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in files]

@@ -1,5 +1,8 @@
 """`mlci schema infer DATA`: write a data schema file inferred from the data, for review.
 
+(The command; the data schema file is read by :mod:`mlci.data.schema_file` and inferred by
+:mod:`mlci.data.infer`; the JSON Schemas mlci validates files with are in ``mlci/jsonschemas/``.)
+
 When the schema file exists, nothing is overwritten: the command prints what would change
 (constraints added, removed, widened or narrowed) and the unified diff, and writes only with
 ``--write``. Exit codes: 0, also when there are differences; with ``--check`` (for CI), 1 when
@@ -17,15 +20,22 @@ from typing import Any, TextIO
 
 import numpy as np
 import pyarrow as pa
+import yaml
 
 from mlci.commands.profile import (
     DataFormat,
     dataset_name,
     load_profiles,
     profile_file,
-    write_text,
 )
+from mlci.config import DatasetConfig, format_from_suffix
+from mlci.data.hashing import hash_array
+from mlci.data.infer import infer_schema, key_candidates, schema_changes
+from mlci.data.progress import make_progress
+from mlci.data.read import Source
 from mlci.errors import MlciError
+from mlci.files import write_atomic
+from mlci.yamlfile import load_yaml
 
 DEFAULT_OUTPUT = Path(".mlci/schema.yml")
 
@@ -76,7 +86,7 @@ def shown_path(path: Path) -> str:
 # --- `mlci schema infer` -------------------------------------------------------------------
 
 
-def schema_infer_command(
+def schema_command(
     data: Path,
     *,
     output: Path = DEFAULT_OUTPUT,
@@ -86,7 +96,7 @@ def schema_infer_command(
     write: bool = False,
     check: bool = False,
     quiet: bool = False,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> int:
     """Infer the schema of ``data`` (a data file, or a profile file ending in ``.json``) and
@@ -114,7 +124,7 @@ def schema_infer_command(
         )
         return 1
     if status == "new" or write:
-        write_text(output, text)
+        write_atomic(output, text)
         verb = "Wrote" if status == "new" else "Updated"
         print(f"{verb} {shown}: review it, then commit it.", file=stdout)
         return 0
@@ -135,12 +145,11 @@ def infer_schema_text(
     target: str | None,
     task: str | None = None,
     quiet: bool = False,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stdout: TextIO,
     source: str | None = None,
 ) -> str:
     """The inferred schema file's text for a data file or a profile file."""
-    from mlci.data.infer import infer_schema
 
     profile, dataset, checked = _profile_of(
         data, name=name, data_format=data_format, quiet=quiet, environ=environ, stdout=stdout
@@ -167,15 +176,13 @@ def _profile_of(
     name: str | None,
     data_format: DataFormat | None,
     quiet: bool,
-    environ: Mapping[str, str] | None,
+    environ: Mapping[str, str],
     stdout: TextIO,
 ) -> tuple[dict[str, Any], str, dict[str, bool]]:
     """``(profile, dataset name, exact uniqueness of the key candidates)``."""
     if data.suffix.lower() == ".json" and data_format is None:
         dataset, profile = _stored_profile(data, name)
         return profile, dataset, {}
-    from mlci.data.infer import key_candidates
-    from mlci.data.progress import make_progress
 
     dataset = dataset_name(data, name)
     progress = make_progress(quiet=quiet, environ=environ, stdout=stdout)
@@ -211,9 +218,6 @@ def count_unique(
 ) -> dict[str, bool]:
     """Whether each column's values are all distinct, counted exactly (one 64-bit hash per
     value) by reading only those columns again."""
-    from mlci.config import DatasetConfig, format_from_suffix
-    from mlci.data.hashing import hash_array
-    from mlci.data.read import Source
 
     cfg = DatasetConfig(name=dataset, path=path, format=data_format or format_from_suffix(path))
     seen: dict[str, list[np.ndarray]] = {c: [] for c in columns}
@@ -243,10 +247,6 @@ def report_update(update: FileUpdate, *, stdout: TextIO, constraints: bool = Tru
 
 def _constraint_changes(update: FileUpdate) -> list[str]:
     """The changes constraint by constraint (none when the file now is not valid YAML)."""
-    import yaml
-
-    from mlci.data.infer import schema_changes
-    from mlci.yamlfile import load_yaml
 
     try:
         old, _ = load_yaml(update.path)  # as mlci reads it (YAML 1.2)

@@ -45,6 +45,7 @@ from mlci.data.profile import (
 )
 from mlci.data.sketch import Quantiles, ks_distance
 from mlci.results import CheckResult, Status
+from mlci.vocab import clip, fmt_share
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,14 +73,27 @@ class DriftScan:
 
     def update(self, views: Mapping[str, ColumnView]) -> None:
         if not self._started:
-            self._start(views)
-        for name, counts in self.bins.items():
-            edges = self.baseline["columns"][name]["bins"]["edges"]
-            counts += bin_counts(views[name].finite_sorted, edges)
-        for name, categories in self.categories.items():
-            categories.update(views[name])
+            self.start(views)
+        for name in self.columns:
+            self.update_column(name, views[name])
 
-    def _start(self, views: Mapping[str, ColumnView]) -> None:
+    @property
+    def columns(self) -> list[str]:
+        """The columns counted (known once :meth:`start` has seen the first batch)."""
+        return [*self.bins, *self.categories]
+
+    def update_column(self, name: str, view: ColumnView) -> None:
+        """Count one column of a batch (each column may be counted on its own thread)."""
+        counts = self.bins.get(name)
+        if counts is not None:
+            edges = self.baseline["columns"][name]["bins"]["edges"]
+            counts += bin_counts(view.finite_sorted, edges)
+        categories = self.categories.get(name)
+        if categories is not None:
+            categories.update(view)
+
+    def start(self, views: Mapping[str, ColumnView]) -> None:
+        """Choose the columns to count from the first batch."""
         self._started = True
         kinds = {name: view.kind for name, view in views.items()}
         for name in compared_columns(self.baseline, kinds, self.cfg):
@@ -490,7 +504,7 @@ def _movers(labels: list[str], p: np.ndarray, q: np.ndarray) -> list[str]:
     """The categories whose share moved most: ["'pro' 30% → 45%", ...]."""
     order = sorted(range(len(labels)), key=lambda i: (-abs(q[i] - p[i]), labels[i]))
     moved = [i for i in order if abs(q[i] - p[i]) > 0][:_MOVERS]
-    return [f"{_label(labels[i])} {_pct(p[i])} → {_pct(q[i])}" for i in moved]
+    return [f"{_label(labels[i])} {fmt_share(p[i])} → {fmt_share(q[i])}" for i in moved]
 
 
 def _boolean(column: _Column) -> CheckResult:
@@ -506,7 +520,7 @@ def _boolean(column: _Column) -> CheckResult:
         "h",
         "Cohen's h",
         "{name}",
-        f" (true {_pct(p1)} → {_pct(p2)})",
+        f" (true {fmt_share(p1)} → {fmt_share(p2)})",
         f"{n_base:,} and {n_cur:,} values",
     )
     return column.judged("drift", method, score, p, column.thresholds("proportion"), wording)
@@ -528,7 +542,7 @@ def _unseen(column: _Column, categories: _Categories) -> CheckResult:
     p = poisson_tail(categories.unseen, n_cur * expected_share)
     ranked = sorted(categories.unseen_values.items(), key=lambda kv: (-kv[1], kv[0]))
     examples = tuple(f"{_label(k)} ×{c}" for k, c in ranked[:5])
-    detail = f" ({_pct(share)} of values are new; about {_pct(expected_share)} expected)"
+    detail = f" ({fmt_share(share)} of values are new; about {fmt_share(expected_share)} expected)"
     wording = _Wording(
         "h",
         "Cohen's h",
@@ -546,11 +560,14 @@ def _cardinality(column: _Column) -> CheckResult:
     n_base, n_cur = int(column.base.get("count", 0)), int(column.cur.get("count", 0))
     if min(n_base, n_cur) < max(column.cfg.min_rows, 1):
         return column.insufficient("drift_cardinality", method, "values", n_base, n_cur)
-    d_base, d_cur = int(column.base["distinct"]), int(column.cur.get("distinct") or 0)
-    r1, r2 = d_base / n_base, min(1.0, d_cur / n_cur)
+    # a distinct-count estimate (HyperLogLog) may exceed the count: a share of 100 % then
+    d_base = min(int(column.base["distinct"]), n_base)
+    d_cur = min(int(column.cur.get("distinct") or 0), n_cur)
+    r1, r2 = d_base / n_base, d_cur / n_cur
     score = abs(r2 - r1) / r1 if r1 else 0.0
-    p = two_proportions(d_base, n_base, min(d_cur, n_cur), n_cur)
-    detail = f" (ID-like, so compared by its share of distinct values: {_pct(r1)} → {_pct(r2)})"
+    p = two_proportions(d_base, n_base, d_cur, n_cur)
+    shares = f"{fmt_share(r1)} → {fmt_share(r2)}"
+    detail = f" (ID-like, so compared by its share of distinct values: {shares})"
     wording = _Wording(
         "change",
         "relative change",
@@ -576,7 +593,7 @@ def _null_rate(column: _Column) -> CheckResult:
     p1, p2 = x1 / base_rows, x2 / cur_rows
     score = cohen_h(p1, p2)
     p = two_proportions(x1, base_rows, x2, cur_rows)
-    rates = f"{_pct(p1)} → {_pct(p2)}"
+    rates = f"{fmt_share(p1)} → {fmt_share(p2)}"
     thresholds = column.thresholds("null_rate")
     cfg = column.cfg
     significant = p < cfg.alpha
@@ -833,15 +850,7 @@ def _gamma_q_fraction(a: float, x: float) -> float:
 
 
 def _label(value: str) -> str:
-    text = value if value == OTHER else repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _pct(fraction: float) -> str:
-    percent = 100 * float(fraction)
-    if 0 < percent < 0.1:
-        return f"{percent:.2g}%"
-    return f"{percent:.1f}%"
+    return clip(value if value == OTHER else repr(value), 40)
 
 
 def _p(p: float) -> str:

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
+from mlci.vocab import clip, fmt_share
+
 NULL_HEADROOM = 2.0  # max_null_fraction = observed share x this, rounded up ...
 MIN_NULL_FRACTION = 0.01  # ... and at least this
 MAX_NULL_FRACTION = 0.5  # above this observed share, the column is just `nullable: true`
@@ -243,7 +245,7 @@ def _null_rules(nulls: int, rows: int) -> list[Rule]:
     if nulls == 0:
         return [Rule("nullable", False, f"no nulls in {_count(rows)} rows")]
     share = nulls / rows
-    seen = f"{_count(nulls)} nulls in {_count(rows)} rows ({_pct(share)})"
+    seen = f"{_count(nulls)} nulls in {_count(rows)} rows ({fmt_share(share)})"
     if share > MAX_NULL_FRACTION:
         return [Rule("nullable", True, seen)]
     limit = max(MIN_NULL_FRACTION, math.ceil(round(share * NULL_HEADROOM * 100, 9)) / 100)
@@ -369,7 +371,7 @@ def _label_rule(target: str, col: Mapping[str, Any], task: str | None) -> Rule |
         label["min_class_share"] = floor
     label["new_labels"] = "warn"
     note = (
-        f"{len(classes)} classes; the rarest, {_short(rarest_value)}, has {_pct(share)} of "
+        f"{len(classes)} classes; the rarest, {_short(rarest_value)}, has {fmt_share(share)} of "
         "the rows: fails below half of that"
     )
     return Rule("label", label, note)
@@ -425,7 +427,7 @@ def _summary(col: Mapping[str, Any], rows: int, *, target: bool = False) -> str:
         parts.append(f"{_count(int(col['inf']))} infinite (no range)")
     if kind == "boolean" and count:
         true = next((int(c) for v, c in col.get("top", []) if v == "True"), 0)
-        parts.append(f"{_pct(true / count)} true")
+        parts.append(f"{fmt_share(true / count)} true")
     if target:
         parts.append("the target")
     return " · ".join(parts)
@@ -433,12 +435,6 @@ def _summary(col: Mapping[str, Any], rows: int, *, target: bool = False) -> str:
 
 def _count(n: int) -> str:
     return f"{n:,}"
-
-
-def _pct(share: float) -> str:
-    if share == 0 or share >= 0.01:
-        return f"{share:.1%}"
-    return f"{share * 100:.2g}%"
 
 
 def _shown(x: Any) -> str:
@@ -454,9 +450,7 @@ def _shown(x: Any) -> str:
 
 
 def _short(value: Any, limit: int = 24) -> str:
-    text = str(value)
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return json.dumps(text, ensure_ascii=False)
+    return json.dumps(clip(str(value), limit), ensure_ascii=False)
 
 
 # --- YAML text -------------------------------------------------------------------------------

@@ -44,17 +44,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlci.data import arrays as A
-from mlci.data.hashing import hash_array, hash_float_bits, is_text
+from mlci.data.columns import ColumnView, Kind, column_kind, dtype_name
+from mlci.data.hashing import hash_array, hash_float_bits
 from mlci.data.sketch import (
     Distinct,
     Moments,
@@ -69,8 +69,6 @@ from mlci.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-Kind = Literal["numeric", "categorical", "boolean", "datetime"]
-
 PROFILE_VERSION = 2
 PIECE_VERSION = 1
 QUANTILES = tuple(round(0.05 * i, 2) for i in range(21))  # 0.00, 0.05, ..., 1.00
@@ -79,120 +77,6 @@ TOP_K = 20
 MAX_VALUE_CHARS = 200  # category values are cut to this length, to keep records small
 NUMERIC_VALUES_LIMIT = 10_000  # distinct numbers counted exactly while profiling
 STORED_VALUES = 1_000  # value counts kept in a stored profile
-
-
-# --- one column of one batch -------------------------------------------------------------
-
-
-class ColumnView:
-    """One column of one record batch, with the derived arrays every consumer shares.
-
-    Profiling, checks and drift all read the same views, so a column is converted to
-    floats, sorted, counted or hashed at most once per batch.
-    """
-
-    def __init__(self, name: str, arr: pa.Array, row_offset: int) -> None:
-        self.name = name
-        self.arr = arr
-        self.row_offset = row_offset
-        self.kind, self.logical = column_kind(arr.type)
-
-    def __len__(self) -> int:
-        return len(self.arr)
-
-    @cached_property
-    def valid(self) -> np.ndarray:
-        return A.valid(self.arr)
-
-    @cached_property
-    def floats(self) -> np.ndarray:
-        """float64 values, NaN where null (numeric and boolean columns)."""
-        return A.floats(self.arr)
-
-    @cached_property
-    def finite_sorted(self) -> np.ndarray:
-        values = self.floats
-        return np.sort(values[np.isfinite(values)])
-
-    @cached_property
-    def value_counts(self) -> tuple[pa.Array, np.ndarray]:
-        """Distinct non-null values (as text for categorical and boolean columns) and counts."""
-        arr = self.arr
-        if pa.types.is_boolean(arr.type):
-            true = int(pc.sum(arr).as_py() or 0)
-            false = len(arr) - arr.null_count - true
-            pairs = [(k, c) for k, c in (("True", true), ("False", false)) if c]
-            counts = np.asarray([c for _, c in pairs], dtype=np.int64)
-            return A.strings([k for k, _ in pairs]), counts
-        if pa.types.is_dictionary(arr.type):
-            indices = A.ints(arr.indices.drop_null())
-            counts = np.bincount(indices, minlength=len(arr.dictionary))
-            used = np.flatnonzero(counts)
-            keys = arr.dictionary.take(A.indices(used)).cast(pa.string())
-            return keys, counts[used].astype(np.int64)
-        if pa.types.is_null(arr.type):
-            return A.strings([]), np.zeros(0, dtype=np.int64)
-        counted = pc.value_counts(arr.drop_null())
-        keys = counted.field("values")
-        if not is_text(keys.type):
-            keys = keys.cast(pa.string())
-        return keys, A.ints(counted.field("counts"))
-
-    @cached_property
-    def hashes(self) -> tuple[np.ndarray, np.ndarray]:
-        return hash_array(self.arr)
-
-    @cached_property
-    def texts(self) -> pa.Array:
-        """The values as text (null stays null)."""
-        arr = self.arr
-        if pa.types.is_dictionary(arr.type):
-            arr = arr.cast(arr.type.value_type)
-        if is_text(arr.type):
-            return arr
-        if pa.types.is_null(arr.type):
-            return pa.nulls(len(arr), pa.string())
-        return arr.cast(pa.string())
-
-    def first_values(self, limit: int = 50) -> list[Any]:
-        """Up to ``limit`` non-null values as Python objects, in row order."""
-        return [v for v in self.arr.slice(0, limit * 4).to_pylist() if v is not None][:limit]
-
-
-def column_kind(t: pa.DataType) -> tuple[Kind, str]:
-    """``(kind, logical_type)`` of a column of Arrow type ``t``."""
-    if pa.types.is_boolean(t):
-        return "boolean", "boolean"
-    if pa.types.is_integer(t):
-        return "numeric", "integer"
-    if pa.types.is_floating(t) or pa.types.is_decimal(t):
-        return "numeric", "number"
-    if pa.types.is_timestamp(t) or pa.types.is_date(t):
-        return "datetime", "datetime"
-    if pa.types.is_dictionary(t):
-        return "categorical", "category"
-    return "categorical", "string"
-
-
-def dtype_name(t: pa.DataType) -> str:
-    """A short, familiar name of an Arrow type: float64, int64, str, bool, category, ..."""
-    if pa.types.is_floating(t):
-        return f"float{t.bit_width}"
-    if pa.types.is_integer(t):
-        return str(t)
-    if is_text(t) and not (pa.types.is_binary(t) or pa.types.is_large_binary(t)):
-        return "str"
-    if pa.types.is_boolean(t):
-        return "bool"
-    if pa.types.is_dictionary(t):
-        return "category"
-    if pa.types.is_timestamp(t):
-        return f"datetime64[{t.unit}{', ' + t.tz if t.tz else ''}]"
-    if pa.types.is_date(t):
-        return "date"
-    if pa.types.is_null(t):
-        return "null"
-    return str(t)
 
 
 # --- per-column accumulators -------------------------------------------------------------
@@ -755,15 +639,20 @@ class Profiler:
 
     def update(self, views: Mapping[str, ColumnView]) -> None:
         """Add one batch, given as views of its columns."""
+        self.add_columns(views)
         for name, view in views.items():
-            profiler = self.columns.get(name)
-            if profiler is None:
-                kind = view.kind
-                profiler = _PROFILERS[kind](name, dtype_name(view.arr.type), view.logical)
-                self.columns[name] = profiler
-            profiler.update(view)
+            self.columns[name].update(view)
         if views:
             self.rows += len(next(iter(views.values())))
+
+    def add_columns(self, views: Mapping[str, ColumnView]) -> None:
+        """Start the profiles of the columns not seen before (in their order), so that the
+        columns of a batch can then be added one by one, each on its own thread:
+        ``self.columns[name].update(view)``, then ``self.rows += n``."""
+        for name, view in views.items():
+            if name not in self.columns:
+                kind = view.kind
+                self.columns[name] = _PROFILERS[kind](name, dtype_name(view.arr.type), view.logical)
 
     def update_batch(self, batch: pa.RecordBatch, row_offset: int | None = None) -> None:
         offset = self.rows if row_offset is None else row_offset
@@ -792,9 +681,11 @@ class Profiler:
                 self.columns[name] = _merge_columns(name, mine, theirs)
         self.rows += other.rows
 
-    def finish(self) -> dict[str, Any]:
-        """The profile dict (see the module docstring)."""
-        columns = {name: p.finish() for name, p in self.columns.items()}
+    def finish(self, *, each: ColumnMap = map) -> dict[str, Any]:
+        """The profile dict (see the module docstring). ``each`` maps a function over the
+        column profilers: ``ThreadPoolExecutor.map`` finishes them side by side."""
+        done = each(_finish_column, self.columns.values())
+        columns = dict(zip(self.columns, done, strict=True))
         return {"profile_version": PROFILE_VERSION, "rows": self.rows, "columns": columns}
 
     def piece(self) -> dict[str, Any]:
@@ -865,6 +756,16 @@ def load_profiler(doc: Mapping[str, Any], *, source: str) -> Profiler:
         raise DataError(
             f"{source}: a malformed {what} ({detail}). Write profiles with `mlci profile`."
         ) from None
+
+
+ColumnMap = Callable[
+    [Callable[[ColumnProfiler], dict[str, Any]], Iterable[ColumnProfiler]],
+    Iterable[dict[str, Any]],
+]
+
+
+def _finish_column(profiler: ColumnProfiler) -> dict[str, Any]:
+    return profiler.finish()
 
 
 def _merge_columns(name: str, a: ColumnProfiler, b: ColumnProfiler) -> ColumnProfiler:

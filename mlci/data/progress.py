@@ -11,7 +11,6 @@ reporters only decide when to write:
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -211,15 +210,14 @@ class ActionsProgress(_Timed):
 def make_progress(
     *,
     quiet: bool,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stderr: TextIO | None = None,
     stdout: TextIO | None = None,
 ) -> Progress:
     """The reporter for this process: Actions log lines, a terminal line, or nothing."""
-    env = os.environ if environ is None else environ
     if quiet:
         return NoProgress()
-    if env.get("GITHUB_ACTIONS") == "true":
+    if environ.get("GITHUB_ACTIONS") == "true":
         return ActionsProgress(stdout or sys.stdout)
     err = stderr or sys.stderr
     if getattr(err, "isatty", lambda: False)():

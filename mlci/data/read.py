@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pyarrow as pa
 
+from mlci.bounded import DocumentError, parse_json
 from mlci.config import DatasetConfig
 from mlci.errors import DataError
 
@@ -108,6 +109,7 @@ class Source:
     columns: Sequence[str] | None = None
     block_bytes: int = BLOCK_BYTES
     batch_rows: int = BATCH_ROWS
+    threads: bool = True  # let Arrow parse and decode on its thread pool
     progress: Progress = field(default_factory=Progress)
     where: _Where = field(init=False)
     format: Format = field(init=False)
@@ -118,15 +120,46 @@ class Source:
         self.progress.bytes_total = self.cfg.path.stat().st_size
 
     def batches(self) -> Generator[pa.RecordBatch, None, None]:
-        """The record batches, in file order. Raises DataError or SchemaChange."""
-        reader = _READERS[self.format]
-        for batch in reader(self):
+        """The record batches, in file order. Raises DataError or SchemaChange.
+
+        Text formats are parsed in blocks of ``block_bytes`` and handed on in batches of about
+        ``batch_rows`` rows (consecutive blocks joined), as Parquet's are: fewer, larger
+        batches cost the consumers less per row.
+        """
+        reader = _READERS[self.format](self)
+        if self.format != "parquet":
+            reader = _joined(reader, self.batch_rows)
+        for batch in reader:
             if batch.num_columns == 0 and batch.num_rows:
                 raise self.where.error(
                     f"{self.where.shown} has no columns. Expected at least one named column."
                 )
             self.progress.rows += batch.num_rows
             yield batch
+
+
+def _joined(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Consecutive batches joined into batches of at least ``rows`` rows (the last may have
+    fewer); a batch that is large enough on its own is passed on as it is."""
+    waiting: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if not waiting and batch.num_rows >= rows:
+            yield batch
+            continue
+        waiting.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield _join(waiting)
+            waiting, count = [], 0
+    if waiting:
+        yield _join(waiting)
+
+
+def _join(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 T = TypeVar("T")
@@ -141,25 +174,40 @@ def scan(
     on_source: Callable[[Source], None] | None = None,
     block_bytes: int = BLOCK_BYTES,
     batch_rows: int = BATCH_ROWS,
+    read_ahead: int = 0,
+    threads: bool = True,
 ) -> tuple[T, Source]:
     """Feed every batch of the dataset to a consumer made by ``start``; start over on a
     :class:`SchemaChange` with a fresh consumer. Returns the consumer and the source.
 
+    Parameters:
+        read_ahead: parse the file on a worker thread, at most this many batches ahead of
+            ``feed`` (0: parse on the caller's thread, between calls of ``feed``).
+        threads: let Arrow use its thread pool to parse and decode (False: one thread).
+
     Raises:
         DataError: the file cannot be read, or has no rows or no columns.
     """
+    from mlci.data.parallel import read_ahead as ahead
+
     fixed = dict(types or {})
     for _ in range(_MAX_RESTARTS):
-        source = Source(cfg, types=fixed, block_bytes=block_bytes, batch_rows=batch_rows)
+        source = Source(
+            cfg, types=fixed, block_bytes=block_bytes, batch_rows=batch_rows, threads=threads
+        )
         if on_source is not None:
             on_source(source)
         consumer = start(source)
+        batches = source.batches()
+        stream = ahead(batches, read_ahead) if read_ahead else batches
         try:
-            for batch in source.batches():
+            for batch in stream:
                 feed(consumer, batch)
         except SchemaChange as change:
             fixed.update(change.types)
             continue
+        finally:
+            stream.close()
         if source.progress.rows == 0:
             raise source.where.error(
                 f"{source.where.shown} has {_no_rows(source.format)}. {_NO_ROWS[source.format]}"
@@ -338,7 +386,9 @@ def _read_csv(source: Source) -> Iterator[pa.RecordBatch]:
     try:
         reader = pcsv.open_csv(
             stream,
-            read_options=pcsv.ReadOptions(block_size=source.block_bytes, use_threads=True),
+            read_options=pcsv.ReadOptions(
+                block_size=source.block_bytes, use_threads=source.threads
+            ),
             parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid_row),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict(source.types),
@@ -466,7 +516,10 @@ def _read_parquet(source: Source) -> Iterator[pa.RecordBatch]:
         wanted = [n for n in names if source.columns is None or n in source.columns]
         total = max(1, file.metadata.num_rows)
         rows = 0
-        for batch in file.iter_batches(batch_size=source.batch_rows, columns=wanted):
+        batches = file.iter_batches(
+            batch_size=source.batch_rows, columns=wanted, use_threads=source.threads
+        )
+        for batch in batches:
             rows += batch.num_rows
             source.progress.bytes_read = source.progress.bytes_total * rows // total
             yield normalise(batch)
@@ -488,8 +541,9 @@ def _parquet_columns(schema: pa.Schema) -> list[str]:
     meta = (schema.metadata or {}).get(b"pandas")
     if meta:
         try:
-            index = {c for c in json.loads(meta).get("index_columns", []) if isinstance(c, str)}
-        except ValueError:
+            doc = parse_json(meta, limit=None)
+            index = {c for c in doc.get("index_columns", []) if isinstance(c, str)}
+        except (DocumentError, AttributeError, TypeError):
             index = set()
     return [name for name in schema.names if name not in index]
 
@@ -643,11 +697,13 @@ def _text_of(value: Any) -> str:
 
 def _json_object(where: _Where, number: int, line: str) -> dict[str, Any]:
     try:
-        value = json.loads(line)
-    except json.JSONDecodeError as e:
+        value = parse_json(line, limit=None)
+    except DocumentError as e:
+        if e.json_problem is None:  # too deep
+            raise where.error(f"line {number} of {where.shown} is {e}.") from None
         raise where.error(
-            f"line {number} of {where.shown} is not valid JSON ({e.msg} at column {e.colno}). "
-            "Expected one JSON object per line."
+            f"line {number} of {where.shown} is not valid JSON ({e.json_problem} at column "
+            f"{e.column}). Expected one JSON object per line."
         ) from None
     if not isinstance(value, dict):
         raise where.error(

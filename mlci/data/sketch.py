@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlci.bounded import inflate
 from mlci.data import arrays as A
 from mlci.data.hashing import U64
 
@@ -257,7 +258,11 @@ class Quantiles:
     def _flush(self) -> None:
         if self._pending:
             first = self.levels[0] if self.levels else np.zeros(0)
-            self.levels = [np.sort(np.concatenate([first, *self._pending])), *self.levels[1:]]
+            runs = [run for run in (first, *self._pending) if len(run)]
+            # runs sorted already: one is kept as it is, several merged (a stable sort merges
+            # sorted runs in linear time)
+            merged = runs[0] if len(runs) == 1 else np.sort(np.concatenate(runs), kind="stable")
+            self.levels = [merged, *self.levels[1:]]
             self._pending = []
 
     @classmethod
@@ -364,6 +369,18 @@ def _unique(values: np.ndarray) -> np.ndarray:
     return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
 
 
+def _union(ordered: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of two sorted arrays of distinct values (the values of
+    ``new`` not in ``ordered`` inserted in place: no sort of the whole set per batch)."""
+    if len(ordered) == 0:
+        return new
+    at = np.searchsorted(ordered, new)
+    known = ordered[np.minimum(at, len(ordered) - 1)] == new
+    if known.all():
+        return ordered
+    return np.insert(ordered, at[~known], new[~known])
+
+
 def ks_distance(a: Quantiles, b: Quantiles) -> float | None:
     """Kolmogorov-Smirnov distance of two summaries: sup |F_a - F_b| over both item sets.
 
@@ -405,7 +422,7 @@ class Distinct:
         if len(hashes) == 0:
             return
         if self.hashes is not None:
-            self.hashes = _unique(np.concatenate([self.hashes, hashes]))
+            self.hashes = _union(self.hashes, _unique(hashes))
             if len(self.hashes) > self.exact_limit:
                 self._to_hll()
             return
@@ -456,7 +473,9 @@ class Distinct:
         if doc.get("exact"):
             raw = base64.b64decode(doc["hashes"])
             return cls(exact_limit=STORED_DISTINCT_LIMIT, hashes=np.frombuffer(raw, "<u8").copy())
-        registers = np.frombuffer(zlib.decompress(base64.b64decode(doc["registers"])), np.uint8)
+        registers = np.frombuffer(
+            inflate(base64.b64decode(doc["registers"]), limit=_HLL_M), np.uint8
+        )
         return cls(exact_limit=STORED_DISTINCT_LIMIT, hashes=None, registers=registers.copy())
 
     def state(self) -> dict[str, Any]:
@@ -510,13 +529,8 @@ class Distinct:
         # position of the first 1-bit in the (64 - p)-bit remainder (frexp: its bit length)
         _, bit_length = np.frexp(rest.astype(np.float64))
         rank = (64 - HLL_P + 1) - bit_length.astype(np.uint32)
-        # the largest rank per register: sort (register, rank) pairs, keep each run's last
-        pairs = np.sort((index.astype(np.uint32) << np.uint32(6)) | rank)
-        last = np.concatenate([pairs[1:] >> np.uint32(6) != pairs[:-1] >> np.uint32(6), [True]])
-        top = pairs[last]
-        slots = (top >> np.uint32(6)).astype(np.int64)
-        ranks = (top & np.uint32(63)).astype(np.uint8)
-        self.registers[slots] = np.maximum(self.registers[slots], ranks)
+        # the largest rank per register (unbuffered, so repeated registers keep their maximum)
+        np.maximum.at(self.registers, index, rank.astype(np.uint8))
 
 
 # --- top values (heavy hitters) --------------------------------------------------------------

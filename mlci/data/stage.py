@@ -11,9 +11,10 @@ background thread while the scan runs.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +24,22 @@ import pyarrow as pa
 from mlci.config import Config, DatasetConfig
 from mlci.data import arrays as A
 from mlci.data.checks import CheckSuite, FinishContext, KeyCollector, KeyRef, MissingKey
+from mlci.data.checks.base import Runner
+from mlci.data.columns import ColumnView
 from mlci.data.drift import DriftScan, column_changes, drift_results, same_signature
-from mlci.data.profile import Profiler, views_of
+from mlci.data.parallel import Lanes
+from mlci.data.profile import ColumnMap, Profiler, views_of
 from mlci.data.progress import NoProgress, Progress
 from mlci.data.read import Source, fingerprint, scan
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
+from mlci.jobs import arrow_threads, resolve_jobs
 from mlci.results import CheckResult, DatasetSummary
 
 if TYPE_CHECKING:
     from mlci.records.format import Record
+
+
+READ_AHEAD = 2  # batches parsed ahead of the ones being consumed (memory: see mlci.data.read)
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ def run_data_stage(
     *,
     progress: Progress | None = None,
     against: Mapping[str, Mapping[str, Any]] | None = None,
+    jobs: int | None = None,
 ) -> tuple[DatasetOutcome, ...]:
     """Read, profile, check and compare every dataset of ``config`` with the baseline.
 
@@ -56,6 +65,8 @@ def run_data_stage(
         baseline: the baseline record; its profile of each dataset is the drift reference.
         progress: where to report the progress of long scans (default: nowhere).
         against: baseline profiles by dataset name, instead of the record's.
+        jobs: threads to use (None: the CPUs available to the process, see
+            :mod:`mlci.jobs`). The outcomes are the same for any number.
 
     Returns:
         One outcome per dataset, in config order.
@@ -72,15 +83,36 @@ def run_data_stage(
         for other, key in plan.key_requests:
             if other in by_name:
                 by_name[other].collect.add(key)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        hashes = {plan.ds.name: pool.submit(fingerprint, plan.ds.path) for plan in plans}
-        scanned = [_scan(plan, reporter) for plan in plans]
+    threads = resolve_jobs(jobs)
+    with (
+        ThreadPoolExecutor(max_workers=1) as hashing,
+        ThreadPoolExecutor(max_workers=threads) as pool,
+        arrow_threads(threads),
+    ):
+        # the files' fingerprints on a thread of their own while they are read (one thread:
+        # first, in this one)
+        digest = hashing.submit if threads > 1 else _now
+        hashes = {plan.ds.name: digest(fingerprint, plan.ds.path) for plan in plans}
+        scanned = [_scan(plan, reporter, threads) for plan in plans]
         keysets = {
             (s.plan.ds.name, key): collector.finish()
             for s in scanned
             for key, collector in s.consumer.collectors.items()
         }
-        return tuple(_outcome(s, keysets, hashes[s.plan.ds.name], config.root) for s in scanned)
+        each = pool.map if threads > 1 else map
+        return tuple(
+            _outcome(s, keysets, hashes[s.plan.ds.name], config.root, each) for s in scanned
+        )
+
+
+def _now(fn: Callable[[Path], str], path: Path) -> Future[str]:
+    """``fn(path)`` computed now, as a finished future (its error raised by ``result()``)."""
+    done: Future[str] = Future()
+    try:
+        done.set_result(fn(path))
+    except Exception as exc:  # raised where the value is used, after the scan's own errors
+        done.set_exception(exc)
+    return done
 
 
 def baseline_profiles(baseline: Record | None) -> dict[str, Mapping[str, Any]]:
@@ -132,15 +164,56 @@ def _suffix_format(path: Path) -> str | None:
     return format_from_suffix(path)
 
 
-@dataclass
 class _Consumer:
-    """Everything one scan feeds."""
+    """Everything one scan feeds, in lanes: one per column (its profile, its drift counts,
+    the checks of that column alone) and one for the checks and key collectors that read
+    several columns. Lanes share nothing but the batch's views, whose derived arrays are
+    pure, so they can be fed on different threads in any interleaving."""
 
-    profiler: Profiler
-    suite: CheckSuite
-    drift: DriftScan | None
-    collectors: dict[tuple[str, ...], KeyCollector]
-    rows: int = 0
+    def __init__(
+        self,
+        profiler: Profiler,
+        suite: CheckSuite,
+        drift: DriftScan | None,
+        collectors: dict[tuple[str, ...], KeyCollector],
+    ) -> None:
+        self.profiler = profiler
+        self.suite = suite
+        self.drift = drift
+        self.collectors = collectors
+        self.rows = 0
+        self.single: dict[str, list[Runner]] | None = None
+        self.shared: list[Runner] = []
+
+    def jobs(self, batch: pa.RecordBatch) -> dict[str | None, Callable[[], None]]:
+        """The work of one batch, by lane (None: the lane of several columns)."""
+        views = views_of(batch, self.rows)
+        if self.single is None:
+            self.single, self.shared = self.suite.by_column(views)
+            if self.drift is not None:
+                self.drift.start(views)
+        self.profiler.add_columns(views)
+        self.profiler.rows += batch.num_rows
+        self.rows += batch.num_rows
+        jobs: dict[str | None, Callable[[], None]] = {
+            name: partial(self._column, name, view, views) for name, view in views.items()
+        }
+        if self.shared or self.collectors:
+            jobs[None] = partial(self._several, views)
+        return jobs
+
+    def _column(self, name: str, view: ColumnView, views: Mapping[str, ColumnView]) -> None:
+        self.profiler.columns[name].update(view)
+        for runner in (self.single or {}).get(name, ()):
+            runner.update(views)
+        if self.drift is not None:
+            self.drift.update_column(name, view)
+
+    def _several(self, views: Mapping[str, ColumnView]) -> None:
+        for runner in self.shared:
+            runner.update(views)
+        for collector in self.collectors.values():
+            collector.update(views)
 
 
 @dataclass
@@ -151,30 +224,47 @@ class _Scanned:
     types: dict[str, pa.DataType] = field(default_factory=dict)
 
 
-def _scan(plan: _Plan, progress: Progress) -> _Scanned:
+def _scan(plan: _Plan, progress: Progress, threads: int) -> _Scanned:
+    """One pass over a dataset; with more than one thread, the file is parsed ahead on one
+    and the lanes of each batch run side by side on ``threads`` others."""
     ds = plan.ds
+    lanes: Lanes[str | None] | None = None
 
     def start(source: Source) -> _Consumer:
+        nonlocal lanes
+        if lanes is not None:  # a restart after a schema change: drop the old consumer's work
+            lanes.close()
+        lanes = Lanes(threads) if threads > 1 else None
         progress.start(ds.name, source.progress.bytes_total)
         drift = DriftScan(plan.base, ds.drift) if plan.drifting and plan.base else None
         collectors = {key: KeyCollector(key) for key in plan.collect}
         return _Consumer(Profiler(), CheckSuite(ds.name, plan.specs), drift, collectors)
 
     def feed(consumer: _Consumer, batch: pa.RecordBatch) -> None:
-        views = views_of(batch, consumer.rows)
-        consumer.profiler.update(views)
-        consumer.suite.update(views)
-        if consumer.drift is not None:
-            consumer.drift.update(views)
-        for collector in consumer.collectors.values():
-            collector.update(views)
-        consumer.rows += batch.num_rows
+        jobs = consumer.jobs(batch)
+        if lanes is None:
+            for job in jobs.values():
+                job()
+        else:
+            lanes.submit(jobs)
         progress.update(consumer.rows, sources[-1].progress.bytes_read)
 
     sources: list[Source] = []
     try:
-        consumer, source = scan(ds, start, feed, types=plan.types(), on_source=sources.append)
+        consumer, source = scan(
+            ds,
+            start,
+            feed,
+            types=plan.types(),
+            on_source=sources.append,
+            read_ahead=READ_AHEAD if threads > 1 else 0,
+            threads=threads > 1,
+        )
+        if lanes is not None:
+            lanes.finish()
     finally:
+        if lanes is not None:
+            lanes.close()
         progress.finish()
     return _Scanned(plan, consumer, source, dict(source.types))
 
@@ -184,9 +274,10 @@ def _outcome(
     keysets: Mapping[KeyRef, np.ndarray | MissingKey],
     digest: Future[str],
     root: Path,
+    each: ColumnMap = map,
 ) -> DatasetOutcome:
     ds, plan = s.plan.ds, s.plan
-    profile = s.consumer.profiler.finish()
+    profile = s.consumer.profiler.finish(each=each)
     ctx = FinishContext(profile, _fetcher(ds, s.types), plan.base, dict(keysets))
     checks = s.consumer.suite.finish(ctx)
     checks = rename_hints(checks, plan.base, profile)

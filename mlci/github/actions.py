@@ -8,17 +8,22 @@ annotations. Publishing never changes the verdict.
 
 from __future__ import annotations
 
-import base64
 import json
-import subprocess
-from collections.abc import Iterable, Mapping, MutableMapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from mlci.errors import MlciError
+from mlci.git import GitAuth, extraheader_keys
+from mlci.github.client import GitHubClient, redact
 from mlci.github.event import EventPlan, load_event, plan_for_event
+from mlci.github.publish import PENDING_DESCRIPTION, publish, set_status, start
 from mlci.github.settings import Settings
+from mlci.github.workflow import annotations_for, format_annotation
+from mlci.report.markdown import DEFAULT_HINT, render_comment
 from mlci.results import Report
 
 if TYPE_CHECKING:
@@ -54,37 +59,99 @@ def detect(environ: Mapping[str, str]) -> ActionsContext | None:
     return ActionsContext(settings, plan)
 
 
-def git_credentials(
-    ctx: ActionsContext, repo: Path, environ: MutableMapping[str, str], stdout: TextIO
-) -> None:
-    """Let git fetch and push the records branch with the workflow's token.
+def git_auth(ctx: ActionsContext, stdout: TextIO) -> GitAuth:
+    """The credentials of mlci's own fetches and pushes of the records branch: the workflow's
+    token, for those git processes only (see :class:`mlci.git.GitAuth`).
 
-    The token goes into this process's environment as an ``http.extraheader`` (git's
-    GIT_CONFIG_* variables), never onto a command line or into the repository's config. When
-    the checkout already persisted credentials for the server, nothing is added.
+    Actions masks the raw token in logs but not the base64 form git sends, so that form is
+    masked here before any git process could print it.
     """
-    key = f"http.{ctx.settings.server_url}/.extraheader"
-    existing = subprocess.run(
-        ["git", "config", "--get-all", key], cwd=repo, capture_output=True, text=True
-    )
-    if existing.stdout.strip():
+    auth = GitAuth(ctx.settings.server_url, ctx.settings.token)
+    print(f"::add-mask::{auth.basic}", file=stdout)
+    return auth
+
+
+def warn_persisted_credentials(repo: Path, stdout: TextIO) -> None:
+    """Warn when the checkout left credentials in the repository's git config: every process
+    of the job (the code mlci runs for the user among them) can read them there."""
+    keys = extraheader_keys(repo)
+    if not keys:
         return
-    basic = base64.b64encode(f"x-access-token:{ctx.settings.token}".encode()).decode()
-    print(f"::add-mask::{basic}", file=stdout)  # Actions masks the raw token, not this form
-    index = int(environ.get("GIT_CONFIG_COUNT", "0") or 0)
-    environ[f"GIT_CONFIG_KEY_{index}"] = key
-    environ[f"GIT_CONFIG_VALUE_{index}"] = f"AUTHORIZATION: basic {basic}"
-    environ["GIT_CONFIG_COUNT"] = str(index + 1)
+    message = (
+        f"The checkout left credentials in the repository's git config ({', '.join(keys)}): "
+        "any code this job runs can read them there. mlci authenticates its own git calls; "
+        "set `persist-credentials: false` on actions/checkout."
+    )
+    print(format_annotation("warning", message, title="mlci"), file=stdout)
 
 
-def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> None:
-    """Set the pending status; a failure here is reported but does not stop the run."""
-    from mlci.github.publish import start
+def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> bool:
+    """Set the pending status; a failure here is reported but does not stop the run.
+
+    Returns whether the status is now pending.
+    """
 
     try:
-        start(ctx.settings, ctx.plan, name)
+        return start(ctx.settings, ctx.plan, name)
     except MlciError as exc:
         print(f"mlci: warning: could not set the pending status: {exc}", file=stdout)
+        return False
+
+
+@contextmanager
+def pending_status(
+    ctx: ActionsContext | None, name: str, stdout: TextIO, *, root: Path | None = None
+) -> Iterator[None]:
+    """The commit status is ``pending`` while the block runs (:func:`begin`), and never stays so:
+    when the block raises (bad input, an internal error, a cancelled job) while the status is
+    still the pending one, it becomes ``error`` with the reason (paths under ``root`` shown
+    relative to it). Outside Actions: nothing."""
+    if ctx is None:
+        yield
+        return
+    pending = begin(ctx, name, stdout)
+    try:
+        yield
+    except BaseException as exc:
+        if pending:
+            reason = _stop_reason(exc)
+            if root is not None:
+                reason = reason.replace(f"{root}{os.sep}", "")
+            _settle_with_error(ctx, name, reason, stdout)
+        raise
+
+
+def _settle_with_error(ctx: ActionsContext, name: str, reason: str, stdout: TextIO) -> None:
+
+    context, sha = f"mlci/{name}", ctx.plan.head_sha
+    reason = redact(reason, [ctx.settings.token])
+    try:
+        client = GitHubClient(ctx.settings)
+        try:
+            current = client.latest_status(sha, context)
+            if current is None or current[:2] != ("pending", PENDING_DESCRIPTION):
+                return  # the final status is set already
+            set_status(
+                client,
+                sha,
+                "error",
+                f"mlci stopped before a verdict: {reason}",
+                context=context,
+                target_url=ctx.settings.run_url,
+            )
+        finally:
+            client.close()
+    except MlciError as failed:
+        print(f"mlci: warning: could not replace the pending status: {failed}", file=stdout)
+
+
+def _stop_reason(exc: BaseException) -> str:
+    """Why the run stopped, in a few words: the first line of an mlci error, or what kind."""
+    if isinstance(exc, MlciError) and str(exc).strip():
+        return str(exc).strip().splitlines()[0]
+    if isinstance(exc, KeyboardInterrupt):
+        return "the job was cancelled"
+    return "an internal error (see the job log)"
 
 
 def finish(
@@ -125,9 +192,13 @@ def finish_for_pull_request(
     head_sha: str,
     client: GitHubClient,
     stdout: TextIO,
+    comment: bool = True,
+    max_chars: int = 60_000,
+    full_report_hint: str | None = None,
 ) -> str | None:
-    """Publish a report on pull request ``number`` from another workflow (`mlci publish`)."""
-    from mlci.report.markdown import render_comment
+    """Publish a report on pull request ``number`` from another workflow (`mlci publish`):
+    the comment (unless ``comment`` is false) rendered within ``max_chars``, with
+    ``full_report_hint`` in its footer, and the status."""
 
     plan = EventPlan(
         "pull_request",
@@ -136,9 +207,10 @@ def finish_for_pull_request(
         ref=f"refs/pull/{number}/head",
         pr_number=number,
     )
-    markdown = render_comment(report)
+    hint = full_report_hint or DEFAULT_HINT
+    markdown = render_comment(report, max_chars=max_chars, full_report_hint=hint)
     outputs = {"verdict": report.verdict}
-    return _publish(ctx.settings, plan, report, markdown, outputs, True, stdout, client)
+    return _publish(ctx.settings, plan, report, markdown, outputs, comment, stdout, client)
 
 
 def _publish(
@@ -151,8 +223,6 @@ def _publish(
     stdout: TextIO,
     client: GitHubClient | None,
 ) -> str | None:
-    from mlci.github.publish import publish
-    from mlci.github.workflow import annotations_for
 
     result = publish(
         settings,

@@ -22,7 +22,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from mlci import __version__
@@ -30,7 +30,7 @@ from mlci.errors import MlciError
 from mlci.github.settings import Settings
 
 if TYPE_CHECKING:
-    import github
+    import github  # PyGithub: heavy (~0.2 s), imported only when GitHub is called
 
 T = TypeVar("T")
 CallKind = Literal["read", "idempotent_write", "post"]
@@ -177,8 +177,8 @@ def classify(
     exc: BaseException, *, clock: Callable[[], float] = time.time, secrets: Iterable[str] = ()
 ) -> Failure | None:
     """What a failed call means, or None for an exception that is not about GitHub."""
-    import requests
-    from github.GithubException import GithubException
+    import requests  # PyGithub's HTTP library: imported with it, only when GitHub is called
+    from github.GithubException import GithubException  # PyGithub: heavy, only in CI
 
     if isinstance(exc, GithubException):
         return _classify_status(exc.status, exc.data, exc.headers or {}, clock, tuple(secrets))
@@ -330,7 +330,7 @@ class GitHubClient:
         return self.retry.call(edit, kind="idempotent_write", what=what)
 
     def delete_comment(self, number: int, comment_id: int) -> None:
-        from github.GithubException import UnknownObjectException
+        from github.GithubException import UnknownObjectException  # PyGithub: heavy
 
         comment = self._repo.get_issue(number).get_comment(comment_id)
 
@@ -344,7 +344,7 @@ class GitHubClient:
     def create_status(
         self, sha: str, state: str, *, context: str, description: str, target_url: str | None
     ) -> None:
-        from github.GithubObject import NotSet
+        from github.GithubObject import NotSet  # PyGithub: heavy, only in CI
 
         commit = self._repo.get_commit(sha)  # lazy: no request
 
@@ -354,19 +354,29 @@ class GitHubClient:
             return True
 
         def landed() -> bool | None:
-            for status in commit.get_statuses():  # newest first
-                if status.context == context:
-                    same = (status.state, status.description) == (state, description)
-                    return True if same else None
-            return None
+            found = self._newest_status(commit, context)
+            return True if found is not None and found[:2] == (state, description) else None
 
         what = f"setting the {context} status on {sha[:12]}"
         self.retry.call(post, kind="post", landed=landed, what=what)
 
+    def latest_status(self, sha: str, context: str) -> tuple[str, str, str | None] | None:
+        """``(state, description, target_url)`` of the newest status ``context`` on ``sha``."""
+        commit = self._repo.get_commit(sha)  # lazy: no request
+        what = f"reading the {context} status of {sha[:12]}"
+        return self.retry.call(lambda: self._newest_status(commit, context), what=what)
+
+    @staticmethod
+    def _newest_status(commit: Any, context: str) -> tuple[str, str, str | None] | None:
+        for status in commit.get_statuses():  # newest first
+            if status.context == context:
+                return status.state, status.description or "", status.target_url or None
+        return None
+
 
 def make_github(settings: Settings) -> github.Github:
     """A PyGithub client for ``settings`` with its own retries and request spacing disabled."""
-    import github
+    import github  # PyGithub: heavy (~0.2 s), imported only when GitHub is called
 
     return github.Github(
         auth=github.Auth.Token(settings.token),
@@ -382,7 +392,6 @@ def make_github(settings: Settings) -> github.Github:
 
 
 def _with_secret(policy: RetryPolicy, secret: str) -> RetryPolicy:
-    from dataclasses import replace
 
     return replace(policy, secrets=(*policy.secrets, secret))
 

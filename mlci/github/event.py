@@ -7,11 +7,11 @@ PR head, ``payload["pull_request"]["head"]["sha"]``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mlci.bounded import MAX_EVENT_BYTES, parse_json, read_text
 from mlci.errors import MlciError
 from mlci.github.settings import Settings
 
@@ -78,6 +78,25 @@ def plan_for_event(
     )
 
 
+def stores_record(event_name: str, ref: str, baseline_branch: str) -> bool:
+    """Whether a GitHub Actions run stores its record: only a push to the baseline branch.
+
+    ``event_name`` and ``ref`` are ``GITHUB_EVENT_NAME`` and ``GITHUB_REF``, set by GitHub from
+    what happened, never by a pull request. A pull request (``pull_request`` or
+    ``pull_request_target``, from this repository or a fork, whatever its head branch is called,
+    ``main`` included) never stores; nor does a tag, a schedule, a manual dispatch or a
+    ``workflow_run``.
+
+    Example::
+
+        >>> stores_record("push", "refs/heads/main", "main")
+        True
+        >>> stores_record("pull_request", "refs/pull/7/merge", "main")
+        False
+    """
+    return event_name == "push" and ref == f"refs/heads/{baseline_branch}"
+
+
 def load_event(settings: Settings) -> Mapping[str, Any]:
     """Read the event payload at ``GITHUB_EVENT_PATH``."""
     path = settings.event_path
@@ -87,10 +106,10 @@ def load_event(settings: Settings) -> Mapping[str, Any]:
             "and pull request to report on. Run inside GitHub Actions or set it to a JSON file."
         )
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = parse_json(read_text(path, limit=MAX_EVENT_BYTES), limit=MAX_EVENT_BYTES)
     except FileNotFoundError:
         raise MlciError(f"GITHUB_EVENT_PATH points to {path}, which does not exist.") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+    except (OSError, UnicodeDecodeError, ValueError) as e:
         raise MlciError(
             f"GITHUB_EVENT_PATH ({path}) is not a readable JSON file: {e}. "
             "It should be the event payload GitHub Actions writes."

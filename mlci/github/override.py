@@ -113,15 +113,44 @@ def apply_override(report: Report, record: Record, override: Override) -> tuple[
     ``record.extra["override"]`` records it. Refused: only the note and the record entry.
     """
     failing = [g for g in report.gates if g.status == "fail"]
+    new_report = override_report(report, override)
     if not override.accepted:
         entry = _entry(override, ())
-        return _with_note(report, override.refusal), _with_entry(record, entry, record.verdict)
+        return new_report, _with_entry(record, entry, record.verdict)
+    new_record = replace(record, gates=tuple(g.to_dict() for g in new_report.gates))
+    entry = _entry(override, failing)
+    return new_report, _with_entry(new_record, entry, new_report.verdict)
+
+
+def override_report(report: Report, override: Override) -> Report:
+    """The report after ``override``, as :func:`apply_override` makes it (pure)."""
+    if not override.accepted:
+        return _with_note(report, override.refusal)
+    failing = [g for g in report.gates if g.status == "fail"]
     gates = tuple(_overridden(g, override) if g.status == "fail" else g for g in report.gates)
     verdict: Verdict = "fail" if any(c.status == "fail" for c in report.checks) else "pass"
     new_report = replace(_with_note(report, _accepted_note(override, failing)), gates=gates)
-    new_report = replace(new_report, verdict=verdict)
-    new_record = replace(record, gates=tuple(g.to_dict() for g in gates))
-    return new_report, _with_entry(new_record, _entry(override, failing), verdict)
+    return replace(new_report, verdict=verdict)
+
+
+def for_report(
+    client: OverrideClient, number: int, label: str, report: Report, *, stdout: TextIO
+) -> Report:
+    """:func:`for_pull_request` for a report alone (`mlci publish`): the override label of
+    pull request ``number``, checked through ``client``, applied when the gates fail."""
+    if not any(g.status == "fail" for g in report.gates):
+        return report
+    try:
+        override = check_override(client, number, label)
+    except MlciError as exc:
+        note = f"Could not check the override label {label}: {exc}"
+        print(f"mlci: warning: {note}", file=stdout)
+        return _with_note(report, note)
+    if override is None:
+        return report
+    judged = override_report(report, override)
+    print(f"mlci: {judged.notes[-1]}", file=stdout)
+    return judged
 
 
 def for_pull_request(

@@ -1,12 +1,19 @@
 """Publish mlci's verdict on GitHub: the sticky PR comment, the commit status, the job summary,
 the step outputs and annotations.
 
-The comment is found by the report marker AND our own login, across every page of comments;
-it is edited in place, never duplicated (a POST whose answer was lost is detected by re-reading,
-and extra copies are deleted, the oldest kept), left alone when nothing changed, and never
-overwritten with the report of a commit that is no longer the PR head. A read-only token (a
-pull request from a fork) degrades to the job summary and outputs with one clear message that
-names the write GitHub refused; publishing never decides the exit code.
+The comment is ours when its body STARTS with this config's report marker (its first line)
+AND its author is our own login, across every page of comments: a marker anywhere else (data
+rendered into a comment is escaped, but a comment of another config or user could still quote
+one) never counts. It is edited in place, never duplicated (a POST whose answer was lost is
+detected by re-reading, and extra copies are deleted, the oldest kept), left alone when the
+report is unchanged (whatever run wrote it: the run id and the footer's link to the run are
+ignored), and never overwritten with the report of a commit that is no longer the PR head.
+
+The final commit status is set even when the comment cannot be posted (its description then
+says so), so a run never leaves its status ``pending``. A read-only token (a pull request from
+a fork) degrades to the job summary and outputs with one clear message that names the write
+GitHub refused; other GitHub failures are raised once the status, summary and outputs are
+written. Publishing never changes the verdict.
 
 This package receives ready markdown and a verdict; rendering lives in ``mlci.report``.
 """
@@ -19,12 +26,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
-from mlci.github.client import Comment, GitHubClient, ReadOnlyToken
+from mlci.github.client import Comment, GitHubClient, GitHubError, ReadOnlyToken
 from mlci.github.event import EventPlan
 from mlci.github.settings import Settings
 from mlci.github.workflow import write_outputs, write_summary
 from mlci.report.markdown import marker
 from mlci.results import Verdict
+from mlci.vocab import clip
 
 CommentAction = Literal["created", "updated", "unchanged", "skipped_stale"]
 StatusState = Literal["error", "failure", "pending", "success"]
@@ -37,7 +45,9 @@ READ_ONLY_MESSAGE = (
     "Grant `pull-requests: write` and `statuses: write`, or use "
     "workflows-templates/fork-comment.yml to comment from a workflow_run job."
 )
+COMMENT_FAILED = " · PR comment failed (see the job log)"
 _COMMIT_LINE = re.compile(r"<!-- mlci:commit ([0-9A-Za-z]+) run=([0-9A-Za-z_-]*) -->")
+_RUN_LINK = re.compile(r"/actions/runs/[0-9]+(?:/attempts/[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -69,12 +79,18 @@ def commit_line(head_sha: str, run_id: str) -> str:
 
 
 def compose_body(name: str, body: str, *, head_sha: str, run_id: str) -> str:
-    """The comment as posted: the rendered ``body`` (marker first, added if missing) and the
-    commit line."""
+    """The comment as posted: the rendered ``body`` (the marker its first line, added when it is
+    not) and the commit line last."""
     text = body.rstrip("\n")
-    if marker(name) not in text:
+    if _first_line(text) != marker(name):
         text = f"{marker(name)}\n{text}"
     return f"{text}\n{commit_line(head_sha, run_id)}\n"
+
+
+def is_ours(comment: Comment, name: str, identity: str) -> bool:
+    """Whether ``comment`` is config ``name``'s sticky comment: written by ``identity`` and
+    starting with the marker line (a marker anywhere else is data, never a match)."""
+    return comment.author.lower() == identity.lower() and _first_line(comment.body) == marker(name)
 
 
 def upsert_comment(
@@ -127,7 +143,7 @@ def set_status(
 ) -> None:
     """Set commit status ``context`` on ``sha``; the description is clipped to 140 chars."""
     client.create_status(
-        sha, state, context=context, description=clip(description), target_url=target_url
+        sha, state, context=context, description=one_line(description), target_url=target_url
     )
 
 
@@ -181,26 +197,44 @@ def publish(
         print(line, file=stdout)
     comment: CommentOutcome | None = None
     state: StatusState | None = None
-    message: str | None = None
-    writing: Write = "comment"
+    refused: list[Write] = []
+    failed: GitHubError | None = None
     try:
         with _client_for(settings, client) as gh:
-            comment = _publish_comment(settings, plan, gh, name, body)
-            writing = "status"
-            state = _publish_status(settings, plan, gh, name, verdict, description, comment)
-    except ReadOnlyToken:
-        message = read_only_message(
-            writing,
-            context=f"mlci/{name}",
-            pull_request=plan.kind == "pull_request",
-            comment_requested=body is not None,
-            commented=comment is not None and comment.action != "skipped_stale",
-        )
-        print(message, file=stdout)
+            try:
+                comment = _publish_comment(settings, plan, gh, name, body)
+            except ReadOnlyToken:
+                refused.append("comment")
+            except GitHubError as exc:
+                failed = exc  # the status is still set, then this is raised
+            try:
+                text = _with_comment_failure(description, verdict, bool(refused or failed))
+                state = _publish_status(settings, plan, gh, name, verdict, text, comment)
+            except ReadOnlyToken:
+                refused.append("status")
     finally:
         if settings.output is not None:
             url = comment.url if comment is not None and comment.url else ""
             write_outputs(settings.output, {**outputs, "comment-url": url})
+    message = None
+    if refused:
+        message = read_only_message(
+            refused[0],
+            context=f"mlci/{name}",
+            pull_request=plan.kind == "pull_request",
+            comment_requested=body is not None,
+            commented=comment is not None and comment.action != "skipped_stale",
+            status_set=state is not None,
+        )
+        print(message, file=stdout)
+    if failed is not None:
+        if state is not None:
+            print(
+                f"mlci: the commit status mlci/{name} is set ({state}), but the PR comment "
+                "could not be posted.",
+                file=stdout,
+            )
+        raise failed
     return PublishResult(comment, state, message is not None, truncated, message)
 
 
@@ -211,6 +245,7 @@ def read_only_message(
     pull_request: bool,
     comment_requested: bool,
     commented: bool = False,
+    status_set: bool = False,
 ) -> str:
     """The one line printed when GitHub refused the ``refused`` write for lack of permission.
 
@@ -221,7 +256,13 @@ def read_only_message(
         comment_requested: a comment was asked for (``comment: 'false'`` turns it off, as the
             fork evaluation template does, where only the status write can fail).
         commented: the comment was posted (or already said this) before the status failed.
+        status_set: the comment was refused but the status was set after it.
     """
+    if refused == "comment" and status_set:
+        return (
+            f"mlci set the commit status {context} but could not post the PR comment: the token "
+            "may not write pull request comments. Grant the job `pull-requests: write`."
+        )
     if refused == "comment":
         return READ_ONLY_MESSAGE
     grant = "Grant the job `statuses: write`."
@@ -244,10 +285,18 @@ def read_only_message(
     )
 
 
-def clip(description: str, limit: int = MAX_DESCRIPTION) -> str:
-    """One line of at most ``limit`` characters."""
-    text = " ".join(description.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _with_comment_failure(description: str | None, verdict: Verdict, failed: bool) -> str:
+    """The status description, ending with :data:`COMMENT_FAILED` (never clipped away) when the
+    comment could not be posted."""
+    text = description or ("mlci: passed" if verdict == "pass" else "mlci: a blocking gate failed")
+    if not failed:
+        return text
+    return one_line(text, MAX_DESCRIPTION - len(COMMENT_FAILED)) + COMMENT_FAILED
+
+
+def one_line(description: str, limit: int = MAX_DESCRIPTION) -> str:
+    """One line of at most ``limit`` characters (a commit status or deployment description)."""
+    return clip(" ".join(description.split()), limit)
 
 
 def _publish_comment(
@@ -272,15 +321,17 @@ def _publish_status(
     client: GitHubClient,
     name: str,
     verdict: Verdict,
-    description: str | None,
+    text: str,
     comment: CommentOutcome | None,
 ) -> StatusState | None:
     if plan.kind not in STATUS_KINDS:
         return None
     state: StatusState = "success" if verdict == "pass" else "failure"
-    text = description or ("mlci: passed" if verdict == "pass" else "mlci: a blocking gate failed")
     target = comment.url if comment is not None and comment.url else settings.run_url
-    set_status(client, plan.head_sha, state, text, context=f"mlci/{name}", target_url=target)
+    context = f"mlci/{name}"
+    if client.latest_status(plan.head_sha, context) == (state, one_line(text), target):
+        return state  # already says exactly this (a re-run of the same report): no write
+    set_status(client, plan.head_sha, state, text, context=context, target_url=target)
     return state
 
 
@@ -304,10 +355,12 @@ def _create(
 
 def _ours(comments: Sequence[Comment], name: str, identity: str) -> list[Comment]:
     """Our comments for config ``name``, oldest first."""
-    tag = marker(name)
-    who = identity.lower()
-    mine = [c for c in comments if c.author.lower() == who and tag in c.body]
+    mine = [c for c in comments if is_ours(c, name, identity)]
     return sorted(mine, key=lambda c: (c.created_at, c.id))
+
+
+def _first_line(body: str) -> str:
+    return body.split("\n", 1)[0].rstrip()
 
 
 def _delete_extras(client: GitHubClient, pr_number: int, extras: Sequence[Comment]) -> None:
@@ -316,19 +369,31 @@ def _delete_extras(client: GitHubClient, pr_number: int, extras: Sequence[Commen
 
 
 def _same_report(old: str, new: str) -> bool:
-    """Same text about the same commit (which run wrote it does not matter)."""
+    """Same text about the same commit: which run wrote it, and so the footer's link to that
+    run, does not matter."""
     return _without_run(old) == _without_run(new)
 
 
 def _without_run(body: str) -> str:
-    return _COMMIT_LINE.sub(lambda m: f"<!-- mlci:commit {m[1]} -->", body).rstrip("\n")
+    """``body`` without what differs between runs: the run id of its commit line (the last
+    line) and the run in the links of the line before it (the footer)."""
+    lines = body.replace("\r\n", "\n").rstrip("\n").split("\n")
+    found = _COMMIT_LINE.fullmatch(lines[-1].strip())
+    if found is None:
+        return "\n".join(lines)
+    lines[-1] = f"<!-- mlci:commit {found[1]} -->"
+    if len(lines) > 1:
+        lines[-2] = _RUN_LINK.sub("/actions/runs/*", lines[-2])
+    return "\n".join(lines)
 
 
 def _reported_by_later_run(body: str, head_sha: str, run_id: str) -> bool:
-    found = _COMMIT_LINE.findall(body)
-    if not found:
+    """Whether the comment's commit line (its last line, the only one that counts) names
+    ``head_sha`` and a run later than ``run_id``."""
+    found = _COMMIT_LINE.fullmatch(body.rstrip().rsplit("\n", 1)[-1].strip())
+    if found is None:
         return False
-    sha, run = found[-1]
+    sha, run = found[1], found[2]
     later = run.isdigit() and run_id.isdigit() and int(run) > int(run_id)
     return bool(sha == head_sha and later)
 

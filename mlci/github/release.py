@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mlci.github.client import GitHubClient, GitHubError
-from mlci.github.publish import clip
+from mlci.github.publish import one_line
 
 DeploymentState = str  # error | failure | inactive | in_progress | queued | pending | success
 END_MARKER = "<!-- mlci:release-end -->"
@@ -164,7 +164,7 @@ class ReleaseClient(GitHubClient):
         return self.retry.call(patch, kind="idempotent_write", what=what)
 
     def delete_release(self, release: ReleaseInfo) -> None:
-        from github.GithubException import UnknownObjectException
+        from github.GithubException import UnknownObjectException  # PyGithub: heavy
 
         def delete() -> None:
             with contextlib.suppress(UnknownObjectException):
@@ -183,7 +183,7 @@ class ReleaseClient(GitHubClient):
         )
 
     def delete_asset(self, asset: AssetInfo) -> None:
-        from github.GithubException import UnknownObjectException
+        from github.GithubException import UnknownObjectException  # PyGithub: heavy
 
         def delete() -> None:
             with contextlib.suppress(UnknownObjectException):  # an earlier attempt landed
@@ -220,7 +220,7 @@ class ReleaseClient(GitHubClient):
                 required_contexts=[],
                 payload=dict(payload),
                 environment=environment,
-                description=clip(description),
+                description=one_line(description),
                 transient_environment=False,
             )
             return _deployment(created)
@@ -242,10 +242,10 @@ class ReleaseClient(GitHubClient):
         environment_url: str | None,
     ) -> None:
         """Add a status to the deployment; ``log_url`` is sent as ``target_url`` (its alias)."""
-        from github.GithubObject import NotSet
+        from github.GithubObject import NotSet  # PyGithub: heavy, only in CI
 
         obj = self._repo.get_deployment(deployment.id)  # lazy: no request
-        text = clip(description)
+        text = one_line(description)
 
         def post() -> bool:
             obj.create_status(

@@ -27,11 +27,10 @@ per repetition. ``tracemalloc`` counts exactly what is allocated through Python'
 which includes NumPy's array buffers (NumPy reports them to tracemalloc) and so pandas and
 scikit-learn: it is repeatable to the byte, fast, and comparable across machines with the same
 library versions. It does not see memory a native library allocates on its own (e.g. some
-gradient-boosting libraries' internal buffers); the README says so. Tracing slows allocation,
-so memory is measured after, never during, the timings.
+gradient-boosting libraries' internal buffers); docs/configuration.md says so. Tracing slows
+allocation, so memory is measured after, never during, the timings.
 
-Budgets are gated with the rules of :mod:`mlci.gates` (``max``, ``max_regression``,
-``min_improvement``), every budget being lower-is-better.
+Budgets are judged by :mod:`mlci.gates.budgets`.
 """
 
 from __future__ import annotations
@@ -40,32 +39,27 @@ import gc
 import math
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from mlci.config import BudgetRule, BudgetsConfig, Config, GateConfig, ModelFileConfig
+from mlci.config import BudgetsConfig, Config, ModelFileConfig
 from mlci.errors import MlciError, ModelError
-from mlci.gates import NO_BASELINE, compare_metrics, evaluate_gates
-from mlci.results import BudgetResult, GateResult
+from mlci.model.isolate import measure_in_child
+from mlci.model.load import is_pickle, load_model
+from mlci.model.measurement import Measurement
+from mlci.model.rescore import baseline_model_copy
+from mlci.results import BaselineSource, MeasuredBudgets
 
 if TYPE_CHECKING:
     from mlci.records.format import Record
 
-BudgetName = Literal["model_size_mb", "latency_p95_ms", "batch_latency_p95_ms", "peak_memory_mb"]
-BUDGETS: tuple[BudgetName, ...] = (
-    "model_size_mb",
-    "latency_p95_ms",
-    "batch_latency_p95_ms",
-    "peak_memory_mb",
-)
 PORTABLE: frozenset[str] = frozenset({"model_size_mb", "peak_memory_mb"})  # same on any machine
-MB = 1_000_000
 MEMORY_REPEATS = 3  # peak memory is the largest of this many interleaved batch predictions
 
 Timer = Callable[[], float]
@@ -78,43 +72,6 @@ class Contender:
     predict: Callable[[pd.DataFrame], Any]
     X: pd.DataFrame
     size_bytes: int
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """What was measured for one model (only the budgets asked for)."""
-
-    size_bytes: int
-    latency_ms: tuple[float, ...] = ()  # single-row timings, in repetition order
-    batch_latency_ms: tuple[float, ...] = ()
-    peak_memory_bytes: int | None = None
-    batch_rows: int = 0
-
-    def values(self) -> dict[str, float]:
-        """``{budget name: value}`` in the budgets' units, for what was measured."""
-        values = {"model_size_mb": self.size_bytes / MB}
-        if self.latency_ms:
-            values["latency_p95_ms"] = p95(self.latency_ms)
-        if self.batch_latency_ms:
-            values["batch_latency_p95_ms"] = p95(self.batch_latency_ms)
-        if self.peak_memory_bytes is not None:
-            values["peak_memory_mb"] = self.peak_memory_bytes / MB
-        return values
-
-
-@dataclass(frozen=True)
-class BudgetsOutcome:
-    """What the budget stage adds to a run: results, gate results, notes, the record entry."""
-
-    budgets: tuple[BudgetResult, ...] = ()
-    gates: tuple[GateResult, ...] = ()
-    notes: tuple[str, ...] = ()
-    record: Mapping[str, float] | None = None  # Record.extra["budgets"]
-
-
-def p95(samples: Sequence[float]) -> float:
-    """The 95th percentile, linearly interpolated (NumPy's default)."""
-    return float(np.percentile(np.asarray(samples, dtype=float), 95))
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -196,8 +153,6 @@ def _gc_paused() -> Iterator[None]:
 
 def _peaks(call: Callable[[int, int], None], contenders: int) -> list[int]:
     """The largest tracemalloc peak (bytes above the level before the call) per contender."""
-    import tracemalloc
-
     peaks = [0] * contenders
     started = not tracemalloc.is_tracing()
     if started:
@@ -215,78 +170,10 @@ def _peaks(call: Callable[[int, int], None], contenders: int) -> list[int]:
     return peaks
 
 
-# --- comparing and gating ----------------------------------------------------------------------
-
-
-def budget_results(
-    current: Mapping[str, float],
-    baseline: Mapping[str, tuple[float, Literal["same_job", "record"]]],
-    methods: Mapping[str, str],
-) -> tuple[BudgetResult, ...]:
-    """Each measured budget next to the baseline's value and where that value came from."""
-    base_values = {name: value for name, (value, _) in baseline.items()}
-    lower = dict.fromkeys(current, False)
-    return tuple(
-        BudgetResult(
-            name=c.name,
-            value=c.value,
-            baseline=c.baseline,
-            change=c.change,
-            change_pct=c.change_pct,
-            delta=c.delta,
-            baseline_source=baseline[c.name][1] if c.name in baseline else "none",
-            method=methods.get(c.name, ""),
-        )
-        for c in compare_metrics(current, base_values, lower)
-    )
-
-
-def budget_gates(
-    cfg: BudgetsConfig, results: Sequence[BudgetResult], *, no_baseline: str = NO_BASELINE
-) -> tuple[GateResult, ...]:
-    """The configured rules on the measured budgets, by :func:`mlci.gates.evaluate_gates`.
-
-    A change rule without a baseline value is skipped with the message ``no_baseline``.
-    """
-    gates = [_as_gate(name, rule) for name, rule in configured(cfg) if _has_rule(rule)]
-    comparisons = [
-        compare_metrics({r.name: r.value}, _baseline_of(r), {r.name: False})[0] for r in results
-    ]
-    return tuple(
-        replace(g, scope="budget", message=no_baseline if g.message == NO_BASELINE else g.message)
-        for g in evaluate_gates(gates, comparisons, has_baseline=True)
-    )
-
-
-def _baseline_of(r: BudgetResult) -> dict[str, float] | None:
-    return None if r.baseline is None else {r.name: r.baseline}
-
-
-def configured(cfg: BudgetsConfig) -> list[tuple[BudgetName, BudgetRule]]:
-    """The budgets named in the config, in the order of :data:`BUDGETS`."""
-    return [(name, rule) for name in BUDGETS if (rule := getattr(cfg, name)) is not None]
-
-
-def _has_rule(rule: BudgetRule) -> bool:
-    return any(x is not None for x in (rule.max, rule.max_regression, rule.min_improvement))
-
-
-def _as_gate(name: str, rule: BudgetRule) -> GateConfig:
-    return GateConfig(
-        metric=name,
-        max=rule.max,
-        max_regression=rule.max_regression,
-        min_improvement=rule.min_improvement,
-        severity=rule.severity,
-        direction="lower",
-        mode="point",
-    )
-
-
 # --- the stage (I/O: model files, git) ---------------------------------------------------------
 
 
-def evaluate_budgets(
+def measure_budgets(
     config: Config,
     frames: Mapping[str, pd.DataFrame],
     *,
@@ -294,13 +181,14 @@ def evaluate_budgets(
     baseline_commit: str | None,
     baseline: Record | None,
     timer: Timer = time.perf_counter,
-) -> BudgetsOutcome:
-    """Measure the configured budgets of the candidate and, when possible, of the baseline.
+) -> MeasuredBudgets | None:
+    """Measure the configured budgets of the candidate and, when possible, of the baseline;
+    None when no budget is configured.
 
     Parameters
     ----------
-    config: ``budgets`` (what to measure and the rules) and ``model.model`` (the model file
-        and the evaluation dataset).
+    config: ``budgets`` (what to measure) and ``model.model`` (the model file and the
+        evaluation dataset).
     frames: the loaded datasets by name.
     repo, baseline_commit: where to find the baseline's model file (same path, that commit).
     baseline: the baseline record, whose stored budgets are the fallback for size and memory.
@@ -308,20 +196,40 @@ def evaluate_budgets(
     """
     cfg = config.budgets
     if cfg is None or config.model is None or config.model.model is None:
-        return BudgetsOutcome()
-    model_cfg = config.model.model
+        return None
+    model_cfg, task = config.model.model, config.model.task
     frame = frames[model_cfg.data]
-    candidate = _contender(model_cfg, model_cfg.path, frame, config.model.task, own=True)
     with tempfile.TemporaryDirectory(prefix="mlci-baseline-") as tmp:
-        other, why = _baseline_contender(config, repo, baseline_commit, frame, Path(tmp))
-        measured = _measure_or_explain([candidate, *([other] if other else [])], cfg, timer)
-    named = {name for name, _ in configured(cfg)}
+        base_path, why = _baseline_copy(repo, baseline_commit, model_cfg.path, Path(tmp))
+        if is_pickle(model_cfg.path) and model_cfg.allow_unsafe_pickle:
+            measured, why_not = measure_in_child(model_cfg, task, frame, cfg, base_path)
+        else:
+            measured, why_not = measure_models(model_cfg, task, frame, cfg, base_path, timer=timer)
+    named: set[str] = {name for name, _ in cfg.configured()}
     current: dict[str, float] = {k: v for k, v in measured[0].values().items() if k in named}
-    base = _baseline_values(measured, baseline)
-    results = budget_results(current, base, _methods(cfg, measured[0], other is not None))
-    reason = _no_baseline_reason(baseline_commit, why)
-    notes = (f"Budgets: {reason}.",) if baseline_commit and why else ()
-    return BudgetsOutcome(results, budget_gates(cfg, results, no_baseline=reason), notes, current)
+    methods = _methods(cfg, measured[0], len(measured) > 1)
+    unmeasured = (why or why_not) if baseline_commit else ""
+    return MeasuredBudgets(current, _baseline_values(measured, baseline), methods, unmeasured)
+
+
+def measure_models(
+    cfg: ModelFileConfig,
+    task: str,
+    frame: pd.DataFrame,
+    budgets: BudgetsConfig,
+    baseline: Path | None,
+    *,
+    timer: Timer = time.perf_counter,
+) -> tuple[tuple[Measurement, ...], str]:
+    """Load the candidate (``cfg.path``) and the baseline's model file (``baseline``, when
+    there is one) in this process and measure them; also why the baseline was not measured.
+
+    A pickle is measured this way only in its child process (:mod:`mlci.model.isolate`).
+    """
+    candidate = _contender(cfg, cfg.path, frame, task, own=True)
+    other, why = _baseline_contender(cfg, baseline, frame, task) if baseline else (None, "")
+    measured = _measure_or_explain([candidate, *([other] if other else [])], budgets, timer)
+    return measured, why
 
 
 def _measure_or_explain(
@@ -340,8 +248,6 @@ def _measure_or_explain(
 def _contender(
     cfg: ModelFileConfig, path: Path, frame: pd.DataFrame, task: str, *, own: bool
 ) -> Contender:
-    from mlci.model.load import load_model
-
     model = load_model(
         path, allow_unsafe_pickle=cfg.allow_unsafe_pickle, trusted_types=cfg.trusted_types
     )
@@ -365,16 +271,12 @@ def _features(cfg: ModelFileConfig, model: Any, frame: pd.DataFrame, *, own: boo
 
 
 def _baseline_contender(
-    config: Config, repo: Path, commit: str | None, frame: pd.DataFrame, folder: Path
+    cfg: ModelFileConfig, path: Path, frame: pd.DataFrame, task: str
 ) -> tuple[Contender | None, str]:
-    """The baseline commit's model, ready to measure, or None and why not."""
-    assert config.model is not None and config.model.model is not None
-    if commit is None:
-        return None, ""
-    cfg = config.model.model
+    """The baseline commit's model (its file copied to ``path``), ready to measure, or None
+    and why not."""
     try:
-        path = _baseline_file(repo, commit, cfg.path, folder)
-        contender = _contender(cfg, path, frame, config.model.task, own=False)
+        contender = _contender(cfg, path, frame, task, own=False)
         contender.predict(contender.X.iloc[:1])  # it must predict these rows at all
     except MlciError as exc:
         return None, str(exc).rstrip(".")
@@ -383,28 +285,21 @@ def _baseline_contender(
     return contender, ""
 
 
-def _baseline_file(repo: Path, commit: str, path: Path, folder: Path) -> Path:
-    """The model file as it was at ``commit``, copied to ``folder``."""
-    from mlci.git import run_git_process
-
+def _baseline_copy(
+    repo: Path, commit: str | None, path: Path, folder: Path
+) -> tuple[Path | None, str]:
+    """The baseline commit's model file copied into ``folder``, or None and why not."""
+    if commit is None:
+        return None, ""
     try:
-        relative = path.resolve().relative_to(repo.resolve()).as_posix()
-    except ValueError:
-        raise MlciError(f"the model file {path} is outside the repository") from None
-    done = run_git_process(["cat-file", "blob", f"{commit}:{relative}"], cwd=repo)
-    if done.returncode != 0:
-        raise MlciError(
-            f"the baseline commit {commit[:7]} has no file {relative} in git (not committed, "
-            "moved, or kept outside git)"
-        )
-    copy = folder / f"baseline{path.suffix}"
-    copy.write_bytes(done.stdout)
-    return copy
+        return baseline_model_copy(repo, commit, path, folder), ""
+    except MlciError as exc:
+        return None, str(exc).rstrip(".")
 
 
 def _baseline_values(
     measured: Sequence[Measurement], record: Record | None
-) -> dict[str, tuple[float, Literal["same_job", "record"]]]:
+) -> dict[str, tuple[float, BaselineSource]]:
     if len(measured) > 1:
         return {name: (value, "same_job") for name, value in measured[1].values().items()}
     stored = (record.extra if record is not None else {}).get("budgets")
@@ -415,12 +310,6 @@ def _baseline_values(
         for name, value in stored.items()
         if name in PORTABLE and isinstance(value, (int, float)) and math.isfinite(value)
     }
-
-
-def _no_baseline_reason(commit: str | None, why: str) -> str:
-    if commit is None or not why:
-        return NO_BASELINE
-    return f"the baseline model was not measured in this job: {why}"
 
 
 def _methods(cfg: BudgetsConfig, m: Measurement, interleaved: bool) -> dict[str, str]:

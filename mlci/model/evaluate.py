@@ -13,8 +13,10 @@ import pandas as pd
 
 from mlci.config import ModelConfig, ModelFileConfig
 from mlci.errors import ModelError
+from mlci.model.isolate import predict_in_child
 from mlci.model.load import (
     Predictions,
+    is_pickle,
     load_metrics_file,
     load_model,
     read_predictions,
@@ -119,16 +121,28 @@ def predict_dataset(
 def _predict_dataset(
     cfg: ModelFileConfig, task: str, datasets: Mapping[str, pd.DataFrame]
 ) -> Predictions:
+    """A pickle (allowed by ``allow_unsafe_pickle``) is loaded and predicts in a child process
+    without credentials (:mod:`mlci.model.isolate`); any other model file in this process."""
     frame = _dataset(cfg, datasets)
     y_true = _target(cfg, frame)
+    if is_pickle(cfg.path) and cfg.allow_unsafe_pickle:
+        predictions = predict_in_child(cfg, task, frame, y_true)
+    else:
+        predictions = predict_frame(cfg, task, frame, y_true)
+    if predictions.labels is not None and task == "multiclass":
+        _check_known_classes(cfg, y_true, predictions.labels)
+    return replace(predictions, frame=frame)
+
+
+def predict_frame(
+    cfg: ModelFileConfig, task: str, frame: pd.DataFrame, y_true: np.ndarray
+) -> Predictions:
+    """Load the model file of ``cfg`` in this process and predict ``frame`` (its features)."""
     model = load_model(
         cfg.path, allow_unsafe_pickle=cfg.allow_unsafe_pickle, trusted_types=cfg.trusted_types
     )
     X = frame[list(_features(cfg, frame, model))]
-    predictions = predict(model, X, task, pos_label=cfg.pos_label, y_true=y_true)
-    if predictions.labels is not None and task == "multiclass":
-        _check_known_classes(cfg, y_true, predictions.labels)
-    return replace(predictions, frame=frame)
+    return predict(model, X, task, pos_label=cfg.pos_label, y_true=y_true)
 
 
 def _dataset(cfg: ModelFileConfig, datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

@@ -6,7 +6,7 @@ file, what was wrong and what to do.
 
 from __future__ import annotations
 
-import json
+import difflib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlci.bounded import MAX_YAML_BYTES, DocumentError, parse_json, read_text
 from mlci.config import PredictionsConfig
-from mlci.errors import ModelError
+from mlci.errors import ConfigError, ModelError
 from mlci.model.metrics import default_pos_label
+from mlci.yamlfile import parse_yaml
 
 PROBA_SUM_TOLERANCE = 1e-2  # class probabilities of a row must sum to 1 within this
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -96,37 +98,26 @@ def _read_text(path: Path, what: str, key: str) -> str:
     if not path.is_file():
         raise ModelError(f"{what} {show_path(path)} not found; check `{key}` in the config.")
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return read_text(path, limit=MAX_YAML_BYTES)
+    except (OSError, UnicodeDecodeError, DocumentError) as exc:
         raise ModelError(f"{what} {show_path(path)} could not be read: {exc}.") from exc
 
 
 def _parse_json(path: Path, text: str) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelError(
-            f"Metrics file {show_path(path)} is not valid JSON (line {exc.lineno}, "
-            f"column {exc.colno}): {exc.msg}."
-        ) from exc
-    except RecursionError:
-        raise ModelError(f"Metrics file {show_path(path)} is nested too deeply to read.") from None
+        return parse_json(text, limit=MAX_YAML_BYTES)
+    except DocumentError as exc:
+        raise ModelError(f"Metrics file {show_path(path)}: {exc}.") from None
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
-    import yaml
+    """The YAML 1.2 loader of mlci.yml, with its limits (aliases, depth)."""
 
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ModelError(
-            f"Metrics file {show_path(path)} is not valid YAML{where}: {problem}."
-        ) from exc
-    except RecursionError:
-        raise ModelError(f"Metrics file {show_path(path)} is nested too deeply to read.") from None
+        document, _ = parse_yaml(text, show_path(path))
+    except ConfigError as exc:
+        raise ModelError(f"Metrics file {exc}") from None
+    return document
 
 
 def _numeric_leaves(node: Mapping[Any, Any], prefix: str) -> Iterator[tuple[str, float]]:
@@ -247,7 +238,6 @@ class _PredictionsReader:
         return self.frame[name]
 
     def missing_column_message(self, key: str, name: str) -> str:
-        import difflib
 
         columns = [str(c) for c in self.frame.columns]
         close = difflib.get_close_matches(name, columns, n=1)
@@ -441,6 +431,11 @@ def _common_prefix(names: Sequence[str]) -> str:
 # --- model files -------------------------------------------------------------------------------
 
 
+def is_pickle(path: Path) -> bool:
+    """Whether the model file at ``path`` is a pickle (loading it runs its code)."""
+    return path.suffix.lower() in PICKLE_SUFFIXES
+
+
 def load_model(
     path: Path, *, allow_unsafe_pickle: bool = False, trusted_types: Sequence[str] = ()
 ) -> Any:
@@ -472,7 +467,7 @@ def load_model(
 
 
 def _load_skops(path: Path, trusted_types: Sequence[str]) -> Any:
-    import skops.io
+    import skops.io  # optional format, heavy: only for a .skops model
 
     try:
         untrusted = skops.io.get_untrusted_types(file=path)
@@ -492,7 +487,7 @@ def _load_skops(path: Path, trusted_types: Sequence[str]) -> Any:
 
 
 def _load_pickle(path: Path) -> Any:
-    import joblib
+    import joblib  # only for a pickled model (in its child process)
 
     try:
         return joblib.load(path)

@@ -430,7 +430,7 @@ def _as_warning(exc: ValueError) -> warnings.WarningMessage:
 
 def _label_metric(func_name: str, **kwargs: Any) -> Callable[[_Inputs], float]:
     def compute(inputs: _Inputs) -> float:
-        from sklearn import metrics
+        from sklearn import metrics  # scikit-learn: heavy, only when a metric is computed
 
         extra = dict(kwargs)
         if inputs.task == "multiclass" and func_name in _AVERAGED:
@@ -444,7 +444,7 @@ _AVERAGED = ("precision_score", "recall_score", "f1_score")
 
 
 def _roc_auc(inputs: _Inputs) -> float:
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_auc_score  # scikit-learn: heavy, see _label_metric
 
     if inputs.task == "binary":
         return float(roc_auc_score(inputs.y_true, inputs.y_score))
@@ -459,26 +459,26 @@ def _roc_auc(inputs: _Inputs) -> float:
 
 
 def _average_precision(inputs: _Inputs) -> float:
-    from sklearn.metrics import average_precision_score
+    from sklearn.metrics import average_precision_score  # scikit-learn: heavy
 
     return float(average_precision_score(inputs.y_true, inputs.y_score))
 
 
 def _log_loss(inputs: _Inputs) -> float:
-    from sklearn.metrics import log_loss
+    from sklearn.metrics import log_loss  # scikit-learn: heavy, see _label_metric
 
     labels = [0, 1] if inputs.task == "binary" else list(inputs.labels or ())
     return float(log_loss(inputs.y_true, inputs.y_score, labels=labels))
 
 
 def _brier_score(inputs: _Inputs) -> float:
-    from sklearn.metrics import brier_score_loss
+    from sklearn.metrics import brier_score_loss  # scikit-learn: heavy
 
     return float(brier_score_loss(inputs.y_true, inputs.y_score, pos_label=1))
 
 
 def _rmse(inputs: _Inputs) -> float:
-    from sklearn import metrics
+    from sklearn import metrics  # scikit-learn: heavy, see _label_metric
 
     if hasattr(metrics, "root_mean_squared_error"):
         return float(metrics.root_mean_squared_error(inputs.y_true, inputs.y_pred))

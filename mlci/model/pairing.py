@@ -14,7 +14,7 @@ from this run; the baseline's from its record, where every run stores its own co
 
 When the rows differ (other ids, other labels or another count) the stored baseline outputs
 cannot be paired; the pipeline then re-scores the baseline's model file on this run's rows if
-it can, else change rules are inconclusive (see :mod:`mlci.gates`).
+it can, else change rules are inconclusive (see :mod:`mlci.gates.rules`).
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import pandas as pd
 
+from mlci.bounded import MAX_INFLATED_BYTES, inflate, parse_json
 from mlci.errors import MlciError, ModelError
-from mlci.gates import Evidence
 from mlci.model.load import Predictions
-from mlci.model.metrics import REGISTRY, default_pos_label
-from mlci.model.stats import Paired, PairedStat, Side, paired_statistics
+from mlci.model.metrics import REGISTRY, compute_metrics, default_pos_label
+from mlci.model.stats import Evidence, Paired, PairedStat, Side, paired_statistics
+from mlci.vocab import clip
 
 if TYPE_CHECKING:
     from mlci.config import Config, ModelConfig
@@ -213,12 +215,12 @@ def decode(doc: Mapping[str, Any]) -> RowOutputs:
         y_score = _unpack(arrays["y_score"], rows) if "y_score" in arrays else None
         ids = None
         if doc.get("key") == "ids":
-            ids = tuple(str(v) for v in json.loads(zlib.decompress(_unb64(doc["ids"]))))
+            ids = tuple(str(v) for v in parse_json(inflate(_unb64(doc["ids"])), limit=None))
             if len(ids) != rows:
                 raise ValueError(f"{len(ids)} ids for {rows} rows")
         classes = tuple(doc.get("classes", ()))
         score_classes = tuple(doc.get("score_classes", ()))
-    except (KeyError, TypeError, ValueError, zlib.error, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # DocumentError is a ValueError
         raise ValueError(str(exc) or type(exc).__name__) from None
     return RowOutputs(task, classes, y_true, y_pred, y_score, score_classes, ids)
 
@@ -246,8 +248,8 @@ def _unpack(packed: Mapping[str, Any], rows: int) -> np.ndarray:
     shape = tuple(int(s) for s in packed["shape"])
     if not shape or shape[0] != rows:
         raise ValueError(f"an array of shape {shape} for {rows} rows")
-    raw = zlib.decompress(_unb64(packed["data"]))
     count = math.prod(shape)
+    raw = inflate(_unb64(packed["data"]), limit=min(count * dtype.itemsize, MAX_INFLATED_BYTES))
     if len(raw) != count * dtype.itemsize:
         raise ValueError("an array's data does not match its shape")
     planes = np.frombuffer(raw, dtype=np.uint8).reshape(dtype.itemsize, count)
@@ -383,6 +385,33 @@ def _scores_by_code(outputs: RowOutputs, classes: tuple[Any, ...]) -> np.ndarray
     return outputs.y_score[:, [column[c] for c in classes]]
 
 
+def stored_predictions(record: Record | None) -> Predictions | None:
+    """The per-example predictions a record keeps, as predictions again (the baseline's curves
+    in the report's figures); None when it keeps none or they cannot be read."""
+    stored = record.extra.get("predictions") if record is not None else None
+    if not isinstance(stored, Mapping):
+        return None
+    try:
+        rows = decode(stored)
+    except ValueError:
+        return None
+    frame = pd.DataFrame(index=range(len(rows.y_true)))
+    if rows.task == "regression":
+        return Predictions(rows.y_true, rows.y_pred, None, None, None, frame)
+    classes = np.asarray(rows.classes, dtype=object)
+    if len(classes) == 0 or (rows.task == "binary" and len(classes) != 2):
+        return None
+    y_pred = None if rows.y_pred is None else classes[rows.y_pred.astype(np.int64)]
+    y_true = classes[rows.y_true.astype(np.int64)]
+    if rows.task == "binary":
+        return Predictions(
+            y_true, y_pred, rows.y_score, None, tuple(rows.classes), frame, rows.classes[-1]
+        )
+    labels = tuple(rows.score_classes) or None
+    proba = rows.y_score if labels is not None else None
+    return Predictions(y_true, y_pred, None, proba, labels, frame)
+
+
 # -- the paired stage of a run ----------------------------------------------------------------
 
 INCONCLUSIVE = (
@@ -404,6 +433,17 @@ class PairedOutcome:
     baseline_metrics: dict[str, float] | None = None
     stored: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
+
+
+def baseline_metrics(
+    baseline: Record | None, paired: PairedOutcome | None
+) -> dict[str, float] | None:
+    """The baseline's metrics: its record's, with the re-scored model's in their place when
+    pairing re-scored it on this run's rows; None without a baseline record or model."""
+    found = baseline.metrics() if baseline is not None else None
+    if found is not None and paired is not None and paired.baseline_metrics is not None:
+        found = {**found, **paired.baseline_metrics}
+    return found
 
 
 def paired_outcome(
@@ -500,7 +540,8 @@ def _rescored(
         )
         base_metrics = _metrics_of(config, predictions, metrics)
     except MlciError as exc:
-        failed = f"the baseline model could not be re-scored ({_clip(str(exc))})"
+        reason = clip(" ".join(str(exc).split()), 200)
+        failed = f"the baseline model could not be re-scored ({reason})"
         if pairing.rows_changed:
             evidence = Evidence(inconclusive=INCONCLUSIVE, unpaired=failed)
             return PairedOutcome(
@@ -519,7 +560,6 @@ def _rescored(
 
 
 def _metrics_of(config: Config, p: Predictions, metrics: Sequence[str]) -> dict[str, float]:
-    from mlci.model.metrics import compute_metrics
 
     assert config.model is not None
     names = [m for m in metrics if m in REGISTRY]
@@ -553,8 +593,3 @@ def _too_many_rows(n: int) -> str:
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
-
-
-def _clip(text: str, n: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"

@@ -137,6 +137,44 @@ class PairedStat:
         return (ok + 1) / (len(reps) + 1)
 
 
+@dataclass(frozen=True, eq=False)
+class ReportedInterval(PairedStat):
+    """Δ known only by its interval, as a report.json carries it (no resamples, no variance).
+
+    `mlci publish` judges a fork's reported numbers with these. The one-sided p-value of a
+    breach treats Δ as normal with the standard error implied by the half of the interval on
+    the breach's side, so it is below ``(1 - confidence) / 2`` exactly when that end of the
+    interval lies beyond the limit, as :meth:`PairedStat.p_breach` is for a computed interval.
+    """
+
+    def p_breach(self, limit: float, *, breach: Literal["below", "above"]) -> float:
+        if breach == "below":
+            half, beyond = self.ci_high - self.delta, self.delta - limit
+        else:
+            half, beyond = self.delta - self.ci_low, limit - self.delta
+        if not (math.isfinite(half) and math.isfinite(beyond)):
+            return math.nan
+        if half <= 0:
+            return 0.0 if beyond < 0 else 1.0
+        z = NormalDist().inv_cdf((1 + self.confidence) / 2)
+        return _normal_cdf(beyond * z / half)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the gates know about the uncertainty of each metric's Δ.
+
+    ``stats``: paired statistics by metric (:func:`paired_statistics`).
+    ``unpaired``: why there are none, for the report (change rules then use point estimates).
+    ``inconclusive``: set when the evaluation rows changed and the baseline could not be
+    re-scored; the change rules of lenient and strict gates are inconclusive with this reason.
+    """
+
+    stats: Mapping[str, PairedStat] = field(default_factory=dict)
+    unpaired: str = ""
+    inconclusive: str = ""
+
+
 def paired_statistics(
     data: Paired,
     metrics: Sequence[str],
@@ -400,7 +438,7 @@ def _from_confusion(name: str, conf: np.ndarray, present: np.ndarray, binary: bo
 
 def _mcnemar(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     """McNemar's exact test: the discordant pairs are Binomial(n, 1/2) when accuracy is equal."""
-    from scipy.special import bdtr
+    from scipy.special import bdtr  # scipy: heavy, needed only for McNemar's exact test
 
     base_only = int(np.count_nonzero((a == t) & (b != t)))
     cand_only = int(np.count_nonzero((a != t) & (b == t)))

@@ -1,18 +1,13 @@
-"""Records of evaluated commits: the format, the stores, and baseline resolution."""
+"""Records of evaluated commits.
+
+This package's face is the record itself, a plain value (:mod:`mlci.records.format`), which
+the pure core may import. The I/O lives in its modules: the stores (:mod:`mlci.records.store`:
+a git branch or a directory), baseline resolution (:mod:`mlci.records.baseline`) and metric
+history (:mod:`mlci.records.history`), all through git.
+"""
 
 from __future__ import annotations
 
 from mlci.records.format import RECORD_SCHEMA_VERSION, Record, environment_info, utc_now
-from mlci.records.store import DirStore, GitBranchStore, RecordRef, RecordStore, open_store
 
-__all__ = [
-    "RECORD_SCHEMA_VERSION",
-    "DirStore",
-    "GitBranchStore",
-    "Record",
-    "RecordRef",
-    "RecordStore",
-    "environment_info",
-    "open_store",
-    "utc_now",
-]
+__all__ = ["RECORD_SCHEMA_VERSION", "Record", "environment_info", "utc_now"]

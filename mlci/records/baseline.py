@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from mlci.errors import GitError, RecordError
+from mlci.errors import GitError, NewerRecordError, RecordError
 from mlci.git import first_parent_ancestors, is_shallow, merge_base, resolve_commit
 from mlci.records.format import Record
 from mlci.records.store import RecordStore
@@ -28,6 +28,7 @@ def resolve_baseline(
     store: RecordStore,
     name: str,
     max_depth: int,
+    skip_unreadable: bool = True,
 ) -> tuple[BaselineInfo, Record | None]:
     """Find the baseline record of ``head`` against ``target_branch``.
 
@@ -42,12 +43,21 @@ def resolve_baseline(
         Where records live, and the config name they are stored under.
     max_depth:
         How many first-parent ancestors of the merge base are searched for a record.
+    skip_unreadable:
+        Whether a corrupt record on the way is skipped (and named in ``reason``) for an older
+        one. False (``baseline.on_missing: fail``): the corrupt record is the baseline that
+        cannot be read, a :class:`RecordError`.
 
     Returns
     -------
     The :class:`BaselineInfo` (``how`` is ``merge_base``, ``ancestor`` or ``none`` with a
-    ``reason``) and the baseline record, or None. Corrupt records on the way are skipped and
-    named in ``reason``.
+    ``reason``) and the baseline record, or None.
+
+    Raises
+    ------
+    NewerRecordError
+        The nearest record was written by a newer mlci: it is never skipped, since the
+        comparison would then silently be with an older commit (or with none).
     """
     head_sha = resolve_commit(repo, head)
     if head_sha is None:
@@ -60,7 +70,9 @@ def resolve_baseline(
         why = f"{head_sha[:7]} shares no history with {target_branch}"
         return _none(target_branch, _with_shallow_hint(repo, why)), None
     candidates = first_parent_ancestors(repo, base, max_depth)
-    distance, record, corrupt = _nearest_record(candidates, skip=head_sha, store=store, name=name)
+    distance, record, corrupt = _nearest_record(
+        candidates, skip=head_sha, store=store, name=name, skip_unreadable=skip_unreadable
+    )
     note = _corrupt_note(corrupt)
     if record is None:
         why = _not_found(base, head_sha, len(candidates) - 1, target_branch)
@@ -83,7 +95,7 @@ def _target_tip(repo: Path, branch: str) -> str | None:
 
 
 def _nearest_record(
-    candidates: list[str], *, skip: str, store: RecordStore, name: str
+    candidates: list[str], *, skip: str, store: RecordStore, name: str, skip_unreadable: bool
 ) -> tuple[int, Record | None, list[str]]:
     """(distance, record, corrupt commits passed) for the nearest candidate with a record."""
     stored = {ref.commit for ref in store.list(name)}
@@ -93,7 +105,14 @@ def _nearest_record(
             continue
         try:
             record = store.get(name, commit)
-        except RecordError:
+        except NewerRecordError:
+            raise
+        except RecordError as exc:
+            if not skip_unreadable:
+                raise RecordError(
+                    f"The baseline cannot be read: {exc} With `baseline.on_missing: fail` mlci "
+                    "stops here rather than compare with an older record or skip the gates."
+                ) from None
             corrupt.append(commit)
             continue
         if record is not None:

@@ -2,7 +2,7 @@
 
 A record is what later runs compare against: dataset fingerprints and profiles, the model's
 metrics, and the gate and check results. It is written deterministically (same values, same
-bytes) and validated on every read against ``mlci/schema/record.schema.json``, so a corrupt or
+bytes) and validated on every read against ``mlci/jsonschemas/record.schema.json``, so a corrupt or
 too-new record is reported in one line instead of crashing a run.
 """
 
@@ -18,7 +18,12 @@ from functools import lru_cache
 from importlib import metadata, resources
 from typing import Any, Literal
 
-from mlci.errors import RecordError
+import jsonschema
+
+from mlci import __version__
+from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json
+from mlci.errors import NewerRecordError, RecordError
+from mlci.results import DatasetSummary, ModelEvaluation
 
 RECORD_SCHEMA_VERSION = 1
 KEY_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow", "mlci")
@@ -48,6 +53,13 @@ class Record:
     checks: tuple[Mapping[str, Any], ...] = ()
     verdict: Literal["pass", "fail"]
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, float] | None:
+        """The model's metrics (an undefined one, stored as None, is NaN); None without a model."""
+        if not self.model:
+            return None
+        raw = self.model.get("metrics") or {}
+        return {k: math.nan if v is None else float(v) for k, v in raw.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: plain containers, NaN and infinities as None."""
@@ -85,15 +97,13 @@ class Record:
 
         ``source`` says where the text came from, as a phrase that follows "Record" in messages,
         e.g. ``"for churn-model@3f2c1ab in branch mlci-records"`` or ``"in out/record.json"``.
-        Raises :class:`RecordError` for invalid JSON, a wrong shape or a newer schema version.
+        Raises :class:`RecordError` for invalid JSON or a wrong shape, and its subclass
+        :class:`~mlci.errors.NewerRecordError` for a newer schema version.
         """
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            why = f"invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
-            raise corrupt_record(source, why) from None
-        except RecursionError:
-            raise corrupt_record(source, "JSON nested too deeply") from None
+            data = parse_json(text, limit=MAX_RECORD_BYTES)
+        except DocumentError as exc:
+            raise corrupt_record(source, str(exc)) from None
         return cls.from_dict(data, source=source)
 
     @classmethod
@@ -121,9 +131,34 @@ class Record:
         )
 
 
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC with a 'Z' suffix, to the second."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def dataset_entry(summary: DatasetSummary, profile: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataset as ``Record.datasets`` keeps it: where, its size and fingerprint, its profile."""
+    return {
+        "path": summary.path,
+        "fingerprint": summary.fingerprint,
+        "rows": summary.rows,
+        "columns": summary.columns,
+        "profile": profile,
+    }
+
+
+def model_entry(evaluation: ModelEvaluation) -> dict[str, Any]:
+    """The model's evaluation as ``Record.model`` keeps it."""
+    return {
+        "task": evaluation.task,
+        "source": evaluation.source,
+        "n_rows": evaluation.n_rows,
+        "metrics": dict(evaluation.metrics),
+    }
+
+
+def utc_now(environ: Mapping[str, str] | None = None) -> str:
+    """The current time as ISO 8601 UTC with a 'Z' suffix, to the second; a
+    ``SOURCE_DATE_EPOCH`` in ``environ`` (seconds since 1970) stands for it, so a rebuilt record
+    is the same byte for byte."""
+    epoch = (environ or {}).get("SOURCE_DATE_EPOCH")
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def environment_info() -> dict[str, Any]:
@@ -135,8 +170,6 @@ def environment_info() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             continue
     if "mlci" not in packages:  # running from a source checkout
-        from mlci import __version__
-
         packages["mlci"] = __version__
     return {
         "python": platform.python_version(),
@@ -153,20 +186,18 @@ def corrupt_record(source: str, why: str) -> RecordError:
 
 
 def _check_version(version: Any, source: str) -> None:
-    """Refuse records written by a newer mlci before judging their shape."""
+    """Refuse records written by a newer mlci before judging their shape: such a record is not
+    corrupt, this mlci is too old to read it (:class:`NewerRecordError`)."""
     newer = isinstance(version, int) and not isinstance(version, bool)
     if newer and version > RECORD_SCHEMA_VERSION:
-        from mlci import __version__
-
-        raise RecordError(
-            f"Record {source} has schema version {version}, but mlci {__version__} reads "
-            f"versions up to {RECORD_SCHEMA_VERSION}. Upgrade mlci (pip install -U mlci) "
-            "or use the same mlci version in every workflow."
+        raise NewerRecordError(
+            f"Record {source} was written by a newer mlci (schema {version}, this mlci reads up "
+            f"to {RECORD_SCHEMA_VERSION}); upgrade mlci: this is mlci {__version__}. Run pip "
+            "install -U mlci, or pin the same mlci release in every workflow."
         )
 
 
 def _validate_shape(data: dict[str, Any], source: str) -> None:
-    import jsonschema
 
     error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
     if error is not None:
@@ -176,9 +207,8 @@ def _validate_shape(data: dict[str, Any], source: str) -> None:
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    import jsonschema
 
-    text = resources.files("mlci").joinpath("schema/record.schema.json").read_text("utf-8")
+    text = resources.files("mlci").joinpath("jsonschemas/record.schema.json").read_text("utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))
 
 

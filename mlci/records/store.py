@@ -8,8 +8,6 @@ raises :class:`~mlci.errors.RecordError` for a stored record that cannot be read
 from __future__ import annotations
 
 import builtins
-import contextlib
-import os
 import random
 import re
 import tempfile
@@ -19,17 +17,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mlci.bounded import MAX_RECORD_BYTES, DocumentError, read_text
 from mlci.config import StoreConfig
 from mlci.errors import ConfigError, GitError, RecordError
+from mlci.files import write_atomic
 from mlci.git import (
     NOT_A_REPO,
+    GitAuth,
     current_branch,
     describe,
     first_line,
+    missing_identity,
     resolve_commit,
     run_git,
     run_git_process,
 )
+from mlci.paths import leads_outside
 from mlci.records.format import Record, corrupt_record
 
 IDENTITY_DEFAULTS = {"name": "mlci", "email": "mlci@users.noreply.github.com"}
@@ -98,25 +101,33 @@ class DirStore:
         return f"directory {self.path}"
 
     def _file(self, name: str, commit: str) -> Path:
+        """The record's file; refused when a symlink in the store leads it outside."""
         check_name(name)
         _check_commit(commit)
-        return self.path / name / f"{commit}.json"
+        file = self.path / name / f"{commit}.json"
+        target = leads_outside(file, self.path)
+        if target is not None:
+            raise RecordError(
+                f"The record file {file} leads to {target}, outside the record store "
+                f"{self.path}: remove the symlink (records are files of the store's folder)."
+            )
+        return file
 
     def get(self, name: str, commit: str) -> Record | None:
         file = self._file(name, commit)
         source = f"for {name}@{commit[:7]} in {file}"
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file, limit=MAX_RECORD_BYTES)
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, DocumentError) as exc:
             raise corrupt_record(source, f"cannot read it ({exc})") from None
         return _check_identity(Record.from_json(text, source=source), name, commit, source)
 
     def put(self, record: Record) -> None:
         file = self._file(record.name, record.commit)
         file.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(file, record.to_json().encode("utf-8"))
+        write_atomic(file, record.to_json(), durable=True)
 
     def list(self, name: str | None = None) -> builtins.list[RecordRef]:
         if name is not None:
@@ -136,21 +147,6 @@ def _subdirs(path: Path) -> builtins.list[Path]:
     return [p for p in path.iterdir() if p.is_dir()] if path.is_dir() else []
 
 
-def _write_atomically(file: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename it over ``file``."""
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, file)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 class _Contention(GitError):
     """Another writer moved the branch (or held its lock) first: fetch and try again."""
 
@@ -160,10 +156,13 @@ class GitBranchStore:
 
     Written with git plumbing only (hash-object, a temporary index, commit-tree, update-ref or
     push): the user's working tree, index and HEAD are never touched. With a configured
-    ``remote`` the branch is fetched to ``refs/mlci/remote-<branch>``, the record is committed on
-    top of the remote tip and pushed; a push that loses a race is retried on the new tip with
-    jittered exponential backoff, so concurrent runs never lose a record. Without a remote (or
-    with ``push=False``) everything stays on the local branch ``refs/heads/<branch>``.
+    ``remote`` the branch is fetched to ``refs/mlci/remote-<branch>`` and read from there (and
+    from a local branch ``refs/heads/<branch>``, when there is one, for commits the remote has no
+    record of). With ``push`` the record is committed on top of the remote tip and pushed; a push
+    that loses a race is retried on the new tip with jittered exponential backoff, so concurrent
+    runs never lose a record. Without a remote, or with ``push=False``, a record is written to
+    the local branch only. ``auth`` is given to the fetch and the push alone (see
+    :class:`mlci.git.GitAuth`).
     """
 
     def __init__(
@@ -173,22 +172,28 @@ class GitBranchStore:
         remote: str | None = "origin",
         *,
         push: bool = True,
+        auth: GitAuth | None = None,
         max_attempts: int = 8,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.repo = repo
         self.branch = branch
-        self.remote = remote if push and remote and _has_remote(repo, remote) else None
+        self.remote = remote if remote and _has_remote(repo, remote) else None
+        self.push = push and self.remote is not None
+        self.auth = auth
         self.max_attempts = max_attempts
         self._sleep = sleep
         self._fetched = False
         self._remote_tip: str | None = None
 
     def __repr__(self) -> str:
-        return f"GitBranchStore({str(self.repo)!r}, branch={self.branch!r}, remote={self.remote!r})"
+        return (
+            f"GitBranchStore({str(self.repo)!r}, branch={self.branch!r}, remote={self.remote!r}, "
+            f"push={self.push!r})"
+        )
 
     def __str__(self) -> str:
-        if self.remote:
+        if self.push:
             return f"branch {self.branch} of {self.remote}"
         return f"local branch {self.branch}"
 
@@ -204,38 +209,43 @@ class GitBranchStore:
 
     def get(self, name: str, commit: str) -> Record | None:
         path = _record_path(name, commit)
-        ref = self._read_ref()
-        if ref is None:
-            return None
-        blob = self._cat(f"{ref}:{path}")
-        if blob is None:
-            return None
-        source = f"for {name}@{commit[:7]} in branch {self.branch}"
-        try:
-            text = blob.decode("utf-8")
-        except UnicodeDecodeError:
-            raise corrupt_record(source, "it is not UTF-8 text") from None
-        return _check_identity(Record.from_json(text, source=source), name, commit, source)
+        for ref in self._read_refs():
+            blob = self._cat(f"{ref}:{path}")
+            if blob is None:
+                continue
+            source = f"for {name}@{commit[:7]} in branch {self.branch}"
+            try:
+                text = blob.decode("utf-8")
+            except UnicodeDecodeError:
+                raise corrupt_record(source, "it is not UTF-8 text") from None
+            return _check_identity(Record.from_json(text, source=source), name, commit, source)
+        return None
 
     def list(self, name: str | None = None) -> builtins.list[RecordRef]:
         if name is not None:
             check_name(name)
-        ref = self._read_ref()
-        if ref is None:
-            return []
-        out = self._git(["ls-tree", "-r", "-z", "--name-only", ref])
-        refs = [_parse_path(p) for p in out.split("\0") if p]
-        found = [r for r in refs if r is not None and (name is None or r.name == name)]
+        found: set[RecordRef] = set()
+        for ref in self._read_refs():
+            out = self._git(["ls-tree", "-r", "-z", "--name-only", ref])
+            refs = [_parse_path(p) for p in out.split("\0") if p]
+            found.update(r for r in refs if r is not None and (name is None or r.name == name))
         return sorted(found, key=lambda r: (r.name, r.commit))
 
-    def _read_ref(self) -> str | None:
-        """The ref to read records from: the fetched remote branch, else the local branch."""
-        if self.remote:
-            if not self._fetched:
-                self._fetch(self.remote)
-            if self._remote_tip:
-                return self.tracking_ref
-        return self.local_ref if resolve_commit(self.repo, self.local_ref) else None
+    def _read_refs(self) -> builtins.list[str]:
+        """The refs records are read from, the remote's first: the fetched remote branch and
+        the local branch, those that exist."""
+        refs = [self.tracking_ref] if self._remote_start() else []
+        if resolve_commit(self.repo, self.local_ref):
+            refs.append(self.local_ref)
+        return refs
+
+    def _remote_start(self) -> str | None:
+        """The remote branch's tip (fetched once per store), or None without one."""
+        if self.remote is None:
+            return None
+        if not self._fetched:
+            self._fetch(self.remote)
+        return self._remote_tip
 
     def _cat(self, object_name: str) -> bytes | None:
         """The content of a blob, or None when it does not exist."""
@@ -268,18 +278,29 @@ class GitBranchStore:
         )
 
     def _write_once(self, record: Record, path: str, blob: str) -> None:
-        """Commit the record on top of the current tip and publish it; _Contention if beaten."""
-        base = self._fetch(self.remote) if self.remote else self._local_tip()
+        """Commit the record on top of the current tip and publish it; _Contention if beaten.
+
+        Pushing, the tip is the remote's, fetched again. Locally, it is the local branch's, or
+        for a new local branch the remote's (so pushing it later is a fast-forward).
+        """
+        if self.push and self.remote is not None:
+            old, base = None, self._fetch(self.remote)
+        else:
+            old = self._local_tip()
+            base = old or self._remote_start()
         tree = self._tree_with(base, path, blob)
         if base and tree == self._git(["rev-parse", f"{base}^{{tree}}"]).strip():
             return  # the identical record is already stored
         message = f"mlci: record {record.name} @ {record.commit[:7]}\n\nref: {record.ref}\n"
         args = ["commit-tree", "--no-gpg-sign", tree, "-m", message]
-        new = self._git([*args, *(["-p", base] if base else [])], env=self._identity()).strip()
-        if self.remote:
+        new = self._git(
+            [*args, *(["-p", base] if base else [])],
+            env=missing_identity(self.repo, IDENTITY_DEFAULTS),
+        ).strip()
+        if self.push and self.remote is not None:
             self._push(self.remote, new, record)
         else:
-            self._update_local(new, base)
+            self._update_local(new, old)
 
     def _local_tip(self) -> str | None:
         if current_branch(self.repo) == self.branch:
@@ -309,7 +330,7 @@ class GitBranchStore:
         """Fetch the remote branch to the tracking ref; its tip, or None when it has none."""
         spec = f"+refs/heads/{self.branch}:{self.tracking_ref}"
         args = ["fetch", "--quiet", "--no-tags", remote, spec]
-        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE)
+        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE, auth=self.auth)
         if proc.returncode == 0:
             tip = resolve_commit(self.repo, self.tracking_ref)
         elif b"couldn't find remote ref" in proc.stderr:
@@ -324,29 +345,13 @@ class GitBranchStore:
 
     def _push(self, remote: str, new: str, record: Record) -> None:
         args = ["push", "--quiet", "--no-verify", remote, f"{new}:{self.local_ref}"]
-        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE)
+        proc = run_git_process(args, cwd=self.repo, env=_C_LOCALE, auth=self.auth)
         if proc.returncode != 0:
             what = f"Could not push the record for {record.name}@{record.commit[:7]} to {remote}"
             hint = "If the token lacks permission, give the job `permissions: contents: write`."
             raise _error_for(args, proc.stderr, what, hint)
         self._git(["update-ref", self.tracking_ref, new])
         self._remote_tip = new
-
-    def _identity(self) -> dict[str, str]:
-        """Author/committer variables for commit-tree where the repo configures none."""
-        proc = run_git_process(
-            ["config", "--get-regexp", r"^(user|author|committer)\.(name|email)$"], cwd=self.repo
-        )
-        configured = {line.split(" ")[0].lower() for line in proc.stdout.decode().splitlines()}
-        env: dict[str, str] = {}
-        for role in ("author", "committer"):
-            for key, default in IDENTITY_DEFAULTS.items():
-                var = f"GIT_{role}_{key}".upper()
-                if var in os.environ or (key == "email" and "EMAIL" in os.environ):
-                    continue
-                if not {f"user.{key}", f"{role}.{key}"} & configured:
-                    env[var] = default
-        return env
 
     def _git(
         self,
@@ -407,8 +412,14 @@ def backoff_delay(attempt: int, *, base: float = 0.2, cap: float = 5.0) -> float
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def open_store(cfg: StoreConfig, repo_root: Path | None, *, push: bool = True) -> RecordStore:
-    """The store ``baseline.store`` describes (``cfg.path`` is already absolute)."""
+def open_store(
+    cfg: StoreConfig, repo_root: Path | None, *, push: bool = True, auth: GitAuth | None = None
+) -> RecordStore:
+    """The store ``baseline.store`` describes (``cfg.path`` is already absolute).
+
+    ``push``: a git branch store publishes what it stores to its remote (else it writes the
+    local branch only); ``auth``: the credentials of its fetches and pushes.
+    """
     if cfg.type == "dir":
         if cfg.path is None:
             raise ConfigError(
@@ -422,4 +433,4 @@ def open_store(cfg: StoreConfig, repo_root: Path | None, *, push: bool = True) -
             "a git checkout (actions/checkout with fetch-depth: 0), or set "
             "baseline.store: {type: dir, path: ...}."
         )
-    return GitBranchStore(repo_root, cfg.branch, cfg.remote or None, push=push)
+    return GitBranchStore(repo_root, cfg.branch, cfg.remote or None, push=push, auth=auth)

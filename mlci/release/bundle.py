@@ -22,8 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlci import __version__
 from mlci.config import Config
 from mlci.errors import MlciError
+from mlci.paths import real
+from mlci.records.format import Record
+from mlci.release.check import ReleaseCheck
+from mlci.release.model_card import CardInputs, render_model_card
+from mlci.release.version import Target
 
 CHECKSUMS = "SHA256SUMS"
 CARD, METRICS, RECORD = "model-card.md", "metrics.json", "record.json"
@@ -61,11 +67,14 @@ class SourceFile:
 
 
 def source_files(config: Config) -> list[SourceFile]:
-    """The configured model file (``model.model.path``) and the ``release.assets``."""
+    """The configured model file (``model.model.path``) and the ``release.assets``, each
+    checked (again, now) to lead inside the repository: a release is public."""
     found = []
     if config.model is not None and config.model.model is not None:
         found.append(SourceFile(config.model.model.path, "model.model.path"))
     found += [SourceFile(p, f"release.assets[{i}]") for i, p in enumerate(config.release.assets)]
+    for source in found:
+        config.check_inside(source.path, source.key)
     return found
 
 
@@ -187,13 +196,14 @@ def _reset(directory: Path) -> None:
 
 def _copy(source: SourceFile, target: Path, config: Config) -> None:
     where = config.where(source.key)
+    config.check_inside(source.path, source.key)  # at the last moment: what is copied is public
     if source.path.is_dir():
         raise MlciError(
             f"{where}: {source.path} is a directory; list its files under release.assets, or "
             "archive it (e.g. tar czf model.tar.gz model/) and list the archive."
         )
     try:
-        shutil.copyfile(source.path, target)
+        shutil.copyfile(real(source.path), target)
     except FileNotFoundError:
         raise MlciError(
             f"{where}: {source.path} not found. The release bundle needs it: build it before "
@@ -202,3 +212,65 @@ def _copy(source: SourceFile, target: Path, config: Config) -> None:
     except OSError as exc:
         raise MlciError(f"{where}: cannot read {source.path}: {exc.strerror}.") from None
     os.chmod(target, 0o644)
+
+
+# -- the bundle of a release ----------------------------------------------------------------
+
+
+def build_bundle(
+    config: Config, target: Target, record: Record, check: ReleaseCheck, directory: Path
+) -> Bundle:
+    """Write the release's bundle to ``directory``: its files, the model card, metrics.json,
+    the record and ``SHA256SUMS``."""
+    sources = source_files(config)
+    digests = [(bundle_name(s.path), entry(s.path)) for s in sources if s.path.is_file()]
+    model_entries = tuple(BundleEntry(name, e.size, e.sha256) for name, e in digests)
+    card = render_model_card(
+        CardInputs(
+            config.name, target.tag, record, check, config.release, model_entries, __version__
+        )
+    )
+    generated = {
+        CARD: card,
+        METRICS: dumps_json(metrics_document(config, target, check)),
+        RECORD: record.to_json(),
+    }
+    return write_bundle(directory, sources, generated, config=config)
+
+
+def metrics_document(config: Config, target: Target, check: ReleaseCheck) -> dict[str, Any]:
+    """``metrics.json``: the release's metrics, their change since the previous release (with
+    its interval where known) and the strict gate results."""
+    metrics = {c.name: c.value for c in check.comparisons}
+    change = {
+        c.name: {
+            "change": c.change,
+            "change_pct": c.change_pct,
+            "delta": c.delta,
+            "ci_low": c.ci_low,
+            "ci_high": c.ci_high,
+            "ci_level": c.ci_level,
+            "method": c.method,
+            "higher_is_better": c.higher_is_better,
+        }
+        for c in check.comparisons
+        if c.baseline is not None
+    }
+    previous = check.previous
+    return {
+        "name": config.name,
+        "tag": target.tag.tag,
+        "version": target.tag.version,
+        "commit": target.commit,
+        "metrics": metrics,
+        "previous_release": None
+        if previous is None
+        else {
+            "tag": previous.tag,
+            "commit": previous.commit,
+            "metrics": {c.name: c.baseline for c in check.comparisons if c.baseline is not None},
+        },
+        "change": change,
+        "gates": [g.to_dict() for g in check.gates],
+        "verdict": "pass" if check.passed else "fail",
+    }

@@ -18,14 +18,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlci.config import Config
+from mlci.gates import Evidence, judge_metrics, resolve_directions
+from mlci.model.pairing import INCONCLUSIVE, PairedOutcome, pair, stored_form_of
+from mlci.model.stats import paired_statistics
 from mlci.records.format import Record
-from mlci.results import CheckResult, GateResult, MetricComparison, ModelEvaluation
-
-if TYPE_CHECKING:
-    from mlci.model.pairing import PairedOutcome
+from mlci.results import CheckResult, GateResult, MetricComparison
 
 NO_BLOCKING_RULE = "no blocking rule configured: mlci never passes a release it did not check"
 BLOCKING_STATUSES = ("fail", "inconclusive")
@@ -123,15 +123,6 @@ def strict_config(config: Config) -> Config:
     return dataclasses.replace(config, gates=gates, stats=stats)
 
 
-def evaluation_of(record: Record) -> ModelEvaluation | None:
-    """The model evaluation a record holds (undefined metrics as NaN)."""
-    model = record.model
-    if not model:
-        return None
-    metrics = {k: float("nan") if v is None else float(v) for k, v in model["metrics"].items()}
-    return ModelEvaluation(model["task"], model["source"], metrics, model.get("n_rows"))
-
-
 def checks_of(record: Record) -> tuple[CheckResult, ...]:
     return tuple(_value(CheckResult, d) for d in record.checks)
 
@@ -146,13 +137,13 @@ def recorded_gates(
 def _judged(
     config: Config, record: Record, previous: PreviousRelease | None, *, tag: str, short: str
 ) -> ReleaseCheck:
-    from mlci.pipeline import judge
-
     strict = strict_config(config)
     checks = checks_of(record)
     paired, notes = release_pairing(strict, record, previous)
-    base = previous.record if previous is not None else None
-    comparisons, metric_gates, _ = judge(strict, evaluation_of(record), base, checks, paired=paired)
+    base = previous.record.metrics() if previous is not None else None
+    evidence = paired.evidence if paired is not None else None
+    current = record.metrics() or {}
+    comparisons, metric_gates = judge_metrics(strict, current, base, evidence=evidence)
     gates = (*metric_gates, *recorded_gates(record))
     if previous is None:
         notes = (
@@ -172,10 +163,6 @@ def release_pairing(
     When the evaluation rows changed between the two releases, change rules in strict mode are
     inconclusive (the release is refused) and a note says so.
     """
-    from mlci.gates import Evidence, resolve_directions
-    from mlci.model.pairing import INCONCLUSIVE, PairedOutcome, pair, stored_form_of
-    from mlci.model.stats import paired_statistics
-
     if previous is None or config.model is None:
         return None, ()
     docs = (previous.record.extra.get("predictions"), record.extra.get("predictions"))

@@ -8,10 +8,11 @@ environment plus:
 - ``MLCI_VERSION`` (``1.4.0``), ``MLCI_TAG`` (``v1.4.0``), ``MLCI_COMMIT`` (the full sha);
 - ``MLCI_ENVIRONMENT`` (the deployment's environment) and ``MLCI_RELEASE_URL``.
 
-The token mlci was given (``MLCI_GITHUB_TOKEN``) is not passed on: a deploy needs its own
-credentials, set on the step. Output (stdout and stderr together) is streamed as it comes and
-its last lines are kept for the failure message; the exit code decides the deployment status.
-A command still running after the timeout is stopped (its whole process group) and fails.
+No GitHub token and no git credentials are passed on (:func:`mlci.userenv.user_environment`
+says which variables are dropped): a deploy needs its own credentials, set on the step.
+Output (stdout and stderr together) is streamed as it comes and its last lines are kept for the
+failure message; the exit code decides the deployment status. A command still running after
+the timeout is stopped (its whole process group) and fails.
 """
 
 from __future__ import annotations
@@ -22,13 +23,20 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from mlci.release.version import TagInfo
+from mlci.config import Config
+from mlci.github.release import PublishedRelease, ReleaseClient
+from mlci.github.settings import Settings
+from mlci.github.workflow import endgroup, format_annotation, group
+from mlci.release.bundle import Bundle
+from mlci.release.version import TagInfo, Target
+from mlci.userenv import user_environment
 
 TAIL_LINES = 20
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL after a timeout
@@ -63,9 +71,11 @@ def deploy_environment(
     commit: str,
     environment: str,
     release_url: str = "",
+    secrets: Iterable[str] = (),
 ) -> dict[str, str]:
-    """The deploy command's environment: ``base`` without mlci's token, plus the MLCI_* values."""
-    env = {k: v for k, v in base.items() if k != "MLCI_GITHUB_TOKEN"}
+    """The deploy command's environment: ``base`` without credentials (any token in it, any in
+    ``secrets``, git's auth channels), plus the MLCI_* values."""
+    env = user_environment(base, secrets=secrets)
     env.update(
         MLCI_BUNDLE_DIR=str(bundle_dir.resolve()),
         MLCI_VERSION=tag.version,
@@ -139,3 +149,73 @@ def _stop(proc: subprocess.Popen[bytes], expired: threading.Event) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def deploy_release(
+    config: Config,
+    target: Target,
+    bundle: Bundle,
+    client: ReleaseClient,
+    settings: Settings,
+    env: Mapping[str, str],
+    published: PublishedRelease,
+    stdout: TextIO,
+) -> tuple[bool, dict[str, Any] | None]:
+    """Record a GitHub deployment of the published release and run the deploy command in it;
+    (succeeded, what happened), nothing when no ``release.deploy`` is configured."""
+    deploy = config.release.deploy
+    if deploy is None:
+        print("mlci: no release.deploy configured: nothing to deploy.", file=stdout)
+        return True, None
+    environment = config.release.environment
+    payload = {
+        "mlci": {
+            "name": config.name,
+            "tag": target.tag.tag,
+            "commit": target.commit,
+            "run_id": settings.run_id,
+            "attempt": uuid.uuid4().hex,
+        }
+    }
+    deployment = client.create_deployment(
+        ref=target.tag.tag,
+        environment=environment,
+        payload=payload,
+        description=f"mlci: {config.name} {target.tag.version}",
+    )
+    urls = {"log_url": settings.run_url, "environment_url": deploy.url or published.release.url}
+    client.set_deployment_status(deployment, "in_progress", description="deploying", **urls)
+    run_env = deploy_environment(
+        env,
+        bundle_dir=bundle.directory,
+        tag=target.tag,
+        commit=target.commit,
+        environment=environment,
+        release_url=published.release.url,
+        secrets=[settings.token],
+    )
+    print(group(f"Deploy {target.tag.tag} to {environment}: {deploy.command}"), file=stdout)
+    result = run_deploy(
+        deploy.command,
+        cwd=config.root,
+        env=run_env,
+        timeout=60.0 * deploy.timeout_minutes,
+        out=stdout,
+    )
+    print(endgroup(), file=stdout)
+    state = "success" if result.ok else "failure"
+    client.set_deployment_status(deployment, state, description=result.describe(), **urls)
+    print(
+        f"mlci: deployment {deployment.id} to {environment}: {state} ({result.describe()}).",
+        file=stdout,
+    )
+    if not result.ok:
+        message = f"The deployment of {target.short} to {environment} failed: {result.describe()}."
+        print(format_annotation("error", message, title="mlci release"), file=stdout)
+    done = {
+        "id": deployment.id,
+        "environment": environment,
+        "state": state,
+        "exit_code": result.exit_code,
+    }
+    return result.ok, done

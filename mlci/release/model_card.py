@@ -11,18 +11,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlci.config import ReleaseConfig
 from mlci.records.format import Record
-from mlci.release.bundle import BundleEntry
 from mlci.release.check import ReleaseCheck
 from mlci.release.version import TagInfo
-from mlci.report.escape import clip, md_code, md_text
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
-from mlci.results import GateResult, MetricComparison
+from mlci.report.cells import gate_cell, md_gate_cell, metric_row
+from mlci.report.escape import md_code, md_text
+from mlci.results import STATUS_ICONS, GateResult, MetricComparison
+from mlci.vocab import clip, fmt_int, fmt_share, fmt_value
 
-ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️", "inconclusive": "⚠️"}
+if TYPE_CHECKING:
+    from mlci.release.bundle import BundleEntry  # a value; the module writes files
+
 MAX_COLUMNS = 60  # profile rows per dataset
 MAX_SLICES = 40  # slice rows per grouping
 
@@ -215,7 +217,7 @@ def _gates_section(gates: Sequence[GateResult]) -> str:
         return ""
     rows = [
         _row(
-            ICONS.get(g.status, ""),
+            STATUS_ICONS.get(g.status, ""),
             md_text(clip(g.metric, 80)),
             md_text(g.threshold),
             _mode(g),
@@ -275,7 +277,7 @@ def _profile(name: str, profile: Any) -> str:
 def _profile_row(column: str, p: Mapping[str, Any]) -> str:
     count, nulls = _num(p.get("count")), _num(p.get("nulls"))
     total = (count or 0) + (nulls or 0)
-    share = f" ({fmt_pct(100 * nulls / total).lstrip('+')})" if total and nulls else ""
+    share = f" ({fmt_share(nulls / total)})" if total and nulls else ""
     return _row(
         md_text(clip(column, 60)),
         md_text(str(p.get("logical_type") or p.get("kind") or "")),
@@ -322,7 +324,7 @@ def _checks_line(record: Record) -> str:
         f"Data checks at the tagged commit: {fmt_int(passed)} of {fmt_int(len(statuses))} passed."
     )
     items = [
-        f"- {ICONS.get(str(c.get('status')), '')} {md_text(clip(str(c.get('message')), 300))}"
+        f"- {STATUS_ICONS.get(str(c.get('status')), '')} {_text(c.get('message'), 300)}"
         for c in flagged[:20]
     ]
     return "\n".join([head, *items])
@@ -345,31 +347,20 @@ def _environment_section(record: Record) -> str:
 
 
 def _change_row(c: MetricComparison, gates: list[GateResult]) -> str:
-    base = fmt_value(c.baseline) if c.baseline is not None else "—"
-    change = fmt_delta(c.change) if c.change is not None else "—"
-    pct = fmt_pct(c.change_pct) if c.change_pct is not None else "—"
-    return _row(_name(c), base, fmt_value(c.value), change, pct, _interval(c), _gate_cell(gates))
-
-
-def _interval(c: MetricComparison) -> str:
-    """The interval of the raw change (``ci_low``/``ci_high`` bound the direction-adjusted Δ)."""
-    if c.ci_low is None or c.ci_high is None:
-        return "—"
-    low, high = (
-        (c.ci_low, c.ci_high) if c.higher_is_better is not False else (-c.ci_high, -c.ci_low)
-    )
-    level = f"{fmt_value(100 * c.ci_level)}% " if c.ci_level else ""
-    return f"{level}[{fmt_delta(low)}, {fmt_delta(high)}]"
+    row = metric_row(c, gates)
+    interval = "—"
+    if row.interval is not None:
+        interval = f"{fmt_share(c.ci_level)} {row.interval}" if c.ci_level else row.interval
+    cells = (row.baseline or "—", row.value, row.change or "—", row.change_pct or "—", interval)
+    return _row(_name(c), *cells, md_gate_cell(row.gate))
 
 
 def _gate_cell(gates: Sequence[GateResult]) -> str:
-    if not gates:
-        return ""
-    if all(g.status == "pass" for g in gates):
-        return "✅"
-    return " · ".join(
-        f"{ICONS.get(g.status, '')} {md_text(g.threshold)}" for g in gates if g.status != "pass"
-    )
+    return md_gate_cell(gate_cell(gates)) if gates else ""
+
+
+def _text(value: Any, n: int) -> str:
+    return md_text(clip(str(value), n))
 
 
 def _name(c: MetricComparison) -> str:

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from mlci.release.check import ReleaseCheck
 from mlci.release.model_card import metric_table, verdict_phrase
 from mlci.release.version import TagInfo
-from mlci.report.escape import clip, md_code, md_text
+from mlci.report.escape import md_code, md_text
+from mlci.vocab import clip
 
 _URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/-]*)?")
 

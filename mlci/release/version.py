@@ -1,9 +1,10 @@
-"""What a release tag says: its version, and whether it is a pre-release (pure)."""
+"""What a release tag says (its version, whether it is a pre-release), and what it releases."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 # https://semver.org, with an optional leading "v"
 _IDENT = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
@@ -36,3 +37,16 @@ def parse_tag(tag: str) -> TagInfo:
     version = tag[1:] if re.match(r"v\d", tag) else tag
     match = _SEMVER.fullmatch(tag)
     return TagInfo(tag, version, match is not None, bool(match and match.group("pre")))
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is being released: the tag, its commit and the repository."""
+
+    repo: Path
+    tag: TagInfo
+    commit: str
+
+    @property
+    def short(self) -> str:
+        return f"{self.tag.tag} ({self.commit[:7]})"

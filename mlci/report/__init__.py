@@ -1,131 +1,21 @@
-"""Renderers of a :class:`mlci.results.Report`: PR comment markdown, report.json, terminal text.
+"""Renderers of a :class:`mlci.results.Report`, each a pure function of the report.
 
-Every renderer is a pure function of the report. This module holds the few phrases they share
-(status counts, the verdict headline, the baseline sentence) so all formats say the same thing.
+- :func:`render_comment`: the PR comment and job summary (GitHub markdown, within a size limit);
+- :func:`render_html`: ``report.html``, one self-contained page with its figures;
+- :func:`render_terminal`: plain text for a terminal or a CI log;
+- :func:`dumps_report`: ``report.json``, the stable machine-readable form;
+- :func:`render_junit`: JUnit XML for other CIs.
+
+They share their phrases (:mod:`~mlci.report.phrases`), their cells (:mod:`~mlci.report.cells`)
+and their escaping (:mod:`~mlci.report.escape`); the figures are :mod:`mlci.report.plots`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from mlci.report.html import render_html
+from mlci.report.jsonreport import dumps_report
+from mlci.report.junit import render_junit
+from mlci.report.markdown import render_comment
+from mlci.report.terminal import render_terminal
 
-from mlci.report.numbers import fmt_int
-from mlci.results import BaselineInfo, Report, Status
-
-
-@dataclass(frozen=True)
-class StatusCounts:
-    """How many results have each status."""
-
-    passed: int = 0
-    failed: int = 0
-    warnings: int = 0
-    skipped: int = 0
-    insufficient_data: int = 0
-    inconclusive: int = 0  # change rules whose breach the interval of Δ cannot confirm
-
-    @property
-    def total(self) -> int:
-        return (
-            self.passed
-            + self.failed
-            + self.warnings
-            + self.skipped
-            + self.insufficient_data
-            + self.inconclusive
-        )
-
-
-def count_statuses(statuses: Iterable[Status]) -> StatusCounts:
-    """Tally statuses: ``count_statuses(["pass", "fail", "pass"]).passed == 2``."""
-    n = Counter(statuses)
-    return StatusCounts(
-        passed=n["pass"],
-        failed=n["fail"],
-        warnings=n["warn"],
-        skipped=n["skipped"],
-        insufficient_data=n["insufficient_data"],
-        inconclusive=n["inconclusive"],
-    )
-
-
-def plural(n: int, word: str) -> str:
-    """``plural(1, "gate") == "1 gate"``, ``plural(2, "gate") == "2 gates"``."""
-    return f"{fmt_int(n)} {word}{'' if n == 1 else 's'}"
-
-
-def headline(report: Report) -> str:
-    """What the verdict line says after the name.
-
-    ``"1 gate failed"``, ``"1 gate and 2 data checks failed"``, ``"passed with 2 warnings"``,
-    ``"passed with 1 inconclusive gate"``, ``"passed with 1 warning and 1 inconclusive gate"``,
-    ``"all gates passed"``, ``"all gates passed, 2 skipped (no baseline)"``,
-    ``"all data checks passed"`` or ``"report only: no gates or data checks configured"``.
-    """
-    gates = count_statuses(g.status for g in report.gates)
-    checks = count_statuses(c.status for c in report.checks)
-    if report.verdict == "fail":
-        return _failed_phrase(gates.failed, checks.failed)
-    warnings = gates.warnings + checks.warnings
-    if warnings or gates.inconclusive:
-        parts = [plural(warnings, "warning")] if warnings else []
-        if gates.inconclusive:
-            parts.append(plural(gates.inconclusive, "inconclusive gate"))
-        return "passed with " + " and ".join(parts)
-    if gates.total:
-        skipped = f", {fmt_int(gates.skipped)} skipped" if gates.skipped else ""
-        reason = " (no baseline)" if skipped and report.baseline.commit is None else ""
-        return f"all gates passed{skipped}{reason}" if gates.passed else _all_skipped(gates)
-    if checks.total:
-        return "all data checks passed"
-    return "report only: no gates or data checks configured"
-
-
-def _failed_phrase(gates: int, checks: int) -> str:
-    parts = []
-    if gates:
-        parts.append(plural(gates, "gate"))
-    if checks:
-        parts.append(plural(checks, "data check"))
-    return " and ".join(parts) + " failed" if parts else "failed"
-
-
-def _all_skipped(gates: StatusCounts) -> str:
-    return f"no gate could be checked ({fmt_int(gates.skipped)} skipped)"
-
-
-def baseline_sentence(
-    baseline: BaselineInfo,
-    *,
-    skipped_gates: int,
-    text: Callable[[str], str] = str,
-    code: Callable[[str], str] = str,
-) -> str:
-    """Which baseline the run was compared with, or why there was none.
-
-    ``"Compared with main @ 3f2c1ab (merge base)"``, ``"Compared with main @ 3f2c1ab (nearest
-    ancestor with a record, 2 commits before the merge base)"`` or ``"No baseline: <reason>.
-    Change rules were skipped."``. ``text`` escapes free text and ``code`` formats the branch
-    (markdown: :func:`~mlci.report.escape.md_text` and :func:`~mlci.report.escape.md_code`).
-    """
-    if baseline.commit is None or baseline.how == "none":
-        reason = baseline.reason.strip().rstrip(".") or "no baseline record was found"
-        skipped = " Change rules were skipped." if skipped_gates else ""
-        return f"No baseline: {text(reason)}.{skipped}"
-    at = f"Compared with {code(baseline.branch)} @ {text(baseline.commit[:7])}"
-    if baseline.how == "merge_base" or baseline.distance <= 0:
-        return f"{at} (merge base)"
-    before = plural(baseline.distance, "commit")
-    return f"{at} (nearest ancestor with a record, {before} before the merge base)"
-
-
-def context_parts(report: Report) -> list[str]:
-    """``["eval: 12,400 rows", "data: 2 datasets, 31 checks"]``, each part only when known."""
-    parts = []
-    if report.evaluation is not None and report.evaluation.n_rows is not None:
-        parts.append(f"eval: {plural(report.evaluation.n_rows, 'row')}")
-    if report.datasets or report.checks:
-        datasets = plural(len(report.datasets), "dataset")
-        parts.append(f"data: {datasets}, {plural(len(report.checks), 'check')}")
-    return parts
+__all__ = ["dumps_report", "render_comment", "render_html", "render_junit", "render_terminal"]

@@ -13,14 +13,13 @@ them are escaped (:func:`~mlci.report.escape.md_text`, :func:`~mlci.report.escap
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlci.report.escape import clip, md_code, md_text
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.report.cells import gate_cell, md_arrow, md_gate_cell
+from mlci.report.escape import md_code, md_text
 from mlci.results import BudgetResult, GateResult, MetricComparison, Report, SliceResult
-
-GateCell = Callable[[list[GateResult]], str]  # the gate results of one row -> its "Gate" cell
+from mlci.vocab import clip, fmt_delta, fmt_int, fmt_pct, fmt_value
 
 MAX_SLICE_METRICS = 6  # metric columns of a slice table (the sorting metric first)
 
@@ -39,6 +38,10 @@ class SliceTable:
     title: str
     header: str
     rows: tuple[str, ...]
+
+
+def _gate_cell(gates: Sequence[GateResult]) -> str:
+    return md_gate_cell(gate_cell(gates))
 
 
 def groupings(slices: Sequence[SliceResult]) -> dict[tuple[str, ...], list[SliceResult]]:
@@ -77,7 +80,7 @@ def _brief(s: SliceResult, metric: str) -> str:
     m = s.metric(metric)
     if m is None:
         return ""
-    change = f" ({fmt_delta(m.change)}{_arrow(m.delta)})" if m.change is not None else ""
+    change = f" ({fmt_delta(m.change)}{md_arrow(m.delta)})" if m.change is not None else ""
     return f"{md_text(clip(metric, 40))} {fmt_value(m.value)}{change}"
 
 
@@ -98,29 +101,21 @@ def _key(s: SliceResult) -> str:
     return " · ".join("(missing)" if v is None else md_code(clip(v, 40)) for v in s.key)
 
 
-def _arrow(delta: float | None) -> str:
-    if delta is None or math.isnan(delta) or delta == 0:
-        return ""
-    return " ⬆" if delta > 0 else " ⬇"
-
-
 # -- the tables ---------------------------------------------------------------------------------
 
 
-def slice_tables(report: Report, gate_cell: GateCell) -> tuple[SliceTable, ...]:
+def slice_tables(report: Report) -> tuple[SliceTable, ...]:
     """One table per grouping, worst first, with the slice gates' results of each row."""
     with_baseline = report.baseline.commit is not None
     slice_gates = [g for g in report.gates if g.scope == "slice"]
     return tuple(
-        _table(group, slice_gates, gate_cell, with_baseline)
-        for group in groupings(report.slices).values()
+        _table(group, slice_gates, with_baseline) for group in groupings(report.slices).values()
     )
 
 
 def _table(
     group: Sequence[SliceResult],
     gates: Sequence[GateResult],
-    gate_cell: GateCell,
     with_baseline: bool,
 ) -> SliceTable:
     first = group[0]
@@ -130,8 +125,10 @@ def _table(
     }
     gated = any(by_row.values())
     header = _header(first.grouping, names, gated)
-    rows = tuple(_slice_row(s, names, gate_cell(by_row[s.label]) if gated else None) for s in group)
-    return SliceTable(_title(first, gates, gate_cell, with_baseline), header, rows)
+    rows = tuple(
+        _slice_row(s, names, _gate_cell(by_row[s.label]) if gated else None) for s in group
+    )
+    return SliceTable(_title(first, gates, with_baseline), header, rows)
 
 
 def _metric_names(group: Sequence[SliceResult]) -> list[str]:
@@ -150,9 +147,7 @@ def _gated_slice(gate_metric: str, names: Sequence[str]) -> str | None:
     return None
 
 
-def _title(
-    first: SliceResult, gates: Sequence[GateResult], gate_cell: GateCell, with_baseline: bool
-) -> str:
+def _title(first: SliceResult, gates: Sequence[GateResult], with_baseline: bool) -> str:
     columns = md_text(clip(", ".join(first.grouping), 80))
     parts = [f"**By {columns}**"]
     if first.sorted_by:
@@ -163,7 +158,7 @@ def _title(
     gap_name = f"[across {', '.join(first.grouping)}]"
     for g in gates:
         if g.rule == "max_gap" and g.metric.endswith(gap_name):
-            parts.append(f"{md_text(clip(g.metric, 80))}: {fmt_value(g.value)} {gate_cell([g])}")
+            parts.append(f"{md_text(clip(g.metric, 80))}: {fmt_value(g.value)} {_gate_cell([g])}")
     return " · ".join(parts)
 
 
@@ -188,38 +183,36 @@ def _cell(m: MetricComparison | None) -> str:
         return "—"
     if m.change is None:
         return fmt_value(m.value)
-    return f"{fmt_value(m.value)} ({fmt_delta(m.change)}{_arrow(m.delta)})"
+    return f"{fmt_value(m.value)} ({fmt_delta(m.change)}{md_arrow(m.delta)})"
 
 
 # -- budgets ------------------------------------------------------------------------------------
 
 
-def budgets_block(report: Report, gate_cell: GateCell) -> str:
+def budgets_block(report: Report) -> str:
     """The budget table and its legend; empty without budgets."""
     if not report.budgets:
         return ""
     gates = [g for g in report.gates if g.scope == "budget"]
     branch = md_text(clip(report.baseline.branch, 40))
     header = f"| Budget | {branch} | this PR | Δ | Gate | Measured |\n|---|--:|--:|--:|---|---|"
-    rows = [
-        _budget_row(b, [g for g in gates if g.metric == b.name], gate_cell) for b in report.budgets
-    ]
+    rows = [_budget_row(b, [g for g in gates if g.metric == b.name]) for b in report.budgets]
     return "\n".join([header, *rows]) + "\n\n" + _budget_legend(report.budgets, branch)
 
 
-def _budget_row(b: BudgetResult, gates: list[GateResult], gate_cell: GateCell) -> str:
+def _budget_row(b: BudgetResult, gates: list[GateResult]) -> str:
     unit = _unit(b.name)
     label = BUDGET_LABELS.get(b.name, "budget")
     base = "—" if b.baseline is None else f"{fmt_value(b.baseline)} {unit}"
     if b.baseline_source == "record" and b.baseline is not None:
         base += "†"
-    change = "—" if b.change_pct is None else fmt_pct(b.change_pct) + _arrow(b.delta)
+    change = "—" if b.change_pct is None else fmt_pct(b.change_pct) + md_arrow(b.delta)
     cells = [
         f"{label} ({md_code(b.name)})",
         base,
         f"{fmt_value(b.value)} {unit}",
         change,
-        gate_cell(gates),
+        _gate_cell(gates),
         md_text(clip(b.method, 160)),
     ]
     return "| " + " | ".join(cells) + " |"

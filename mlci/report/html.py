@@ -20,38 +20,33 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mlci.report import baseline_sentence, context_parts, count_statuses, headline, plural
-from mlci.report.escape import clip, strip_controls
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.report.cells import GateCell, direction, interval_text, metric_row
+from mlci.report.escape import strip_controls
+from mlci.report.phrases import (
+    baseline_sentence,
+    context_parts,
+    count_statuses,
+    headline,
+    heads_up,
+    plural,
+)
 from mlci.report.plots import FIGURE_CAPTIONS, parse_drift_key
 from mlci.report.sparkline import sparkline
 from mlci.results import (
+    STATUS_ICONS,
+    STATUS_WORDS,
     BaselineInfo,
     CheckResult,
     DatasetSummary,
     GateResult,
     MetricComparison,
     Report,
+    status_rank,
 )
+from mlci.vocab import clip, fmt_delta, fmt_int, fmt_pct, fmt_share, fmt_value
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 MAX_PASSED_ROWS = 2_000  # passed checks listed in the page; the rest are in report.json
-_ICONS = {
-    "pass": "✅",
-    "warn": "⚠️",
-    "inconclusive": "⚠️",
-    "fail": "❌",
-    "skipped": "⏭️",
-    "insufficient_data": "❔",
-}
-_STATUS_ORDER = {
-    "fail": 0,
-    "warn": 1,
-    "inconclusive": 1,
-    "insufficient_data": 2,
-    "skipped": 3,
-    "pass": 4,
-}
 _DRIFT_CHECKS = ("drift", "drift_null_rate")
 _MODEL_FIGURES = ("confusion_matrix", "roc_pr", "calibration", "residuals", "slices")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -124,8 +119,8 @@ def _code(s: str, n: int = 200) -> str:
 def _status(status: str) -> str:
     """A coloured chip: ``✅ pass``; unknown statuses are shown as they are."""
     css = re.sub(r"[^a-z_]", "", status.lower()) or "other"
-    label = status.replace("_", " ")
-    return f'<span class="st st-{css}">{_ICONS.get(status, "•")} {_e(label, 40)}</span>'
+    label = STATUS_WORDS.get(status, status.replace("_", " "))
+    return f'<span class="st st-{css}">{STATUS_ICONS.get(status, "•")} {_e(label, 40)}</span>'
 
 
 def _table(
@@ -169,15 +164,20 @@ def _verdict(report: Report) -> str:
     counts = count_statuses([*(g.status for g in report.gates), *(c.status for c in report.checks)])
     caution = counts.warnings or getattr(counts, "inconclusive", 0)
     state = "fail" if report.verdict == "fail" else "warn" if caution else "pass"
-    icon = _ICONS[state]
+    icon = STATUS_ICONS[state]
     skipped = sum(g.status == "skipped" for g in report.gates)
     base = baseline_sentence(
         report.baseline, skipped_gates=skipped, text=_e, code=lambda s: _code(s, 100)
     )
     context = " · ".join([base, *(_e(p) for p in context_parts(report))])
+    notices = "".join(
+        f"<p>{mark} <strong>{label}</strong> {line}</p>\n"
+        for mark, label, line in heads_up(report, text=lambda s: _e(s, 200), code=_code)
+    )
     return (
         f'<header class="verdict verdict-{state}">\n'
         f"<h1>{icon} mlci · {_e(report.name, 100)} — {_e(headline(report))}</h1>\n"
+        f"{notices}"
         f"<p>{context}</p>\n"
         f"<p class=muted>Commit {_code(report.commit, 64)} · ref {_code(report.ref, 200)}</p>\n"
         "</header>"
@@ -212,7 +212,7 @@ def _metrics(report: Report) -> str:
     for g in report.gates:
         by_metric.setdefault(g.metric, []).append(g)
     with_baseline = report.baseline.commit is not None
-    with_ci = any(_ci(m) is not None for m in report.metrics)
+    with_ci = any(interval_text(m) is not None for m in report.metrics)
     header = ["Metric", "this PR", "Gate"]
     numeric: tuple[int, ...] = (1,)
     if with_baseline:
@@ -234,65 +234,39 @@ def _metrics(report: Report) -> str:
     return _section("metrics", "Metrics", _table(header, rows, numeric=numeric) + legend)
 
 
-def _ci(m: MetricComparison) -> tuple[float, float] | None:
-    """The confidence interval of Δ (this PR − baseline), when the comparison carries one.
-
-    The comparison's interval bounds the direction-adjusted ``delta``; for a lower-is-better
-    metric it is flipped so it reads on the same scale as the Δ column.
-    """
-    low, high = getattr(m, "ci_low", None), getattr(m, "ci_high", None)
-    if low is None or high is None:
-        return None
-    if m.higher_is_better is False:
-        return -float(high), -float(low)
-    return float(low), float(high)
-
-
 def _ci_header(metrics: Sequence[MetricComparison]) -> str:
-    levels = {getattr(m, "ci_level", None) for m in metrics if _ci(m) is not None}
+    levels = {m.ci_level for m in metrics if interval_text(m) is not None}
     level = levels.pop() if len(levels) == 1 else None
-    return f"{float(level) * 100:g}% CI of Δ" if isinstance(level, (int, float)) else "CI of Δ"
-
-
-def _method(m: MetricComparison) -> str:
-    """``delong (p 0.031)``: how the interval was computed, and the p-value when there is one."""
-    method, p = getattr(m, "method", None), getattr(m, "p_value", None)
-    text = _e(method, 80) if method else ""
-    if p is not None and p == p:
-        text += f" (p {fmt_value(float(p))})"
-    return text.strip()
+    return f"{fmt_share(float(level))} CI of Δ" if isinstance(level, (int, float)) else "CI of Δ"
 
 
 def _metric_row(
     m: MetricComparison, gates: list[GateResult], with_baseline: bool, with_ci: bool
 ) -> list[str]:
-    name, value, gate = _e(m.name, 200), fmt_value(m.value), _gate_cell(gates)
+    row = metric_row(m, gates)
+    name, gate = _e(row.name, 200), _gate_cell(row.gate)
     if not with_baseline:
-        return [name, value, gate]
-    base = "—" if m.baseline is None else fmt_value(m.baseline)
-    change = "—" if m.baseline is None else fmt_delta(m.change) + _arrow(m.delta)
-    pct = "—" if m.change_pct is None else fmt_pct(m.change_pct)
-    row = [name, base, value, change, pct]
+        return [name, row.value, gate]
+    change = "—" if row.change is None else row.change + _arrow(m.delta)
+    cells = [name, row.baseline or "—", row.value, change, row.change_pct or "—"]
     if with_ci:
-        ci = _ci(m)
-        row.append("—" if ci is None else f"[{fmt_delta(ci[0])}, {fmt_delta(ci[1])}]")
-        row.append(_method(m))
-    return [*row, gate]
+        cells += [row.interval or "—", _e(row.method or "", 80)]
+    return [*cells, gate]
 
 
 def _arrow(delta: float | None) -> str:
-    if delta is None or delta != delta or delta == 0:
-        return ""
-    return ' <span class="better">⬆</span>' if delta > 0 else ' <span class="worse">⬇</span>'
+    arrows = {"better": ' <span class="better">⬆</span>', "worse": ' <span class="worse">⬇</span>'}
+    return arrows.get(direction(delta) or "", "")
 
 
-def _gate_cell(gates: list[GateResult]) -> str:
-    if not gates:
-        return ""
-    if all(g.status == "pass" for g in gates):
+def _gate_cell(cell: GateCell) -> str:
+    """A chip per rule that did not pass, with its threshold (and why it was skipped)."""
+    if cell.passed:
         return _status("pass")
     return "<br>".join(
-        f"{_status(g.status)} {_e(g.threshold, 200)}" for g in gates if g.status != "pass"
+        f"{_status(mark.status)} {_e(mark.threshold, 200)}"
+        + (f" <span class=muted>({_e(mark.reason, 80)})</span>" if mark.reason else "")
+        for mark in cell.marks
     )
 
 
@@ -302,7 +276,7 @@ def _gate_cell(gates: list[GateResult]) -> str:
 def _gates(gates: Sequence[GateResult]) -> str:
     if not gates:
         return ""
-    ordered = sorted(gates, key=lambda g: _STATUS_ORDER.get(g.status, 1))
+    ordered = sorted(gates, key=lambda g: status_rank(g.status))
     rows = [
         [
             _status(g.status),
@@ -394,17 +368,16 @@ def _checks(checks: Sequence[CheckResult]) -> str:
         return ""
     n = count_statuses(c.status for c in checks)
     counts = [
-        f"{_ICONS['pass']} {fmt_int(n.passed)} passed",
-        f"{_ICONS['warn']} {plural(n.warnings, 'warning')}",
-        f"{_ICONS['fail']} {fmt_int(n.failed)} failed",
+        f"{STATUS_ICONS['pass']} {fmt_int(n.passed)} passed",
+        f"{STATUS_ICONS['warn']} {plural(n.warnings, 'warning')}",
+        f"{STATUS_ICONS['fail']} {fmt_int(n.failed)} failed",
     ]
     if n.insufficient_data:
-        counts.append(
-            f"{_ICONS['insufficient_data']} {fmt_int(n.insufficient_data)} with insufficient data"
-        )
+        insufficient = fmt_int(n.insufficient_data)
+        counts.append(f"{STATUS_ICONS['insufficient_data']} {insufficient} with insufficient data")
     if n.skipped:
-        counts.append(f"{_ICONS['skipped']} {fmt_int(n.skipped)} skipped")
-    ordered = sorted(checks, key=lambda c: _STATUS_ORDER.get(c.status, 1))
+        counts.append(f"{STATUS_ICONS['skipped']} {fmt_int(n.skipped)} skipped")
+    ordered = sorted(checks, key=lambda c: status_rank(c.status))
     problems = [c for c in ordered if c.status != "pass"]
     passed = [c for c in ordered if c.status == "pass"]
     parts = [f"<p>{' · '.join(counts)}</p>"]
@@ -445,7 +418,7 @@ def _drift(checks: Sequence[CheckResult], figures: Mapping[str, bytes]) -> str:
     plotted = [(k, parse_drift_key(k)) for k in figures]
     if not drift and not any(where for _, where in plotted):
         return ""
-    ordered = sorted(drift, key=lambda c: (_STATUS_ORDER.get(c.status, 1), -(c.score or 0)))
+    ordered = sorted(drift, key=lambda c: (status_rank(c.status), -(c.score or 0)))
     problems = [c for c in ordered if c.status != "pass"]
     passed = [c for c in ordered if c.status == "pass"]
     parts = []

@@ -1,7 +1,7 @@
 """``report.json``: the machine-readable report, with a stable, documented shape.
 
 The shape is described field by field in ``docs/report-json.md`` and validated by the JSON
-Schema ``mlci/schema/report.schema.json``. Undefined numbers (NaN, infinities) are ``null``.
+Schema ``mlci/jsonschemas/report.schema.json``. Undefined numbers (NaN, infinities) are ``null``.
 Fields are only added within a ``schema_version``; renaming or removing one bumps it.
 """
 
@@ -13,7 +13,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, fields
 from typing import Any
 
-from mlci.report import count_statuses
+import jsonschema
+
+from mlci.bounded import MAX_REPORT_BYTES, DocumentError, parse_json
+from mlci.errors import MlciError
+from mlci.report.phrases import count_statuses
 from mlci.results import (
     BaselineInfo,
     BudgetResult,
@@ -26,6 +30,7 @@ from mlci.results import (
     SliceResult,
     Status,
 )
+from mlci.yamlfile import packaged_schema
 
 SCHEMA_VERSION = 1
 
@@ -63,6 +68,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "notes": list(report.notes),
         "slices": [_slice(s) for s in report.slices],
         "budgets": [asdict(b) for b in report.budgets],
+        "gate_changes": list(report.gate_changes),
+        "judged_with": report.judged_with,
+        "rules": dict(report.rules),
     }
     return _json_safe(document)
 
@@ -167,17 +175,11 @@ def load_report(text: str, *, source: str) -> Report:
     from an artifact): anything malformed is a :class:`~mlci.errors.MlciError` naming
     ``source``, and the result is rendered again by mlci, never posted as given.
     """
-    import jsonschema
-
-    from mlci.errors import MlciError
-    from mlci.yamlfile import packaged_schema
 
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MlciError(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
-    except RecursionError:
-        raise MlciError(f"{source} is not valid: JSON nested too deeply.") from None
+        doc = parse_json(text, limit=MAX_REPORT_BYTES)
+    except DocumentError as exc:
+        raise MlciError(f"{source}: {exc}.") from None
     if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
         raise MlciError(f"{source} is not an mlci report of schema version {SCHEMA_VERSION}.")
     try:
@@ -218,8 +220,17 @@ def _report_from_dict(doc: dict[str, Any]) -> Report:
         tool_version=doc.get("tool_version", ""),
         notes=tuple(doc.get("notes", ())),
         slices=tuple(_slice_from(s) for s in doc.get("slices", ())),
-        budgets=tuple(BudgetResult(**_fields(BudgetResult, b)) for b in doc.get("budgets", ())),
+        budgets=tuple(_budget_from(b) for b in doc.get("budgets", ())),
+        gate_changes=tuple(doc.get("gate_changes", ())),
+        judged_with=doc.get("judged_with"),
+        rules=doc.get("rules") or {},
     )
+
+
+def _budget_from(b: dict[str, Any]) -> BudgetResult:
+    data = _fields(BudgetResult, b)
+    data["value"] = _num(data.get("value"))
+    return BudgetResult(**data)
 
 
 def _num(value: Any) -> float:

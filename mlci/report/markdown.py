@@ -16,37 +16,55 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from mlci.report import baseline_sentence, context_parts, count_statuses, headline, plural
 from mlci.report.breakdown import SliceTable, budgets_block, slice_tables, slices_line
-from mlci.report.escape import clip, md_code, md_text
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.report.cells import md_arrow, md_gate_cell, method_text, metric_row
+from mlci.report.escape import md_code, md_text
+from mlci.report.phrases import (
+    baseline_sentence,
+    context_parts,
+    count_statuses,
+    headline,
+    heads_up,
+    plural,
+)
 from mlci.report.sparkline import sparkline
-from mlci.results import CheckResult, DatasetSummary, GateResult, MetricComparison, Report
+from mlci.results import (
+    STATUS_ICONS,
+    CheckResult,
+    DatasetSummary,
+    GateResult,
+    MetricComparison,
+    Report,
+    status_rank,
+)
+from mlci.vocab import clip, fmt_delta, fmt_int, fmt_share, fmt_value
 
 DEFAULT_HINT = "full report: artifact `mlci-report`"
 MAX_PASSED_ROWS = 25  # more passed checks than this are counted by kind, not listed
 
-ICONS: dict[str, str] = {
-    "pass": "✅",
-    "warn": "⚠️",
-    "fail": "❌",
-    "skipped": "⏭️",
-    "insufficient_data": "❔",
-    "inconclusive": "⚠️",
-}
-_STATUS_ORDER: dict[str, int] = {
-    "fail": 0,
-    "warn": 1,
-    "inconclusive": 1,
-    "insufficient_data": 2,
-    "skipped": 3,
-    "pass": 4,
-}
 _METHODS = {"jensen_shannon": "JS", "cohen_h": "h", "ks": "KS", "psi": "PSI"}
 _BRIEF_ITEMS = 3  # problems named on the data summary line, per status
+
+
+def full_report_hint(environ: Mapping[str, str]) -> str:
+    """The comment footer's pointer to the report: a link to the run's artifacts in Actions.
+
+    ``full report: [artifact `mlci-report`](https://github.com/o/r/actions/runs/1#artifacts)``
+    when ``GITHUB_SERVER_URL``, ``GITHUB_REPOSITORY`` and ``GITHUB_RUN_ID`` are set and
+    well-formed, else the plain hint (the values go into trusted markdown, so they are checked).
+    """
+    server = environ.get("GITHUB_SERVER_URL", "").rstrip("/")
+    repo, run_id = environ.get("GITHUB_REPOSITORY", ""), environ.get("GITHUB_RUN_ID", "")
+    if not (_SERVER.fullmatch(server) and _REPOSITORY.fullmatch(repo) and run_id.isdigit()):
+        return DEFAULT_HINT
+    return f"full report: [artifact `mlci-report`]({server}/{repo}/actions/runs/{run_id}#artifacts)"
+
+
+_SERVER = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~-]+)*")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def marker(name: str) -> str:
@@ -134,9 +152,8 @@ def _largest_fit(make: Callable[[int], str], n: int, max_chars: int, *, low: int
 
 
 def _last_resort(parts: _Parts, max_chars: int) -> str:
-    body = "\n".join(
-        [parts.marker, parts.verdict, "", f"The report is too large for a comment; {parts.hint}."]
-    )
+    too_large = f"The report is too large for a comment; {parts.hint}."
+    body = "\n".join([parts.marker, parts.verdict, *(f"{h}\n" for h in parts.heads_up), too_large])
     return body[:max_chars]
 
 
@@ -162,6 +179,7 @@ class _Parts:
     dataset_rows: tuple[str, ...]
     footer: str
     hint: str
+    heads_up: tuple[str, ...] = ()  # under the verdict: fork-safe publishing, changed gates
     history: str = ""  # the gated metrics' sparklines on the baseline branch
     budgets: str = ""  # the budget table and its legend
     slice_line: str = ""  # the worst slice of each grouping
@@ -169,7 +187,7 @@ class _Parts:
 
     @classmethod
     def of(cls, report: Report, hint: str) -> _Parts:
-        checks = sorted(report.checks, key=lambda c: _STATUS_ORDER.get(c.status, 9))
+        checks = sorted(report.checks, key=lambda c: status_rank(c.status))
         header, rows = _metric_table(report)
         return cls(
             marker=marker(report.name),
@@ -187,10 +205,11 @@ class _Parts:
             dataset_rows=tuple(_dataset_row(d) for d in report.datasets),
             footer=_footer(report.tool_version, hint),
             hint=hint,
+            heads_up=_heads_up(report),
             history=_history_line(report),
-            budgets=budgets_block(report, _gate_cell),
+            budgets=budgets_block(report),
             slice_line=slices_line(report),
-            slice_tables=slice_tables(report, _gate_cell),
+            slice_tables=slice_tables(report),
         )
 
     def detail_rows(self) -> int:
@@ -200,7 +219,8 @@ class _Parts:
         return max(checks, len(self.gate_rows), len(self.dataset_rows), slices)
 
     def compose(self, layout: _Layout) -> str:
-        blocks = ["\n".join([self.marker, self.verdict, self.context])]
+        top = [self.marker, self.verdict, *(f"{line}\n" for line in self.heads_up), self.context]
+        blocks = ["\n".join(top)]
         if self.metric_rows:
             table = _cut(self.metric_header, self.metric_rows, layout.metric_rows)
             blocks.append(table + (f"\n\n{self.legend}" if self.legend else ""))
@@ -290,6 +310,11 @@ def _verdict_line(report: Report) -> str:
     return f"### {icon} mlci · {md_text(clip(report.name, 100))} — {headline(report)}"
 
 
+def _heads_up(report: Report) -> tuple[str, ...]:
+    lines = heads_up(report, text=_text(200), code=_code(40))
+    return tuple(f"{icon} **{label}** {sentence}" for icon, label, sentence in lines)
+
+
 def _context_line(report: Report) -> str:
     skipped = sum(g.status == "skipped" for g in report.gates)
     baseline = baseline_sentence(
@@ -351,85 +376,33 @@ def _metric_table(report: Report) -> tuple[str, tuple[str, ...]]:
 def _interval_level(report: Report) -> str | None:
     """``"95%"`` when some metric has an interval of Δ (the table then shows them), else None."""
     levels = [m.ci_level for m in report.metrics if m.ci_low is not None and m.ci_level]
-    return f"{fmt_value(100 * levels[0])}%" if levels else None
+    return fmt_share(levels[0]) if levels else None
 
 
 def _metric_row(
     m: MetricComparison, gates: list[GateResult], with_baseline: bool, intervals: bool = False
 ) -> str:
-    name, value, gate = md_text(clip(m.name, 80)), fmt_value(m.value), _gate_cell(gates)
+    row = metric_row(m, gates)
+    name, gate = md_text(clip(row.name, 80)), md_gate_cell(row.gate)
     if not with_baseline:
-        return _row(name, value, gate)
-    base = "—" if m.baseline is None else fmt_value(m.baseline)
-    change = "—" if m.baseline is None else fmt_delta(m.change) + _arrow(m.delta)
-    pct = "—" if m.change_pct is None else fmt_pct(m.change_pct)
+        return _row(name, row.value, gate)
+    base = row.baseline or "—"
+    change = "—" if row.change is None else row.change + md_arrow(m.delta)
+    pct = row.change_pct or "—"
     if intervals:
-        return _row(name, base, value, change, pct, _interval_cell(m), _method_cell(m), gate)
-    return _row(name, base, value, change, pct, gate)
-
-
-def _interval_cell(m: MetricComparison) -> str:
-    """``[−0.011, −0.003]``: the interval of the shown change (raw units, like Δ)."""
-    if m.ci_low is None or m.ci_high is None:
-        return "—"
-    low, high = (m.ci_low, m.ci_high) if m.higher_is_better else (-m.ci_high, -m.ci_low)
-    return f"[{fmt_delta(low)}, {fmt_delta(high)}]"
-
-
-METHOD_NAMES = {
-    "multinomial": "multinomial",
-    "multinomial+mcnemar": "multinomial · McNemar",
-    "delong": "DeLong",
-    "bootstrap": "bootstrap",
-    "bootstrap_grouped": "bootstrap (grouped)",
-    "influence": "influence (normal)",
-}
-
-
-def _method_cell(m: MetricComparison) -> str:
-    """``DeLong p=0.041``: how the interval was computed, and the test's p-value if any."""
-    if m.method is None:
-        return ""
-    name = METHOD_NAMES.get(m.method, md_text(clip(m.method, 30)))
-    return name if m.p_value is None else f"{name} {fmt_p(m.p_value)}"
-
-
-def fmt_p(p: float) -> str:
-    """``p=0.041``, ``p=0.5``, ``p<0.001``."""
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+        method = method_text(m.method, m.p_value, escape=md_text) or ""
+        return _row(name, base, row.value, change, pct, row.interval or "—", method, gate)
+    return _row(name, base, row.value, change, pct, gate)
 
 
 def _missing_row(
     name: str, gates: list[GateResult], with_baseline: bool, intervals: bool = False
 ) -> str:
-    worst = min((g.status for g in gates), key=lambda s: _STATUS_ORDER.get(s, 9))
-    cells = [md_text(clip(name, 80)), "n/a", f"{ICONS[worst]} not computed"]
+    worst = min((g.status for g in gates), key=status_rank)
+    cells = [md_text(clip(name, 80)), "n/a", f"{STATUS_ICONS.get(worst, '')} not computed"]
     if intervals:
         return _row(cells[0], "—", "n/a", "—", "—", "—", "", cells[2])
     return _row(cells[0], "—", "n/a", "—", "—", cells[2]) if with_baseline else _row(*cells)
-
-
-def _arrow(delta: float | None) -> str:
-    """⬆ when the change is an improvement, ⬇ when it is a regression."""
-    if delta is None or math.isnan(delta) or delta == 0:
-        return ""
-    return " ⬆" if delta > 0 else " ⬇"
-
-
-def _gate_cell(gates: list[GateResult]) -> str:
-    """``✅`` when every rule passed, else each rule that did not pass with its threshold."""
-    if not gates:
-        return ""
-    if all(g.status == "pass" for g in gates):
-        return ICONS["pass"]
-    return " · ".join(_gate_brief(g) for g in gates if g.status != "pass")
-
-
-def _gate_brief(g: GateResult) -> str:
-    brief = f"{ICONS.get(g.status, '')} {md_text(g.threshold)}"
-    if g.status == "inconclusive":
-        return f"{brief} inconclusive"
-    return f"{brief} skipped ({md_text(clip(g.message, 60))})" if g.status == "skipped" else brief
 
 
 def _legend(report: Report) -> str:
@@ -464,7 +437,7 @@ def _data_line(checks: Sequence[CheckResult]) -> str:
             label = f"{fmt_int(n)} {label}"
         if status in ("warn", "fail"):
             label += f" ({_briefs([c for c in checks if c.status == status], several)})"
-        parts.append(f"{ICONS[status]} {label}")
+        parts.append(f"{STATUS_ICONS[status]} {label}")
     return "**Data:** " + " · ".join(parts)
 
 
@@ -498,7 +471,7 @@ def _check_row(c: CheckResult) -> str:
         examples = ", ".join(md_code(clip(e, 40)) for e in c.examples[:5])
         details += f" e.g. {examples}"
     return _row(
-        ICONS.get(c.status, ""),
+        STATUS_ICONS.get(c.status, ""),
         md_text(clip(c.dataset, 40)),
         md_text(clip(c.check, 40)),
         md_code(clip(c.column, 60)) if c.column else "",
@@ -516,7 +489,7 @@ _GATE_HEADER = _table_header("", "Metric", "Rule", "Value", "Details", align="ll
 def _gate_row(g: GateResult) -> str:
     value = fmt_value(g.value) if g.rule in ("min", "max", "max_gap") else fmt_delta(g.value)
     return _row(
-        ICONS.get(g.status, ""),
+        STATUS_ICONS.get(g.status, ""),
         md_text(clip(g.metric, 80)),
         md_text(g.threshold),
         value,

@@ -11,19 +11,19 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from mlci.report import baseline_sentence, context_parts, count_statuses, headline, plural
-from mlci.report.escape import clip, strip_controls
-from mlci.report.numbers import fmt_delta, fmt_int, fmt_pct, fmt_value
-from mlci.results import CheckResult, GateResult, MetricComparison, Report
+from mlci.report.cells import GateCell, metric_row
+from mlci.report.escape import strip_controls
+from mlci.report.phrases import (
+    baseline_sentence,
+    context_parts,
+    count_statuses,
+    headline,
+    heads_up,
+    plural,
+)
+from mlci.results import STATUS_LABELS, CheckResult, GateResult, MetricComparison, Report
+from mlci.vocab import clip, fmt_int, fmt_share
 
-LABELS = {
-    "pass": "PASS",
-    "warn": "WARN",
-    "fail": "FAIL",
-    "skipped": "SKIP",
-    "insufficient_data": "N/A",
-    "inconclusive": "INCONCLUSIVE",
-}
 _MAX_CHECK_LINES = 50
 
 
@@ -43,6 +43,10 @@ def render_terminal(report: Report) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def _label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.upper())
+
+
 def _plain(s: str, n: int = 120) -> str:
     return clip(strip_controls(s), n)
 
@@ -54,7 +58,8 @@ def _header(report: Report) -> str:
     verdict = f"{label}  mlci · {_plain(report.name, 100)} — {headline(report)}"
     skipped = sum(g.status == "skipped" for g in report.gates)
     baseline = baseline_sentence(report.baseline, skipped_gates=skipped, text=_plain)
-    return "\n".join([verdict, " · ".join([baseline, *context_parts(report)])])
+    notices = [f"{label} {line}" for _, label, line in heads_up(report, text=_plain, code=_plain)]
+    return "\n".join([verdict, *notices, " · ".join([baseline, *context_parts(report)])])
 
 
 def _metrics(report: Report) -> str:
@@ -65,7 +70,7 @@ def _metrics(report: Report) -> str:
     rows = [_metric_row(m, by_metric.get(m.name, []), with_baseline) for m in report.metrics]
     levels = [m.ci_level for m in report.metrics if m.ci_low is not None and m.ci_level]
     if with_baseline and levels:
-        level = f"{fmt_value(100 * levels[0])}% CI of Δ"
+        level = f"{fmt_share(levels[0])} CI of Δ"
         headers = [
             "metric",
             _plain(report.baseline.branch, 40),
@@ -87,8 +92,8 @@ def _metrics(report: Report) -> str:
             "left",
         )
         rows = [
-            [*r[:-1], _interval(m), m.method or "", r[-1]]
-            for r, m in zip(rows, report.metrics, strict=True)
+            [*r[:-1], row.interval or "-", row.method or "", r[-1]]
+            for r, row in zip(rows, (metric_row(m, ()) for m in report.metrics), strict=True)
         ]
     elif with_baseline:
         headers = ["metric", _plain(report.baseline.branch, 40), "this PR", "Δ", "Δ%", "gate"]
@@ -99,30 +104,31 @@ def _metrics(report: Report) -> str:
 
 
 def _metric_row(m: MetricComparison, gates: list[GateResult], with_baseline: bool) -> list[str]:
-    gate = _gate_summary(gates)
+    row = metric_row(m, gates)
+    gate = _gate_summary(row.gate)
     if not with_baseline:
-        return [_plain(m.name, 60), fmt_value(m.value), gate]
-    better = "" if m.delta is None or m.delta == 0 else " (better)" if m.delta > 0 else " (worse)"
-    change = "-" if m.baseline is None else fmt_delta(m.change) + better
-    pct = "-" if m.change_pct is None else fmt_pct(m.change_pct)
-    base = "-" if m.baseline is None else fmt_value(m.baseline)
-    return [_plain(m.name, 60), base, fmt_value(m.value), change, pct, gate]
+        return [_plain(row.name, 60), row.value, gate]
+    words = {"better": " (better)", "worse": " (worse)", None: ""}
+    change = "-" if row.change is None else row.change + words[row.direction]
+    return [
+        _plain(row.name, 60),
+        row.baseline or "-",
+        row.value,
+        change,
+        row.change_pct or "-",
+        gate,
+    ]
 
 
-def _interval(m: MetricComparison) -> str:
-    """The interval of the shown (raw) change, like the Δ column."""
-    if m.ci_low is None or m.ci_high is None:
-        return "-"
-    low, high = (m.ci_low, m.ci_high) if m.higher_is_better else (-m.ci_high, -m.ci_low)
-    return f"[{fmt_delta(low)}, {fmt_delta(high)}]"
-
-
-def _gate_summary(gates: list[GateResult]) -> str:
-    if not gates:
-        return ""
-    if all(g.status == "pass" for g in gates):
-        return "PASS"
-    return "; ".join(f"{LABELS[g.status]} {g.threshold}" for g in gates if g.status != "pass")
+def _gate_summary(cell: GateCell) -> str:
+    """``PASS``, or each rule that did not pass: ``INCONCLUSIVE max regression 0.005``."""
+    if cell.passed:
+        return STATUS_LABELS["pass"]
+    return "; ".join(
+        f"{_label(mark.status)} {mark.threshold}"
+        + (f" ({_plain(mark.reason)})" if mark.reason else "")
+        for mark in cell.marks
+    )
 
 
 def _checks(checks: Sequence[CheckResult]) -> str:
@@ -143,12 +149,18 @@ def _checks(checks: Sequence[CheckResult]) -> str:
 
 def _check_line(c: CheckResult) -> str:
     where = _plain(c.dataset, 40) + (f".{_plain(c.column, 60)}" if c.column else "")
-    return f"  {LABELS[c.status]:<4}  {where}  {_plain(c.check, 40)}: {_plain(c.message, 200)}"
+    return f"  {_label(c.status):<4}  {where}  {_plain(c.check, 40)}: {_plain(c.message, 200)}"
 
 
 def _gates(gates: Sequence[GateResult]) -> str:
     rows = [
-        [LABELS[g.status], _plain(g.metric, 60), g.threshold, _plain(g.message, 160)] for g in gates
+        [
+            _label(g.status),
+            _plain(g.metric, 60),
+            g.threshold,
+            _plain(g.message, 160),
+        ]
+        for g in gates
     ]
     table = tabulate(rows, headers=["", "metric", "rule", "details"], tablefmt="simple")
     return "Gates:\n" + table

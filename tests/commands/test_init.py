@@ -16,7 +16,9 @@ import pytest
 from mlci.cli import main
 from mlci.commands.init import packaged_template
 from mlci.config import load_config
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
+
+pytestmark = pytest.mark.integration  # `mlci init` in real git repositories, actionlint
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "workflows-templates"
@@ -86,7 +88,7 @@ def test_the_templates_are_package_data() -> None:
 
 EXPECTED_CONFIG = """\
 # mlci config, written by `mlci init`: review it, then commit it with .mlci/ and
-# .github/workflows/. Every key is described in mlci's README, section Configuration.
+# .github/workflows/. Every key is described in mlci's docs/configuration.md.
 version: 1
 name: churn-model             # the PR comment's title; status mlci/NAME
 

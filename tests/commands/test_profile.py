@@ -380,8 +380,12 @@ def test_merge_groups_by_dataset_name(small: Path) -> None:
     [
         (
             "{",
-            "nope.json: not a JSON file (Expecting property name enclosed in double quotes: "
-            "line 1 column 2 (char 1)).",
+            "nope.json: invalid JSON at line 1, column 2 (Expecting property name enclosed in "
+            "double quotes).",
+        ),
+        (
+            '{"t": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "nope.json: nested too deeply: more than 64 levels, the limit.",
         ),
         (
             '{"a": 1}',

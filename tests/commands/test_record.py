@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import io
-import os
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,16 +12,11 @@ from mlci.commands.record import record_command, record_list, record_save, recor
 from mlci.errors import MlciError, RecordError
 from mlci.records.format import Record
 from mlci.records.store import DirStore, GitBranchStore
+from tests.helpers.git import git
 
 A = "3f2c1ab" + "0" * 33
 B = "3f2c200" + "1" * 33
 C = "9e8d7c6" + "2" * 33
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Test Author",
-    "GIT_COMMITTER_EMAIL": "author@example.com",
-}
 
 
 def record(commit: str, **overrides: Any) -> Record:
@@ -137,6 +132,18 @@ def test_list_is_a_table_newest_first(store: DirStore) -> None:
     ]
 
 
+def test_list_names_a_record_from_a_newer_mlci_as_such(store: DirStore) -> None:
+    store.put(record(A))
+    doc = {**record(C).to_dict(), "schema_version": 99}
+    (store.path / "churn-model" / f"{C}.json").write_text(json.dumps(doc))
+    out = io.StringIO()
+    assert record_list(store=store, name="churn-model", stdout=out) == 0
+    assert out.getvalue().splitlines()[2:] == [
+        "churn-model  3f2c1ab   2024-05-01T12:00:00Z  pass",
+        "churn-model  9e8d7c6   ?                     newer mlci",
+    ]
+
+
 def test_list_of_an_empty_store(store: DirStore) -> None:
     out = io.StringIO()
     assert record_list(store=store, name="churn-model", stdout=out) == 0
@@ -146,15 +153,8 @@ def test_list_of_an_empty_store(store: DirStore) -> None:
 # -- record_command: what cli.py calls ----------------------------------------------------------
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **IDENTITY}
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
-def test_record_command_with_a_dir_store_and_no_git(tmp_path: Path) -> None:
+@pytest.mark.integration
+def test_record_command_with_a_dir_store_and_nogit(tmp_path: Path) -> None:
     config = tmp_path / "mlci.yml"
     config.write_text(
         "version: 1\nname: churn-model\nbaseline:\n  store: {type: dir, path: recs}\n"
@@ -167,6 +167,7 @@ def test_record_command_with_a_dir_store_and_no_git(tmp_path: Path) -> None:
         "record_file": None,
         "commit": None,
         "all_names": False,
+        "environ": {},
         "stdout": out,
     }
     assert record_command("save", **{**kw, "record_file": file}) == 0
@@ -177,14 +178,15 @@ def test_record_command_with_a_dir_store_and_no_git(tmp_path: Path) -> None:
         record_command("show", **kw)
 
 
+@pytest.mark.integration
 def test_record_command_shows_head_from_the_git_store(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     (repo / "mlci.yml").write_text("version: 1\nname: churn-model\n")
-    _git(repo, "add", "mlci.yml")
-    _git(repo, "commit", "-q", "-m", "add mlci")
-    head = _git(repo, "rev-parse", "HEAD")
+    git(repo, "add", "mlci.yml")
+    git(repo, "commit", "-q", "-m", "add mlci")
+    head = git(repo, "rev-parse", "HEAD")
     GitBranchStore(repo).put(record(head))
     out = io.StringIO()
     code = record_command(
@@ -193,8 +195,49 @@ def test_record_command_shows_head_from_the_git_store(tmp_path: Path) -> None:
         record_file=None,
         commit=None,
         all_names=False,
+        environ={},
         stdout=out,
     )
     assert code == 0
     assert out.getvalue() == record(head).to_json()
-    assert _git(repo, "status", "--porcelain") == ""
+    assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.integration  # a real repository and its bare origin
+@pytest.mark.parametrize(
+    ("push", "environ", "pushed"),
+    [(False, {}, False), (True, {}, True), (False, {"GITHUB_ACTIONS": "true"}, True)],
+)
+def test_save_pushes_only_with_push_or_in_github_actions(
+    tmp_path: Path, push: bool, environ: dict[str, str], pushed: bool
+) -> None:
+    bare, repo = tmp_path / "origin.git", tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", str(bare))
+    (repo / "mlci.yml").write_text("version: 1\nname: churn-model\n")
+    file = tmp_path / "record.json"
+    file.write_text(record(A).to_json())
+    out = io.StringIO()
+
+    code = record_command(
+        "save",
+        config_path=repo / "mlci.yml",
+        record_file=file,
+        commit=None,
+        all_names=False,
+        stdout=out,
+        push=push,
+        environ=environ,
+    )
+
+    assert code == 0
+    assert (GitBranchStore(bare, remote=None).get("churn-model", A) is not None) is pushed
+    assert GitBranchStore(repo).get("churn-model", A) == record(A)
+    if pushed:
+        assert out.getvalue() == (
+            "Stored the record of churn-model@3f2c1ab (pass) in branch mlci-records of origin.\n"
+        )
+    else:
+        assert out.getvalue().endswith("Not pushed to origin: pass --push to publish it.\n")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mlci.cli import main
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
 
 
 def mlci(*args: str) -> tuple[int, str, str]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from mlci.data.checks import run_checks
 from mlci.data.infer import infer_schema, key_candidates, scalar_text, schema_changes
 from mlci.data.profile import profile_frame
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
 from mlci.yamlfile import _Loader, load_yaml
 
 N = 60
@@ -61,7 +61,7 @@ columns:
   # number · 57 values · 57 distinct · 1 to 29
   price:
     type: number              # float64
-    max_null_fraction: 0.1    # 3 nulls in 60 rows (5.0%): twice that, rounded up
+    max_null_fraction: 0.1    # 3 nulls in 60 rows (5%): twice that, rounded up
     min: 0                    # observed 1, minus 10% of the span, not below 0
     max: 31.8                 # observed 29, plus 10% of the span
   # number · 60 values · 60 distinct · -5 to 9.75
@@ -81,7 +81,7 @@ columns:
     nullable: false           # no nulls in 60 rows
     min_length: 3             # every value has 3 characters
     max_length: 3             # every value has 3 characters
-  # boolean · 60 values · 2 distinct · 50.0% true
+  # boolean · 60 values · 2 distinct · 50% true
   flag:
     type: boolean             # bool
     nullable: false           # no nulls in 60 rows
@@ -99,8 +99,8 @@ columns:
   empty:
     nullable: true            # all 60 values are null: the type cannot be told
 
-# `label` looks like the label (2 classes; the rarest, "1", has 25.0% of the rows: fails below half
-# of that). To check its class balance, uncomment the line below.
+# `label` looks like the label (2 classes; the rarest, "1", has 25% of the rows: fails below half of
+# that). To check its class balance, uncomment the line below.
 # label: {column: label, min_class_share: 0.12, new_labels: warn}
 """
 
@@ -299,7 +299,7 @@ def test_label_section_with_a_target() -> None:
         "min_class_share": 0.015,
         "new_labels": "warn",
     }
-    assert '# label: 3 classes; the rarest, "c", has 3.0% of the rows' in draft.text()
+    assert '# label: 3 classes; the rarest, "c", has 3% of the rows' in draft.text()
     assert draft.document()["columns"]["y"] == {"type": "string", "nullable": False}  # no allowed
 
 

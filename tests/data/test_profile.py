@@ -216,7 +216,6 @@ import pyarrow as pa  # noqa: E402
 from mlci.data.profile import (  # noqa: E402
     STORED_VALUES,
     Profiler,
-    dtype_name,
     merge_profiles,
     profile_table,
 )
@@ -313,23 +312,6 @@ def test_batches_give_the_exact_parts_of_one_batch() -> None:
     assert chunked["columns"]["x"]["mean"] == pytest.approx(whole["columns"]["x"]["mean"])
 
 
-@pytest.mark.parametrize(
-    ("arr", "name"),
-    [
-        (pa.array([1.0]), "float64"),
-        (pa.array([1], pa.int32()), "int32"),
-        (pa.array(["a"]), "str"),
-        (pa.array(["a"], pa.large_string()), "str"),
-        (pa.array([True]), "bool"),
-        (pa.array(["a"]).dictionary_encode(), "category"),
-        (pa.array([0], pa.timestamp("us", "UTC")), "datetime64[us, UTC]"),
-        (pa.nulls(1), "null"),
-    ],
-)
-def test_dtype_names(arr: pa.Array, name: str) -> None:
-    assert dtype_name(arr.type) == name
-
-
 def test_all_null_column_from_a_file_is_a_categorical_without_values() -> None:
     p = arrow_col(pa.nulls(4))
     assert (p["kind"], p["count"], p["nulls"], p["distinct"], p["top"]) == (
@@ -342,7 +324,7 @@ def test_all_null_column_from_a_file_is_a_categorical_without_values() -> None:
 
 
 def test_stored_size_per_column_stays_small() -> None:
-    """The README states these sizes (JSON characters per column of a 200k-row profile)."""
+    """The sizes docs/data-at-scale.md states (JSON characters per column, 200k-row profile)."""
     rng = np.random.default_rng(6)
     n = 200_000
     levels = np.asarray([f"level_{i:04d}" for i in range(5_000)])

@@ -263,6 +263,24 @@ def test_bad_json_line(fixtures: Path, dataset: Dataset, monkeypatch: pytest.Mon
     )
 
 
+def test_a_json_line_nested_too_deeply_is_a_data_error(write: Write, dataset: Dataset) -> None:
+    path = write("a.jsonl", '{"a": 1}\n{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    assert error_of(dataset(path)) == (
+        "Dataset 'eval': line 2 of a.jsonl is nested too deeply: more than 64 levels, the limit."
+    )
+
+
+def test_deeply_nested_pandas_metadata_of_a_parquet_file_is_ignored(
+    tmp_path: Path, dataset: Dataset
+) -> None:
+    path = tmp_path / "meta.parquet"
+    table = pa.table({"x": [1, 2]}).replace_schema_metadata(
+        {b"pandas": b'{"index_columns": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"}
+    )
+    pq.write_table(table, path)
+    assert read_dataset(dataset(path)).to_dict("list") == {"x": [1, 2]}
+
+
 def test_json_line_that_is_not_an_object(write: Write, dataset: Dataset) -> None:
     path = write("a.jsonl", '{"a": 1}\n\n[1, 2]\n')
     assert error_of(dataset(path)) == (
@@ -403,3 +421,25 @@ def test_read_dataset_keeps_dates_in_text_files_as_text(write: Write, dataset: D
     assert read_dataset(dataset(jsonl))["day"].tolist() == ["2024-01-01"]
     # while the profile sees a date column
     assert str(read_table(dataset(csv)).schema.field("day").type) == "date32[day]"
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_text_blocks_are_joined_into_batches_of_the_batch_size(
+    write: Write, dataset: Dataset, suffix: str
+) -> None:
+    rows = [{"a": i, "b": f"text {i}"} for i in range(5_000)]
+    if suffix == "csv":
+        path = write("j.csv", "a,b\n" + "".join(f"{r['a']},{r['b']}\n" for r in rows))
+    else:
+        path = write("j.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    sizes: list[int] = []
+    values: list[int] = []
+
+    def feed(found: list[int], batch: pa.RecordBatch) -> None:
+        sizes.append(batch.num_rows)
+        values.extend(batch.column("a").to_pylist())
+
+    scan(dataset(path), lambda s: [], feed, block_bytes=1 << 12, batch_rows=1_200)  # type: ignore[arg-type]
+    assert values == list(range(5_000))  # every row once, in file order
+    assert all(size >= 1_200 for size in sizes[:-1]) and sum(sizes) == 5_000
+    assert len(sizes) < 5_000 * 12 // (1 << 12)  # far fewer batches than 4 kB blocks

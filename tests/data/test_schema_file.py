@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from mlci.data.schema import load_schema_file
+from mlci.data.schema_file import load_schema_file
 from mlci.errors import ConfigError
 from mlci.yamlfile import packaged_schema
 

@@ -153,6 +153,39 @@ def test_distinct_merge_equals_the_sketch_of_the_union_exactly() -> None:
     np.testing.assert_array_equal(da.registers, union.registers)
 
 
+def hll_registers_one_by_one(hashes: np.ndarray) -> list[int]:
+    """HyperLogLog's registers (p = 12) computed with Python integers, hash by hash."""
+    registers = [0] * 4096
+    for h in (int(v) for v in hashes):
+        index, rest = h >> 52, h & ((1 << 52) - 1)
+        rank = 52 - rest.bit_length() + 1  # leading zeros of the 52-bit remainder, plus one
+        registers[index] = max(registers[index], rank)
+    return registers
+
+
+@pytest.mark.parametrize("n", [1, 50, 3_000, 60_000])
+def test_hyperloglog_registers_equal_the_definition(n: int) -> None:
+    rng = np.random.default_rng(n)
+    hashes = rng.integers(0, 2**64, size=n, dtype=np.uint64, endpoint=False)
+    hashes[: min(n, 3)] >>= np.uint64(40)  # long runs of leading zeros too
+    d = Distinct(exact_limit=0)
+    for part in np.array_split(hashes, 7):
+        d.add(part)
+    assert d.registers is not None
+    assert d.registers.tolist() == hll_registers_one_by_one(hashes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 400), max_size=80), min_size=1, max_size=8))
+def test_exact_distinct_batch_by_batch_is_the_set_of_all_hashes(batches: list[list[int]]) -> None:
+    d = Distinct(exact_limit=10_000)
+    for batch in batches:
+        d.add(np.asarray(batch, dtype=np.uint64))
+    everything = np.asarray([v for batch in batches for v in batch], dtype=np.uint64)
+    assert d.hashes is not None
+    np.testing.assert_array_equal(d.hashes, np.unique(everything))
+
+
 # --- top values ----------------------------------------------------------------------------
 
 

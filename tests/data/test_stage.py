@@ -20,6 +20,7 @@ from mlci.config import load_config
 from mlci.data.profile import profile_table
 from mlci.data.stage import DatasetOutcome, baseline_profiles, run_data_stage
 from mlci.errors import DataError
+from tests.helpers.mixed import MIXED_CHECKS, mixed_table, write_mixed
 
 
 @pytest.fixture(autouse=True)
@@ -168,13 +169,18 @@ def test_malformed_data_gives_a_report_not_a_crash() -> None:
         ("e.csv", "", "Dataset 'e': e.csv is empty (0 bytes)."),
         ("e.csv", "a,b\n1,2\n3,4,5\n", "Dataset 'e': line 3 of e.csv has 3 fields but the header"),
         ("e.jsonl", '{"a": 1}\n[2]\n', "Dataset 'e': line 2 of e.jsonl is a JSON array"),
+        ("gone.csv", None, "Dataset 'e': file not found: gone.csv."),
     ],
 )
-def test_unreadable_files_are_one_line_errors(name: str, content: str, message: str) -> None:
-    Path(name).write_text(content)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_unreadable_files_are_one_line_errors(
+    name: str, content: str | None, message: str, jobs: int
+) -> None:
+    if content is not None:
+        Path(name).write_text(content)
     cfg = config(f"datasets:\n  e: {{path: {name}}}\n")
     with pytest.raises(DataError) as info:
-        run_data_stage(cfg, None)
+        run_data_stage(cfg, None, jobs=jobs)
     assert str(info.value).startswith(message)
     assert "\n" not in str(info.value)
 
@@ -222,3 +228,31 @@ def test_profiles_are_deterministic() -> None:
     cfg = config("datasets:\n  d: {path: d.csv}\n")
     first = json.dumps(run_data_stage(cfg, None)[0].profile, sort_keys=True)
     assert json.dumps(run_data_stage(cfg, None)[0].profile, sort_keys=True) == first
+
+
+# --- the same outcomes on any number of threads ------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_any_number_of_threads_gives_the_same_outcomes(fmt: str) -> None:
+    rows = 120_000  # several CSV blocks and Parquet batches; beyond the exact limits
+    write_mixed(mixed_table(rows, seed=1), "reference")
+    write_mixed(mixed_table(rows, seed=2, drifted=True), "current")
+    base = run_data_stage(config(f"datasets:\n  d: {{path: reference.{fmt}}}\n"), None, jobs=1)
+    cfg = config(f"datasets:\n  d:\n    path: current.{fmt}\n" + MIXED_CHECKS)
+    against = {"d": base[0].profile}
+    outcomes = {jobs: run_data_stage(cfg, None, against=against, jobs=jobs) for jobs in (1, 2, 8)}
+
+    def dump(found: tuple[DatasetOutcome, ...]) -> str:
+        (d,) = found
+        checks = [c.to_dict() for c in d.checks]
+        return json.dumps([d.profile, checks, d.summary.fingerprint], sort_keys=True)
+
+    assert dump(outcomes[2]) == dump(outcomes[1])
+    assert dump(outcomes[8]) == dump(outcomes[1])
+    drifted = {
+        (r.check, r.column)
+        for r in outcomes[2][0].checks
+        if r.check.startswith("drift") and r.status in ("warn", "fail")
+    }
+    assert drifted == {("drift", "x"), ("drift", "cat"), ("drift_null_rate", "n")}

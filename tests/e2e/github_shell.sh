@@ -1,5 +1,5 @@
-# Sourced through BASH_ENV by every bash step of an act run (see act_harness.py), so that the step
-# sees what it would see on a GitHub runner. act differs from GitHub in two ways here:
+# Sourced through BASH_ENV by every bash step of an act run (see tests/helpers/act_harness.py), so
+# that the step sees what it would see on a GitHub runner. act differs from GitHub in two ways here:
 #
 # 1. act exports INPUT_<NAME> variables into the steps of composite actions; GitHub does not. A
 #    composite action that reads INPUT_* instead of mapping inputs through `env:` would pass under

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from act_harness import (
+
+from tests.helpers.act_harness import (
     PROJECT_ACTION,
     PROJECT_ROOT,
     STANDINS,
@@ -29,7 +30,7 @@ from act_harness import (
     seed_cache,
     uses_in,
 )
-from conftest import RecordingAPI
+from tests.helpers.recording_api import RecordingAPI
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROBE_WORKFLOW = FIXTURES / "probe.yml"

@@ -13,9 +13,9 @@ test works on a copy of that repository, with the fake reset and holding the pub
 ``v1.0.0`` release again (created through the API), and pushes one more tag: a regressing model
 (refused), a release candidate (a prerelease), a deploy command that fails.
 
-The fixture project is test_templates_e2e.py's (templates_support.py) plus a ``release:`` section:
-two model files, an owner and intended use for the model card, and a deploy command that checks
-the bundle with ``sha256sum -c`` and says what it deployed. About 2-3 minutes on 2 cores.
+The fixture project is test_templates_e2e.py's (tests/helpers/templates.py) plus a ``release:``
+section: two model files, an owner and intended use for the model card, and a deploy command that
+checks the bundle with ``sha256sum -c`` and says what it deployed. About 2-3 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from act_harness import ActRun, FixtureRepo
-from templates_support import (
+
+from tests.helpers.act_harness import ActRun, FixtureRepo
+from tests.helpers.templates import (
     CONFIG,
     GOOD,
     NAME,

@@ -1,15 +1,16 @@
 """The workflow templates end to end: act runs them, with the real action.yml, against a
-fixture repository, while the GitHub API fake (tests/github/fake_github.py) runs as a process of
+fixture repository, while the GitHub API fake (tests/helpers/fake_github.py) runs as a process of
 its own and records every request. Each test asserts the final state: the comments and statuses
 in the fake (``/_fake/state``), the records branch in the fixture's bare origin, the job's result,
 outputs, summary and artifacts, and that the token is in no log (every run).
 
 Covered: main.yml (push), pull-request.yml (opened, synchronize, failing gate, API faults, a
 GHES-style API URL), fork-pull-request.yml with a read-only token and fork-comment.yml on
-workflow_run (genuine and tampered artifact). release.yml: test_release_e2e.py.
+workflow_run (genuine and tampered artifact), pull-request.yml for a fork's branch called `main`
+(no record stored, with a push-capable or a read-only token). release.yml: test_release_e2e.py.
 
 main.yml runs once per module for a push to main with the fixture project
-(templates_support.py); its record is every pull request's baseline, and each test works on a
+(tests/helpers/templates.py); its record is every pull request's baseline, and each test works on a
 copy of that repository. The file takes 1.5-3 minutes.
 """
 
@@ -24,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from act_harness import ActRun, FixtureRepo
-from templates_support import (
+
+from tests.helpers.act_harness import ActRun, FixtureRepo
+from tests.helpers.templates import (
     BOT,
+    CONFIG,
     CONTEXT,
     FORK,
     GOOD,
@@ -313,6 +316,89 @@ def test_fork_pull_request_is_evaluated_read_only_then_published_by_workflow_run
     assert statuses_on(state, head) == [("success", CONTEXT)]
     assert comments_on(state, 10) == []
     assert verdict_of(published, "publish") == "pass"
+    assert state["token_leaked"] is False
+
+
+def test_a_fork_that_loosens_its_gates_and_forges_its_artifact_is_judged_by_main(
+    templates: Templates, fake: FakeGitHubProcess
+) -> None:
+    repo = templates.repo
+    repo.branch("fork-loose")
+    loose = CONFIG.replace("max_regression: 0.02", "max_regression: 1.0")
+    assert loose != CONFIG
+    repo.write("mlci.yml", loose)
+    repo.write("preds.csv", WORSE)
+    head = repo.commit("A worse model, and gates to match")
+    event = templates.open_pull_request(12, "fork-loose", head_repo=FORK)
+
+    evaluated = templates.run("fork-pull-request.yml", "pull_request", event, token=READ_TOKEN)
+
+    assert evaluated.ok, evaluated.tail()
+    assert verdict_of(evaluated, "evaluate") == "pass"  # judged by the fork's own gates
+    artifact = evaluated.artifact("mlci-report")
+    report = json.loads((artifact / "report.json").read_text())
+    assert report["gate_changes"] == ["roc_auc: max_regression 0.02 → 1"]
+
+    # A forged copy: another config's name. Refused whole: no status, no comment.
+    forged = evaluated.artifacts_dir.parent / "78" / "mlci-report"
+    shutil.copytree(artifact, forged)
+    (forged / "report.json").write_text(json.dumps({**report, "name": "release-model"}))
+    refused = templates.run(
+        "fork-comment.yml", "workflow_run", workflow_run_event(repo, 78, head, "fork-loose")
+    )
+
+    assert refused.jobs == {"publish": "failure"}
+    assert "The artifact has a report named 'release-model'" in refused.log
+    state = fake.state()
+    assert statuses_on(state, head) == [] and comments_on(state, 12) == []
+
+    # The genuine artifact, whose own verdict (and gates) say pass: main's gates fail it.
+    published = templates.run(
+        "fork-comment.yml",
+        "workflow_run",
+        workflow_run_event(repo, evaluated.run_id, head, "fork-loose"),
+    )
+
+    assert published.ok, published.tail()
+    state = fake.state()
+    assert statuses_on(state, head) == [("failure", CONTEXT)]
+    [comment] = comments_on(state, 12)
+    body = comment["body"]
+    assert body.startswith(f"{MARKER}\n{report_header('fail')} — 1 gate failed\n")
+    assert "🔒 **Fork-safe publishing:** the numbers below were computed by this pull " in body
+    assert (
+        "this PR changes its gates: roc\\_auc: max\\_regression 0.02 → 1 (not applied: the "
+        "status uses the gates of `main`)."
+    ) in body
+    assert f"/actions/runs/{evaluated.run_id}#artifacts" in body
+    assert verdict_of(published, "publish") == "fail"
+
+
+def test_a_fork_pull_request_whose_branch_is_called_main_stores_no_record(
+    templates: Templates, fake: FakeGitHubProcess
+) -> None:
+    repo = templates.repo
+    stored = records(repo)
+    repo.branch("fork-main")
+    repo.write("README.md", "# widgets\n\nA fork's main, never merged.\n")
+    head = repo.commit("Change the fork's main")
+    event = templates.open_pull_request(12, "fork-main", head_repo=FORK)
+    event["pull_request"]["head"]["ref"] = "main"  # the fork's branch is called main
+    event["pull_request"]["head"]["label"] = f"{FORK.split('/')[0]}:main"
+
+    for token in (WRITE_TOKEN, READ_TOKEN):  # a push-capable token, then a fork's read-only one
+        run = templates.run("pull-request.yml", "pull_request", event, token=token)
+
+        assert run.ok, run.tail()
+        assert verdict_of(run, "mlci") == "pass"
+        assert report_header("pass") in run.summary("mlci")
+        assert records(repo) == stored, "the fork's commit got no record"
+        report = json.loads((run.artifact("mlci-report") / "report.json").read_text())
+        assert report["commit"] == head
+        assert report["baseline"]["commit"] == repo.origin_rev("refs/heads/main")
+    state = fake.state()
+    assert [c["body"].startswith(MARKER) for c in comments_on(state, 12)] == [True]
+    assert statuses_on(state, head) == [("pending", CONTEXT), ("success", CONTEXT)]
     assert state["token_leaked"] is False
 
 

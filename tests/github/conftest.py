@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -10,13 +9,10 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from fake_github import FakeGitHub
-from gh_support import HEAD, MERGE, PR, REPO, RUN, TOKENS, WRITE_TOKEN, Sleeps
-
 from mlci.github.client import GitHubClient, RetryPolicy
 from mlci.github.settings import Settings
+from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.github import HEAD, MERGE, PR, REPO, RUN, TOKENS, WRITE_TOKEN, Sleeps
 
 
 @pytest.fixture(scope="session")

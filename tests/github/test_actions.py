@@ -3,20 +3,23 @@ project, the GitHub API fake over HTTP, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY fi
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 import yaml
-from gh_support import BOT_TOKEN, READ_TOKEN, REPO, WRITE_TOKEN
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
 from mlci.cli import main
+from tests.helpers.github import BOT_TOKEN, READ_TOKEN, REPO, WRITE_TOKEN
 
 PR_NUMBER = 12
 
@@ -25,6 +28,10 @@ def cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
 def write_predictions(project: Any, c: float) -> None:
@@ -100,20 +107,29 @@ class Runner:
             self.monkeypatch.setenv(key, value)
         return outputs, summary
 
-    def pull_request(self, project: Any, head: str, **kw: Any) -> tuple[Path, Path]:
+    def pull_request(
+        self,
+        project: Any,
+        head: str,
+        *,
+        head_ref: str = "feature",
+        head_repo: str = REPO,
+        event_name: str = "pull_request",
+        **kw: Any,
+    ) -> tuple[Path, Path]:
         payload = {
             "number": PR_NUMBER,
             "repository": {"full_name": REPO, "default_branch": "main"},
             "pull_request": {
                 "number": PR_NUMBER,
-                "head": {"sha": head, "ref": "feature", "repo": {"full_name": REPO}},
+                "head": {"sha": head, "ref": head_ref, "repo": {"full_name": head_repo}},
                 "base": {"ref": "main", "repo": {"full_name": REPO}},
             },
         }
-        # GITHUB_SHA of a pull_request run is the synthetic merge commit, not the head
-        return self.env(
-            "pull_request", payload, ref=f"refs/pull/{PR_NUMBER}/merge", sha="f" * 40, **kw
-        )
+        # GITHUB_SHA of a pull_request run is the synthetic merge commit, not the head; a
+        # pull_request_target run is on the base branch: GITHUB_REF is refs/heads/main
+        ref = f"refs/pull/{PR_NUMBER}/merge" if event_name == "pull_request" else "refs/heads/main"
+        return self.env(event_name, payload, ref=ref, sha="f" * 40, **kw)
 
 
 @pytest.fixture
@@ -190,6 +206,90 @@ def test_main_push_stores_record_then_pr_gets_one_comment_and_a_status(project, 
     assert WRITE_TOKEN not in out + summary.read_text() + outputs.read_text()
 
 
+def test_the_records_push_authenticates_with_the_token_in_git_alone(
+    project, fake, runner, serve_git, monkeypatch
+):
+    base = project.commit("main")
+    server = serve_git(project.remote.parent, tokens={WRITE_TOKEN: "write"})  # private repo
+    git(project.path, "remote", "set-url", "origin", server.repo_url(project.remote.name))
+    runner.env("push", {"repository": {"default_branch": "main"}}, ref="refs/heads/main", sha=base)
+    monkeypatch.setenv("GITHUB_SERVER_URL", server.url)
+    before = dict(os.environ)
+
+    code, out, err = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+    )
+
+    assert (code, err) == (0, ""), out
+    assert any(base in f for f in project.remote_records())
+    assert [s.token for s in server.pushes()] == [WRITE_TOKEN]
+    assert dict(os.environ) == before, "no credential was added to mlci's environment"
+    basic = base64.b64encode(f"x-access-token:{WRITE_TOKEN}".encode()).decode()
+    assert out.count(f"::add-mask::{basic}") == 1
+    assert out.count(basic) == 1 and WRITE_TOKEN not in out
+
+
+def test_credentials_the_checkout_left_in_git_config_are_warned_about(project, fake, runner):
+    base = project.commit("main")
+    git(project.path, "config", f"http.{fake.url}/.extraheader", "AUTHORIZATION: basic eA==")
+    runner.env("push", {"repository": {"default_branch": "main"}}, ref="refs/heads/main", sha=base)
+
+    code, out, _ = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+    )
+
+    assert code == 0
+    assert "::warning title=mlci::The checkout left credentials in the repository's git " in out
+    assert "set `persist-credentials: false` on actions/checkout" in out
+
+
+@pytest.mark.parametrize("event_name", ["pull_request", "pull_request_target"])
+@pytest.mark.parametrize("token", [READ_TOKEN, WRITE_TOKEN])
+def test_a_fork_pull_request_whose_branch_is_called_main_never_stores_a_record(
+    project, fake, runner, serve_git, monkeypatch, token, event_name
+):
+    base = project.commit("main")
+    server = serve_git(project.remote.parent, tokens={WRITE_TOKEN: "write", READ_TOKEN: "read"})
+    git(project.path, "remote", "set-url", "origin", server.repo_url(project.remote.name))
+    runner.env("push", {"repository": {"default_branch": "main"}}, ref="refs/heads/main", sha=base)
+    monkeypatch.setenv("GITHUB_SERVER_URL", server.url)
+    config = str(project.path / "mlci.yml")
+    assert (
+        cli("run", "-c", config, "--output-dir", str(project.path / "o-main"), "--no-html")[0] == 0
+    )
+    stored = project.remote_records()
+    assert len(stored) == 1 and len(server.pushes()) == 1
+    write_predictions(project, 0.0005)  # the fork's `main`: a worse model, never merged
+    head = project.commit("fork's main", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo="someone/widgets")
+    outputs, summary = runner.pull_request(
+        project,
+        head,
+        head_ref="main",
+        head_repo="someone/widgets",
+        event_name=event_name,
+        token=token,
+    )
+    monkeypatch.setenv("GITHUB_SERVER_URL", server.url)
+
+    code, out, err = cli("run", "-c", config, "--output-dir", str(project.path / "o"), "--no-html")
+
+    assert (code, err) == (1, ""), out  # a verdict, never exit 2 for lack of push rights
+    assert project.remote_records() == stored, "no record for the fork's commit"
+    assert len(server.pushes()) == 1, "nothing was even tried"
+    assert not (project.path / ".git" / "refs" / "heads" / "mlci-records").exists()
+    assert "Stored the record" not in out
+    doc = json.loads((project.path / "o" / "report.json").read_text())
+    assert (doc["commit"], doc["ref"]) == (head, f"refs/pull/{PR_NUMBER}/head")
+    assert (doc["baseline"]["commit"], doc["baseline"]["how"]) == (base, "merge_base")
+    assert "### ❌ mlci · churn-model" in summary.read_text()
+    assert outputs_of(outputs)["verdict"] == "fail"
+    if token == READ_TOKEN:
+        assert ours(fake) == [] and "token is read-only" in out
+    else:
+        assert len(ours(fake)) == 1
+
+
 def test_pr_update_edits_the_same_comment_and_fail_on_gate_off_exits_0(project, fake, runner):
     project.commit("main")
     project.checkout("-b", "feature")
@@ -262,7 +362,9 @@ def test_fork_report_is_published_from_workflow_run_after_checks(project, fake, 
     }
     runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40, token=BOT_TOKEN)
 
-    code, out, err = cli("publish", "--report-dir", str(artifact))
+    code, out, err = cli(
+        "publish", "--report-dir", str(artifact), "-c", str(project.path / "mlci.yml")
+    )
 
     assert (code, err) == (0, ""), out
     comments = ours(fake)
@@ -303,7 +405,9 @@ def test_publish_refuses_reports_that_do_not_match_the_run(project, fake, runner
     }
     runner.env("workflow_run", workflow_run, ref="refs/heads/main", sha="e" * 40, token=BOT_TOKEN)
 
-    code, _, err = cli("publish", "--report-dir", str(artifact))
+    code, _, err = cli(
+        "publish", "--report-dir", str(artifact), "-c", str(project.path / "mlci.yml")
+    )
 
     assert code == 2
     assert message in err
@@ -337,3 +441,70 @@ def test_status_description_names_failures_and_counts_inconclusive_as_warnings()
         gates=(gate("roc_auc", "inconclusive"), gate("f1", "pass")),
     )
     assert status_description(passing) == "passed with 1 warning"
+
+
+def test_a_run_that_stops_with_bad_input_replaces_its_pending_status(project, fake, runner):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    (project.path / "preds.csv").write_text("y_true,y_pred\n1,1\n")  # no y_score column
+    head = project.commit("break the predictions", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo=REPO)
+    runner.pull_request(project, head)
+
+    code, _, err = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+    )
+
+    assert code == 2 and "y_score" in err
+    [(state, context), (final, _)] = statuses(fake, head)
+    assert (state, context, final) == ("pending", "mlci/churn-model", "error")
+    [status] = [s for s in fake.snapshot()["statuses"] if s["state"] == "error"]
+    assert status["description"].startswith("mlci stopped before a verdict: ")
+    assert status["description"].startswith(
+        "mlci stopped before a verdict: Predictions file preds.csv has no column"
+    )
+    assert ours(fake) == []
+
+
+def test_a_comment_that_cannot_be_posted_leaves_the_verdict_status_not_pending(
+    project, fake, runner
+):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    head = project.commit("same model", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo=REPO)
+    runner.pull_request(project, head)
+    fake.add_faults({"method": "POST", "path": r"/issues/\d+/comments$", "status": 503, "count": 9})
+
+    code, out, err = cli(
+        "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+    )
+
+    assert code == 2 and "GitHub kept failing while posting the comment" in err
+    assert "the commit status mlci/churn-model is set (success)" in out
+    assert statuses(fake, head) == [
+        ("pending", "mlci/churn-model"),
+        ("success", "mlci/churn-model"),
+    ]
+    [final] = [s for s in fake.snapshot()["statuses"] if s["state"] == "success"]
+    assert final["description"].endswith(" · PR comment failed (see the job log)")
+
+
+def test_a_rerun_on_the_same_commit_leaves_the_comment_alone(project, fake, runner):
+    project.commit("main")
+    project.checkout("-b", "feature")
+    head = project.commit("same model", push=False)
+    fake.add_pull(REPO, PR_NUMBER, head, head_repo=REPO)
+    for _ in range(2):  # two runs (new run ids: the footer links another run) of one commit
+        runner.pull_request(project, head)
+        code, _, _ = cli(
+            "run", "-c", str(project.path / "mlci.yml"), "--output-dir", str(project.path / "o")
+        )
+        assert code == 0
+
+    [comment] = ours(fake)
+    assert comment["edits"] == 0
+    assert "/actions/runs/5001#artifacts" in comment["body"]
+    assert [r["method"] for r in fake.snapshot()["requests"] if "/comments" in r["path"]].count(
+        "POST"
+    ) == 1

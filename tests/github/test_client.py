@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from fake_github import FakeGitHub
-from gh_support import HEAD, PR, READ_TOKEN, REPO, Sleeps
 from github.GithubException import GithubException
 
 from mlci.github.client import (
@@ -18,6 +16,8 @@ from mlci.github.client import (
     make_github,
     redact,
 )
+from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.github import HEAD, PR, READ_TOKEN, REPO, Sleeps
 
 
 def requests_to(fake: FakeGitHub, pattern: str) -> list[tuple[str, int]]:

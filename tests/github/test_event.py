@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlci.errors import MlciError
-from mlci.github.event import EventPlan, load_event, plan_for_event
+from mlci.github.event import EventPlan, load_event, plan_for_event, stores_record
 from mlci.github.settings import Settings
 
 HEAD = "a" * 40
@@ -134,3 +134,30 @@ def test_load_event_errors(tmp_path):
     bad.write_text("[1, 2]")
     with pytest.raises(MlciError, match=r"must hold a JSON object"):
         load_event(settings_with(bad))
+
+
+@pytest.mark.parametrize(
+    ("event_name", "ref", "baseline", "stores"),
+    [
+        ("push", "refs/heads/main", "main", True),
+        ("push", "refs/heads/trunk", "trunk", True),
+        ("push", "refs/heads/main", "trunk", False),
+        ("push", "refs/heads/feature", "main", False),
+        ("push", "refs/heads/main/x", "main", False),
+        ("push", "refs/tags/main", "main", False),
+        ("push", "refs/tags/v1.0.0", "main", False),
+        ("push", "main", "main", False),
+        # a pull request never stores, whatever its head branch is called
+        ("pull_request", "refs/pull/7/merge", "main", False),
+        ("pull_request_target", "refs/heads/main", "main", False),  # runs on the base branch
+        ("pull_request", "refs/heads/main", "main", False),
+        # other events on the baseline branch do not store either
+        ("workflow_run", "refs/heads/main", "main", False),
+        ("workflow_dispatch", "refs/heads/main", "main", False),
+        ("schedule", "refs/heads/main", "main", False),
+        ("merge_group", "refs/heads/gh-readonly-queue/main/pr-7-abc", "main", False),
+        ("", "refs/heads/main", "main", False),
+    ],
+)
+def test_only_a_push_to_the_baseline_branch_stores_a_record(event_name, ref, baseline, stores):
+    assert stores_record(event_name, ref, baseline) is stores

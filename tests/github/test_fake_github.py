@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import FakeGitHub
-from gh_support import HEAD, PR, READ_TOKEN, REPO, WRITE_TOKEN, control
+
+from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.github import HEAD, PR, READ_TOKEN, REPO, WRITE_TOKEN, control
 
 
 def call(
@@ -210,11 +211,12 @@ def test_control_endpoints_over_http(fake):
     assert [r["path"] for r in control(fake, "state")["requests"]] == ["/repos/o/r/pulls/3"]
 
 
+@pytest.mark.integration
 def test_standalone_process_writes_its_port(tmp_path: Path):
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps({"tok-x": {"login": "x", "type": "user", "permission": "write"}}))
     port_file, state_file = tmp_path / "port", tmp_path / "state.json"
-    script = Path(__file__).with_name("fake_github.py")
+    script = Path(__file__).parents[1] / "helpers" / "fake_github.py"
     args = ["--port", "0", "--port-file", port_file, "--token-file", tokens]
     process = subprocess.Popen(
         [sys.executable, script, *map(str, args), "--state-file", str(state_file)],

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from gh_support import REPO, WRITE_TOKEN, Sleeps
 
 from mlci.cli import main
 from mlci.github.client import RetryPolicy
@@ -21,6 +20,7 @@ from mlci.github.override import Override, OverrideClient, apply_override, check
 from mlci.github.settings import Settings
 from mlci.records.format import Record
 from mlci.results import BaselineInfo, CheckResult, GateResult, Report
+from tests.helpers.github import REPO, WRITE_TOKEN, Sleeps
 
 PR = 21
 LABEL = "mlci-accept-regression"
@@ -357,7 +357,7 @@ def test_an_override_does_not_accept_broken_data() -> None:
 
 
 def test_control_endpoints_label_and_grant_over_http(fake, client):
-    from gh_support import control
+    from tests.helpers.github import control
 
     control(fake, "labels", {"repo": REPO, "number": 7, "label": LABEL, "actor": "lead"})
     control(fake, "permissions", {"repo": REPO, "login": "lead", "role": "admin"})

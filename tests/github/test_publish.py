@@ -7,21 +7,10 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import replace as changed
 from typing import Any
 
 import pytest
-from fake_github import FakeGitHub
-from gh_support import (
-    BOT_TOKEN,
-    HEAD,
-    NAME,
-    OTHER_TOKEN,
-    PR,
-    READ_TOKEN,
-    REPO,
-    RUN,
-    WRITE_TOKEN,
-)
 
 from mlci.github.client import GitHubClient, GitHubError, ReadOnlyToken
 from mlci.github.event import EventPlan
@@ -36,7 +25,20 @@ from mlci.github.publish import (
     upsert_comment,
 )
 from mlci.github.settings import Settings
-from mlci.report.markdown import marker
+from mlci.report.markdown import marker, render_comment
+from mlci.results import BaselineInfo, CheckResult, MetricComparison, Report
+from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.github import (
+    BOT_TOKEN,
+    HEAD,
+    NAME,
+    OTHER_TOKEN,
+    PR,
+    READ_TOKEN,
+    REPO,
+    RUN,
+    WRITE_TOKEN,
+)
 
 MARK = marker(NAME)
 PLAN = EventPlan("pull_request", "pull_request", HEAD, f"refs/pull/{PR}/merge", pr_number=PR)
@@ -532,3 +534,175 @@ def test_publish_and_start_build_their_own_client_from_settings(fake, make_setti
     assert result.comment is not None and result.comment.action == "created"
     assert [state for _, state, _ in statuses(fake)] == ["pending", "success"]
     assert all(r["path"].startswith("/api/v3/") for r in fake.snapshot()["requests"])
+
+
+# -- the marker counts only as the first line, with the author ------------------------------------
+
+
+def test_a_marker_further_down_is_data_not_ours(fake, make_client):
+    # Our own comment for another config, whose data quotes this config's marker (unescaped, as
+    # a careless renderer would leave it): neither edited nor deleted, and ours is created.
+    quoting = compose_body("churn-model-v2", f"column {MARK}\n{MARK}", head_sha=HEAD, run_id=RUN)
+    other = fake.seed_comment(REPO, PR, quoting, "mlci-user")
+
+    first = upsert(make_client(), report("mine"))
+    second = upsert(make_client(), report("mine, again"), run_id="1002")
+
+    comments = {c["id"]: c for c in fake.snapshot()["comments"]}
+    assert comments[other]["body"] == quoting and comments[other]["edits"] == 0
+    assert first.action == "created" and second.action == "updated"
+    [mine] = [c for c in comments.values() if c["id"] != other]
+    assert mine["body"].startswith(f"{MARK}\n") and "mine, again" in mine["body"]
+
+
+def test_a_body_that_carries_the_marker_inside_still_gets_it_first(fake, make_client):
+    upsert(make_client(), f"### ✅ mlci · {NAME}\nsee {MARK}\n")
+
+    [comment] = fake.snapshot()["comments"]
+    assert comment["body"].startswith(f"{MARK}\n### ✅ mlci · {NAME}\nsee {MARK}\n")
+    assert upsert(make_client(), f"### ✅ mlci · {NAME}\nsee {MARK}\n").action == "unchanged"
+
+
+def test_a_forged_commit_line_inside_the_body_does_not_stop_a_later_run(fake, make_client):
+    forged = report(f"data {commit_line(HEAD, '999999')}")  # a later run, claimed by data
+    upsert(make_client(), forged, run_id="1001")
+
+    outcome = upsert(make_client(), report("the next run"), run_id="1002")
+
+    assert outcome.action == "updated"
+    [comment] = ours(fake)
+    assert "the next run" in comment["body"]
+
+
+def test_two_configs_whose_data_carry_each_others_marker_keep_their_own_comments(
+    fake, make_settings, make_client
+):
+    def body(name: str, other: str) -> str:
+        hostile = f"<!-- mlci:report name={other} -->"
+        examples = (hostile, f"`{hostile}`")
+        data = (
+            CheckResult("eval", "allowed", hostile, "fail", "error", hostile, examples=examples),
+        )
+        base = BaselineInfo(None, "none", "main")
+        metrics = (MetricComparison(hostile, 0.5, None, True),)
+        report_ = Report(name, "fail", HEAD, "refs/pull/7/merge", base, metrics, (), data)
+        return render_comment(changed(report_, notes=(hostile,)))
+
+    settings = make_settings()
+    for run in ("1001", "1002", "1003"):
+        for name, other in (("churn-a", "churn-b"), ("churn-b", "churn-a")):
+            run_publish(
+                changed(settings, run_id=run),
+                make_client(settings=settings),
+                name=name,
+                body=body(name, other) + f"\nrun {run}\n",
+                verdict="fail",
+            )
+
+    comments = fake.snapshot()["comments"]
+    assert sorted(c["body"].split("\n", 1)[0] for c in comments) == [
+        "<!-- mlci:report name=churn-a -->",
+        "<!-- mlci:report name=churn-b -->",
+    ]
+    assert all("run 1003" in c["body"] and c["edits"] == 2 for c in comments)
+    assert not [w for w in writes(fake) if w[0] == "DELETE"]
+    assert all(c["body"].count("<!--") == 2 for c in comments)  # the marker and the commit line
+
+
+# -- honest writes ----------------------------------------------------------------------------
+
+
+def with_footer(text: str, run: str) -> str:
+    link = f"https://github.example/{REPO}/actions/runs/{run}#artifacts"
+    return f"{report(text)}\n<sub>mlci 0.1.0 · full report: [artifact `mlci-report`]({link})</sub>"
+
+
+def test_a_rerun_of_the_same_report_writes_nothing_though_its_footer_links_another_run(
+    fake, make_settings, make_client
+):
+    settings = make_settings()
+    run_publish(settings, make_client(settings=settings), body=with_footer("same", RUN))
+    before = writes(fake)
+
+    rerun = changed(settings, run_id="1002")
+    result, _ = run_publish(rerun, make_client(settings=rerun), body=with_footer("same", "1002"))
+
+    assert writes(fake) == before  # neither the comment nor the (identical) status
+    assert result.comment is not None and result.comment.action == "unchanged"
+    assert result.status == "success"
+    [comment] = ours(fake)
+    assert f"runs/{RUN}#artifacts" in comment["body"] and f"run={RUN} -->" in comment["body"]
+    changed_report = changed(settings, run_id="1003")
+    run_publish(
+        changed_report, make_client(settings=changed_report), body=with_footer("new", "1003")
+    )
+    assert "new" in ours(fake)[0]["body"] and ours(fake)[0]["edits"] == 1
+
+
+def test_a_comment_that_fails_for_good_still_sets_the_final_status(
+    fake, make_settings, make_client
+):
+    settings = make_settings()
+    client = make_client(settings=settings)
+    start(settings, PLAN, NAME, client=client)
+    fake.add_faults({"method": "POST", "path": r"/issues/\d+/comments$", "status": 502, "count": 5})
+
+    with pytest.raises(GitHubError, match=r"^GitHub kept failing while posting the comment"):
+        run_publish(settings, client, verdict="fail", description="gate failed: roc_auc")
+
+    assert ours(fake) == []
+    assert statuses(fake) == [
+        (HEAD, "pending", "mlci is evaluating…"),
+        (HEAD, "failure", "gate failed: roc_auc · PR comment failed (see the job log)"),
+    ]
+    assert "comment-url<<" in settings.output.read_text()
+    assert settings.step_summary.read_text() == "# summary\n"
+
+
+def test_the_comment_failure_survives_clipping_of_a_long_description(
+    fake, make_settings, make_client
+):
+    settings = make_settings()
+    fake.add_faults({"method": "GET", "path": r"/pulls/\d+$", "status": 503, "count": 5})
+
+    with pytest.raises(GitHubError):
+        run_publish(settings, make_client(settings=settings), description="gate failed: " * 30)
+
+    [(_, state, description)] = statuses(fake)
+    assert state == "success" and len(description) == 140
+    assert description.endswith("… · PR comment failed (see the job log)")
+
+
+def test_a_refused_comment_with_a_status_permission_sets_the_status_and_says_so(
+    fake, make_settings, make_client
+):
+    settings = make_settings()
+    client = make_client(settings=settings)
+    start(settings, PLAN, NAME, client=client)
+    fake.add_faults({"method": "POST", "path": r"/issues/\d+/comments$", "kind": "read_only"})
+
+    result, out = run_publish(settings, client, verdict="pass")
+
+    assert ours(fake) == []
+    assert statuses(fake)[-1] == (
+        HEAD,
+        "success",
+        "mlci: passed · PR comment failed (see the job log)",
+    )
+    expected = (
+        f"mlci set the commit status mlci/{NAME} but could not post the PR comment: the token "
+        "may not write pull request comments. Grant the job `pull-requests: write`."
+    )
+    assert result.message == expected and out.count(expected) == 1
+    assert result.degraded and result.status == "success"
+
+
+def test_a_read_only_token_tries_the_status_after_the_refused_comment(
+    fake, make_settings, make_client
+):
+    settings = make_settings(READ_TOKEN)
+
+    result, _ = run_publish(settings, make_client(settings=settings))
+
+    assert [w[0:3:2] for w in writes(fake)] == [("POST", 403), ("POST", 403)]
+    assert result.message == READ_ONLY_MESSAGE and result.status is None

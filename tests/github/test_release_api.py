@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gh_support import HEAD, READ_TOKEN, REPO, WRITE_TOKEN, Sleeps
 
 from mlci.github.client import GitHubError, ReadOnlyToken, RetryPolicy
 from mlci.github.release import (
@@ -23,6 +22,7 @@ from mlci.github.release import (
     release_marker,
 )
 from mlci.github.settings import Settings
+from tests.helpers.github import HEAD, READ_TOKEN, REPO, WRITE_TOKEN, Sleeps
 
 MARKER = release_marker("churn-model")
 
@@ -334,7 +334,7 @@ def test_compose_notes(existing: str, expected: str) -> None:
 
 
 def test_control_endpoints_register_refs_and_expose_asset_checksums(fake, client, files):
-    from gh_support import control
+    from tests.helpers.github import control
 
     control(fake, "refs", {"repo": REPO, "ref": "refs/tags/v1.0.0", "sha": HEAD})
     publish_release(client, spec(), files)

@@ -1,4 +1,4 @@
-"""Budgets: size, latency and memory of prediction, measured interleaved, gated like metrics."""
+"""Budgets measured: size, latency and memory of prediction, the baseline model interleaved."""
 
 from __future__ import annotations
 
@@ -13,16 +13,12 @@ import pytest
 import skops.io as sio
 from sklearn.base import clone
 
-from mlci.config import BudgetRule, BudgetsConfig, Config, Margin, load_config
-from mlci.model.budgets import (
-    Contender,
-    budget_gates,
-    budget_results,
-    evaluate_budgets,
-    measure,
-    p95,
-)
+from mlci.config import BudgetRule, BudgetsConfig, Config, load_config
+from mlci.model.budgets import Contender, measure
+from mlci.model.measurement import p95
 from mlci.records.format import Record
+from tests.helpers.git import git
+from tests.helpers.stages import evaluate_budgets
 
 
 class FakeClock:
@@ -122,61 +118,7 @@ def test_p95_is_numpys_linear_percentile() -> None:
     assert p95(samples) == float(np.percentile(samples, 95)) == pytest.approx(8.75)
 
 
-# --- gates -------------------------------------------------------------------------------------
-
-
-def test_budgets_are_gated_like_metrics_lower_is_better() -> None:
-    cfg = BudgetsConfig(
-        model_size_mb=BudgetRule(max=50, max_regression=Margin(relative=0.1)),
-        latency_p95_ms=BudgetRule(max=20, severity="warn"),
-        peak_memory_mb=BudgetRule(),
-    )
-    results = budget_results(
-        {"model_size_mb": 12.0, "latency_p95_ms": 25.0, "peak_memory_mb": 3.0},
-        {"model_size_mb": (10.0, "same_job"), "latency_p95_ms": (30.0, "same_job")},
-        {"model_size_mb": "12,000,000 bytes"},
-    )
-    size = results[0]
-    assert (size.change, size.delta, size.baseline_source, size.method) == (
-        2.0,
-        -2.0,
-        "same_job",
-        "12,000,000 bytes",
-    )
-    assert size.change_pct == pytest.approx(20.0)
-    assert results[1].delta == 5.0  # 5 ms faster is better
-    assert results[2].baseline_source == "none"
-    gates = budget_gates(cfg, results)
-    assert [(g.metric, g.rule, g.status, g.scope) for g in gates] == [
-        ("model_size_mb", "max", "pass", "budget"),
-        ("model_size_mb", "max_regression", "fail", "budget"),
-        ("latency_p95_ms", "max", "warn", "budget"),
-    ]
-    assert gates[1].message == (
-        "model_size_mb got worse by 2 (+20.0%), more than the tolerated regression of 10% (1)"
-    )
-
-
-def test_a_change_rule_without_a_baseline_value_is_skipped_with_the_reason() -> None:
-    cfg = BudgetsConfig(latency_p95_ms=BudgetRule(max_regression=Margin(absolute=1)))
-    results = budget_results({"latency_p95_ms": 3.0}, {}, {})
-    [gate] = budget_gates(cfg, results, no_baseline="the baseline model was not measured")
-    assert (gate.status, gate.message) == ("skipped", "the baseline model was not measured")
-
-
 # --- the stage, on a real skops model in a git repository --------------------------------------
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-        "PATH": "/usr/bin:/bin",
-    }
-    done = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-    return done.stdout.decode().strip()
 
 
 def budget_config(folder: Path, budgets: str) -> Config:
@@ -203,6 +145,7 @@ def repo(tmp_path: Path, binary_model: Any) -> tuple[Path, str, pd.DataFrame]:
     return tmp_path, head, binary_model.frame
 
 
+@pytest.mark.integration
 def test_a_real_model_and_its_baseline_measured_in_the_same_job(repo: Any) -> None:
     folder, head, frame = repo
     config = budget_config(
@@ -250,6 +193,7 @@ def test_a_real_model_and_its_baseline_measured_in_the_same_job(repo: Any) -> No
     assert outcome.notes == ()
 
 
+@pytest.mark.integration
 def test_without_the_baseline_file_size_comes_from_the_record_and_latency_is_skipped(
     repo: Any,
 ) -> None:

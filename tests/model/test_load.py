@@ -15,6 +15,7 @@ from mlci.model.load import (
     load_metrics_file,
     load_model,
     read_predictions,
+    show_path,
     strip_affixes,
 )
 
@@ -61,13 +62,12 @@ def test_yml_suffix_and_top_level_numbers(tmp_path: Path) -> None:
         (
             "metrics.json",
             '{"acc": 0.9,\n "loss": }',
-            "is not valid JSON (line 2, column 10): Expecting value.",
+            ": invalid JSON at line 2, column 10 (Expecting value).",
         ),
         (
             "metrics.yaml",
             "acc: 0.9\nloss: [1,\n",
-            "is not valid YAML (line 3, column 1): expected the node content, "
-            "but found '<stream end>'.",
+            ":3: not valid YAML: expected the node content, but found '<stream end>'.",
         ),
         (
             "metrics.json",
@@ -442,5 +442,34 @@ def test_corrupt_model_file(tmp_path: Path, suffix: str, loader: str) -> None:
 def test_absurdly_nested_metrics_file_is_a_model_error(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text)
-    with pytest.raises(ModelError, match="is nested too deeply to read"):
+    with pytest.raises(ModelError, match="nested too deeply: more than 64 levels, the limit"):
         load_metrics_file(path)
+
+
+HOSTILE = Path(__file__).parent.parent / "hostile"
+
+
+def test_a_billion_laughs_metrics_file_is_refused() -> None:
+    path = HOSTILE / "billion-laughs-metrics.yaml"
+    assert _error(load_metrics_file, path) == (
+        f"Metrics file {show_path(path)}: more than 250,000 values once aliases (*name) are "
+        "expanded, the limit for this file; check the file for aliases that repeat large values."
+    )
+
+
+def test_a_recursive_alias_in_a_metrics_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.yaml"
+    path.write_text("accuracy: 0.9\nloop: &a [*a]\n")
+    assert _error(load_metrics_file, path) == (
+        f"Metrics file {path}:2: loop[0]: an alias refers to itself; expected a finite value."
+    )
+
+
+@pytest.mark.parametrize("name", ["metrics.json", "metrics.yaml"])
+def test_a_metrics_file_past_2_mib_is_refused(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    padding = " " * (2 << 20)
+    path.write_text('{"accuracy": 0.9}' + padding if name.endswith(".json") else "a: 1\n" + padding)
+    assert _error(load_metrics_file, path) == (
+        f"Metrics file {path} could not be read: larger than 2 MiB, the limit for this file."
+    )

@@ -1,9 +1,7 @@
-"""Real git repositories under tmp_path, with no global/system git config and no identity."""
+"""Real git repositories under tmp_path (the root conftest.py isolates git for every test)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,45 +9,7 @@ from typing import Any
 import pytest
 
 from mlci.records.format import Record
-
-# Commits the *tests* make carry this identity; mlci itself must cope without one.
-TEST_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Test Author",
-    "GIT_COMMITTER_EMAIL": "author@example.com",
-}
-IDENTITY_VARS = (*TEST_IDENTITY, "EMAIL")
-
-
-@pytest.fixture(autouse=True)
-def clean_git_env(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An empty global config, no system config, no identity: like a fresh CI runner."""
-    config = tmp_path_factory.mktemp("gitconfig") / "config"
-    config.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path_factory.getbasetemp()))
-    for var in (*IDENTITY_VARS, "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        monkeypatch.delenv(var, raising=False)
-
-
-def git(repo: Path, *args: str, identity: bool = False) -> str:
-    """Run git in ``repo`` as a test would at a shell; stripped stdout."""
-    env = {**os.environ, **(TEST_IDENTITY if identity else {})}
-    proc = subprocess.run(
-        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=False
-    )
-    assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
-    return proc.stdout.strip()
-
-
-def commit(repo: Path, message: str) -> str:
-    """An empty commit on the current branch; its sha."""
-    git(repo, "commit", "--allow-empty", "-q", "-m", message, identity=True)
-    return git(repo, "rev-parse", "HEAD")
+from tests.helpers.git import commit, git
 
 
 @pytest.fixture
@@ -115,7 +75,7 @@ def make_record(commit: str = "3f2c1ab" + "0" * 33, **overrides: Any) -> Record:
 
 @pytest.fixture(name="git")
 def git_fixture() -> Callable[..., str]:
-    """``git(repo, *args, identity=False)``: run git as a test would at a shell."""
+    """``git(repo, *args, identity=True)``: run git as a test would at a shell."""
     return git
 
 

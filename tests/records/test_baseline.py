@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from mlci.errors import GitError
+from mlci.errors import GitError, NewerRecordError, RecordError
 from mlci.records.baseline import resolve_baseline
 from mlci.records.format import Record
 from mlci.records.store import DirStore, GitBranchStore, RecordStore
@@ -222,3 +223,50 @@ def test_with_the_git_branch_store(history: History, make_record: MakeRecord) ->
     info, record = resolve(history, store)
     assert (info.commit, info.how, info.distance) == (history.c[1], "ancestor", 1)
     assert record == make_record(history.c[1])
+
+
+def write_newer(store: DirStore, make_record: MakeRecord, commit: str) -> None:
+    doc = {**make_record(commit).to_dict(), "schema_version": 2, "a_future_field": [1, 2]}
+    (store.path / "churn-model" / f"{commit}.json").write_text(json.dumps(doc))
+
+
+def test_a_record_from_a_newer_mlci_is_reported_not_skipped(
+    history: History, store: DirStore, make_record: MakeRecord
+) -> None:
+    keep(store, make_record, history.c[1])  # an older, readable record further back
+    write_newer(store, make_record, history.c[2])
+
+    with pytest.raises(NewerRecordError) as info:
+        resolve(history, store)
+
+    assert str(info.value).startswith(
+        f"Record for churn-model@{history.c[2][:7]} in {store.path / 'churn-model' / history.c[2]}"
+        ".json was written by a newer mlci (schema 2, this mlci reads up to 1); upgrade mlci"
+    )
+
+
+def test_with_on_missing_fail_a_corrupt_baseline_is_an_error_not_skipped(
+    history: History, store: DirStore, make_record: MakeRecord
+) -> None:
+    keep(store, make_record, history.c[1])
+    (store.path / "churn-model" / f"{history.c[2]}.json").write_text("{oops")
+
+    with pytest.raises(RecordError) as info:
+        resolve_baseline(
+            history.repo,
+            history.f2,
+            target_branch="main",
+            store=store,
+            name="churn-model",
+            max_depth=50,
+            skip_unreadable=False,
+        )
+
+    assert str(info.value).startswith(
+        f"The baseline cannot be read: Record for churn-model@{history.c[2][:7]} in "
+        f"{store.path / 'churn-model' / history.c[2]}.json is corrupt: invalid JSON"
+    )
+    assert str(info.value).endswith(
+        "With `baseline.on_missing: fail` mlci stops here rather than compare with an older "
+        "record or skip the gates."
+    )

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mlci import __version__
-from mlci.errors import RecordError
+from mlci.errors import NewerRecordError, RecordError
 from mlci.records import format as record_format
 from mlci.records.format import RECORD_SCHEMA_VERSION, Record, environment_info, utc_now
 from mlci.results import CheckResult, GateResult
@@ -153,13 +153,15 @@ def test_unreadable_records_are_reported_in_one_line(text: str, why: str) -> Non
     assert str(info.value) == f"Record {SOURCE} is corrupt: {why}. {FIX}"
 
 
-def test_a_record_from_a_newer_mlci_asks_for_an_upgrade() -> None:
-    with pytest.raises(RecordError) as info:
+def test_a_record_from_a_newer_mlci_asks_for_an_upgrade_and_is_not_called_corrupt() -> None:
+    with pytest.raises(NewerRecordError) as info:
         Record.from_json(_doc(schema_version=RECORD_SCHEMA_VERSION + 1, verdict=...), source=SOURCE)
     assert str(info.value) == (
-        f"Record {SOURCE} has schema version 2, but mlci {__version__} reads versions up to 1. "
-        "Upgrade mlci (pip install -U mlci) or use the same mlci version in every workflow."
+        f"Record {SOURCE} was written by a newer mlci (schema 2, this mlci reads up to 1); "
+        f"upgrade mlci: this is mlci {__version__}. Run pip install -U mlci, or pin the same "
+        "mlci release in every workflow."
     )
+    assert "corrupt" not in str(info.value)
 
 
 def test_unknown_keys_from_a_compatible_writer_are_ignored() -> None:
@@ -168,7 +170,7 @@ def test_unknown_keys_from_a_compatible_writer_are_ignored() -> None:
 
 
 def test_the_schema_is_valid_draft_2020_12() -> None:
-    text = resources.files("mlci").joinpath("schema/record.schema.json").read_text("utf-8")
+    text = resources.files("mlci").joinpath("jsonschemas/record.schema.json").read_text("utf-8")
     schema = json.loads(text)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -190,6 +192,13 @@ def test_environment_info_omits_packages_that_are_not_installed(
     assert set(environment_info()["packages"]) == {"numpy", "mlci"}
 
 
+def test_undefined_metrics_of_a_record_are_nan(make_record: Callable[..., Record]) -> None:
+    model = {"task": "binary", "source": "model", "metrics": {"roc_auc": None, "f1": 0.5}}
+    metrics = make_record(model=model).metrics()
+    assert metrics is not None and math.isnan(metrics["roc_auc"]) and metrics["f1"] == 0.5
+    assert make_record(model=None).metrics() is None
+
+
 def test_utc_now_is_valid_in_a_record(make_record: Callable[..., Record]) -> None:
     now = utc_now()
     assert now.endswith("Z") and len(now) == len("2024-05-01T12:00:00Z")
@@ -197,5 +206,18 @@ def test_utc_now_is_valid_in_a_record(make_record: Callable[..., Record]) -> Non
 
 
 def test_absurdly_nested_record_is_reported_as_corrupt():
-    with pytest.raises(RecordError, match="JSON nested too deeply"):
+    with pytest.raises(RecordError, match="nested too deeply: more than 64 levels"):
         Record.from_json("[" * 100_000 + "]" * 100_000, source="in out/record.json")
+
+
+def test_a_record_past_the_size_limit_is_reported_as_corrupt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(record_format, "MAX_RECORD_BYTES", len(MINIMAL_JSON))
+    assert Record.from_json(MINIMAL_JSON, source=SOURCE).name == "churn-model"
+    with pytest.raises(RecordError) as info:
+        Record.from_json(MINIMAL_JSON + " ", source=SOURCE)
+    assert str(info.value) == (
+        f"Record {SOURCE} is corrupt: larger than {len(MINIMAL_JSON)} bytes, the limit for "
+        f"this file. {FIX}"
+    )

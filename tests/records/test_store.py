@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import mlci
+from mlci import files as files_module
 from mlci.config import StoreConfig
-from mlci.errors import ConfigError, GitError, RecordError
-from mlci.records import store as store_module
+from mlci.errors import ConfigError, GitError, MlciError, RecordError
 from mlci.records.format import Record
 from mlci.records.store import (
     DirStore,
@@ -147,10 +147,10 @@ def test_dir_store_write_is_atomic(
     def crash(src: Any, dst: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store_module.os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(files_module.os, "replace", crash)  # the one atomic writer's rename
+    with pytest.raises(MlciError, match="disk full"):
         store.put(make_record(sha(1), verdict="fail"))
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(MlciError, match="disk full"):
         store.put(make_record(sha(2)))
     assert store.get("churn-model", sha(1)) == old  # the old record is whole
     assert store.get("churn-model", sha(2)) is None  # no half-written record
@@ -397,6 +397,49 @@ def test_push_false_keeps_records_local(
     GitBranchStore(repo, push=False).put(make_record(sha(1)))
     assert records_tree(repo, git) == [f"churn-model/00/{sha(1)}.json"]
     assert git(bare, "branch", "--list", "mlci-records") == ""
+
+
+def test_without_push_a_record_goes_on_top_of_the_remote_locally_and_both_are_read(
+    remote_and_clone: tuple[Path, Path],
+    clone_of: Callable[[Path, Path], Path],
+    make_record: MakeRecord,
+    git: Git,
+    tmp_path: Path,
+) -> None:
+    bare, repo = remote_and_clone
+    GitBranchStore(clone_of(bare, tmp_path / "ci")).put(make_record(sha(1)))  # pushed by CI
+    local = GitBranchStore(repo, push=False)
+
+    local.put(make_record(sha(2)))
+
+    assert str(local) == "local branch mlci-records"
+    assert records_tree(bare, git) == [f"churn-model/00/{sha(1)}.json"], "nothing pushed"
+    assert records_tree(repo, git) == [
+        f"churn-model/00/{sha(1)}.json",
+        f"churn-model/00/{sha(2)}.json",
+    ]
+    git(repo, "merge-base", "--is-ancestor", local.tracking_ref, local.local_ref)  # a fast-forward
+    reader = GitBranchStore(repo, push=False)
+    assert reader.list() == [RecordRef("churn-model", sha(1)), RecordRef("churn-model", sha(2))]
+    assert reader.get("churn-model", sha(1)) == make_record(sha(1))
+    assert reader.get("churn-model", sha(2)) == make_record(sha(2))
+    assert GitBranchStore(repo).get("churn-model", sha(2)) == make_record(sha(2))
+
+
+def test_the_remote_record_wins_over_a_local_one_of_the_same_commit(
+    remote_and_clone: tuple[Path, Path],
+    clone_of: Callable[[Path, Path], Path],
+    make_record: MakeRecord,
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    bare, repo = remote_and_clone
+    GitBranchStore(repo, remote=None).put(replace(make_record(sha(1)), verdict="fail"))
+    GitBranchStore(clone_of(bare, tmp_path / "ci")).put(make_record(sha(1)))
+
+    assert GitBranchStore(repo).get("churn-model", sha(1)) == make_record(sha(1))
+    assert GitBranchStore(repo).list() == [RecordRef("churn-model", sha(1))]
 
 
 def test_a_write_that_loses_a_race_is_rebuilt_on_the_new_tip(

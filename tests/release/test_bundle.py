@@ -40,6 +40,7 @@ def files(tmp_path: Path, **contents: bytes) -> None:
         (tmp_path / name.replace("__", "/")).write_bytes(data)
 
 
+@pytest.mark.integration
 def test_the_model_file_and_the_assets_come_first_and_sha256sums_covers_everything(
     tmp_path: Path,
 ) -> None:

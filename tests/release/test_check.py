@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from release_support import predictions
 
 from mlci.config import Config, GateConfig, Margin, ModelConfig, PredictionsConfig
 from mlci.model.load import Predictions
@@ -17,9 +16,9 @@ from mlci.release.check import (
     NO_BLOCKING_RULE,
     PreviousRelease,
     check_release,
-    evaluation_of,
     strict_config,
 )
+from tests.helpers.release import predictions
 
 SHA_A, SHA_B = "a" * 40, "b" * 40
 REGRESSION = GateConfig(metric="roc_auc", max_regression=Margin(absolute=0.005))
@@ -272,11 +271,6 @@ def test_without_stored_predictions_strict_rules_use_the_point_estimate() -> Non
     )
     assert check.passed
     assert [g.mode for g in check.gates] == ["point"]
-
-
-def test_undefined_metrics_of_a_record_are_nan() -> None:
-    evaluation = evaluation_of(record(SHA_B, {"roc_auc": None}))  # type: ignore[dict-item]
-    assert evaluation is not None and evaluation.metrics["roc_auc"] != evaluation.metrics["roc_auc"]
 
 
 def test_a_budget_rule_is_a_blocking_rule_too() -> None:

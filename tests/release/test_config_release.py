@@ -38,7 +38,7 @@ release:
   limitations: Not for new customers.
   environment: staging
   deploy: {command: ./deploy.sh, timeout_minutes: 5, url: "https://models.example.com/churn"}
-  assets: [model/preprocess.json, ../shared/vocab.txt]
+  assets: [model/preprocess.json, shared/../vocab.txt]
 override: {label: accept-regression}
 """,
         )
@@ -49,7 +49,7 @@ override: {label: accept-regression}
         limitations="Not for new customers.",
         environment="staging",
         deploy=DeployConfig("./deploy.sh", 5, "https://models.example.com/churn"),
-        assets=(tmp_path / "model" / "preprocess.json", tmp_path.parent / "shared" / "vocab.txt"),
+        assets=(tmp_path / "model" / "preprocess.json", tmp_path / "vocab.txt"),
     )
     assert config.override == OverrideConfig("accept-regression")
     assert load_config(write(tmp_path, "name: m\noverride: {}\n")).override == OverrideConfig(

@@ -6,8 +6,12 @@ import io
 import time
 from pathlib import Path
 
+import pytest
+
 from mlci.release.deploy import deploy_environment, run_deploy
 from mlci.release.version import parse_tag
+
+pytestmark = pytest.mark.integration  # the deploy command in bash
 
 
 def env(tmp_path: Path) -> dict[str, str]:

@@ -7,8 +7,12 @@ from importlib import resources
 
 import jsonschema
 import pytest
-from breakdown_support import budget, slice_result, sliced_report
-from report_support import (
+
+from mlci.report.jsonreport import dumps_report, load_report, report_to_dict
+from mlci.report.markdown import render_comment
+from mlci.results import BaselineInfo, SliceResult
+from tests.helpers.breakdown import budget, slice_result, sliced_report
+from tests.helpers.report import (
     HOSTILE,
     MENTION,
     REFERENCE,
@@ -18,10 +22,6 @@ from report_support import (
     metric,
     render_github,
 )
-
-from mlci.report.jsonreport import dumps_report, load_report, report_to_dict
-from mlci.report.markdown import render_comment
-from mlci.results import BaselineInfo, SliceResult
 
 
 def test_slices_are_summarised_then_detailed_worst_first() -> None:
@@ -141,7 +141,7 @@ def test_report_json_carries_slices_and_budgets_and_reads_back() -> None:
     report = sliced_report()
     doc = report_to_dict(report)
     schema = json.loads(
-        resources.files("mlci").joinpath("schema/report.schema.json").read_text("utf-8")
+        resources.files("mlci").joinpath("jsonschemas/report.schema.json").read_text("utf-8")
     )
     jsonschema.Draft202012Validator(schema).validate(doc)
     assert doc["slices"][0] == {

@@ -11,12 +11,12 @@ from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
-from report_support import HOSTILE, MAIN, check, gate, make_report, metric
 
 from mlci.report.escape import strip_controls
 from mlci.report.html import CSP, png_size, render_html
 from mlci.report.plots import Distribution, drift_key, drift_png, history_png, render_png
 from mlci.results import BaselineInfo, BudgetResult, MetricComparison, Report, SliceResult
+from tests.helpers.report import HOSTILE, MAIN, check, gate, make_report, metric
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "source", "wbr"}
 
@@ -152,7 +152,7 @@ def test_confidence_intervals_are_shown_on_the_scale_of_the_change() -> None:
     no_ci = metric("f1", 0.779, 0.774)
     page = parse(render_html(make_report(metrics=(auc, loss, no_ci)))).text
     assert "95% CI of Δ" in page
-    assert "[−0.011, −0.003]" in page and "delong (p 0.0021)" in page
+    assert "[−0.011, −0.003]" in page and "DeLong p=0.0021" in page  # as the comment says it
     assert "[+0.004, +0.012]" in page and "bootstrap" in page
     assert "CI of Δ" not in parse(render_html(make_report())).text  # no column without CIs
 
@@ -304,6 +304,8 @@ def hostile_report(s: str) -> Report:
         notes=(s,),
         history={s: (0.1, 0.2)},
         tool_version=s,
+        gate_changes=(s,),
+        judged_with=s,
     )
 
 
@@ -345,6 +347,7 @@ def test_hostile_strings_are_text_not_markup(s: str, figs: dict[str, bytes]) -> 
         "ul",
         "li",
         "footer",
+        "strong",
     }
     assert set(page.tags) <= allowed, set(page.tags) - allowed
     assert page.comments == []
@@ -352,6 +355,17 @@ def test_hostile_strings_are_text_not_markup(s: str, figs: dict[str, bytes]) -> 
     assert shown in page.text  # the reader sees the string itself, unescaped by the browser
     if s == strip_controls(s):  # no newline or control character to drop: escaped as a whole
         assert html.escape(s, quote=True) in text
+
+
+def test_the_heads_up_lines_are_under_the_title() -> None:
+    report = make_report(judged_with="main", gate_changes=("stats.mode lenient → point",))
+    text = render_html(report)
+    header = text[text.index("<header") : text.index("</header>")]
+    assert "<strong>Fork-safe publishing:</strong> the numbers below were computed by " in header
+    assert (
+        "<strong>Heads-up:</strong> this PR changes its gates: stats.mode lenient → point "
+        "(not applied: the status uses the gates of <code>main</code>).</p>"
+    ) in header
 
 
 def test_control_and_bidi_characters_are_removed() -> None:

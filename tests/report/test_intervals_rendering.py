@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from report_support import gate, make_report, metric, render_github
-
-from mlci.report import headline
 from mlci.report.jsonreport import dumps_report, load_report, report_to_dict
 from mlci.report.markdown import render_comment
+from mlci.report.phrases import headline
 from mlci.report.terminal import render_terminal
 from mlci.results import Report
+from tests.helpers.report import gate, make_report, metric, render_github
 
 
 def with_intervals() -> Report:
@@ -104,7 +103,7 @@ def test_inconclusive_is_a_warning_in_the_verdict_line():
 
 def test_the_terminal_shows_intervals_and_inconclusive_gates():
     text = render_terminal(with_intervals())
-    assert "95% CI of Δ" in text and "[−0.011, −0.003]" in text and "delong" in text
+    assert "95% CI of Δ" in text and "[−0.011, −0.003]" in text and "DeLong p<0.001" in text
     assert "INCONCLUSIVE max regression 0.005" in text  # the metric table's gate column
     assert "\nINCONCLUSIVE  log_loss  max regression 0.005  log_loss got worse" in text
 

@@ -8,19 +8,20 @@ from typing import Any
 
 import jsonschema
 import pytest
-from breakdown_support import sliced_report
-from report_support import HOSTILE, check, gate, make_report, metric
 
 from mlci.report.jsonreport import dumps_report, report_to_dict
 from mlci.results import BaselineInfo, Report
+from tests.helpers.breakdown import sliced_report
+from tests.helpers.report import HOSTILE, check, gate, make_report, metric
 
 NAN = float("nan")
+RULE_PARTS = ("gates", "stats", "budgets", "directions")
 DOC = Path(__file__).parents[2] / "docs" / "report-json.md"
 
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    text = resources.files("mlci").joinpath("schema/report.schema.json").read_text("utf-8")
+    text = resources.files("mlci").joinpath("jsonschemas/report.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     jsonschema.Draft202012Validator.check_schema(loaded)
     return loaded
@@ -40,6 +41,16 @@ def undefined_report() -> Report:
         checks=(check("insufficient_data", check="drift", score=NAN, method="jensen_shannon"),),
         evaluation=None,
         notes=("an override was accepted",),
+        gate_changes=("roc_auc: max_regression 0.005 → 0.05",),
+        judged_with="main",
+        rules={
+            "config_hash": "sha256:00",
+            "gates": [{"metric": "roc_auc", "max_regression": 0.05}],
+            "stats": {"mode": "point"},
+            "budgets": {"model_size_mb": {"max": 10}},
+            "directions": {"my_score": "higher"},
+            "min_slice_size": 50,
+        },
     )
 
 
@@ -63,7 +74,11 @@ def test_shape_of_the_example(report: Report, schema: dict[str, Any]) -> None:
         "notes",
         "slices",
         "budgets",
+        "gate_changes",
+        "judged_with",
+        "rules",
     ]
+    assert (d["gate_changes"], d["judged_with"], d["rules"]) == ([], None, {})
     assert d["schema_version"] == 1 and d["verdict"] == "fail"
     assert d["baseline"] == {
         "commit": "3f2c1ab9d0e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4",
@@ -153,7 +168,8 @@ def document_paths(value: Any, prefix: str = "") -> set[str]:
     if isinstance(value, dict):
         for key, sub in value.items():
             paths.add(prefix + key)
-            if prefix + key != "evaluation.metrics":  # keyed by metric name
+            # keyed by metric name, or config sections as written (the config schema's business)
+            if prefix + key not in ("evaluation.metrics", *(f"rules.{k}" for k in RULE_PARTS)):
                 paths |= document_paths(sub, prefix + key + ".")
     elif isinstance(value, list):
         for item in value:

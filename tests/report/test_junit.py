@@ -6,10 +6,10 @@ import unicodedata
 import xml.etree.ElementTree as ET
 
 import pytest
-from report_support import HOSTILE, check, gate, make_report
 
 from mlci.report.junit import render_junit
 from mlci.results import Report
+from tests.helpers.report import HOSTILE, check, gate, make_report
 
 BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 

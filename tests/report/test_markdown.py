@@ -5,7 +5,10 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_support import (
+
+from mlci.report.markdown import marker, render_comment
+from mlci.results import BaselineInfo, BudgetResult, DatasetSummary, Report, SliceResult
+from tests.helpers.report import (
     HOSTILE,
     MENTION,
     REFERENCE,
@@ -16,9 +19,6 @@ from report_support import (
     metric,
     render_github,
 )
-
-from mlci.report.markdown import marker, render_comment
-from mlci.results import BaselineInfo, DatasetSummary, Report
 
 NO_BASELINE = BaselineInfo(
     None, "none", "main", reason="no record for main@1a2b3c4 or 50 ancestors"
@@ -189,6 +189,12 @@ def hostile_report(s: str) -> Report:
         datasets=(DatasetSummary(s, s, 1, 1, s),),
         tool_version=s,
         notes=(s,),
+        slices=(
+            SliceResult((s, "plan"), (s, None), 120, (metric(s, 0.8, 0.9),), sorted_by=s),
+            SliceResult((s, "plan"), ("x", s), 3, too_small=True, min_size=30),
+        ),
+        budgets=(BudgetResult(s, 2.0, 1.0, 1.0, 100.0, -1.0, "record", s),),
+        history={s: (0.5, 0.6, 0.7)},
     )
 
 
@@ -215,14 +221,16 @@ ALLOWED_TAGS = {
 def test_hostile_strings_cannot_escape_the_comment(s: str) -> None:
     body = render_comment(hostile_report(s))
     assert body.splitlines()[0].startswith("<!-- mlci:report name=")
+    assert (body.count("<!--"), body.count("-->")) == (1, 1)  # in the source, code spans too
     assert body.splitlines()[1].startswith("### ❌ mlci · ")
     r = render_github(body)
     assert set(r.tags) <= ALLOWED_TAGS, r.tags
     assert len(r.comments) == 1  # only our marker
     for pattern in (MENTION, REFERENCE, URL):
         assert not pattern.search(r.text), (pattern, r.text)
-    assert set(r.cells_per_row) <= {6, 7, 5}  # metric, check, gate/dataset tables stay whole
-    assert r.tags.count("details") == 3
+    # every table keeps its shape: the same rows and cells as with a harmless string
+    assert r.cells_per_row == render_github(render_comment(hostile_report("plain"))).cells_per_row
+    assert r.tags.count("details") == 4
 
 
 def big_report(n_checks: int, *, failing_every: int = 7) -> Report:
@@ -305,3 +313,47 @@ def test_never_longer_than_max_chars(max_chars: int) -> None:
 
 
 BIG = replace(big_report(1000), notes=("a note " * 50,) * 20)
+
+
+# -- the heads-up lines under the verdict ---------------------------------------------------------
+
+
+def test_changed_gates_are_named_right_under_the_verdict() -> None:
+    report = make_report(
+        gate_changes=("roc_auc: max_regression 0.005 → 0.05", "stats.mode lenient → point")
+    )
+
+    body = lines(report)
+
+    assert body[2] == (
+        "⚠️ **Heads-up:** this PR changes its gates: roc\\_auc: max\\_regression 0.005 → 0.05; "
+        "stats.mode lenient → point (applied: the status uses this PR's own gates)."
+    )
+    assert body[3] == "" and body[4].startswith("Compared with `main` @ 3f2c1ab")
+
+
+def test_a_report_judged_by_publish_says_whose_numbers_and_whose_gates() -> None:
+    report = make_report(judged_with="main", gate_changes=("removed the gate on f1 (min 0.7)",))
+
+    body = lines(report)
+
+    assert body[2].startswith("🔒 **Fork-safe publishing:** the numbers below were computed by ")
+    assert "this pull request's own job" in body[2] and body[2].endswith("config of `main`.")
+    assert body[4] == (
+        "⚠️ **Heads-up:** this PR changes its gates: removed the gate on f1 \\(min 0.7\\) "
+        "(not applied: the status uses the gates of `main`)."
+    )
+
+
+def test_heads_up_lines_are_escaped_counted_and_survive_shrinking() -> None:
+    hostile = tuple(f"@octocat <!-- mlci:report name=x --> #{i}" for i in range(12))
+    report = make_report(gate_changes=hostile, metrics=big_report(10).metrics)
+
+    full = render_comment(report)
+    tiny = render_comment(report, max_chars=2_000)
+
+    assert "; and 4 more (applied" in full
+    assert (full.count("<!--"), full.count("-->")) == (1, 1)
+    r = render_github(full)
+    assert not MENTION.search(r.text) and not REFERENCE.search(r.text)
+    assert "this PR changes its gates: " in tiny and len(tiny) <= 2_000

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from report_support import HOSTILE, MAIN, MENTION, REFERENCE, URL, make_report, render_github
 
 from mlci.report.markdown import render_comment
 from mlci.results import BaselineInfo
+from tests.helpers.report import HOSTILE, MAIN, MENTION, REFERENCE, URL, make_report, render_github
 
 
 def history_line(body: str) -> str:

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import re
 
-from report_support import check, gate, make_report, metric
-
 from mlci.report.terminal import render_terminal
 from mlci.results import BaselineInfo, Report
+from tests.helpers.report import check, gate, make_report, metric
 
 
 def test_example(report: Report) -> None:
@@ -76,3 +75,15 @@ def test_many_problems_are_capped() -> None:
     text = render_terminal(report)
     assert text.count("  FAIL  eval.c") == 50
     assert "  … 70 more in the full report" in text
+
+
+def test_changed_gates_and_fork_safe_judging_are_said_under_the_verdict() -> None:
+    report = make_report(judged_with="main", gate_changes=("stats.mode lenient → point",))
+    first = render_terminal(report).splitlines()[:4]
+    assert first[0].startswith("FAIL  mlci · churn-model")
+    assert first[1].startswith("Fork-safe publishing: the numbers below were computed by this")
+    assert first[2] == (
+        "Heads-up: this PR changes its gates: stats.mode lenient → point "
+        "(not applied: the status uses the gates of main)."
+    )
+    assert first[3].startswith("Compared with main @ 3f2c1ab")

@@ -1,0 +1,335 @@
+"""`mlci run`: evaluate a commit against its baseline, gate, report; store the baseline's record.
+
+Inside GitHub Actions (``GITHUB_ACTIONS=true``) the run also sets the pending and final commit
+status, posts or edits the sticky PR comment, writes the job summary, the step outputs and
+annotations; there a record is stored for a push to the baseline branch only, and pushed to the
+records branch's remote. Outside, a run on the baseline branch stores its record locally, and
+pushes it only with ``--push``. Either way, nothing is stored when tracked files differ from
+the commit (one line says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TextIO
+
+from mlci import git
+from mlci.config import Config, load_config
+from mlci.data.progress import make_progress
+from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS
+from mlci.figure_worker import FigureWorker
+from mlci.files import write_atomic
+from mlci.github.actions import (
+    ActionsContext,
+    detect,
+    finish,
+    git_auth,
+    pending_status,
+    warn_persisted_credentials,
+)
+from mlci.github.override import for_pull_request
+from mlci.github.workflow import format_annotation
+from mlci.jobs import resolve_jobs
+from mlci.paths import check_output
+from mlci.pipeline import Outcome, Revision, evaluate_revision, locate
+from mlci.records.format import utc_now
+from mlci.records.store import GitBranchStore, RecordStore, open_store
+from mlci.report.html import render_html
+from mlci.report.jsonreport import dumps_report
+from mlci.report.junit import render_junit
+from mlci.report.markdown import DEFAULT_HINT, render_comment
+from mlci.report.markdown import full_report_hint as report_hint
+from mlci.report.plots import PlotInputs, figure_files
+from mlci.report.terminal import render_terminal
+from mlci.userenv import conceal_from_proc, tokens_in
+
+
+@dataclass(frozen=True)
+class StorePlan:
+    """Whether a run stores its record, and the one line that says why not when it matters."""
+
+    store: bool
+    note: str = ""
+
+
+def run_command(
+    config_path: Path,
+    *,
+    output_dir: Path,
+    store: bool = True,
+    push: bool = False,
+    commit: str | None = None,
+    branch: str | None = None,
+    quiet: bool = False,
+    comment: bool = True,
+    fail_on_gate: bool = True,
+    html: bool = True,
+    junit: Path | None = None,
+    jobs: int | None = None,
+    figure_process: bool = False,
+    environ: Mapping[str, str],
+    stdout: TextIO,
+) -> int:
+    """`mlci run` (see the module docstring): 0 passed, 1 a blocking gate failed.
+
+    ``fail_on_gate=False`` reports a failing verdict but exits 0; ``html=False`` skips
+    report.html and its figures; ``junit`` also writes JUnit XML there. ``jobs`` threads read
+    and profile the data (None: the CPUs available). ``figure_process``: with more than one
+    CPU, draw the figures in a worker process started now, which imports matplotlib while the
+    data is read (see :mod:`mlci.figure_worker`); for the ``mlci`` program, which owns its
+    process. Called as a library, the figures are drawn in the caller's process.
+    """
+    figures = None
+    if figure_process and html and resolve_jobs(jobs) > 1:
+        figures = FigureWorker.start()
+    try:
+        return _run(
+            config_path,
+            output_dir=output_dir,
+            store=store,
+            push=push,
+            commit=commit,
+            branch=branch,
+            quiet=quiet,
+            comment=comment,
+            fail_on_gate=fail_on_gate,
+            html=html,
+            junit=junit,
+            jobs=jobs,
+            figures=figures,
+            environ=environ,
+            stdout=stdout,
+        )
+    finally:
+        if figures is not None:
+            figures.close()
+
+
+def _run(
+    config_path: Path,
+    *,
+    output_dir: Path,
+    store: bool,
+    push: bool,
+    commit: str | None,
+    branch: str | None,
+    quiet: bool,
+    comment: bool,
+    fail_on_gate: bool,
+    html: bool,
+    junit: Path | None,
+    jobs: int | None,
+    figures: FigureWorker | None,
+    environ: Mapping[str, str],
+    stdout: TextIO,
+) -> int:
+    config = load_config(config_path)
+    actions = detect(environ)
+    if actions is not None:
+        commit = commit or actions.commit
+        branch = branch if branch is not None else actions.branch
+    rev = locate(config, commit=commit, branch=branch, actions=actions)
+    _check_outputs(rev.repo, output_dir, junit)
+    plan = _store_plan(rev, wanted=store)
+    # code run for the user (a pickled model) must not read a token in /proc/<mlci>/environ
+    conceal_from_proc([*tokens_in(environ), *([actions.settings.token] if actions else [])])
+    auth = None
+    if actions is not None:
+        auth = git_auth(actions, stdout)
+        warn_persisted_credentials(rev.repo, stdout)
+    with pending_status(actions, config.name, stdout, root=rev.repo):  # never left pending
+        records = open_store(
+            config.baseline.store, rev.repo, push=actions is not None or push, auth=auth
+        )
+        progress = make_progress(quiet=quiet, environ=environ, stdout=stdout)
+        outcome = evaluate_revision(
+            config, rev, records, created_at=utc_now(environ), progress=progress, jobs=jobs
+        )
+        if actions is not None and config.override is not None:
+            outcome = _override(actions, config.override.label, outcome, stdout)
+        paths = write_outputs(
+            outcome,
+            output_dir,
+            max_comment_chars=config.report.max_comment_chars,
+            full_report_hint=report_hint(environ),
+            html=html,
+            junit=junit,
+            figures=figures,
+        )
+        if plan.store:
+            records.put(outcome.record)
+        if not quiet:
+            print(render_terminal(outcome.report), file=stdout)
+            _print_paths(paths, stdout)
+        _say_stored(plan, outcome.record.commit, records, actions is not None, stdout)
+        if actions is not None:
+            _publish(actions, config, outcome, paths, comment=comment, stdout=stdout)
+    print(f"mlci: {outcome.report.verdict.upper()}", file=stdout)
+    failed = outcome.report.verdict != "pass" and fail_on_gate
+    return EXIT_GATE_FAILED if failed else EXIT_PASS
+
+
+def store_plan(
+    *, on_baseline_branch: bool, wanted: bool, commit: str, changed: Sequence[str]
+) -> StorePlan:
+    """Store the record of a run on the baseline branch, unless ``--no-store`` or the checkout
+    differs from the commit (``changed``: the tracked files that differ): a record describes a
+    commit, and later runs compare against it as that commit."""
+    if not (on_baseline_branch and wanted):
+        return StorePlan(False)
+    if changed:
+        more = len(changed) - 3
+        shown = ", ".join(changed[:3]) + (f" and {more} more" if more > 0 else "")
+        files = "file differs" if len(changed) == 1 else "files differ"
+        return StorePlan(
+            False,
+            f"not storing the record of {commit[:7]}: {len(changed)} tracked {files} from the "
+            f"commit ({shown}). Commit them and run mlci again.",
+        )
+    return StorePlan(True)
+
+
+def _store_plan(rev: Revision, *, wanted: bool) -> StorePlan:
+    changed = git.changed_files(rev.repo, rev.commit) if rev.on_baseline_branch and wanted else []
+    return store_plan(
+        on_baseline_branch=rev.on_baseline_branch, wanted=wanted, commit=rev.commit, changed=changed
+    )
+
+
+def _say_stored(
+    plan: StorePlan, commit: str, records: RecordStore, in_actions: bool, stdout: TextIO
+) -> None:
+    """Where the record went, or why it was not stored."""
+    if plan.store:
+        print(_stored_line(commit, records), file=stdout)
+    elif plan.note:
+        print(_warning(plan.note, in_actions), file=stdout)
+
+
+def _stored_line(commit: str, records: RecordStore) -> str:
+    """The line that says where the record went, and how to publish one kept locally."""
+    line = f"Stored the record of {commit[:7]} in {records}."
+    if isinstance(records, GitBranchStore) and records.remote and not records.push:
+        line += (
+            f" Not pushed to {records.remote}: outside CI a record is pushed only with "
+            "`mlci run --push`."
+        )
+    return line
+
+
+def _check_outputs(repo: Path, output_dir: Path, junit: Path | None) -> None:
+    """What mlci writes must not be led outside the repository by a committed symlink."""
+    for path in (output_dir, output_dir / "figures"):
+        check_output(path, repo, "--output-dir")
+    if junit is not None:
+        check_output(junit, repo, "--junit")
+
+
+def _warning(message: str, actions: bool) -> str:
+    """One line: a warning annotation in GitHub Actions, else ``mlci: warning: ...``."""
+    if not actions:
+        return f"mlci: warning: {message}"
+    return format_annotation("warning", message[:1].upper() + message[1:], title="mlci")
+
+
+def _override(actions: ActionsContext, label: str, outcome: Outcome, stdout: TextIO) -> Outcome:
+    """A maintainer's override label on a failing pull request (never on a tag)."""
+    report, record = for_pull_request(actions, label, outcome.report, outcome.record, stdout=stdout)
+    return replace(outcome, report=report, record=record)
+
+
+def _publish(
+    actions: ActionsContext,
+    config: Config,
+    outcome: Outcome,
+    paths: Mapping[str, Path],
+    *,
+    comment: bool,
+    stdout: TextIO,
+) -> None:
+    """The commit status, the PR comment, the job summary and the step outputs."""
+    markdown = paths["report_markdown"].read_text(encoding="utf-8")
+    publish_comment = comment and config.report.comment
+    finish(
+        actions,
+        outcome.report,
+        markdown=markdown,
+        paths=paths,
+        comment=publish_comment,
+        stdout=stdout,
+    )
+
+
+def _print_paths(paths: Mapping[str, Path], stdout: TextIO) -> None:
+    for label, path in paths.items():
+        print(f"{label.replace('_', ' ')}: {path}", file=stdout)
+
+
+# --- the report files --------------------------------------------------------------------------
+
+
+def write_outputs(
+    outcome: Outcome,
+    output_dir: Path,
+    *,
+    max_comment_chars: int,
+    full_report_hint: str | None = None,
+    html: bool = True,
+    junit: Path | None = None,
+    figures: FigureWorker | None = None,
+) -> dict[str, Path]:
+    """Write report.md, report.json, record.json, report.html (with its PNGs under figures/
+    unless ``html`` is False) and the JUnit XML file ``junit``; return their paths.
+
+    With a ``figures`` worker, the figures are drawn there while the other files are written.
+    """
+    if figures is not None and not (
+        html and outcome.plots is not None and figures.submit(outcome.plots)
+    ):
+        figures = None
+    paths = {
+        "report_markdown": output_dir / "report.md",
+        "report_json": output_dir / "report.json",
+        "record": output_dir / "record.json",
+    }
+    hint = full_report_hint or DEFAULT_HINT
+    markdown = render_comment(outcome.report, max_chars=max_comment_chars, full_report_hint=hint)
+    write_atomic(paths["report_markdown"], markdown)
+    write_atomic(paths["report_json"], dumps_report(outcome.report))
+    write_atomic(paths["record"], outcome.record.to_json())
+    if html:
+        paths["report_html"] = _write_html(outcome, output_dir, figures)
+    if junit is not None:
+        write_atomic(junit, render_junit(outcome.report))
+        paths["junit"] = junit
+    return paths
+
+
+def _write_html(outcome: Outcome, output_dir: Path, worker: FigureWorker | None = None) -> Path:
+    """report.html, and its figures as PNG files under ``figures/`` (old PNGs there removed)."""
+    drawn = worker.result() if worker is not None else None
+    figures, notes = drawn if drawn is not None else _draw_figures(outcome.plots)
+    folder = output_dir / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    for name, png in figure_files(figures).items():
+        write_atomic(folder / name, png)
+    path = output_dir / "report.html"
+    history = outcome.plots.history if outcome.plots is not None else None
+    write_atomic(path, render_html(outcome.report, figures=figures, history=history, notes=notes))
+    return path
+
+
+def _draw_figures(plots: PlotInputs | None) -> tuple[dict[str, bytes], list[str]]:
+    """The report's figures; any failure (even importing matplotlib) becomes a note."""
+    if plots is None:
+        return {}, []
+    try:
+        from mlci.report.plots import make_figures  # here, so failing to import it is a note
+
+        return make_figures(plots)
+    except Exception as exc:  # a figure must never fail the run
+        return {}, [f"No figures were drawn ({type(exc).__name__}: {exc})."]
