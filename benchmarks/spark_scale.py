@@ -198,10 +198,10 @@ def main() -> int:
         default=Path(os.environ.get("MLCI_BENCH_DIR", Path.home() / ".cache" / "mlci-bench")),
     )
     args = parser.parse_args()
-    path = data_scale.build(args.dir, args.rows)["reference.parquet"]
+    path = data_scale.build(args.dir, args.rows, formats=("parquet",))["reference.parquet"]
     work = args.dir / f"work-spark-{args.rows}"
     work.mkdir(parents=True, exist_ok=True)
-    print(f"{args.rows:,} rows, {path.stat().st_size / 2**20:.0f} MB of Parquet: {path}")
+    print(f"{args.rows:,} rows, {path.stat().st_size / 2**20:.0f} MiB of Parquet: {path}")
 
     started = time.perf_counter()
     spark = start_spark(args.cores, args.driver_memory)
