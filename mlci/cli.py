@@ -343,6 +343,12 @@ def _add_profile(sub: Subparsers) -> None:
     profile.add_argument(
         "--name", help="the dataset's name, as in mlci.yml (default: the file's name)"
     )
+    profile.add_argument(
+        "--piece",
+        action="store_true",
+        help="write an unfinished piece instead: every sketch at full precision (larger), so "
+        "that `mlci profile merge` of the pieces equals the profile of the whole",
+    )
     _add_format(profile)
     _add_no_progress(profile)
 
@@ -637,6 +643,7 @@ def _profile(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int:
         name=args.name,
         data_format=args.data_format,
         quiet=args.quiet,
+        piece=args.piece,
         environ=environ,
         stdout=stdout,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ from tests.helpers.git_http import GitHttpServer
 
 TESTS = Path(__file__).resolve().parent
 TIERS = ("unit", "integration", "e2e")
-# Fixtures that make real git repositories or serve the GitHub API fake: a test that uses one
-# is an integration test.
+# Fixtures that make real git repositories, serve the GitHub API fake or start Spark (a JVM
+# and Python workers talking over sockets): a test that uses one is an integration test.
 INTEGRATION_FIXTURES = frozenset(
     {
         "git_project",
@@ -30,6 +31,7 @@ INTEGRATION_FIXTURES = frozenset(
         "make_client",
         "make_settings",
         "serve_git",
+        "spark",
     }
 )
 
@@ -133,3 +135,39 @@ def serve_git() -> Iterator[Callable[..., GitHttpServer]]:
     yield serve
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_cwd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Spark JVM's working directory: relative paths given to Spark resolve there."""
+    return tmp_path_factory.mktemp("spark-cwd")
+
+
+@pytest.fixture(scope="session")
+def spark(spark_cwd: Path) -> Iterator[Any]:
+    """One local Spark session (2 cores) for every Spark test: starting the JVM takes seconds.
+
+    Needs pyspark (in the `test` extra) and Java 17+. The executors run this interpreter,
+    which has mlci installed, as PYSPARK_PYTHON tells them (read once, when the session
+    starts).
+    """
+    from pyspark.sql import SparkSession  # the JVM starts only for the tests that ask
+
+    before = os.getcwd()
+    os.chdir(spark_cwd)  # the JVM inherits it
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    try:
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("mlci-tests")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", "1g")
+            .getOrCreate()
+        )
+    finally:
+        os.chdir(before)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -2,9 +2,13 @@
 
 A profile file is a JSON object of profiles by dataset name (``{"train": profile}``), the
 format `mlci validate --against` and ``--save-profiles`` use, so a merged profile can be the
-reference a dataset is validated against. ``merge`` also reads a ``record.json``, bare profiles
-(``{"profile_version": ..., "rows": ..., "columns": ...}``, as a Spark job may write them) and
-JSON lines of either; bare profiles need ``--name``.
+reference a dataset is validated against. With ``--piece``, `mlci profile` writes an
+unfinished piece instead (every sketch at full precision, see :mod:`mlci.data.profile`):
+pieces merge into exactly what one process computes from the whole. ``merge`` reads profiles
+and pieces by dataset name, a ``record.json``, bare profiles or pieces
+(``{"rows": ..., "columns": ...}``, as a Spark job writes them) and JSON lines of either;
+bare ones need ``--name``. An empty file (Spark writes one for an empty partition) is an empty
+piece: it adds nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pyarrow as pa
 
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
 from mlci.config import DatasetConfig, format_from_suffix
-from mlci.data.profile import Profiler
+from mlci.data.profile import Profiler, is_piece, load_profiler
 from mlci.data.progress import NoProgress, make_progress
 from mlci.data.read import Source, scan
 from mlci.errors import DataError, MlciError
@@ -40,6 +44,7 @@ def profile_command(
     name: str | None,
     data_format: DataFormat | None,
     quiet: bool,
+    piece: bool = False,
     environ: Mapping[str, str],
     stdout: TextIO,
 ) -> int:
@@ -48,21 +53,24 @@ def profile_command(
         if data_format is not None:
             raise MlciError("mlci profile merge: --format applies to data files, not profiles.")
         merged = output or Path("merged.json")
-        return merge_command(paths[1:], output=merged, name=name, quiet=quiet, stdout=stdout)
+        return merge_command(
+            paths[1:], output=merged, name=name, piece=piece, quiet=quiet, stdout=stdout
+        )
     if len(paths) != 1:
         raise MlciError(
             f"mlci profile: expected one data file; got {len(paths)}. Profile each shard on "
             "its own, then `mlci profile merge A.json B.json ...`."
         )
-
     data = paths[0]
     dataset = dataset_name(data, name)
     progress = make_progress(quiet=quiet, environ=environ, stdout=stdout)
-    profile, _ = profile_file(data, name=dataset, data_format=data_format, progress=progress)
+    profiler, _ = scan_file(data, name=dataset, data_format=data_format, progress=progress)
+    profile = profiler.piece() if piece else profiler.finish()
     target = output or Path("profile.json")
     write_json(target, {dataset: profile})
     if not quiet:
-        print(f"Wrote {target}: profile of dataset '{dataset}' ({_size(profile)}).", file=stdout)
+        what = "piece of the profile" if piece else "profile"
+        print(f"Wrote {target}: {what} of dataset '{dataset}' ({_size(profile)}).", file=stdout)
     return 0
 
 
@@ -93,7 +101,18 @@ def profile_file(
     Raises:
         DataError: the file cannot be read (one line naming the dataset and the file).
     """
+    profiler, types = scan_file(path, name=name, data_format=data_format, progress=progress)
+    return profiler.finish(), types
 
+
+def scan_file(
+    path: Path,
+    *,
+    name: str,
+    data_format: DataFormat | None = None,
+    progress: Any = None,
+) -> tuple[Profiler, dict[str, pa.DataType]]:
+    """:func:`profile_file`, unfinished: the profiler of the file and the column types."""
     if not path.is_file():
         what = "not a file" if path.exists() else "file not found"
         raise DataError(f"{path}: {what}. Give a CSV, Parquet or JSON lines file.")
@@ -113,7 +132,7 @@ def profile_file(
         profiler, source = scan(cfg, start, feed, on_source=sources.append)
     finally:
         reporter.finish()
-    return profiler.finish(), dict(source.types)
+    return profiler, dict(source.types)
 
 
 def _size(profile: Mapping[str, Any]) -> str:
@@ -125,9 +144,19 @@ def _size(profile: Mapping[str, Any]) -> str:
 
 
 def merge_command(
-    files: Sequence[Path], *, output: Path, name: str | None, quiet: bool, stdout: TextIO
+    files: Sequence[Path],
+    *,
+    output: Path,
+    name: str | None,
+    piece: bool = False,
+    quiet: bool,
+    stdout: TextIO,
 ) -> int:
-    """Merge the profiles in ``files`` by dataset name and write them to ``output``."""
+    """Merge the profiles and pieces in ``files`` by dataset name and write the merged profiles
+    (with ``piece``, the merged pieces) to ``output``.
+
+    Files are read one at a time, so memory holds one file and the merged state.
+    """
     if not files:
         raise MlciError(
             "mlci profile merge: no profile files given. Usage: mlci profile merge A.json "
@@ -135,42 +164,83 @@ def merge_command(
         )
     if name is not None:
         dataset_name(Path(name), name)
-    groups = group_profiles([(f, load_profiles(f)) for f in files], name=name)
-    merged = {dataset: merge_all(profiles, dataset) for dataset, profiles in groups.items()}
-    write_json(output, merged)
+    merges: dict[str, _Merge] = {}
+    empty_files = 0
+    for path in files:
+        found = load_documents(path)
+        empty_files += not found
+        for dataset, doc in _named(path, found, name):
+            merges.setdefault(dataset, _Merge(dataset)).add(path, doc)
+    if not merges and name is None:
+        raise MlciError(
+            "mlci profile merge: the files hold no profile. Give --name NAME to write the "
+            "profile of an empty dataset."
+            if empty_files
+            else "mlci profile merge: the files hold no profile."
+        )
+    merges = merges or {str(name): _Merge(str(name))}
+    done = {d: (m.profiler.piece() if piece else m.profiler.finish()) for d, m in merges.items()}
+    write_json(output, done)
     if not quiet:
-        for dataset, profiles in groups.items():
-            many = "s" if len(profiles) != 1 else ""
-            summary = f"'{dataset}': {_size(merged[dataset])}"
-            print(f"Merged {len(profiles)} profile{many} of {summary}.", file=stdout)
+        for dataset, merge in merges.items():
+            empty = f" ({empty_files} empty file{'s' if empty_files != 1 else ''})"
+            summary = f"'{dataset}'{empty if empty_files else ''}: {_size(done[dataset])}"
+            print(f"Merged {merge.described()} of {summary}.", file=stdout)
         print(f"Wrote {output}.", file=stdout)
     return 0
 
 
-def group_profiles(
-    loaded: Sequence[tuple[Path, list[tuple[str | None, dict[str, Any]]]]], *, name: str | None
-) -> dict[str, list[dict[str, Any]]]:
-    """The profiles to merge, by dataset name, in the order given.
+class _Merge:
+    """The merged state of one dataset's profiles and pieces, with what was merged."""
 
-    With ``name``, each file gives its profile of that dataset, or its only profile. Without,
-    profiles are grouped by their names, and a bare profile is an error.
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
+        self.profiler = Profiler()
+        self.profiles = 0
+        self.pieces = 0
+
+    def add(self, path: Path, doc: Mapping[str, Any]) -> None:
+        other = as_profiler(path, doc)
+        try:
+            self.profiler.merge(other)
+        except ValueError as exc:
+            raise MlciError(
+                f"Dataset '{self.dataset}': {exc} Profile every shard with the same column types."
+            ) from None
+        if is_piece(doc):
+            self.pieces += 1
+        else:
+            self.profiles += 1
+
+    def described(self) -> str:
+        """``4 profiles``, ``1 piece``, ``2 profiles and 3 pieces``."""
+        parts = [
+            f"{n} {word}{'s' if n != 1 else ''}"
+            for n, word in ((self.profiles, "profile"), (self.pieces, "piece"))
+            if n
+        ]
+        return " and ".join(parts) or "0 profiles"
+
+
+def _named(
+    path: Path, found: list[tuple[str | None, dict[str, Any]]], name: str | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """The profiles of a file to merge, by dataset name.
+
+    With ``name``, the file's profile of that dataset, or its only one(s). Without, every
+    profile by its own name; a bare profile is an error.
     """
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for path, found in loaded:
-        if name is not None:
-            for profile in _pick(path, found, name):
-                groups.setdefault(name, []).append(profile)
-            continue
-        for dataset, profile in found:
-            if dataset is None:
-                raise MlciError(
-                    f"{path} holds a profile without a dataset name: give --name NAME (the "
-                    "dataset's name in mlci.yml)."
-                )
-            groups.setdefault(dataset, []).append(profile)
-    if not groups:
-        raise MlciError("mlci profile merge: the files hold no profile.")
-    return groups
+    if name is not None:
+        return [(name, profile) for profile in _pick(path, found, name)]
+    named: list[tuple[str, dict[str, Any]]] = []
+    for dataset, profile in found:
+        if dataset is None:
+            raise MlciError(
+                f"{path} holds a profile without a dataset name: give --name NAME (the "
+                "dataset's name in mlci.yml)."
+            )
+        named.append((dataset, profile))
+    return named
 
 
 def _pick(
@@ -187,25 +257,32 @@ def _pick(
 
 
 def merge_all(profiles: Sequence[Mapping[str, Any]], dataset: str = "") -> dict[str, Any]:
-    """The profile of the union of the datasets profiled, from their profiles alone.
+    """The profile of the union of the datasets profiled, from their profiles or pieces alone.
 
     Merges in one profiler without writing intermediate profiles, so sketches are compacted
     once, at the end. See :func:`mlci.data.profile.merge_profiles` for what is exact.
     """
+    merge = _Merge(dataset)
+    for profile in profiles:
+        merge.add(Path(dataset or "profile"), profile)
+    return merge.profiler.finish()
 
-    merged = Profiler.from_profile(profiles[0])
-    for profile in profiles[1:]:
-        try:
-            merged.merge(Profiler.from_profile(profile))
-        except ValueError as exc:
-            raise MlciError(
-                f"Dataset '{dataset}': {exc} Profile every shard with the same column types."
-            ) from None
-    return merged.finish()
+
+def as_profiler(path: Path, doc: Mapping[str, Any]) -> Profiler:
+    """The profiler of a profile or piece read from ``path`` (DataError when malformed)."""
+    return load_profiler(doc, source=str(path))
 
 
 def load_profiles(path: Path) -> list[tuple[str | None, dict[str, Any]]]:
-    """``(dataset name or None, profile)`` pairs found in a profile file (see the module doc)."""
+    """``(dataset name or None, profile)`` pairs found in a profile file (see the module doc);
+    pieces are finished into profiles."""
+    found = load_documents(path)
+    return [(n, as_profiler(path, d).finish() if is_piece(d) else d) for n, d in found]
+
+
+def load_documents(path: Path) -> list[tuple[str | None, dict[str, Any]]]:
+    """``(dataset name or None, profile or piece)`` pairs found in a profile file, checked
+    (see the module doc); none for an empty file."""
     try:
         text = read_text(path, limit=MAX_RECORD_BYTES)
     except DocumentError as exc:
@@ -215,6 +292,8 @@ def load_profiles(path: Path) -> list[tuple[str | None, dict[str, Any]]]:
         raise MlciError(f"{path}: file not found. {hint}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise MlciError(f"{path}: cannot read it ({exc}).") from None
+    if not text.strip():
+        return []
     found = [pair for doc in _documents(path, text) for pair in _profiles_in(path, doc)]
     for _, profile in found:
         _check_profile(path, profile)

@@ -194,6 +194,8 @@ def _profile_of(
 
 def _stored_profile(path: Path, name: str | None) -> tuple[str, dict[str, Any]]:
     found = load_profiles(path)
+    if not found:
+        raise MlciError(f"{path} is empty: no profile to infer a schema from.")
     if name is not None:
         named = [p for n, p in found if n == name]
         if named:

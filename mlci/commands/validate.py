@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json, read_text
 from mlci.config import Config, load_config
+from mlci.data.profile import is_piece, load_profiler
 from mlci.data.progress import make_progress
 from mlci.data.stage import DatasetOutcome, run_data_stage
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
@@ -105,5 +106,12 @@ def _profiles_file(path: Path) -> dict[str, Mapping[str, Any]]:
     for name, entry in entries.items():
         profile = entry.get("profile", entry) if isinstance(entry, dict) else None
         if isinstance(profile, dict) and "columns" in profile and "rows" in profile:
-            profiles[name] = profile
+            profiles[name] = _finished(path, profile)
     return profiles
+
+
+def _finished(path: Path, profile: dict[str, Any]) -> dict[str, Any]:
+    """A profile, or the profile of a piece (written by `mlci profile --piece`)."""
+    if not is_piece(profile):
+        return profile
+    return load_profiler(profile, source=f"--against {path}").finish()

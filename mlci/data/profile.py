@@ -26,6 +26,18 @@ value counts while ``values.complete``), min and max; the moments up to float ro
 quantiles and decile edges up to 100,000 finite values. Beyond, quantiles and bin counts
 come from a KLL sketch and ``distinct`` from HyperLogLog (see :mod:`mlci.data.sketch` for the
 error bounds). Missing values are ``None``, never NaN.
+
+A stored profile keeps its sketches compacted (``sketch``: 512-point quantile sketch, 1,024
+exact values, 1,000 value counts), so profiles merged after they were stored are within the
+stored sketches' errors. For a dataset profiled in parts, each part is kept as an unfinished
+**piece** instead (:meth:`Profiler.piece`): every accumulator at full precision, JSON-safe::
+
+    {"piece_version": 1, "rows": n, "columns": {name: column_state}}
+
+Pieces merge in any order and grouping into the profile one process would have computed from
+the whole: every part that is exact in one process is exact (equal) after the merge, and the
+rest is within the same bounds, as nothing is compacted before the one final
+:meth:`Profiler.finish`. A profile or piece of no rows adds nothing to a merge.
 """
 
 from __future__ import annotations
@@ -34,172 +46,37 @@ import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlci.data import arrays as A
-from mlci.data.hashing import hash_array, hash_float_bits, is_text
-from mlci.data.sketch import Distinct, Moments, Quantiles, TopValues, weighted_quantiles
+from mlci.data.columns import ColumnView, Kind, column_kind, dtype_name
+from mlci.data.hashing import hash_array, hash_float_bits
+from mlci.data.sketch import (
+    Distinct,
+    Moments,
+    Quantiles,
+    TopValues,
+    decode_floats,
+    encode_floats,
+    weighted_quantiles,
+)
+from mlci.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Kind = Literal["numeric", "categorical", "boolean", "datetime"]
-
 PROFILE_VERSION = 2
+PIECE_VERSION = 1
 QUANTILES = tuple(round(0.05 * i, 2) for i in range(21))  # 0.00, 0.05, ..., 1.00
 DECILES = tuple(round(0.1 * i, 1) for i in range(1, 10))  # bin edges at q = 0.1 .. 0.9
 TOP_K = 20
 MAX_VALUE_CHARS = 200  # category values are cut to this length, to keep records small
 NUMERIC_VALUES_LIMIT = 10_000  # distinct numbers counted exactly while profiling
 STORED_VALUES = 1_000  # value counts kept in a stored profile
-
-
-# --- one column of one batch -------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-class _lazy(Generic[T]):  # a decorator, named like functools.cached_property
-    """A value computed on first access and kept on the instance, without a lock.
-
-    ``functools.cached_property`` holds one lock per attribute for every instance up to
-    Python 3.11, which would let only one thread at a time sort or hash any column. The
-    values here are pure functions of the view: two threads computing one at the same time
-    get equal values.
-    """
-
-    def __init__(self, compute: Callable[[Any], T]) -> None:
-        self.compute = compute
-        self.name = compute.__name__
-        self.__doc__ = compute.__doc__
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> _lazy[T]: ...
-
-    @overload
-    def __get__(self, obj: object, owner: type) -> T: ...
-
-    def __get__(self, obj: object | None, owner: type) -> T | _lazy[T]:
-        if obj is None:
-            return self
-        value = self.compute(obj)
-        obj.__dict__[self.name] = value
-        return value
-
-
-class ColumnView:
-    """One column of one record batch, with the derived arrays every consumer shares.
-
-    Profiling, checks and drift all read the same views, so a column is converted to
-    floats, sorted, counted or hashed at most once per batch.
-    """
-
-    def __init__(self, name: str, arr: pa.Array, row_offset: int) -> None:
-        self.name = name
-        self.arr = arr
-        self.row_offset = row_offset
-        self.kind, self.logical = column_kind(arr.type)
-
-    def __len__(self) -> int:
-        return len(self.arr)
-
-    @_lazy
-    def valid(self) -> np.ndarray:
-        return A.valid(self.arr)
-
-    @_lazy
-    def floats(self) -> np.ndarray:
-        """float64 values, NaN where null (numeric and boolean columns)."""
-        return A.floats(self.arr)
-
-    @_lazy
-    def finite_sorted(self) -> np.ndarray:
-        values = self.floats
-        return np.sort(values[np.isfinite(values)])
-
-    @_lazy
-    def value_counts(self) -> tuple[pa.Array, np.ndarray]:
-        """Distinct non-null values (as text for categorical and boolean columns) and counts."""
-        arr = self.arr
-        if pa.types.is_boolean(arr.type):
-            true = int(pc.sum(arr).as_py() or 0)
-            false = len(arr) - arr.null_count - true
-            pairs = [(k, c) for k, c in (("True", true), ("False", false)) if c]
-            counts = np.asarray([c for _, c in pairs], dtype=np.int64)
-            return A.strings([k for k, _ in pairs]), counts
-        if pa.types.is_dictionary(arr.type):
-            indices = A.ints(arr.indices.drop_null())
-            counts = np.bincount(indices, minlength=len(arr.dictionary))
-            used = np.flatnonzero(counts)
-            keys = arr.dictionary.take(A.indices(used)).cast(pa.string())
-            return keys, counts[used].astype(np.int64)
-        if pa.types.is_null(arr.type):
-            return A.strings([]), np.zeros(0, dtype=np.int64)
-        counted = pc.value_counts(arr.drop_null())
-        keys = counted.field("values")
-        if not is_text(keys.type):
-            keys = keys.cast(pa.string())
-        return keys, A.ints(counted.field("counts"))
-
-    @_lazy
-    def hashes(self) -> tuple[np.ndarray, np.ndarray]:
-        return hash_array(self.arr)
-
-    @_lazy
-    def texts(self) -> pa.Array:
-        """The values as text (null stays null)."""
-        arr = self.arr
-        if pa.types.is_dictionary(arr.type):
-            arr = arr.cast(arr.type.value_type)
-        if is_text(arr.type):
-            return arr
-        if pa.types.is_null(arr.type):
-            return pa.nulls(len(arr), pa.string())
-        return arr.cast(pa.string())
-
-    def first_values(self, limit: int = 50) -> list[Any]:
-        """Up to ``limit`` non-null values as Python objects, in row order."""
-        return [v for v in self.arr.slice(0, limit * 4).to_pylist() if v is not None][:limit]
-
-
-def column_kind(t: pa.DataType) -> tuple[Kind, str]:
-    """``(kind, logical_type)`` of a column of Arrow type ``t``."""
-    if pa.types.is_boolean(t):
-        return "boolean", "boolean"
-    if pa.types.is_integer(t):
-        return "numeric", "integer"
-    if pa.types.is_floating(t) or pa.types.is_decimal(t):
-        return "numeric", "number"
-    if pa.types.is_timestamp(t) or pa.types.is_date(t):
-        return "datetime", "datetime"
-    if pa.types.is_dictionary(t):
-        return "categorical", "category"
-    return "categorical", "string"
-
-
-def dtype_name(t: pa.DataType) -> str:
-    """A short, familiar name of an Arrow type: float64, int64, str, bool, category, ..."""
-    if pa.types.is_floating(t):
-        return f"float{t.bit_width}"
-    if pa.types.is_integer(t):
-        return str(t)
-    if is_text(t) and not (pa.types.is_binary(t) or pa.types.is_large_binary(t)):
-        return "str"
-    if pa.types.is_boolean(t):
-        return "bool"
-    if pa.types.is_dictionary(t):
-        return "category"
-    if pa.types.is_timestamp(t):
-        return f"datetime64[{t.unit}{', ' + t.tz if t.tz else ''}]"
-    if pa.types.is_date(t):
-        return "date"
-    if pa.types.is_null(t):
-        return "null"
-    return str(t)
 
 
 # --- per-column accumulators -------------------------------------------------------------
@@ -223,6 +100,21 @@ class ColumnProfiler:
 
     def finish(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        """The whole state, JSON-safe, for an unfinished piece (see :meth:`Profiler.piece`)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_state(cls, name: str, d: Mapping[str, Any]) -> ColumnProfiler:
+        """The profiler :meth:`state` saved (ValueError, KeyError or TypeError if malformed)."""
+        raise NotImplementedError
+
+    @classmethod
+    def _blank(cls, name: str, d: Mapping[str, Any]) -> Any:
+        p = cls(name, str(d["dtype"]), str(d["logical_type"]))
+        p.count, p.nulls = int(d["count"]), int(d["nulls"])
+        return p
 
     def header(self) -> dict[str, Any]:
         return {
@@ -278,9 +170,7 @@ class NumericProfiler(ColumnProfiler):
             self._extremes(other.min, other.max)
         self.quantiles.merge(other.quantiles)
         if self.values is not None and other.values is not None:
-            self.values.merge(other.values)
-            if len(self.values.keys) > NUMERIC_VALUES_LIMIT or not self.values.complete:
-                self._start_distinct()
+            self._add_values(other.values.keys, other.values)
         else:
             self._start_distinct()
             other_distinct = other._distinct_sketch()
@@ -334,6 +224,37 @@ class NumericProfiler(ColumnProfiler):
             p.distinct = Distinct.from_json(sketch["distinct"]) if "distinct" in sketch else None
         return p
 
+    def state(self) -> dict[str, Any]:
+        moments = self.moments
+        return self.header() | {
+            "nan": self.nan,
+            "inf": self.inf,
+            "moments": {
+                "n": moments.n,
+                "mean_m2": encode_floats(np.asarray([moments.mean, moments.m2])),
+            },
+            "min": self.min,
+            "max": self.max,
+            "quantiles": self.quantiles.state(),
+            "values": self.values.state() if self.values is not None else None,
+            "distinct": self.distinct.state() if self.distinct is not None else None,
+        }
+
+    @classmethod
+    def from_state(cls, name: str, d: Mapping[str, Any]) -> NumericProfiler:
+        p: NumericProfiler = cls._blank(name, d)
+        p.nan, p.inf = int(d["nan"]), int(d["inf"])
+        mean, m2 = decode_floats(d["moments"]["mean_m2"])
+        p.moments = Moments(int(d["moments"]["n"]), float(mean), float(m2))
+        p.min, p.max = _optional_float(d["min"]), _optional_float(d["max"])
+        p.quantiles = Quantiles.from_state(d["quantiles"])
+        values, distinct = d["values"], d["distinct"]
+        p.values = TopValues.from_state(values, pa.float64()) if values is not None else None
+        p.distinct = Distinct.from_state(distinct) if distinct is not None else None
+        if p.values is None and p.distinct is None:
+            raise ValueError(f"column {name!r} has neither value counts nor a distinct count")
+        return p
+
     # -- internals --
 
     def _extremes(self, low: float, high: float) -> None:
@@ -346,12 +267,26 @@ class NumericProfiler(ColumnProfiler):
             self.distinct.add(hash_float_bits(_unique_sorted(finite)))
             return
         keys, counts = _counts_of_sorted(finite)
-        if len(self.values.keys) + len(keys) > NUMERIC_VALUES_LIMIT:
+        if len(keys) > NUMERIC_VALUES_LIMIT:  # many distinct values: no need to count them
             self._start_distinct()
             assert self.distinct is not None
             self.distinct.add(hash_float_bits(keys))
             return
-        self.values.add_counts(A.array(keys.astype(np.float64)), counts)
+        arr = A.array(keys.astype(np.float64))
+        self._add_values(arr, TopValues(arr, counts, np.zeros(len(keys), np.int64)))
+
+    def _add_values(self, keys: pa.Array, counted: TopValues) -> None:
+        """Count more values exactly while their union fits; else switch to the distinct
+        sketch, with the values of both sides (none is lost to the truncation)."""
+        assert self.values is not None
+        mine = self.values.keys
+        self.values.merge(counted)
+        if self.values.complete:
+            return
+        self.values = None
+        self.distinct = Distinct()
+        self.distinct.add(hash_float_bits(A.floats(mine)))
+        self.distinct.add(hash_float_bits(A.floats(keys)))
 
     def _start_distinct(self) -> None:
         if self.distinct is None:
@@ -494,6 +429,25 @@ class CategoricalProfiler(ColumnProfiler):
             p.length_total = int(length.get("total", round((length["mean"] or 0) * p.count)))
         return p
 
+    def state(self) -> dict[str, Any]:
+        lengths = None
+        if self.length_min is not None:
+            lengths = [self.length_min, self.length_max, self.length_total]
+        return self.header() | {
+            "values": self.values.state(),
+            "distinct": self.distinct.state(),
+            "lengths": lengths,
+        }
+
+    @classmethod
+    def from_state(cls, name: str, d: Mapping[str, Any]) -> CategoricalProfiler:
+        p: CategoricalProfiler = cls._blank(name, d)
+        p.values = TopValues.from_state(d["values"], pa.string())
+        p.distinct = Distinct.from_state(d["distinct"])
+        if d["lengths"] is not None:
+            p.length_min, p.length_max, p.length_total = (int(v) for v in d["lengths"])
+        return p
+
     def _lengths(self, low: int, high: int, total: int) -> None:
         self.length_min = low if self.length_min is None else min(self.length_min, low)
         self.length_max = high if self.length_max is None else max(self.length_max, high)
@@ -542,6 +496,15 @@ class BooleanProfiler(ColumnProfiler):
         p.true = next((int(c) for v, c in d.get("top", []) if v == "True"), 0)
         return p
 
+    def state(self) -> dict[str, Any]:
+        return self.header() | {"true": self.true}
+
+    @classmethod
+    def from_state(cls, name: str, d: Mapping[str, Any]) -> BooleanProfiler:
+        p: BooleanProfiler = cls._blank(name, d)
+        p.true = int(d["true"])
+        return p
+
 
 class DatetimeProfiler(ColumnProfiler):
     kind: Kind = "datetime"
@@ -578,6 +541,13 @@ class DatetimeProfiler(ColumnProfiler):
         p.count, p.nulls = int(d["count"]), int(d["nulls"])
         p.min, p.max = _parse_time(d.get("min")), _parse_time(d.get("max"))
         return p
+
+    def state(self) -> dict[str, Any]:
+        return self.finish()
+
+    @classmethod
+    def from_state(cls, name: str, d: Mapping[str, Any]) -> DatetimeProfiler:
+        return cls.from_dict(name, d)
 
     def _extremes(self, low: Any, high: Any) -> None:
         if low is None or high is None:
@@ -638,6 +608,10 @@ def _unique_sorted(values: np.ndarray) -> np.ndarray:
     return values[np.concatenate([[True], values[1:] != values[:-1]])]
 
 
+def _optional_float(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
 def _float(v: Any) -> float | None:
     """A plain float, or None for None/NaN/inf (JSON has neither)."""
     if v is None:
@@ -685,7 +659,16 @@ class Profiler:
         self.update(views_of(batch, offset))
 
     def merge(self, other: Profiler) -> None:
-        """Add another profiler's data (the columns of both, in this one's order first)."""
+        """Add another profiler's data (the columns of both, in this one's order first).
+
+        ``other`` is consumed (its accumulators may become this one's). A profiler of no rows
+        adds nothing; merged into an empty one, ``other`` takes its place.
+        """
+        if other.rows == 0 and (self.rows or self.columns):
+            return
+        if self.rows == 0:
+            self.rows, self.columns = other.rows, other.columns
+            return
         for name in list(self.columns) + [c for c in other.columns if c not in self.columns]:
             mine, theirs = self.columns.get(name), other.columns.get(name)
             if mine is None:
@@ -705,6 +688,15 @@ class Profiler:
         columns = dict(zip(self.columns, done, strict=True))
         return {"profile_version": PROFILE_VERSION, "rows": self.rows, "columns": columns}
 
+    def piece(self) -> dict[str, Any]:
+        """The unfinished profile: every accumulator at full precision, JSON-safe.
+
+        :meth:`load` restores it; pieces of the parts of a dataset merge into the profile
+        one process computes from the whole (see the module docstring).
+        """
+        columns = {name: p.state() for name, p in self.columns.items()}
+        return {"piece_version": PIECE_VERSION, "rows": self.rows, "columns": columns}
+
     @classmethod
     def from_profile(cls, profile: Mapping[str, Any]) -> Profiler:
         p = cls()
@@ -712,6 +704,58 @@ class Profiler:
         for name, d in profile["columns"].items():
             p.columns[name] = _PROFILERS[d["kind"]].from_dict(name, d)  # type: ignore[attr-defined]
         return p
+
+    @classmethod
+    def from_piece(cls, piece: Mapping[str, Any]) -> Profiler:
+        """The profiler a :meth:`piece` saved.
+
+        Raises:
+            ValueError: another piece version, or a malformed piece (also KeyError or
+                TypeError for missing or mistyped fields).
+        """
+        version = piece.get("piece_version")
+        if version != PIECE_VERSION:
+            raise ValueError(f"a profile piece of version {version!r}; this mlci reads version 1")
+        p = cls()
+        p.rows = int(piece["rows"])
+        for name, d in piece["columns"].items():
+            p.columns[name] = _PROFILERS[d["kind"]].from_state(name, d)
+        return p
+
+    @classmethod
+    def load(cls, doc: Mapping[str, Any]) -> Profiler:
+        """The profiler of a stored profile or of an unfinished piece."""
+        return cls.from_piece(doc) if is_piece(doc) else cls.from_profile(doc)
+
+    @classmethod
+    def empty(cls, schema: pa.Schema) -> Profiler:
+        """A profiler of no rows with the columns of ``schema``."""
+        p = cls()
+        for f in schema:
+            kind, logical = column_kind(f.type)
+            p.columns[f.name] = _PROFILERS[kind](f.name, dtype_name(f.type), logical)
+        return p
+
+
+def is_piece(doc: Any) -> bool:
+    """Whether ``doc`` is an unfinished piece (:meth:`Profiler.piece`) rather than a profile."""
+    return isinstance(doc, Mapping) and "piece_version" in doc
+
+
+def load_profiler(doc: Mapping[str, Any], *, source: str) -> Profiler:
+    """:meth:`Profiler.load`, with one readable error naming ``source`` for a malformed doc.
+
+    Raises:
+        DataError: ``doc`` is not a profile or piece this version of mlci reads.
+    """
+    try:
+        return Profiler.load(doc)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        what = "piece of a profile" if is_piece(doc) else "profile"
+        detail = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise DataError(
+            f"{source}: a malformed {what} ({detail}). Write profiles with `mlci profile`."
+        ) from None
 
 
 ColumnMap = Callable[
@@ -754,11 +798,7 @@ def profile_batches(batches: Iterable[pa.RecordBatch]) -> dict[str, Any]:
 def profile_table(table: pa.Table) -> dict[str, Any]:
     """The profile of an Arrow table."""
     if table.num_rows == 0:
-        profiler = Profiler()
-        for f in table.schema:
-            kind, logical = column_kind(f.type)
-            profiler.columns[f.name] = _PROFILERS[kind](f.name, dtype_name(f.type), logical)
-        return profiler.finish()
+        return Profiler.empty(table.schema).finish()
     return profile_batches(table.combine_chunks().to_batches())
 
 
@@ -806,13 +846,15 @@ def _missing(v: Any) -> bool:
 
 
 def merge_profiles(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
-    """The profile of the union of two datasets, from their profiles alone.
+    """The profile of the union of two datasets, from their profiles or pieces alone.
 
-    Counts, extremes and complete value counts merge exactly; moments up to float rounding;
-    quantiles, bins and distinct counts within the sketches' stated errors (exactly when
-    both sides kept their values exactly and the union still fits). A column present on one
-    side only counts the other side's rows as nulls. Integer and float columns merge as
-    float.
+    Counts, extremes and complete value counts merge exactly; moments up to float rounding.
+    From two pieces (:meth:`Profiler.piece`), the rest is what one process computes from
+    the union: equal where that is exact, within the same bounds elsewhere. From stored
+    profiles, quantiles, bins and distinct counts are within the stored sketches' errors
+    (exact when both sides kept their values exactly and the union still fits). A column
+    present on one side only counts the other side's rows as nulls; a side of no rows adds
+    nothing. Integer and float columns merge as float.
 
     Raises:
         ValueError: a column has different kinds on the two sides.
@@ -823,8 +865,8 @@ def merge_profiles(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]
         >>> merge_profiles(a, b)["columns"]["x"]["mean"]
         2.0
     """
-    merged = Profiler.from_profile(a)
-    merged.merge(Profiler.from_profile(b))
+    merged = Profiler.load(a)
+    merged.merge(Profiler.load(b))
     return merged.finish()
 
 

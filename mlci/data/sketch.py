@@ -14,11 +14,17 @@ of the data), and serialises to JSON-safe values. What is exact and what is appr
 - :class:`TopValues`: exact counts of every value while there are at most ``limit`` distinct
   values ("complete"); beyond, the ``limit`` most frequent with, per value, an upper bound of
   its undercount, and ``rest_max``, a bound on the count of any value not listed.
+
+Each summary has two serialisations: ``to_json``, the compact form a stored profile keeps
+(compacted with ``stored()``), and ``state``, its whole state at full precision, which
+``from_state`` restores exactly: what an unfinished piece of a profile carries, so pieces
+merge as if one process had seen all the data.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 import zlib
 from collections.abc import Sequence
@@ -211,6 +217,42 @@ class Quantiles:
             levels=levels,
         )
 
+    def state(self) -> dict[str, Any]:
+        """Everything, uncompacted: ``from_state`` gives back an equal summary."""
+        self._flush()
+        return {
+            "n": self.n,
+            "k": self.k,
+            "exact_limit": self.exact_limit,
+            "seed": self.seed,
+            "exact": self.exact,
+            "levels": [_b64(zlib.compress(_le_floats(lv), 1)) for lv in self.levels],
+        }
+
+    @classmethod
+    def from_state(cls, doc: dict[str, Any]) -> Quantiles:
+        """The summary :meth:`state` saved.
+
+        Raises:
+            ValueError: the state is inconsistent (weights that do not add up to ``n``, an
+                unsorted level).
+        """
+        n = int(doc["n"])
+        levels = [_inflate_floats(text, n) for text in doc["levels"]]
+        q = cls(
+            k=int(doc["k"]),
+            exact_limit=int(doc["exact_limit"]),
+            seed=int(doc["seed"]),
+            n=n,
+            exact=bool(doc["exact"]),
+            levels=levels,
+        )
+        weight = sum(len(lv) << h for h, lv in enumerate(levels))
+        ordered = all(bool(np.all(lv[1:] >= lv[:-1])) for lv in levels)
+        if weight != q.n or not ordered or q.k < 2 or q.seed < 0 or q.exact_limit < 0:
+            raise ValueError("an inconsistent quantile sketch")
+        return q
+
     # -- internals --
 
     def _flush(self) -> None:
@@ -236,6 +278,7 @@ class Quantiles:
 
     def _to_sketch(self) -> None:
         self._flush()
+        self._random()  # seeded from the values, before they move
         self.exact = False
         levels, self.levels = self.levels, []
         for h, items in enumerate(levels):
@@ -243,8 +286,18 @@ class Quantiles:
                 self._insert(items, h, weighted=h > 0)
 
     def _random(self) -> np.random.Generator:
+        """The compaction coins: seeded by ``seed`` and the values held when first needed.
+
+        The same data gives the same sketch; pieces of one dataset profiled apart (same
+        ``seed``, other values) compact independently, so their errors do not add up when
+        they are merged.
+        """
         if self._rng is None:
-            self._rng = np.random.default_rng(self.seed)
+            digest = hashlib.sha256(str(self.n).encode())
+            for level in self.levels:
+                digest.update(np.ascontiguousarray(level, dtype="<f8").tobytes())
+            mixed = int.from_bytes(digest.digest()[:8], "little")
+            self._rng = np.random.default_rng([self.seed, mixed])
         return self._rng
 
     def _insert(self, items: np.ndarray, h: int, weighted: bool = False) -> None:
@@ -425,6 +478,34 @@ class Distinct:
         )
         return cls(exact_limit=STORED_DISTINCT_LIMIT, hashes=None, registers=registers.copy())
 
+    def state(self) -> dict[str, Any]:
+        """Everything: the hashes while exact (up to ``exact_limit``), else the registers."""
+        doc: dict[str, Any] = {"exact_limit": self.exact_limit}
+        if self.hashes is not None:
+            doc["hashes"] = _b64(self.hashes.astype("<u8").tobytes())
+        else:
+            assert self.registers is not None
+            doc["registers"] = _b64(zlib.compress(self.registers.astype(np.uint8).tobytes(), 1))
+        return doc
+
+    @classmethod
+    def from_state(cls, doc: dict[str, Any]) -> Distinct:
+        """The summary :meth:`state` saved.
+
+        Raises:
+            ValueError: the registers are not 2¹² bytes of ranks.
+        """
+        limit = int(doc["exact_limit"])
+        if "hashes" in doc:
+            raw = base64.b64decode(doc["hashes"], validate=True)
+            hashes = np.frombuffer(raw, "<u8").astype(U64)
+            return cls(exact_limit=limit, hashes=_unique(hashes))
+        raw, _ = _inflate(doc["registers"], _HLL_M + 1)
+        registers = np.frombuffer(raw, np.uint8).copy()
+        if len(registers) != _HLL_M or int(registers.max()) > 64 - HLL_P + 1:
+            raise ValueError("inconsistent distinct-count registers")
+        return cls(exact_limit=limit, hashes=None, registers=registers)
+
     def _registers_of_all(self) -> np.ndarray:
         if self.registers is not None:
             return self.registers.copy()
@@ -571,6 +652,38 @@ class TopValues:
             int(doc.get("rest_max", 0)),
         )
 
+    def state(self) -> dict[str, Any]:
+        """Everything: every listed value (up to ``limit``) with its count and error bound."""
+        floating = pa.types.is_floating(self.keys.type)
+        return {
+            "limit": self.limit,
+            "rest_max": self.rest_max,
+            "keys": encode_floats(A.floats(self.keys)) if floating else self.keys.to_pylist(),
+            "counts": encode_ints(self.counts),
+            "errors": encode_ints(self.errors),
+        }
+
+    @classmethod
+    def from_state(cls, doc: dict[str, Any], value_type: pa.DataType) -> TopValues:
+        """The summary :meth:`state` saved, its keys of ``value_type`` (float64 or text).
+
+        Raises:
+            ValueError: keys, counts and errors differ in length, or a count is negative.
+        """
+        raw = doc["keys"]
+        if pa.types.is_floating(value_type):
+            keys = A.array(decode_floats(raw))
+        elif isinstance(raw, list) and all(isinstance(k, str) for k in raw):
+            keys = A.strings(raw)
+        else:
+            raise ValueError("text values that are not text")
+        counts, errors = decode_ints(doc["counts"]), decode_ints(doc["errors"])
+        rest_max = int(doc["rest_max"])
+        sizes = {len(keys), len(counts), len(errors)}
+        if len(sizes) != 1 or rest_max < 0 or (len(counts) and int(counts.min()) < 0):
+            raise ValueError("inconsistent value counts")
+        return cls(keys, counts, errors, rest_max, int(doc["limit"]))
+
 
 def _keys(items: Sequence[Any], value_type: pa.DataType) -> pa.Array:
     if pa.types.is_floating(value_type):
@@ -595,6 +708,42 @@ def encode_floats(values: np.ndarray) -> str:
 
 def decode_floats(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<f8").astype(np.float64)
+
+
+def _le_floats(values: np.ndarray) -> bytes:
+    return np.asarray(values, dtype="<f8").tobytes()
+
+
+def _inflate_floats(text: str, most: int) -> np.ndarray:
+    """The floats of a zlib-compressed level of at most ``most`` values (bounded: a corrupt
+    or hostile piece cannot make it inflate further)."""
+    raw, rest = _inflate(text, 8 * most + 8)
+    if rest or len(raw) > 8 * most or len(raw) % 8:
+        raise ValueError("a quantile sketch level of more values than the sketch holds")
+    return np.frombuffer(raw, dtype="<f8").astype(np.float64)
+
+
+def _inflate(text: str, most: int) -> tuple[bytes, bool]:
+    """Up to ``most`` bytes of zlib-compressed base64, and whether more were left.
+
+    Raises:
+        ValueError: not base64 of zlib data.
+    """
+    unpack = zlib.decompressobj()
+    try:
+        raw = unpack.decompress(base64.b64decode(text, validate=True), most)
+    except zlib.error as exc:
+        raise ValueError(f"corrupt compressed data ({exc})") from None
+    return raw, bool(unpack.unconsumed_tail)
+
+
+def encode_ints(values: np.ndarray) -> str:
+    """Base64 of little-endian int64s."""
+    return _b64(np.asarray(values, dtype="<i8").tobytes())
+
+
+def decode_ints(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text, validate=True), dtype="<i8").astype(np.int64)
 
 
 def _b64(raw: bytes) -> str:

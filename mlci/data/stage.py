@@ -25,9 +25,10 @@ from mlci.config import Config, DatasetConfig
 from mlci.data import arrays as A
 from mlci.data.checks import CheckSuite, FinishContext, KeyCollector, KeyRef, MissingKey
 from mlci.data.checks.base import Runner
+from mlci.data.columns import ColumnView
 from mlci.data.drift import DriftScan, column_changes, drift_results, same_signature
 from mlci.data.parallel import Lanes
-from mlci.data.profile import ColumnMap, ColumnView, Profiler, views_of
+from mlci.data.profile import ColumnMap, Profiler, views_of
 from mlci.data.progress import NoProgress, Progress
 from mlci.data.read import Source, fingerprint, scan
 from mlci.data.schema_file import load_schema_file

@@ -173,6 +173,126 @@ def test_the_schema_can_be_inferred_from_the_merged_profile(shards: dict[str, An
     assert "    # unique: true            # about " in text  # an estimate only suggests a key
 
 
+# --- pieces: exact merges -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pieces(shards: dict[str, Any]) -> dict[str, Any]:
+    """The same 4 shards written as pieces (`mlci profile --piece`), with an empty part file
+    as Spark writes one for an empty partition, merged with `mlci profile merge`."""
+    root = shards["root"]
+    files = []
+    for i in range(SHARDS):
+        out = root / f"piece-{i}.json"
+        code, stdout, _ = mlci(
+            "profile", str(root / f"part-{i}.csv"), "--name", "train", "--piece", "-o", str(out)
+        )
+        assert (code, stdout) == (
+            0,
+            f"Wrote {out}: piece of the profile of dataset 'train' (5,000 rows, 6 columns).\n",
+        )
+        files.append(str(out))
+    (root / "part-00004").write_bytes(b"")
+    code, stdout, _ = mlci(
+        "profile", "merge", *files, str(root / "part-00004"), "-o", str(root / "exact.json")
+    )
+    assert (code, stdout) == (
+        0,
+        "Merged 4 pieces of 'train' (1 empty file): 20,000 rows, 6 columns.\n"
+        f"Wrote {root}/exact.json.\n",
+    )
+    return {"root": root, "files": files, "merged": json.loads((root / "exact.json").read_text())}
+
+
+def assert_same_profile(merged: dict[str, Any], whole: dict[str, Any]) -> None:
+    """Equal, the moments up to rounding."""
+    assert merged["rows"] == whole["rows"]
+    assert list(merged["columns"]) == list(whole["columns"])
+    for name, column in whole["columns"].items():
+        assert list(merged["columns"][name]) == list(column)
+        for key, value in column.items():
+            got = merged["columns"][name][key]
+            if key in ("mean", "std") and value is not None:
+                assert math.isclose(got, value, rel_tol=1e-12), (name, key)
+            elif key == "sketch" and "m2" in value:
+                assert math.isclose(got["m2"], value["m2"], rel_tol=1e-12)
+                assert got | {"m2": 0} == value | {"m2": 0}, (name, key)
+            else:
+                assert got == value, (name, key)
+
+
+def test_merged_pieces_equal_the_whole(shards: dict[str, Any], pieces: dict[str, Any]) -> None:
+    """Where the whole is exact (20,000 rows), the merged pieces are the same profile: the
+    quantiles, bins, distinct counts and stored sketches too; the moments up to rounding."""
+    assert_same_profile(pieces["merged"]["train"], shards["whole"])
+
+
+def test_pieces_merge_in_steps_and_with_profiles(pieces: dict[str, Any]) -> None:
+    root, files = pieces["root"], pieces["files"]
+    code, out, _ = mlci("profile", "merge", *files[:2], "--piece", "-o", str(root / "half.json"))
+    assert (code, out) == (
+        0,
+        f"Merged 2 pieces of 'train': 10,000 rows, 6 columns.\nWrote {root}/half.json.\n",
+    )
+    assert json.loads((root / "half.json").read_text())["train"]["piece_version"] == 1
+    code, out, _ = mlci(
+        "profile", "merge", str(root / "half.json"), *files[2:], "-o", str(root / "steps.json")
+    )
+    assert code == 0, out
+    steps = json.loads((root / "steps.json").read_text())["train"]
+    assert_same_profile(steps, pieces["merged"]["train"])
+    # a stored profile merges with pieces too (within the stored sketches' errors)
+    mixed = root / "mixed.json"
+    code, out, _ = mlci("profile", "merge", *files[:3], str(root / "part-3.json"), "-o", str(mixed))
+    assert code == 0 and out.startswith("Merged 1 profile and 3 pieces of 'train': 20,000 rows")
+
+
+def test_a_piece_is_a_reference_and_a_schema_source(pieces: dict[str, Any]) -> None:
+    root = pieces["root"]
+    (root / "half.yml").write_text(
+        "version: 1\nname: shards\ndatasets:\n  train: {path: part-0.csv}\n", encoding="utf-8"
+    )
+    code, out, _ = mlci(
+        "validate", "--config", str(root / "half.yml"), "--against", pieces["files"][0]
+    )
+    assert (code, out.splitlines()[-1]) == (0, "mlci: PASS")
+    # the schema inferred from a piece is the one inferred from the shard's profile
+    profile = root / "stats-0.json"  # as long a name as piece-0.json: the same line breaks
+    assert mlci("profile", str(root / "part-0.csv"), "-o", str(profile), "-q")[0] == 0
+    for source, schema in ((pieces["files"][0], "a.yml"), (str(profile), "b.yml")):
+        code, out, _ = mlci("schema", "infer", source, "--name", "train", "-o", str(root / schema))
+        assert code == 0, out
+    a, b = ((root / f).read_text() for f in ("a.yml", "b.yml"))
+    assert a.replace("piece-0.json", "stats-0.json") == b
+
+
+def test_empty_part_files_alone(small: Path) -> None:
+    Path("part-00000").write_bytes(b"")
+    Path("part-00001").write_text("\n")
+    code, _, err = mlci("profile", "merge", "part-00000", "part-00001")
+    assert (code, err) == (
+        2,
+        "mlci: error: mlci profile merge: the files hold no profile. Give --name NAME to write "
+        "the profile of an empty dataset.\n",
+    )
+    code, out, _ = mlci("profile", "merge", "part-00000", "part-00001", "--name", "train")
+    assert (code, out) == (
+        0,
+        "Merged 0 profiles of 'train' (2 empty files): 0 rows, 0 columns.\nWrote merged.json.\n",
+    )
+
+
+def test_a_malformed_piece_is_one_line(small: Path) -> None:
+    assert mlci("profile", "train-2024.csv", "--piece", "-o", "p.json", "-q")[0] == 0
+    doc = json.loads(Path("p.json").read_text())
+    doc["train-2024"]["columns"]["x"]["quantiles"]["levels"] = ["AAAA"]
+    Path("p.json").write_text(json.dumps(doc))
+    code, _, err = mlci("profile", "merge", "p.json")
+    assert code == 2
+    assert err.startswith("mlci: error: p.json: a malformed piece of a profile (")
+    assert err.endswith("). Write profiles with `mlci profile`.\n")
+
+
 # --- the profile file ------------------------------------------------------------------------
 
 

@@ -174,3 +174,12 @@ def test_from_a_profile_with_several_datasets(project: Path) -> None:
     )
     assert mlci("schema", "infer", "p.json", "--name", "eval")[0] == 0
     assert "# Data schema of dataset 'eval' (p.json)" in SCHEMA.read_text()
+
+
+def test_from_an_empty_profile_file(project: Path) -> None:
+    Path("part-00000.json").write_text("")  # an empty part file, as Spark may write one
+    code, _, err = mlci("schema", "infer", "part-00000.json")
+    assert (code, err) == (
+        2,
+        "mlci: error: part-00000.json is empty: no profile to infer a schema from.\n",
+    )

@@ -216,7 +216,6 @@ import pyarrow as pa  # noqa: E402
 from mlci.data.profile import (  # noqa: E402
     STORED_VALUES,
     Profiler,
-    dtype_name,
     merge_profiles,
     profile_table,
 )
@@ -249,6 +248,27 @@ def test_integer_values_are_counted_exactly_and_give_exact_quantiles_beyond_100k
     for key, value in p["quantiles"].items():
         assert value == pytest.approx(np.quantile(x, float(key)), abs=1e-12)
     assert p["bins"]["counts"] == interval_counts(x.astype(float), p["bins"]["edges"])
+
+
+def test_up_to_10k_distinct_numbers_stay_counted_exactly_across_batches() -> None:
+    """8,000 distinct values, each batch holding most of them: the union fits, so the counts
+    stay exact (batches of 131,072 rows once gave up at the second batch)."""
+    x = np.random.default_rng(5).integers(0, 8_000, size=300_000)
+    profiler = Profiler()
+    for batch in pa.table({"c": x}).to_batches(max_chunksize=131_072):
+        profiler.update_batch(batch)
+    p = profiler.finish()["columns"]["c"]
+    assert (p["distinct"], p["distinct_exact"], p["bins"]["exact"]) == (8_000, True, True)
+    for key, value in p["quantiles"].items():
+        assert value == pytest.approx(np.quantile(x, float(key)), abs=1e-12)
+    assert p["bins"]["counts"] == interval_counts(x.astype(float), p["bins"]["edges"])
+    # one more distinct value than 10,000 switches to the distinct sketch without losing any
+    y = np.concatenate([np.arange(6_000), np.arange(4_000, 10_001)])
+    profiler = Profiler()
+    for batch in pa.table({"c": y}).to_batches(max_chunksize=6_000):
+        profiler.update_batch(batch)
+    p = profiler.finish()["columns"]["c"]
+    assert (p["distinct"], p["distinct_exact"]) == (10_001, False)
 
 
 def test_beyond_100k_values_quantiles_and_bins_come_from_the_sketch_within_its_bound() -> None:
@@ -290,23 +310,6 @@ def test_batches_give_the_exact_parts_of_one_batch() -> None:
     for key in ("count", "nulls", "min", "max", "quantiles", "bins", "distinct"):
         assert chunked["columns"]["x"][key] == whole["columns"]["x"][key], key
     assert chunked["columns"]["x"]["mean"] == pytest.approx(whole["columns"]["x"]["mean"])
-
-
-@pytest.mark.parametrize(
-    ("arr", "name"),
-    [
-        (pa.array([1.0]), "float64"),
-        (pa.array([1], pa.int32()), "int32"),
-        (pa.array(["a"]), "str"),
-        (pa.array(["a"], pa.large_string()), "str"),
-        (pa.array([True]), "bool"),
-        (pa.array(["a"]).dictionary_encode(), "category"),
-        (pa.array([0], pa.timestamp("us", "UTC")), "datetime64[us, UTC]"),
-        (pa.nulls(1), "null"),
-    ],
-)
-def test_dtype_names(arr: pa.Array, name: str) -> None:
-    assert dtype_name(arr.type) == name
 
 
 def test_all_null_column_from_a_file_is_a_categorical_without_values() -> None:

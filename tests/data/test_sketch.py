@@ -86,6 +86,20 @@ def test_merged_kll_sketches_stay_within_the_bound() -> None:
     assert max_rank_error(merged, np.concatenate([a, b])) <= rank_error_bound(512)
 
 
+def test_compaction_coins_depend_on_the_values_as_well_as_the_seed() -> None:
+    """The same values give the same sketch. Pieces of one column (one seed) with other values
+    draw other coins: with the same coins, errors of many pieces would add up instead of
+    averaging out. ``y`` ranks like ``x``, so equal coins would keep the same positions."""
+    x = np.random.default_rng(0).normal(size=20_000)
+    y = x + 1_000.0
+    a, b, c = (sketch_of(v, 1_000, k=64, exact_limit=100, seed=5) for v in (x, x, y))
+    assert all(np.array_equal(p, q) for p, q in zip(a.levels, b.levels, strict=True))
+    shifted = [level - 1_000.0 for level in c.levels]
+    assert not all(
+        len(p) == len(q) and np.allclose(p, q) for p, q in zip(a.levels, shifted, strict=False)
+    )
+
+
 def test_weighted_quantiles_and_counts_are_exact() -> None:
     x = np.random.default_rng(2).integers(-3, 4, size=5_001).astype(float)
     keys, counts = np.unique(x, return_counts=True)

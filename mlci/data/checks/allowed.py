@@ -13,7 +13,7 @@ from mlci.data import arrays as A
 from mlci.data.checks import wording as W
 from mlci.data.checks.base import Assertion, Ctx, FinishContext, ValueCounter
 from mlci.data.checks.ranges import to_float
-from mlci.data.profile import ColumnView
+from mlci.data.columns import ColumnView
 from mlci.results import CheckResult
 from mlci.vocab import fmt_share
 

@@ -10,8 +10,8 @@ import numpy as np
 
 from mlci.data import arrays as A
 from mlci.data.checks import wording as W
+from mlci.data.columns import ColumnView
 from mlci.data.hashing import combine
-from mlci.data.profile import ColumnView
 from mlci.results import CheckResult, Status
 
 MAX_EXAMPLES = 5

@@ -13,8 +13,8 @@ import pyarrow as pa
 from mlci.data import arrays as A
 from mlci.data.checks import wording as W
 from mlci.data.checks.base import Assertion, Ctx, Examples, FinishContext
+from mlci.data.columns import ColumnView, dtype_name
 from mlci.data.hashing import is_text
-from mlci.data.profile import ColumnView, dtype_name
 from mlci.errors import ConfigError
 from mlci.results import CheckResult
 

@@ -18,7 +18,7 @@ from mlci.data.checks.nulls import (
 from mlci.data.checks.ranges import RangeCheck
 from mlci.data.checks.text import DateFormatCheck, LengthCheck, PatternCheck
 from mlci.data.checks.uniqueness import UniqueCheck
-from mlci.data.profile import ColumnView
+from mlci.data.columns import ColumnView
 from mlci.results import CheckResult
 
 

@@ -21,8 +21,8 @@ from mlci.data.checks.base import (
 )
 from mlci.data.checks.columns import absent_result, present_result
 from mlci.data.checks.uniqueness import HashGroups, group_examples
+from mlci.data.columns import ColumnView
 from mlci.data.hashing import row_hashes
-from mlci.data.profile import ColumnView
 from mlci.results import CheckResult
 from mlci.vocab import fmt_share
 

@@ -12,7 +12,7 @@ from mlci.vocab import fmt_share
 
 
 class DtypeCheck(Assertion):
-    """The physical type, as :func:`~mlci.data.profile.dtype_name` names it (int64, str...)."""
+    """The physical type, as :func:`~mlci.data.columns.dtype_name` names it (int64, str...)."""
 
     def finish(self, fc: FinishContext, column: Mapping[str, Any]) -> CheckResult:
         expected, actual = str(self.ctx.check["dtype"]), str(column["dtype"])

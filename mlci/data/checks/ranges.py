@@ -15,7 +15,7 @@ from mlci.data import arrays as A
 from mlci.data.checks import wording as W
 from mlci.data.checks.base import MAX_EXAMPLES, Assertion, Ctx, FinishContext
 from mlci.data.checks.column_types import parse_datetime
-from mlci.data.profile import ColumnView, dtype_name
+from mlci.data.columns import ColumnView, dtype_name
 from mlci.results import CheckResult
 
 

@@ -19,7 +19,8 @@ from mlci.data.checks.dataset import (
     RowCountCheck,
     UniqueKeyCheck,
 )
-from mlci.data.profile import ColumnView, Profiler, frame_table, views_of
+from mlci.data.columns import ColumnView
+from mlci.data.profile import Profiler, frame_table, views_of
 from mlci.errors import ConfigError
 from mlci.results import CheckResult
 

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from mlci.data import arrays as A
 from mlci.data.checks import wording as W
 from mlci.data.checks.base import Assertion, Ctx, Examples, FinishContext
-from mlci.data.profile import ColumnView
+from mlci.data.columns import ColumnView
 from mlci.results import CheckResult
 from mlci.vocab import fmt_share
 

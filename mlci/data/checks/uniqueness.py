@@ -9,7 +9,7 @@ import numpy as np
 
 from mlci.data.checks import wording as W
 from mlci.data.checks.base import MAX_EXAMPLES, Assertion, Ctx, FinishContext
-from mlci.data.profile import ColumnView
+from mlci.data.columns import ColumnView
 from mlci.results import CheckResult
 
 
