@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mlci import __version__, git
-from mlci.commands.profile import group_profiles, load_profiles, merge_all
+from mlci.commands.profile import load_profiles, merge_all, named_profiles
 from mlci.config import Config, load_config, rules_document
 from mlci.data.progress import make_progress
 from mlci.data.stage import baseline_profiles
@@ -279,9 +279,10 @@ def _known(config: Config, name: str, option: str) -> None:
 
 
 def _merged_profile(name: str, files: Sequence[Path]) -> dict[str, Any]:
-
-    groups = group_profiles([(f, load_profiles(f)) for f in files], name=name)
-    return merge_all(groups[name], name)
+    profiles = [p for f in files for _, p in named_profiles(f, load_profiles(f), name)]
+    if not profiles:
+        raise MlciError(f"--profile: the files hold no profile of dataset {name!r}.")
+    return merge_all(profiles, name)
 
 
 def _severity(config: Config) -> str:

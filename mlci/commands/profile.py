@@ -169,7 +169,7 @@ def merge_command(
     for path in files:
         found = load_documents(path)
         empty_files += not found
-        for dataset, doc in _named(path, found, name):
+        for dataset, doc in named_profiles(path, found, name):
             merges.setdefault(dataset, _Merge(dataset)).add(path, doc)
     if not merges and name is None:
         raise MlciError(
@@ -222,7 +222,7 @@ class _Merge:
         return " and ".join(parts) or "0 profiles"
 
 
-def _named(
+def named_profiles(
     path: Path, found: list[tuple[str | None, dict[str, Any]]], name: str | None
 ) -> list[tuple[str, dict[str, Any]]]:
     """The profiles of a file to merge, by dataset name.
