@@ -273,6 +273,33 @@ def test_numbers_are_floats_and_ints_as_the_fields_say() -> None:
     assert type(config.stats.seed) is int
 
 
+def test_scikit_learn_names_become_the_registered_metrics() -> None:
+    config = load(
+        """\
+        name: m
+        model:
+          task: binary
+          predictions: {path: p.csv}
+          metrics: [f1_score, neg_log_loss, log_loss, matthews_corrcoef]
+          directions: {neg_brier_score: lower, accuracy_score: higher}
+        gates:
+          - {metric: neg_log_loss, min: -0.35, max_regression: 0.01, direction: higher}
+          - {metric: neg_mean_absolute_error, max: -1.5}
+          - {metric: f1_macro, min: 0.7}
+          - {metric: brier_score_loss, max: 0.2}
+        """
+    )
+    assert config.model is not None
+    assert config.model.metrics == ("f1", "log_loss", "matthews_corrcoef")
+    assert config.model.directions == {"brier_score": "higher", "accuracy": "higher"}
+    assert config.gates == (
+        GateConfig(metric="log_loss", max=0.35, max_regression=Margin(0.01), direction="lower"),
+        GateConfig(metric="mae", min=1.5),
+        GateConfig(metric="f1_macro", min=0.7),
+        GateConfig(metric="brier_score", max=0.2),
+    )
+
+
 def test_model_file_and_metrics_file(in_tmp: Path) -> None:
     config = load(
         """\

@@ -20,6 +20,7 @@ from mlci.bounded import MAX_YAML_BYTES, DocumentError, parse_json, read_text
 from mlci.config import PredictionsConfig
 from mlci.errors import ConfigError, ModelError
 from mlci.model.metrics import default_pos_label
+from mlci.scorers import resolve_alias
 from mlci.yamlfile import parse_yaml
 
 PROBA_SUM_TOLERANCE = 1e-2  # class probabilities of a row must sum to 1 within this
@@ -68,7 +69,7 @@ def load_metrics_file(path: Path) -> dict[str, float]:
             f"Metrics file {show_path(path)} must hold a mapping of metric names to numbers, "
             f"got a {kind}."
         )
-    metrics = dict(_numeric_leaves(document, prefix=""))
+    metrics = _canonical(dict(_numeric_leaves(document, prefix="")))
     if not metrics:
         raise ModelError(
             f"Metrics file {show_path(path)} has no numeric metric; expected e.g. "
@@ -81,6 +82,18 @@ def load_metrics_file(path: Path) -> dict[str, float]:
                 "a metric must be a finite number."
             )
     return metrics
+
+
+def _canonical(metrics: dict[str, float]) -> dict[str, float]:
+    """Top-level scikit-learn names under their registered metric, as the config has them
+    (``neg_log_loss: -0.31`` is ``log_loss: 0.31``); a metric written under both names keeps
+    the registered one."""
+    found: dict[str, float] = {}
+    for name, value in metrics.items():
+        alias = resolve_alias(name)
+        if alias.metric == name or alias.metric not in metrics:
+            found[alias.metric] = alias.sign * value
+    return found
 
 
 def _parse_metrics_document(path: Path) -> Any:

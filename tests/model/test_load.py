@@ -56,6 +56,18 @@ def test_yml_suffix_and_top_level_numbers(tmp_path: Path) -> None:
     assert load_metrics_file(path) == {"accuracy": 0.5, "rmse": 12.0}
 
 
+def test_scikit_learn_names_are_read_under_the_registered_metric(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    document = {"neg_log_loss": -0.31, "f1_score": 0.8, "mae": 2, "mean_absolute_error": 3}
+    path.write_text(json.dumps({**document, "test": {"neg_log_loss": -0.4}}))
+    assert load_metrics_file(path) == {
+        "log_loss": 0.31,  # the loss itself: scikit-learn's neg_* score negated
+        "f1": 0.8,
+        "mae": 2.0,  # written under both names: the registered one is kept
+        "test.neg_log_loss": -0.4,  # only top-level names are scikit-learn's
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
