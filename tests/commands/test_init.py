@@ -87,6 +87,7 @@ def test_the_templates_are_package_data() -> None:
 
 
 EXPECTED_CONFIG = """\
+# yaml-language-server: $schema=https://raw.githubusercontent.com/mlci-dev/mlci/main/mlci/jsonschemas/config.schema.json
 # mlci config, written by `mlci init`: review it, then commit it with .mlci/ and
 # .github/workflows/. Every key is described in mlci's docs/configuration.md.
 version: 1
