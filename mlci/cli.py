@@ -79,12 +79,17 @@ def _add_run(sub: Subparsers) -> None:
         "branch always pushes it). A record is stored only when the tracked files match the "
         "commit",
     )
-    run.add_argument("--commit", help="the commit being evaluated (default: HEAD)")
+    run.add_argument(
+        "--commit",
+        help="the commit being evaluated (default: HEAD, or the commit GitLab CI, Jenkins, "
+        "CircleCI, Buildkite, Azure Pipelines or Bitbucket names)",
+    )
     run.add_argument(
         "--branch",
-        help="the branch being evaluated (default: the checked-out one); outside GitHub "
-        "Actions, the baseline branch stores its record. In Actions the event decides: only a "
-        "push to the baseline branch stores",
+        help="the branch being evaluated (default: the one the CI names, else the checked-out "
+        "one); outside GitHub Actions, the baseline branch stores its record, never in a merge "
+        "or pull request pipeline. In Actions the event decides: only a push to the baseline "
+        "branch stores",
     )
     run.add_argument(
         "--no-comment",

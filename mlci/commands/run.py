@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from mlci import git
+from mlci.ci import detect_ci
 from mlci.config import Config, load_config
 from mlci.data.progress import make_progress
 from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS
@@ -127,10 +128,17 @@ def _run(
 ) -> int:
     config = load_config(config_path)
     actions = detect(environ)
+    ci = detect_ci(environ)  # another CI: None in GitHub Actions
     if actions is not None:
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
-    rev = locate(config, commit=commit, branch=branch, actions=actions)
+    elif ci is not None:
+        commit = commit or _known(config, ci.commit)
+        branch = branch if branch is not None else ci.branch
+    change_request = ci is not None and ci.change_request is not None
+    rev = locate(
+        config, commit=commit, branch=branch, actions=actions, change_request=change_request
+    )
     _check_outputs(rev.repo, output_dir, junit)
     plan = _store_plan(rev, wanted=store)
     # code run for the user (a pickled model) must not read a token in /proc/<mlci>/environ
@@ -217,6 +225,14 @@ def _stored_line(commit: str, records: RecordStore) -> str:
             "`mlci run --push`."
         )
     return line
+
+
+def _known(config: Config, commit: str | None) -> str | None:
+    """The commit a CI names, if the checkout has it (a shallow clone of a merge commit may
+    not have its parent); None: the checkout's HEAD is evaluated."""
+    if commit is None:
+        return None
+    return commit if git.resolve_commit(git.repo_root(config.root), commit) else None
 
 
 def _check_outputs(repo: Path, output_dir: Path, junit: Path | None) -> None:
