@@ -130,6 +130,18 @@ def _add_validate(sub: Subparsers) -> None:
         metavar="FILE",
         help="write the datasets' profiles to FILE (JSON, by dataset name)",
     )
+    validate.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("mlci-out"),
+        help="where report.json goes (default: mlci-out)",
+    )
+    validate.add_argument(
+        "--junit",
+        type=Path,
+        metavar="PATH",
+        help="also write the data checks as JUnit XML to PATH",
+    )
     _add_jobs(validate)
     _add_quiet(validate)
 
@@ -424,6 +436,8 @@ def _validate(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int
         quiet=args.quiet,
         against=args.against,
         save_profiles=args.save_profiles,
+        output_dir=args.output_dir,
+        junit=args.junit,
         jobs=parse_jobs(args.jobs),
         environ=environ,
         stdout=stdout,
