@@ -136,10 +136,13 @@ class ModelFileConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The model side: exactly one of metrics_file, predictions and model is set."""
+    """The model side: exactly one of metrics_file (or metrics_files), predictions, model and
+    dvc_metrics is set."""
 
     task: Task
     metrics_file: Path | None = None
+    metrics_files: tuple[Path, ...] = ()  # `metrics_file` given as a list
+    dvc_metrics: Path | None = None  # the dvc.yaml whose metrics files are read
     predictions: PredictionsConfig | None = None
     model: ModelFileConfig | None = None
     metrics: tuple[str, ...] = ()  # empty: the task's default metrics
@@ -368,8 +371,12 @@ def configured_paths(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         if "schema" in dataset:
             yield f"datasets.{name}.schema", dataset["schema"]
     model = doc.get("model", {})
-    if "metrics_file" in model:
+    if isinstance(model.get("metrics_file"), str):
         yield "model.metrics_file", model["metrics_file"]
+    for i, written in enumerate(model.get("metrics_file") if _is_list(model) else []):
+        yield f"model.metrics_file[{i}]", written
+    if isinstance(model.get("dvc_metrics"), str):
+        yield "model.dvc_metrics", model["dvc_metrics"]
     for section in ("predictions", "model"):
         if section in model:
             yield f"model.{section}.path", model[section]["path"]
@@ -378,6 +385,10 @@ def configured_paths(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield "baseline.store.path", store["path"]
     for i, asset in enumerate(doc.get("release", {}).get("assets", [])):
         yield f"release.assets[{i}]", asset
+
+
+def _is_list(model: Mapping[str, Any]) -> bool:
+    return isinstance(model.get("metrics_file"), list)
 
 
 def _check_config_inside(path: Path, file: Path, repository: Path) -> None:
@@ -640,6 +651,11 @@ def _thresholds(default: Thresholds) -> Callable[[Mapping[str, Any]], Thresholds
 
 
 def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelConfig:
+    section = dict(section)
+    if isinstance(section.get("metrics_file"), list):
+        section["metrics_files"] = tuple(resolve(p) for p in section.pop("metrics_file"))
+    if section.get("dvc_metrics") is True:
+        section["dvc_metrics"] = "dvc.yaml"
     predictions = lambda p: PredictionsConfig(  # noqa: E731
         **_fields(p, path=resolve, y_proba=tuple, labels=tuple)
     )
@@ -650,6 +666,7 @@ def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelC
         **_fields(
             section,
             metrics_file=resolve,
+            dvc_metrics=resolve,
             predictions=predictions,
             model=model_file,
             metrics=lambda names: tuple(dict.fromkeys(resolve_alias(n).metric for n in names)),

@@ -13,6 +13,7 @@ import pandas as pd
 
 from mlci.config import ModelConfig, ModelFileConfig
 from mlci.errors import ModelError
+from mlci.model.dvc import combined_metrics, declared_metrics_files
 from mlci.model.isolate import predict_in_child
 from mlci.model.load import (
     Predictions,
@@ -60,7 +61,16 @@ def evaluate_with_predictions(
     if cfg.metrics_file is not None:
         metrics = _select(load_metrics_file(cfg.metrics_file), cfg.metrics, cfg.metrics_file)
         return ModelEvaluation(cfg.task, "metrics_file", metrics), None
-    raise ModelError("`model` needs one of `metrics_file`, `predictions` or `model`; add one.")
+    if cfg.metrics_files or cfg.dvc_metrics is not None:
+        files = cfg.metrics_files
+        if cfg.dvc_metrics is not None:
+            files = tuple(declared_metrics_files(cfg.dvc_metrics))
+        read = combined_metrics([(path, load_metrics_file(path)) for path in files])
+        metrics = _select(read, cfg.metrics, files[0])
+        return ModelEvaluation(cfg.task, "metrics_file", metrics), None
+    raise ModelError(
+        "`model` needs one of `metrics_file`, `predictions`, `model` or `dvc_metrics`; add one."
+    )
 
 
 def _evaluate_predictions(

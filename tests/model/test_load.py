@@ -118,7 +118,7 @@ def test_metrics_file_unsupported_suffix(tmp_path: Path) -> None:
     path = tmp_path / "metrics.txt"
     path.write_text("acc 0.9")
     assert _error(load_metrics_file, path) == (
-        f"Metrics file {path}: unsupported suffix `.txt`; use .json, .yaml or .yml."
+        f"Metrics file {path}: unsupported suffix `.txt`; use .json, .yaml, .yml or .toml."
     )
 
 
