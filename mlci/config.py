@@ -135,6 +135,15 @@ class ModelFileConfig:
 
 
 @dataclass(frozen=True)
+class MlflowConfig:
+    """An MLflow run (or registered model version) whose metrics are the model's."""
+
+    run: str  # a run id, runs:/<id>/..., models:/<name>@<alias> or models:/<name>/<version>
+    tracking_uri: str | None = None  # None: MLflow's default (MLFLOW_TRACKING_URI)
+    tag: bool = True  # write the verdict back to the run as mlci.* tags
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """The model side: exactly one of metrics_file (or metrics_files), predictions, model and
     dvc_metrics is set."""
@@ -143,6 +152,7 @@ class ModelConfig:
     metrics_file: Path | None = None
     metrics_files: tuple[Path, ...] = ()  # `metrics_file` given as a list
     dvc_metrics: Path | None = None  # the dvc.yaml whose metrics files are read
+    mlflow: MlflowConfig | None = None  # the metrics of an MLflow run
     predictions: PredictionsConfig | None = None
     model: ModelFileConfig | None = None
     metrics: tuple[str, ...] = ()  # empty: the task's default metrics
@@ -667,6 +677,7 @@ def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelC
             section,
             metrics_file=resolve,
             dvc_metrics=resolve,
+            mlflow=lambda m: MlflowConfig(**m),
             predictions=predictions,
             model=model_file,
             metrics=lambda names: tuple(dict.fromkeys(resolve_alias(n).metric for n in names)),

@@ -517,8 +517,8 @@ def test_mlci_words_two_model_sources_its_own_way() -> None:
         """
     )
     assert message == (
-        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions', 'model' or "
-        "'dvc_metrics'; got 'metrics_file' and 'predictions'."
+        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions', 'model', "
+        "'dvc_metrics' or 'mlflow'; got 'metrics_file' and 'predictions'."
     )
 
 
@@ -794,8 +794,8 @@ ERRORS = [
     # model inputs
     (
         "name: m\nmodel:\n  task: binary\n",
-        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions', 'model' or "
-        "'dvc_metrics'; got none.",
+        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions', 'model', "
+        "'dvc_metrics' or 'mlflow'; got none.",
     ),
     (
         "name: m\nmodel:\n  metrics_file: m.json\n",
@@ -803,8 +803,8 @@ ERRORS = [
     ),
     (
         "name: m\nmodel:\n  task: binary\n  metrics_file: m.json\n  predictions: {path: p.csv}\n",
-        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions', 'model' or "
-        "'dvc_metrics'; got 'metrics_file' and 'predictions'.",
+        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions', 'model', "
+        "'dvc_metrics' or 'mlflow'; got 'metrics_file' and 'predictions'.",
     ),
     (
         "name: m\nmodel:\n  task: binary\n  metric_file: m.json\n",
