@@ -141,6 +141,7 @@ class MlflowConfig:
     run: str  # a run id, runs:/<id>/..., models:/<name>@<alias> or models:/<name>/<version>
     tracking_uri: str | None = None  # None: MLflow's default (MLFLOW_TRACKING_URI)
     tag: bool = True  # write the verdict back to the run as mlci.* tags
+    release_alias: str | None = None  # set by `mlci release` when the release gates pass
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ run's metrics are its latest values, under their MLflow names.
 
 After ``mlci run`` the run gets the tags ``mlci.verdict`` (pass or fail), ``mlci.commit`` (the
 commit evaluated) and ``mlci.report`` (where the report is: the Actions run's URL in GitHub
-Actions, else the report.json path).
+Actions, else the report.json path). With ``release_alias``, ``mlci release`` sets that alias
+on the registered model version ``run`` names once the release gates pass ("blessing"), never
+when they refuse.
 """
 
 from __future__ import annotations
@@ -91,6 +93,31 @@ def tag_run(cfg: MlflowConfig, *, verdict: str, commit: str, report: str) -> str
     except Exception as exc:
         raise MlciError(f"Could not tag MLflow run {run_id}: {_reason(exc)}") from None
     return run_id
+
+
+def bless(cfg: MlflowConfig, alias: str) -> tuple[str, str]:
+    """Point ``alias`` of the registered model ``cfg.run`` names at its version; returns
+    ``(model name, version)``. Only a registered model version can be blessed."""
+    alias_match, version_match = _ALIAS.match(cfg.run), _VERSION.match(cfg.run)
+    if not (alias_match or version_match):
+        raise MlciError(
+            f"model.mlflow.release_alias: {cfg.run} is not a registered model; name one as "
+            "models:/<name>@<alias> or models:/<name>/<version> in model.mlflow.run."
+        )
+    mlflow = client(cfg)
+    try:
+        if alias_match:
+            name = alias_match.group(1)
+            version = str(mlflow.get_model_version_by_alias(name, alias_match.group(2)).version)
+        else:
+            assert version_match is not None
+            name, version = version_match.group(1), version_match.group(2)
+        mlflow.set_registered_model_alias(name, alias, version)
+    except Exception as exc:
+        raise MlciError(
+            f"Could not set the MLflow alias {alias} on {cfg.run}: {_reason(exc)}"
+        ) from None
+    return name, version
 
 
 def _reason(exc: Exception) -> str:
