@@ -106,7 +106,9 @@ def _jenkins(environ: Environ) -> CiContext:
     branch = _get(environ, "BRANCH_NAME", "GIT_LOCAL_BRANCH")
     if branch is None:  # the git plugin names the remote-tracking branch: origin/main
         remote = _get(environ, "GIT_BRANCH")
-        branch = remote.split("/", 1)[1] if remote and "/" in remote else remote
+        if remote is not None and "/" in remote and not remote.startswith("refs/"):
+            remote = remote.split("/", 1)[1]
+        branch = remote
     return CiContext("Jenkins", _branch(branch), commit)
 
 

@@ -66,6 +66,11 @@ HEAD = "89abcdef0123456789abcdef0123456789abcdef"
             id="jenkins-git-plugin",
         ),
         pytest.param(
+            {"JENKINS_URL": "https://ci/", "GIT_BRANCH": "refs/heads/rel/2", "GIT_COMMIT": SHA},
+            CiContext("Jenkins", "rel/2", SHA),
+            id="jenkins-git-plugin-full-ref",
+        ),
+        pytest.param(
             {
                 "JENKINS_URL": "https://ci/",
                 "BRANCH_NAME": "main",
