@@ -92,6 +92,13 @@ KEYS = [
     ),
     ("model.metrics_file", "metrics.json", "model:\n  task: binary\n  metrics_file: {x}\n", 4),
     (
+        "model.metrics_file[1]",
+        "metrics.toml",
+        "model:\n  task: binary\n  metrics_file:\n    - ok.json\n    - {x}\n",
+        6,
+    ),
+    ("model.dvc_metrics", "dvc.yaml", "model:\n  task: binary\n  dvc_metrics: {x}\n", 4),
+    (
         "model.predictions.path",
         "preds.csv",
         "model:\n  task: binary\n  predictions:\n    path: {x}\n    y_score: y_score\n",
