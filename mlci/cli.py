@@ -82,12 +82,17 @@ def _add_run(sub: Subparsers) -> None:
         "branch always pushes it). A record is stored only when the tracked files match the "
         "commit",
     )
-    run.add_argument("--commit", help="the commit being evaluated (default: HEAD)")
+    run.add_argument(
+        "--commit",
+        help="the commit being evaluated (default: HEAD, or the commit GitLab CI, Jenkins, "
+        "CircleCI, Buildkite, Azure Pipelines or Bitbucket names)",
+    )
     run.add_argument(
         "--branch",
-        help="the branch being evaluated (default: the checked-out one); outside GitHub "
-        "Actions, the baseline branch stores its record. In Actions the event decides: only a "
-        "push to the baseline branch stores",
+        help="the branch being evaluated (default: the one the CI names, else the checked-out "
+        "one); outside GitHub Actions, the baseline branch stores its record, never in a merge "
+        "or pull request pipeline. In Actions the event decides: only a push to the baseline "
+        "branch stores",
     )
     run.add_argument(
         "--no-comment",
@@ -128,6 +133,18 @@ def _add_validate(sub: Subparsers) -> None:
         type=Path,
         metavar="FILE",
         help="write the datasets' profiles to FILE (JSON, by dataset name)",
+    )
+    validate.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("mlci-out"),
+        help="where report.json goes (default: mlci-out)",
+    )
+    validate.add_argument(
+        "--junit",
+        type=Path,
+        metavar="PATH",
+        help="also write the data checks as JUnit XML to PATH",
     )
     _add_jobs(validate)
     _add_quiet(validate)
@@ -544,6 +561,8 @@ def _validate(args: argparse.Namespace, environ: Environ, stdout: TextIO) -> int
         quiet=args.quiet,
         against=args.against,
         save_profiles=args.save_profiles,
+        output_dir=args.output_dir,
+        junit=args.junit,
         jobs=parse_jobs(args.jobs),
         environ=environ,
         stdout=stdout,

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from mlci.errors import ConfigError
 from mlci.paths import leads_outside, outside_message, repository_of
+from mlci.scorers import resolve_alias
 from mlci.yamlfile import (
     Where,
     display_path,
@@ -134,11 +135,25 @@ class ModelFileConfig:
 
 
 @dataclass(frozen=True)
+class MlflowConfig:
+    """An MLflow run (or registered model version) whose metrics are the model's."""
+
+    run: str  # a run id, runs:/<id>/..., models:/<name>@<alias> or models:/<name>/<version>
+    tracking_uri: str | None = None  # None: MLflow's default (MLFLOW_TRACKING_URI)
+    tag: bool = True  # write the verdict back to the run as mlci.* tags
+    release_alias: str | None = None  # set by `mlci release` when the release gates pass
+
+
+@dataclass(frozen=True)
 class ModelConfig:
-    """The model side: exactly one of metrics_file, predictions and model is set."""
+    """The model side: exactly one of metrics_file (or metrics_files), predictions, model and
+    dvc_metrics is set."""
 
     task: Task
     metrics_file: Path | None = None
+    metrics_files: tuple[Path, ...] = ()  # `metrics_file` given as a list
+    dvc_metrics: Path | None = None  # the dvc.yaml whose metrics files are read
+    mlflow: MlflowConfig | None = None  # the metrics of an MLflow run
     predictions: PredictionsConfig | None = None
     model: ModelFileConfig | None = None
     metrics: tuple[str, ...] = ()  # empty: the task's default metrics
@@ -411,8 +426,12 @@ def configured_paths(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         if "schema" in dataset:
             yield f"datasets.{name}.schema", dataset["schema"]
     model = doc.get("model", {})
-    if "metrics_file" in model:
+    if isinstance(model.get("metrics_file"), str):
         yield "model.metrics_file", model["metrics_file"]
+    for i, written in enumerate(model.get("metrics_file") if _is_list(model) else []):
+        yield f"model.metrics_file[{i}]", written
+    if isinstance(model.get("dvc_metrics"), str):
+        yield "model.dvc_metrics", model["dvc_metrics"]
     for section in ("predictions", "model"):
         if section in model:
             yield f"model.{section}.path", model[section]["path"]
@@ -426,6 +445,10 @@ def configured_paths(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield f"monitor.data.{name}.path", data["path"]
     if "labels" in monitor:
         yield "monitor.labels.path", monitor["labels"]["path"]
+
+
+def _is_list(model: Mapping[str, Any]) -> bool:
+    return isinstance(model.get("metrics_file"), list)
 
 
 def _check_config_inside(path: Path, file: Path, repository: Path) -> None:
@@ -725,6 +748,11 @@ def _thresholds(default: Thresholds) -> Callable[[Mapping[str, Any]], Thresholds
 
 
 def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelConfig:
+    section = dict(section)
+    if isinstance(section.get("metrics_file"), list):
+        section["metrics_files"] = tuple(resolve(p) for p in section.pop("metrics_file"))
+    if section.get("dvc_metrics") is True:
+        section["dvc_metrics"] = "dvc.yaml"
     predictions = lambda p: PredictionsConfig(  # noqa: E731
         **_fields(p, path=resolve, y_proba=tuple, labels=tuple)
     )
@@ -735,10 +763,12 @@ def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelC
         **_fields(
             section,
             metrics_file=resolve,
+            dvc_metrics=resolve,
+            mlflow=lambda m: MlflowConfig(**m),
             predictions=predictions,
             model=model_file,
-            metrics=tuple,
-            directions=dict,
+            metrics=lambda names: tuple(dict.fromkeys(resolve_alias(n).metric for n in names)),
+            directions=_canonical_directions,
             slices=lambda groupings: tuple(tuple(g) for g in groupings),
             min_slice_size=int,
         )
@@ -780,7 +810,7 @@ def _monitor(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> Moni
 def _gate(section: Mapping[str, Any]) -> GateConfig:
     return GateConfig(
         **_fields(
-            section,
+            _canonical_gate(section),
             min=float,
             max=float,
             max_regression=_margin,
@@ -790,6 +820,36 @@ def _gate(section: Mapping[str, Any]) -> GateConfig:
             max_gap=float,
         )
     )
+
+
+_FLIPPED = {"higher": "lower", "lower": "higher"}
+
+
+def _canonical_gate(section: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A gate on a scikit-learn name (``neg_log_loss``) as the gate on its registered metric
+    (``log_loss``): a negated name turns its bounds and direction around (``min: -0.35`` is
+    ``max: 0.35``); margins of change are direction-adjusted and stay as they are."""
+    alias = resolve_alias(section["metric"])
+    if alias.sign > 0:
+        return {**section, "metric": alias.metric}
+    gate = {k: v for k, v in section.items() if k not in ("min", "max")}
+    gate["metric"] = alias.metric
+    if "min" in section:
+        gate["max"] = -section["min"]
+    if "max" in section:
+        gate["min"] = -section["max"]
+    if "direction" in section:
+        gate["direction"] = _FLIPPED[section["direction"]]
+    return gate
+
+
+def _canonical_directions(directions: Mapping[str, str]) -> dict[str, str]:
+    """``model.directions`` keyed by registered names, a negated name's direction turned."""
+    found = {}
+    for name, direction in directions.items():
+        alias = resolve_alias(name)
+        found[alias.metric] = direction if alias.sign > 0 else _FLIPPED[direction]
+    return found
 
 
 def _budgets(section: Mapping[str, Any]) -> BudgetsConfig:
@@ -886,6 +946,6 @@ def rules_from_document(doc: Any, *, source: str) -> Rules:
         gates=tuple(_gate(gate) for gate in fragment.get("gates", [])),
         stats=StatsConfig(**_fields(fragment.get("stats", {}), confidence=float, seed=int)),
         budgets=_budgets(fragment["budgets"]) if "budgets" in fragment else None,
-        directions=dict(directions),
+        directions=_canonical_directions(directions),
         min_slice_size=min_size,
     )

@@ -116,12 +116,15 @@ def locate(
     commit: str | None = None,
     branch: str | None = None,
     actions: ActionsContext | None = None,
+    change_request: bool = False,
 ) -> Revision:
     """Find the repository, the commit and the branch being evaluated.
 
     In GitHub Actions (``actions``) whether the run is on the baseline branch comes from the
     event: a push to that branch (:func:`mlci.github.event.stores_record`), never a branch name,
-    which a pull request chooses. Elsewhere it is the checked-out (or given) branch.
+    which a pull request chooses. Elsewhere it is the checked-out (or given) branch, unless the
+    run is another CI's merge or pull request pipeline (``change_request``, see
+    :func:`mlci.ci.detect_ci`), which never is.
     """
     repo = git.repo_root(config.root)
     sha = git.resolve_commit(repo, commit) if commit else git.head_commit(repo)
@@ -129,7 +132,7 @@ def locate(
         raise MlciError(f"Unknown commit {commit!r}: it is not in the repository at {repo}.")
     name = branch if branch is not None else git.current_branch(repo)
     if actions is None:
-        return Revision(repo, sha, name, name == config.baseline.branch)
+        return Revision(repo, sha, name, name == config.baseline.branch and not change_request)
     settings = actions.settings
     baseline = stores_record(settings.event_name, settings.ref, config.baseline.branch)
     number = actions.plan.pr_number if actions.plan.kind == "pull_request" else None

@@ -20,6 +20,9 @@ Schemas may use three mlci keywords besides Draft 2020-12 (editors ignore them):
 - ``x-expected``: the words that finish "expected ..." when a value at this schema is wrong;
 - ``x-exactly-one-of``: a list of keys of which exactly one must be present;
 - ``x-at-least-one-of``: a list of keys of which at least one must be present.
+
+Each ``x-...-of`` sits beside the standard form of its rule (``oneOf``/``anyOf`` of
+``required``), which editors check; mlci words the error from the ``x-`` keyword alone.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import importlib.resources
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -513,9 +516,28 @@ def _is_finite_number(checker: Any, instance: Any) -> bool:
     return math.isfinite(instance)
 
 
+def _worded_by(keyword: str, standard: str) -> Callable[..., Iterator[ValidationError]]:
+    """The standard ``oneOf``/``anyOf`` validator, silent where ``keyword`` states the same
+    rule: editors read the standard one, mlci words the error with its own."""
+    check = Draft202012Validator.VALIDATORS[standard]
+
+    def validate(
+        validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]
+    ) -> Iterator[ValidationError]:
+        if keyword not in schema:
+            yield from check(validator, value, instance, schema)
+
+    return validate
+
+
 _Validator = validators.extend(
     Draft202012Validator,
-    validators={"x-exactly-one-of": _exactly_one_of, "x-at-least-one-of": _at_least_one_of},
+    validators={
+        "x-exactly-one-of": _exactly_one_of,
+        "x-at-least-one-of": _at_least_one_of,
+        "oneOf": _worded_by("x-exactly-one-of", "oneOf"),
+        "anyOf": _worded_by("x-at-least-one-of", "anyOf"),
+    },
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_finite_number),
 )
 

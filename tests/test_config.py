@@ -277,6 +277,33 @@ def test_numbers_are_floats_and_ints_as_the_fields_say() -> None:
     assert type(config.stats.seed) is int
 
 
+def test_scikit_learn_names_become_the_registered_metrics() -> None:
+    config = load(
+        """\
+        name: m
+        model:
+          task: binary
+          predictions: {path: p.csv}
+          metrics: [f1_score, neg_log_loss, log_loss, matthews_corrcoef]
+          directions: {neg_brier_score: lower, accuracy_score: higher}
+        gates:
+          - {metric: neg_log_loss, min: -0.35, max_regression: 0.01, direction: higher}
+          - {metric: neg_mean_absolute_error, max: -1.5}
+          - {metric: f1_macro, min: 0.7}
+          - {metric: brier_score_loss, max: 0.2}
+        """
+    )
+    assert config.model is not None
+    assert config.model.metrics == ("f1", "log_loss", "matthews_corrcoef")
+    assert config.model.directions == {"brier_score": "higher", "accuracy": "higher"}
+    assert config.gates == (
+        GateConfig(metric="log_loss", max=0.35, max_regression=Margin(0.01), direction="lower"),
+        GateConfig(metric="mae", min=1.5),
+        GateConfig(metric="f1_macro", min=0.7),
+        GateConfig(metric="brier_score", max=0.2),
+    )
+
+
 def test_model_file_and_metrics_file(in_tmp: Path) -> None:
     config = load(
         """\
@@ -442,6 +469,63 @@ def test_the_schemas_are_valid_draft_2020_12(name: str) -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
+def test_the_config_schema_is_served_from_the_repository_at_its_id() -> None:
+    schema = packaged_schema("config.schema.json")
+    served = "https://raw.githubusercontent.com/mlci-dev/mlci/main/"
+    assert schema["$id"].startswith(served)
+    path = Path(__file__).parents[1] / schema["$id"].removeprefix(served)
+    assert json.loads(path.read_text()) == schema  # the repository file the URL names
+
+
+def _nodes(node: Any) -> Any:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
+
+
+def test_every_mlci_one_of_keyword_is_also_standard_json_schema() -> None:
+    schema = packaged_schema("config.schema.json")
+    pairs = {"x-exactly-one-of": "oneOf", "x-at-least-one-of": "anyOf"}
+    seen = 0
+    for node in _nodes(schema):
+        for mlci_keyword, standard in pairs.items():
+            if mlci_keyword in node:
+                seen += 1
+                assert node[standard] == [{"required": [k]} for k in node[mlci_keyword]]
+    assert seen >= 3
+
+
+@pytest.mark.parametrize(
+    ("model", "valid"),
+    [
+        ({"task": "binary", "metrics_file": "m.json"}, True),
+        ({"task": "binary", "metrics_file": "m.json", "predictions": {"path": "p.csv"}}, False),
+        ({"task": "binary"}, False),
+    ],
+)
+def test_an_editor_flags_anything_but_one_model_source(model: dict[str, Any], valid: bool) -> None:
+    """What an editor sees: the schema checked by a plain Draft 2020-12 validator."""
+    validator = Draft202012Validator(packaged_schema("config.schema.json"))
+    assert validator.is_valid({"name": "m", "model": model}) is valid
+
+
+def test_mlci_words_two_model_sources_its_own_way() -> None:
+    message = error_of(
+        """\
+        name: m
+        model: {task: binary, metrics_file: m.json, predictions: {path: p.csv}}
+        """
+    )
+    assert message == (
+        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions', 'model', "
+        "'dvc_metrics' or 'mlflow'; got 'metrics_file' and 'predictions'."
+    )
+
+
 def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
         node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
@@ -460,7 +544,7 @@ def _fields(cls: type) -> set[str]:
         ("drift", DriftConfig, set()),
         ("drift_override", DriftOverride, set()),
         ("thresholds", Thresholds, set()),
-        ("model", ModelConfig, set()),
+        ("model", ModelConfig, {"metrics_files"}),  # metrics_file given as a list
         ("predictions", PredictionsConfig, set()),
         ("model_file", ModelFileConfig, set()),
         ("gate", GateConfig, set()),
@@ -717,7 +801,8 @@ ERRORS = [
     # model inputs
     (
         "name: m\nmodel:\n  task: binary\n",
-        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions' or 'model'; got none.",
+        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions', 'model', "
+        "'dvc_metrics' or 'mlflow'; got none.",
     ),
     (
         "name: m\nmodel:\n  metrics_file: m.json\n",
@@ -725,8 +810,8 @@ ERRORS = [
     ),
     (
         "name: m\nmodel:\n  task: binary\n  metrics_file: m.json\n  predictions: {path: p.csv}\n",
-        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions' or 'model'; got "
-        "'metrics_file' and 'predictions'.",
+        "mlci.yml:2: model: set exactly one of 'metrics_file', 'predictions', 'model', "
+        "'dvc_metrics' or 'mlflow'; got 'metrics_file' and 'predictions'.",
     ),
     (
         "name: m\nmodel:\n  task: binary\n  metric_file: m.json\n",

@@ -92,6 +92,13 @@ KEYS = [
     ),
     ("model.metrics_file", "metrics.json", "model:\n  task: binary\n  metrics_file: {x}\n", 4),
     (
+        "model.metrics_file[1]",
+        "metrics.toml",
+        "model:\n  task: binary\n  metrics_file:\n    - ok.json\n    - {x}\n",
+        6,
+    ),
+    ("model.dvc_metrics", "dvc.yaml", "model:\n  task: binary\n  dvc_metrics: {x}\n", 4),
+    (
         "model.predictions.path",
         "preds.csv",
         "model:\n  task: binary\n  predictions:\n    path: {x}\n    y_score: y_score\n",
@@ -236,14 +243,18 @@ def test_every_path_of_the_schema_is_checked() -> None:
     """configured_paths lists every key the schema declares as a path (``#/$defs/path``)."""
     schema = json.dumps(packaged_schema("config.schema.json"))
     refs = schema.count('"$ref": "#/$defs/path"')
+    model = {"metrics_file": "c", "predictions": {"path": "d"}, "model": {"path": "e"}}
     doc: dict[str, Any] = {
         "datasets": {"d": {"path": "a", "schema": "b"}},
-        "model": {"metrics_file": "c", "predictions": {"path": "d"}, "model": {"path": "e"}},
+        "model": {**model, "dvc_metrics": "j"},
         "baseline": {"store": {"path": "f"}},
         "release": {"assets": ["g"]},
         "monitor": {"data": {"d": {"path": "h"}}, "labels": {"path": "i"}},
     }
-    assert len(dict(configured_paths(doc))) == refs == 9
+    listed = dict(configured_paths({"model": {"metrics_file": ["c", "c2"]}}))
+    assert listed == {"model.metrics_file[0]": "c", "model.metrics_file[1]": "c2"}
+    # metrics_file is a path or a list of paths: two references to #/$defs/path
+    assert len(dict(configured_paths(doc))) + 1 == refs == 11
 
 
 def test_a_symlinked_folder_inside_the_record_store_is_refused(repo: Path, outside: Path) -> None:

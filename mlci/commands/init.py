@@ -34,6 +34,7 @@ from mlci.files import write_atomic
 from mlci.git import current_branch, remote_head_branch, repo_root
 from mlci.model.load import load_metrics_file
 from mlci.model.metrics import higher_is_better
+from mlci.yamlfile import packaged_schema
 
 PLACEHOLDER_SHA = "0" * 40
 ACTION = "mlci-dev/mlci"
@@ -429,6 +430,7 @@ def render_config(plan: ConfigPlan) -> str:
     """The starter mlci.yml, with comments."""
 
     out = [
+        f"# yaml-language-server: $schema={packaged_schema('config.schema.json')['$id']}\n",
         "# mlci config, written by `mlci init`: review it, then commit it with .mlci/ and\n",
         "# .github/workflows/. Every key is described in mlci's docs/configuration.md.\n",
         "version: 1\n",

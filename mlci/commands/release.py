@@ -38,6 +38,7 @@ from mlci.github.release import (
 )
 from mlci.github.settings import Settings
 from mlci.github.workflow import format_annotation, write_outputs, write_summary
+from mlci.model.mlflow_run import bless
 from mlci.paths import check_output
 from mlci.pipeline import Revision, evaluate_revision
 from mlci.records.format import Record, utc_now
@@ -118,12 +119,24 @@ def release_command(
             _print_plan(config, target, check, bundle, stdout)
             _write_result(output_dir, target, check, bundle=bundle, dry_run=True)
             return EXIT_PASS
+        _bless_mlflow_model(config, stdout)
         return _publish_and_deploy(
             config, target, check, bundle, client, settings, environ, output_dir, stdout
         )
     finally:
         if client is not None:
             client.close()
+
+
+def _bless_mlflow_model(config: Config, stdout: TextIO) -> None:
+    """The release gates passed: point ``model.mlflow.release_alias`` at the model version."""
+    source = config.model.mlflow if config.model is not None else None
+    if source is None or source.release_alias is None:
+        return
+    name, version = bless(source, source.release_alias)
+    print(
+        f"mlci: MLflow model {name} version {version} is now @{source.release_alias}.", file=stdout
+    )
 
 
 # -- what is released ---------------------------------------------------------------------

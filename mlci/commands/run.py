@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TextIO
 
 from mlci import git
+from mlci.ci import detect_ci
 from mlci.config import Config, load_config
 from mlci.data.progress import make_progress
-from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS
+from mlci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlciError
 from mlci.figure_worker import FigureWorker
 from mlci.files import write_atomic
 from mlci.github.actions import (
@@ -33,6 +34,7 @@ from mlci.github.actions import (
 from mlci.github.override import for_pull_request
 from mlci.github.workflow import format_annotation
 from mlci.jobs import resolve_jobs
+from mlci.model.mlflow_run import tag_run
 from mlci.paths import check_output
 from mlci.pipeline import Outcome, Revision, evaluate_revision, locate
 from mlci.records.format import utc_now
@@ -133,10 +135,17 @@ def _run(
 ) -> int:
     config = load_config(config_path)
     actions = detect(environ)
+    ci = detect_ci(environ)  # another CI: None in GitHub Actions
     if actions is not None:
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
-    rev = locate(config, commit=commit, branch=branch, actions=actions)
+    elif ci is not None:
+        commit = commit or _known(config, ci.commit)
+        branch = branch if branch is not None else ci.branch
+    change_request = ci is not None and ci.change_request is not None
+    rev = locate(
+        config, commit=commit, branch=branch, actions=actions, change_request=change_request
+    )
     _check_outputs(rev.repo, output_dir, junit, openmetrics)
     plan = _store_plan(rev, wanted=store)
     # code run for the user (a pickled model) must not read a token in /proc/<mlci>/environ
@@ -175,9 +184,38 @@ def _run(
         _say_stored(plan, outcome.record.commit, records, actions is not None, stdout)
         if actions is not None:
             _publish(actions, config, outcome, paths, comment=comment, stdout=stdout)
+        _tag_mlflow_run(config, outcome, paths, environ, actions is not None, stdout)
     print(f"mlci: {outcome.report.verdict.upper()}", file=stdout)
     failed = outcome.report.verdict != "pass" and fail_on_gate
     return EXIT_GATE_FAILED if failed else EXIT_PASS
+
+
+def _tag_mlflow_run(
+    config: Config,
+    outcome: Outcome,
+    paths: Mapping[str, Path],
+    environ: Mapping[str, str],
+    in_actions: bool,
+    stdout: TextIO,
+) -> None:
+    """The verdict written back to the MLflow run the metrics came from (``model.mlflow``);
+    a failure is a warning: it never changes the verdict."""
+    source = config.model.mlflow if config.model is not None else None
+    if source is None or not source.tag:
+        return
+    run_url = "{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}"
+    keys = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    if in_actions and all(environ.get(k) for k in keys):
+        where = run_url.format(**{k: environ[k] for k in keys})
+    else:
+        where = str(paths["report_json"])
+    report = outcome.report
+    try:
+        run_id = tag_run(source, verdict=report.verdict, commit=report.commit, report=where)
+    except MlciError as exc:
+        print(_warning(str(exc), in_actions), file=stdout)
+        return
+    print(f"Tagged MLflow run {run_id}: mlci.verdict={report.verdict}.", file=stdout)
 
 
 def store_plan(
@@ -226,6 +264,14 @@ def _stored_line(commit: str, records: RecordStore) -> str:
             "`mlci run --push`."
         )
     return line
+
+
+def _known(config: Config, commit: str | None) -> str | None:
+    """The commit a CI names, if the checkout has it (a shallow clone of a merge commit may
+    not have its parent); None: the checkout's HEAD is evaluated."""
+    if commit is None:
+        return None
+    return commit if git.resolve_commit(git.repo_root(config.root), commit) else None
 
 
 def _check_outputs(

@@ -13,6 +13,7 @@ import pandas as pd
 
 from mlci.config import ModelConfig, ModelFileConfig
 from mlci.errors import ModelError
+from mlci.model.dvc import combined_metrics, declared_metrics_files
 from mlci.model.isolate import predict_in_child
 from mlci.model.load import (
     Predictions,
@@ -23,6 +24,7 @@ from mlci.model.load import (
     show_path,
 )
 from mlci.model.metrics import compute_metrics, default_metrics
+from mlci.model.mlflow_run import run_metrics
 from mlci.model.predict import predict
 from mlci.results import ModelEvaluation
 
@@ -60,7 +62,20 @@ def evaluate_with_predictions(
     if cfg.metrics_file is not None:
         metrics = _select(load_metrics_file(cfg.metrics_file), cfg.metrics, cfg.metrics_file)
         return ModelEvaluation(cfg.task, "metrics_file", metrics), None
-    raise ModelError("`model` needs one of `metrics_file`, `predictions` or `model`; add one.")
+    if cfg.metrics_files or cfg.dvc_metrics is not None:
+        files = cfg.metrics_files
+        if cfg.dvc_metrics is not None:
+            files = tuple(declared_metrics_files(cfg.dvc_metrics))
+        read = combined_metrics([(path, load_metrics_file(path)) for path in files])
+        metrics = _select(read, cfg.metrics, files[0])
+        return ModelEvaluation(cfg.task, "metrics_file", metrics), None
+    if cfg.mlflow is not None:
+        metrics = _select(run_metrics(cfg.mlflow), cfg.metrics, f"MLflow run {cfg.mlflow.run}")
+        return ModelEvaluation(cfg.task, "metrics_file", metrics), None
+    raise ModelError(
+        "`model` needs one of `metrics_file`, `predictions`, `model`, `dvc_metrics` or "
+        "`mlflow`; add one."
+    )
 
 
 def _evaluate_predictions(
@@ -93,16 +108,20 @@ def _are_probabilities(scores: np.ndarray) -> bool:
     return bool(np.all((scores >= 0) & (scores <= 1)))
 
 
-def _select(metrics: dict[str, float], wanted: Sequence[str], path: Path) -> dict[str, float]:
-    """The metrics of a metrics file named in ``model.metrics`` (all of them when empty)."""
+def _select(
+    metrics: dict[str, float], wanted: Sequence[str], source: Path | str
+) -> dict[str, float]:
+    """The metrics of a metrics file (or ``source``) named in ``model.metrics`` (all of them
+    when empty)."""
     if not wanted:
         return metrics
+    shown = f"Metrics file {show_path(source)}" if isinstance(source, Path) else source
     for name in wanted:
         if name not in metrics:
             close = difflib.get_close_matches(name, list(metrics), n=1)
             hint = f" Did you mean `{close[0]}`?" if close else ""
             raise ModelError(
-                f"Metrics file {show_path(path)} has no metric `{name}` (listed in "
+                f"{shown} has no metric `{name}` (listed in "
                 f"`model.metrics`).{hint} Metrics in the file: {', '.join(metrics)}."
             )
     return {name: metrics[name] for name in wanted}

@@ -16,10 +16,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlci.bounded import MAX_YAML_BYTES, DocumentError, parse_json, read_text
+from mlci.bounded import (
+    MAX_DEPTH,
+    MAX_YAML_BYTES,
+    DocumentError,
+    depth_of,
+    parse_json,
+    read_text,
+    too_deep,
+)
 from mlci.config import PredictionsConfig
 from mlci.errors import ConfigError, ModelError
 from mlci.model.metrics import default_pos_label
+from mlci.scorers import resolve_alias
 from mlci.yamlfile import parse_yaml
 
 PROBA_SUM_TOLERANCE = 1e-2  # class probabilities of a row must sum to 1 within this
@@ -56,7 +65,7 @@ def show_path(path: Path) -> str:
 
 
 def load_metrics_file(path: Path) -> dict[str, float]:
-    """Read a JSON or YAML metrics file into ``{name: value}``.
+    """Read a JSON, YAML or TOML metrics file into ``{name: value}``.
 
     Nested mappings are flattened with dots as DVC does (``{"test": {"auc": 0.9}}`` gives
     ``{"test.auc": 0.9}``); non-numeric leaves (strings, lists, booleans, nulls) are skipped.
@@ -68,7 +77,7 @@ def load_metrics_file(path: Path) -> dict[str, float]:
             f"Metrics file {show_path(path)} must hold a mapping of metric names to numbers, "
             f"got a {kind}."
         )
-    metrics = dict(_numeric_leaves(document, prefix=""))
+    metrics = _canonical(dict(_numeric_leaves(document, prefix="")))
     if not metrics:
         raise ModelError(
             f"Metrics file {show_path(path)} has no numeric metric; expected e.g. "
@@ -83,15 +92,48 @@ def load_metrics_file(path: Path) -> dict[str, float]:
     return metrics
 
 
+def _canonical(metrics: dict[str, float]) -> dict[str, float]:
+    """Top-level scikit-learn names under their registered metric, as the config has them
+    (``neg_log_loss: -0.31`` is ``log_loss: 0.31``); a metric written under both names keeps
+    the registered one."""
+    found: dict[str, float] = {}
+    for name, value in metrics.items():
+        alias = resolve_alias(name)
+        if alias.metric == name or alias.metric not in metrics:
+            found[alias.metric] = alias.sign * value
+    return found
+
+
 def _parse_metrics_document(path: Path) -> Any:
     suffix = path.suffix.lower()
-    if suffix not in (".json", ".yaml", ".yml"):
+    if suffix not in (".json", ".yaml", ".yml", ".toml"):
         raise ModelError(
             f"Metrics file {show_path(path)}: unsupported suffix `{path.suffix}`; "
-            "use .json, .yaml or .yml."
+            "use .json, .yaml, .yml or .toml."
         )
     text = _read_text(path, "Metrics file", "model.metrics_file")
+    if suffix == ".toml":
+        return _parse_toml(path, text)
     return _parse_json(path, text) if suffix == ".json" else _parse_yaml(path, text)
+
+
+def _parse_toml(path: Path, text: str) -> Any:
+    """TOML as DVC reads it; nested no deeper than JSON and YAML may be."""
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        raise ModelError(
+            f"Metrics file {show_path(path)}: reading TOML needs Python 3.11 or later."
+        ) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"Metrics file {show_path(path)}: not valid TOML ({exc}).") from None
+    except RecursionError:
+        raise ModelError(f"Metrics file {show_path(path)}: {too_deep(MAX_DEPTH)}.") from None
+    if depth_of(document) > MAX_DEPTH:
+        raise ModelError(f"Metrics file {show_path(path)}: {too_deep(MAX_DEPTH)}.")
+    return document
 
 
 def _read_text(path: Path, what: str, key: str) -> str:

@@ -23,10 +23,12 @@ from typing import Any, Literal
 import numpy as np
 
 from mlci.errors import ModelError
+from mlci.scorers import ALIASES, resolve_alias
 
 Needs = Literal["labels", "scores"]
 
 BINARY = frozenset({"binary"})
+MULTICLASS = frozenset({"multiclass"})
 CLASSIFICATION = frozenset({"binary", "multiclass"})
 REGRESSION = frozenset({"regression"})
 
@@ -62,8 +64,20 @@ _SPECS = (
     _spec("f1", True, CLASSIFICATION, "labels", "F1 score (multiclass: macro)"),
     _spec("f1_weighted", True, CLASSIFICATION, "labels", "F1, support-weighted mean of classes"),
     _spec("f1_micro", True, CLASSIFICATION, "labels", "F1 from global counts"),
+    _spec("f1_macro", True, CLASSIFICATION, "labels", "F1, unweighted mean over classes"),
+    _spec("precision_macro", True, CLASSIFICATION, "labels", "precision, mean over classes"),
+    _spec("precision_weighted", True, CLASSIFICATION, "labels", "precision, support-weighted"),
+    _spec("recall_macro", True, CLASSIFICATION, "labels", "recall, mean over classes"),
+    _spec("recall_weighted", True, CLASSIFICATION, "labels", "recall, support-weighted"),
+    _spec("jaccard", True, CLASSIFICATION, "labels", "Jaccard index (multiclass: macro)"),
+    _spec("jaccard_macro", True, CLASSIFICATION, "labels", "Jaccard index, mean over classes"),
+    _spec("jaccard_micro", True, CLASSIFICATION, "labels", "Jaccard index from global counts"),
+    _spec("jaccard_weighted", True, CLASSIFICATION, "labels", "Jaccard, support-weighted"),
+    _spec("matthews_corrcoef", True, CLASSIFICATION, "labels", "Matthews correlation coefficient"),
+    _spec("cohen_kappa", True, CLASSIFICATION, "labels", "Cohen's kappa, agreement beyond chance"),
     _spec("roc_auc", True, CLASSIFICATION, "scores", "ROC AUC (multiclass: one-vs-rest macro)"),
     _spec("average_precision", True, BINARY, "scores", "area under the precision-recall curve"),
+    _spec("top_k_accuracy", True, MULTICLASS, "scores", "true class among the 2 most probable"),
     _spec("log_loss", False, CLASSIFICATION, "scores", "cross-entropy of the probabilities"),
     _spec("brier_score", False, BINARY, "scores", "mean squared error of the probability"),
     _spec("mae", False, REGRESSION, "labels", "mean absolute error"),
@@ -71,9 +85,35 @@ _SPECS = (
     _spec("rmse", False, REGRESSION, "labels", "root mean squared error"),
     _spec("r2", True, REGRESSION, "labels", "coefficient of determination"),
     _spec("mape", False, REGRESSION, "labels", "mean absolute percentage error (a fraction)"),
+    _spec("msle", False, REGRESSION, "labels", "mean squared logarithmic error"),
+    _spec("rmsle", False, REGRESSION, "labels", "root mean squared logarithmic error"),
+    _spec("median_absolute_error", False, REGRESSION, "labels", "median absolute error"),
+    _spec("max_error", False, REGRESSION, "labels", "largest absolute error"),
+    _spec("explained_variance", True, REGRESSION, "labels", "explained variance score"),
+    _spec("d2_absolute_error", True, REGRESSION, "labels", "D² of the absolute error"),
 )
 
 REGISTRY: Mapping[str, MetricSpec] = MappingProxyType({s.name: s for s in _SPECS})
+
+
+def lookup(name: str) -> MetricSpec | None:
+    """The registered metric ``name`` means, scikit-learn's scorer and function names included
+    (``neg_log_loss`` and ``log_loss`` are both ``log_loss``, see :mod:`mlci.scorers`); None
+    for a name mlci cannot compute. Every name a user writes is resolved here."""
+    return REGISTRY.get(resolve_alias(name).metric)
+
+
+def canonical_name(name: str) -> str:
+    """The name a metric is reported under: ``canonical_name("neg_log_loss") == "log_loss"``;
+    a name the registry does not know is returned as it is."""
+    spec = lookup(name)
+    return spec.name if spec is not None else name
+
+
+def known_names() -> tuple[str, ...]:
+    """Every name :func:`lookup` resolves: the registered metrics, then their aliases."""
+    return (*REGISTRY, *(a for a in ALIASES if lookup(a) is not None))
+
 
 _DEFAULTS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # task: (label metrics, score metrics added when scores are available)
@@ -158,8 +198,9 @@ def higher_is_better(name: str, overrides: Mapping[str, str] | None = None) -> b
     overrides = overrides or {}
     if name in overrides:
         return overrides[name] == "higher"
-    if name in REGISTRY:
-        return REGISTRY[name].higher_is_better
+    spec = lookup(name)
+    if spec is not None:  # a neg_* scorer name is the metric negated
+        return spec.higher_is_better == (resolve_alias(name).sign > 0)
     last = re.split(r"[./]", name)[-1]
     if last != name:
         return higher_is_better(last, overrides)
@@ -228,33 +269,32 @@ def compute_metrics(
     y_proba: multiclass (or binary): one column of probabilities per class of ``labels``.
     labels: the class of each ``y_proba`` column (default: the sorted classes of ``y_true``).
     pos_label: binary: the positive class (default: 1 / True, else the larger label).
-    metrics: registry names.
+    metrics: registry names, or scikit-learn's names for them (:func:`lookup`).
 
     Returns
     -------
-    ``{name: value}`` in the order of ``metrics``.
+    ``{name: value}`` in the order of ``metrics``, each under its canonical name
+    (``neg_log_loss`` gives ``{"log_loss": 0.31}``: the loss itself, not its negation).
 
     Example: ``compute_metrics("regression", [1, 2], y_pred=[1, 4], metrics=["mae"])``
     is ``{"mae": 1.0}``.
     """
     for name in metrics:
         _check_metric(name, task)
+    names = list(dict.fromkeys(canonical_name(name) for name in metrics))
     inputs = _prepare(task, y_true, y_pred, y_score, y_proba, labels, pos_label)
-    for name in metrics:
+    for name in names:
         _check_available(name, inputs)
-    values = {}
-    for name in metrics:
-        values[name] = _compute_one(name, inputs)
-    return values
+    return {name: _compute_one(name, inputs) for name in names}
 
 
 def _check_metric(name: str, task: str) -> None:
-    if name not in REGISTRY:
-        close = difflib.get_close_matches(name, list(REGISTRY), n=1)
+    spec = lookup(name)
+    if spec is None:
+        close = difflib.get_close_matches(name, known_names(), n=1)
         hint = f" Did you mean `{close[0]}`?" if close else ""
         known = ", ".join(REGISTRY)
         raise ModelError(f"Unknown metric `{name}`.{hint} Known metrics: {known}.")
-    spec = REGISTRY[name]
     if task not in spec.tasks:
         tasks = " or ".join(sorted(spec.tasks))
         raise ModelError(f"Metric `{name}` is for {tasks} tasks, not {task}; remove it.")
@@ -440,7 +480,7 @@ def _label_metric(func_name: str, **kwargs: Any) -> Callable[[_Inputs], float]:
     return compute
 
 
-_AVERAGED = ("precision_score", "recall_score", "f1_score")
+_AVERAGED = ("precision_score", "recall_score", "f1_score", "jaccard_score")
 
 
 def _roc_auc(inputs: _Inputs) -> float:
@@ -477,6 +517,13 @@ def _brier_score(inputs: _Inputs) -> float:
     return float(brier_score_loss(inputs.y_true, inputs.y_score, pos_label=1))
 
 
+def _top_k_accuracy(inputs: _Inputs) -> float:
+    from sklearn.metrics import top_k_accuracy_score  # scikit-learn: heavy
+
+    labels = list(inputs.labels or ())
+    return float(top_k_accuracy_score(inputs.y_true, inputs.y_score, k=2, labels=labels))
+
+
 def _rmse(inputs: _Inputs) -> float:
     from sklearn import metrics  # scikit-learn: heavy, see _label_metric
 
@@ -493,6 +540,18 @@ _FUNCTIONS: Mapping[str, Callable[[_Inputs], float]] = {
     "f1": _label_metric("f1_score"),
     "f1_weighted": _label_metric("f1_score", average="weighted"),
     "f1_micro": _label_metric("f1_score", average="micro"),
+    "f1_macro": _label_metric("f1_score", average="macro"),
+    "precision_macro": _label_metric("precision_score", average="macro"),
+    "precision_weighted": _label_metric("precision_score", average="weighted"),
+    "recall_macro": _label_metric("recall_score", average="macro"),
+    "recall_weighted": _label_metric("recall_score", average="weighted"),
+    "jaccard": _label_metric("jaccard_score"),
+    "jaccard_macro": _label_metric("jaccard_score", average="macro"),
+    "jaccard_micro": _label_metric("jaccard_score", average="micro"),
+    "jaccard_weighted": _label_metric("jaccard_score", average="weighted"),
+    "matthews_corrcoef": _label_metric("matthews_corrcoef"),
+    "cohen_kappa": _label_metric("cohen_kappa_score"),
+    "top_k_accuracy": _top_k_accuracy,
     "roc_auc": _roc_auc,
     "average_precision": _average_precision,
     "log_loss": _log_loss,
@@ -502,4 +561,10 @@ _FUNCTIONS: Mapping[str, Callable[[_Inputs], float]] = {
     "rmse": _rmse,
     "r2": _label_metric("r2_score"),
     "mape": _label_metric("mean_absolute_percentage_error"),
+    "msle": _label_metric("mean_squared_log_error"),
+    "rmsle": _label_metric("root_mean_squared_log_error"),
+    "median_absolute_error": _label_metric("median_absolute_error"),
+    "max_error": _label_metric("max_error"),
+    "explained_variance": _label_metric("explained_variance_score"),
+    "d2_absolute_error": _label_metric("d2_absolute_error_score"),
 }

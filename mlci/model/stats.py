@@ -48,7 +48,18 @@ EXACT_BUDGET = 25_000_000  # row draws (rows × resamples) above which the group
 GROUPS = 1000  # groups of the grouped bootstrap
 
 COUNT_METRICS = frozenset(
-    {"accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_weighted", "f1_micro"}
+    {
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "f1_weighted",
+        "f1_micro",
+        *(f"{m}_{a}" for m in ("precision", "recall", "f1") for a in ("macro", "weighted")),
+        *("jaccard", "jaccard_macro", "jaccard_micro", "jaccard_weighted"),
+        *("matthews_corrcoef", "cohen_kappa"),
+    }
 )
 
 Method = Literal[
@@ -271,6 +282,8 @@ def _one(name: str, data: Paired, s: _Settings) -> PairedStat:
         return _delong_stat(data, s)
     if name == "average_precision":
         return _ranked_stat(name, data, s)
+    if name in _RESAMPLED:
+        return _resampled_stat(name, data, s)
     return _mean_stat(name, data, s)
 
 
@@ -409,31 +422,64 @@ def _from_confusion(name: str, conf: np.ndarray, present: np.ndarray, binary: bo
     """A count metric from confusion matrices ``(R, k, k)`` [true, predicted].
 
     ``present`` marks the labels scikit-learn would average over (seen in the truth or the
-    predictions of the observed data); binary precision/recall/f1 are those of class 1.
+    predictions of the observed data); binary precision/recall/f1/jaccard are those of class 1,
+    their ``_macro`` and ``_weighted`` forms average over the classes as scikit-learn does.
     """
     tp = np.diagonal(conf, axis1=1, axis2=2)
     true, pred = conf.sum(axis=2), conf.sum(axis=1)
     n = conf.sum(axis=(1, 2))
     if name in ("accuracy", "f1_micro"):
         return _ratio(tp.sum(axis=1), n)
+    if name == "jaccard_micro":
+        return _ratio(tp.sum(axis=1), (true + pred - tp).sum(axis=1))
     if name == "balanced_accuracy":
         with np.errstate(invalid="ignore", divide="ignore"):
             recall = np.where(true > 0, tp / np.where(true > 0, true, 1), np.nan)
         recall = recall[:, present]
         counted = np.isfinite(recall).sum(axis=1)
         return _ratio(np.nansum(recall, axis=1), counted)
+    if name in ("matthews_corrcoef", "cohen_kappa"):
+        return _AGREEMENT[name](conf, tp, true, pred, n)
+    base, _, average = name.partition("_")
     per_class = {
         "precision": _ratio(tp, pred),
         "recall": _ratio(tp, true),
         "f1": _ratio(2 * tp, pred + true),
-        "f1_weighted": _ratio(2 * tp, pred + true),
-    }[name]
-    if binary and name != "f1_weighted":
+        "jaccard": _ratio(tp, true + pred - tp),
+    }[base]
+    if not average and binary:
         return per_class[:, 1]
-    if name == "f1_weighted":
+    if average == "weighted":
         support = true[:, present]
         return _ratio((per_class[:, present] * support).sum(axis=1), support.sum(axis=1))
     return per_class[:, present].mean(axis=1)
+
+
+def _matthews(
+    conf: np.ndarray, tp: np.ndarray, true: np.ndarray, pred: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """scikit-learn's multiclass Matthews correlation (0 when a marginal is constant)."""
+    cov_tp = tp.sum(axis=1) * n - (true * pred).sum(axis=1)
+    cov_pp = n**2 - (pred * pred).sum(axis=1)
+    cov_tt = n**2 - (true * true).sum(axis=1)
+    denominator = np.sqrt(cov_tt * cov_pp)
+    return _ratio(cov_tp, denominator)
+
+
+def _kappa(
+    conf: np.ndarray, tp: np.ndarray, true: np.ndarray, pred: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """Cohen's kappa: 1 - observed / expected disagreement (NaN when none is expected)."""
+    observed = n - tp.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = n - (true * pred).sum(axis=1) / n
+        return np.where(expected > 0, 1 - observed / np.where(expected > 0, expected, 1), np.nan)
+
+
+_AGREEMENT: Mapping[str, Callable[..., np.ndarray]] = {
+    "matthews_corrcoef": _matthews,
+    "cohen_kappa": _kappa,
+}
 
 
 def _mcnemar(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
@@ -732,6 +778,56 @@ def _pct_errors(data: Paired) -> tuple[np.ndarray, np.ndarray]:
     return np.abs(base) / scale, np.abs(cand) / scale
 
 
+def _squared_log_errors(data: Paired) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row squared log errors (NaN rows where a value is -1 or less: scikit-learn refuses)."""
+    base, cand = _pair(data, "y_pred")
+    y = np.asarray(data.y_true, dtype=float)
+    with np.errstate(invalid="ignore"):
+        log_y = np.log1p(np.where(y > -1, y, np.nan))
+        log_base, log_cand = (np.log1p(np.where(p > -1, p, np.nan)) for p in (base, cand))
+    return (log_y - log_base) ** 2, (log_y - log_cand) ** 2
+
+
+def _rmsle(data: Paired) -> _MeanForm:
+    base, cand = _squared_log_errors(data)
+
+    def combine(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        b, c = np.sqrt(np.maximum(m[:, 0], 0)), np.sqrt(np.maximum(m[:, 1], 0))
+        return c - b, b, c
+
+    return _MeanForm(np.stack([base, cand], axis=1), combine, cand - base)
+
+
+def _explained_variance(data: Paired) -> _MeanForm:
+    """1 - Var(y - prediction) / Var(y), from the means of the errors, the targets and their
+    squares (centred for numerical stability)."""
+    base, cand = _errors(data)
+    y = np.asarray(data.y_true, dtype=float)
+    centred = y - float(y.mean())
+
+    def combine(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        total = m[:, 5] - m[:, 4] ** 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            b = np.where(total > 0, 1 - (m[:, 1] - m[:, 0] ** 2) / total, np.nan)
+            c = np.where(total > 0, 1 - (m[:, 3] - m[:, 2] ** 2) / total, np.nan)
+        return c - b, b, c
+
+    terms = np.stack([base, base**2, cand, cand**2, centred, centred**2], axis=1)
+    return _MeanForm(terms, combine, base**2 - cand**2)
+
+
+def _top_k_hits(data: Paired) -> tuple[np.ndarray, np.ndarray]:
+    """Whether the true class is among the 2 most probable, ties broken as scikit-learn does."""
+    base, cand = _pair(data, "y_score")
+    y = np.asarray(data.y_true, dtype=np.int64)[:, None]
+
+    def hits(p: np.ndarray) -> np.ndarray:
+        top = np.argsort(p, axis=1, kind="mergesort")[:, ::-1][:, :2]
+        return (top == y).any(axis=1).astype(float)
+
+    return hits(base), hits(cand)
+
+
 _MEAN_FORMS: Mapping[str, Callable[[Paired], _MeanForm]] = {
     "log_loss": _mean_of(_log_losses),
     "brier_score": _mean_of(_brier),
@@ -740,6 +836,43 @@ _MEAN_FORMS: Mapping[str, Callable[[Paired], _MeanForm]] = {
     "mape": _mean_of(_pct_errors),
     "rmse": _rmse,
     "r2": _r2,
+    "msle": _mean_of(_squared_log_errors),
+    "rmsle": _rmsle,
+    "explained_variance": _explained_variance,
+    "top_k_accuracy": _mean_of(_top_k_hits),
+}
+
+
+# -- order statistics: whole replicates -----------------------------------------------------------
+
+
+def _resampled_stat(name: str, data: Paired, s: _Settings) -> PairedStat:
+    """Metrics of order statistics (medians, maxima): each replicate recomputed on resampled
+    rows, in chunks of bounded size."""
+    func = _RESAMPLED[name]
+    y = np.asarray(data.y_true, dtype=float)
+    base_pred, cand_pred = _pair(data, "y_pred")
+    base, cand = (float(func(y[None], p[None])[0]) for p in (base_pred, cand_pred))
+    per_chunk = max(1, CHUNK_CELLS // max(data.n, 1))
+    raw = []
+    for start in range(0, s.resamples, per_chunk):
+        rows = s.rng.integers(0, data.n, size=(min(per_chunk, s.resamples - start), data.n))
+        raw.append(func(y[rows], cand_pred[rows]) - func(y[rows], base_pred[rows]))
+    return _finish(name, base, cand, np.concatenate(raw), s, "bootstrap")
+
+
+def _d2_absolute_error(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """scikit-learn's D² of the absolute error (1 for a perfect fit of a constant target)."""
+    error = np.abs(y - p).sum(axis=1)
+    spread = np.abs(y - np.median(y, axis=1, keepdims=True)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(spread > 0, 1 - error / np.where(spread > 0, spread, 1), 1.0 * (error == 0))
+
+
+_RESAMPLED: Mapping[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "median_absolute_error": lambda y, p: np.median(np.abs(y - p), axis=1),
+    "max_error": lambda y, p: np.abs(y - p).max(axis=1),
+    "d2_absolute_error": _d2_absolute_error,
 }
 
 

@@ -1,23 +1,29 @@
 """JUnit XML of the gates and data checks, so Jenkins, GitLab and CircleCI show them natively.
 
-The document follows the subset of the Surefire/Jenkins schema every CI reads::
+The document is valid against the Jenkins xunit plugin's JUnit schema (``junit-10.xsd``), the
+strictest of the JUnit dialects CIs read::
 
-    <testsuites name="mlci" tests= failures= errors="0" skipped=>
+    <testsuites name="mlci" tests= failures= errors="0" time="0">
       <testsuite name="mlci.<name>" tests= failures= errors="0" skipped= time="0">
         <properties>  verdict, commit, ref, baseline  </properties>
         <testcase classname="mlci.<name>.gates" name="roc_auc: max regression 0.005" time="0">
           <failure message="…" type="gate">…</failure>          status fail
-          <skipped message="…"/>                                  skipped, insufficient data
-          <system-out>WARNING: …</system-out>                     warn (and other statuses)
+          <skipped message="…" type="skipped"/>                   skipped, insufficient data
+          <skipped message="WARNING: …" type="warning"/>          warn
+          <skipped message="INCONCLUSIVE: …" type="inconclusive"/>  inconclusive
+          <system-out>…</system-out>                              what was measured
         </testcase>
         <testcase classname="mlci.<name>.data.<dataset>" name="null_fraction: plan" …/>
       </testsuite>
     </testsuites>
 
-A warning is not a failure (it does not fail the build either); it is a passing test case
-whose output starts with ``WARNING:`` (``INCONCLUSIVE:`` for an inconclusive gate). Characters
-XML cannot hold (control characters) are removed, and so are bidi overrides; everything else is
-escaped by the XML writer. No timestamp, so the same report gives the same bytes.
+JUnit knows pass, failure, error and skipped. A warning or an inconclusive gate fails nothing
+(the build's result is the verdict's), but is not a pass either: it is a skipped test case whose
+``type`` and message say which, so a CI's test view lists it apart from the passes. Only the
+``<testsuite>`` counts the skipped (the schema has no ``skipped`` on ``<testsuites>``).
+Characters XML cannot hold (control characters) are removed, and so are bidi overrides;
+everything else is escaped by the XML writer. No timestamp, so the same report gives the same
+bytes.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ _NOT_XML = re.compile(
     "|[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
 _FAILED = {"fail"}
-_SKIPPED = {"skipped", "insufficient_data"}
+_SKIPPED = {"skipped", "insufficient_data", "warn", "inconclusive"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,8 @@ def render_junit(report: Report) -> str:
         *(_check_case(report.name, c) for c in report.checks),
     ]
     counts = _counts(cases)
-    root = ET.Element("testsuites", {"name": "mlci", **counts, "time": "0"})
+    totals = {k: v for k, v in counts.items() if k != "skipped"}  # not in the xunit schema
+    root = ET.Element("testsuites", {"name": "mlci", **totals, "time": "0"})
     suite = ET.SubElement(
         root, "testsuite", {"name": _x(f"mlci.{report.name}"), **counts, "time": "0"}
     )
@@ -140,15 +147,19 @@ def _testcase(suite: ET.Element, case: _Case) -> None:
         )
         failure.text = _x(case.details)
     elif case.status in _SKIPPED:
-        why = "insufficient data" if case.status == "insufficient_data" else "skipped"
-        ET.SubElement(element, "skipped", {"message": _x(f"{why}: {case.message}")})
-    elif case.status != "pass":
-        out = ET.SubElement(element, "system-out")
-        out.text = _x(
-            f"WARNING: {case.details}"
-            if case.status == "warn"
-            else f"{case.status.upper()}: {case.details}"
-        )
+        kind, why = _SKIP_KINDS[case.status]
+        ET.SubElement(element, "skipped", {"message": _x(f"{why}: {case.message}"), "type": kind})
+        if case.status in ("warn", "inconclusive") or case.kind == "gate":
+            out = ET.SubElement(element, "system-out")
+            out.text = _x(case.details)
     elif case.kind == "gate":  # a passed gate still says what it measured
         out = ET.SubElement(element, "system-out")
         out.text = _x(case.details)
+
+
+_SKIP_KINDS = {
+    "skipped": ("skipped", "skipped"),
+    "insufficient_data": ("skipped", "insufficient data"),
+    "warn": ("warning", "WARNING"),
+    "inconclusive": ("inconclusive", "INCONCLUSIVE"),
+}

@@ -87,6 +87,7 @@ def test_the_templates_are_package_data() -> None:
 
 
 EXPECTED_CONFIG = """\
+# yaml-language-server: $schema=https://raw.githubusercontent.com/mlci-dev/mlci/main/mlci/jsonschemas/config.schema.json
 # mlci config, written by `mlci init`: review it, then commit it with .mlci/ and
 # .github/workflows/. Every key is described in mlci's docs/configuration.md.
 version: 1
@@ -171,7 +172,7 @@ def test_the_project_validates_against_its_own_profile(repo: Path) -> None:
     assert mlci("profile", "data/train.csv", "--name", "train", "-o", "ref.json")[0] == 0
     code, out, _ = mlci("validate", "--against", "ref.json")
     assert code == 0
-    assert out.endswith("0 failed.\nmlci: PASS\n")
+    assert out.endswith("0 failed.\nreport: mlci-out/report.json\nmlci: PASS\n")
 
 
 # --- running it again ----------------------------------------------------------------------

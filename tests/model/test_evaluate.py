@@ -341,5 +341,6 @@ def test_no_source_configured() -> None:
     with pytest.raises(ModelError) as err:
         evaluate(ModelConfig(task="binary"), {})
     assert str(err.value) == (
-        "`model` needs one of `metrics_file`, `predictions` or `model`; add one."
+        "`model` needs one of `metrics_file`, `predictions`, `model`, `dvc_metrics` or "
+        "`mlflow`; add one."
     )

@@ -56,6 +56,37 @@ def test_yml_suffix_and_top_level_numbers(tmp_path: Path) -> None:
     assert load_metrics_file(path) == {"accuracy": 0.5, "rmse": 12.0}
 
 
+def test_toml_metrics_are_flattened_like_json(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.toml"
+    path.write_text('auc = 0.9\nname = "x"\n[test]\nloss = 0.25\n[test.per_class]\ncat = 1\n')
+    assert load_metrics_file(path) == {"auc": 0.9, "test.loss": 0.25, "test.per_class.cat": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("auc = \n", "not valid TOML"),
+        ("a = " + "{b = " * 70 + "1" + "}" * 70 + "\n", "nested too deeply"),
+    ],
+)
+def test_toml_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(text)
+    assert message in _error(load_metrics_file, path)
+
+
+def test_scikit_learn_names_are_read_under_the_registered_metric(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    document = {"neg_log_loss": -0.31, "f1_score": 0.8, "mae": 2, "mean_absolute_error": 3}
+    path.write_text(json.dumps({**document, "test": {"neg_log_loss": -0.4}}))
+    assert load_metrics_file(path) == {
+        "log_loss": 0.31,  # the loss itself: scikit-learn's neg_* score negated
+        "f1": 0.8,
+        "mae": 2.0,  # written under both names: the registered one is kept
+        "test.neg_log_loss": -0.4,  # only top-level names are scikit-learn's
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
@@ -106,7 +137,7 @@ def test_metrics_file_unsupported_suffix(tmp_path: Path) -> None:
     path = tmp_path / "metrics.txt"
     path.write_text("acc 0.9")
     assert _error(load_metrics_file, path) == (
-        f"Metrics file {path}: unsupported suffix `.txt`; use .json, .yaml or .yml."
+        f"Metrics file {path}: unsupported suffix `.txt`; use .json, .yaml, .yml or .toml."
     )
 
 

@@ -57,7 +57,7 @@ def _binary(n: int = 80, seed: int = 0) -> Case:
 def _multiclass(n: int = 90, seed: int = 1) -> Case:
     rng = np.random.default_rng(seed)
     codes = rng.choice(3, n, p=[0.5, 0.3, 0.2])  # imbalanced: macro != weighted
-    raw = rng.dirichlet([1, 1, 1], n) + 0.8 * np.eye(3)[codes]
+    raw = rng.dirichlet([1, 1, 1], n) + 0.3 * np.eye(3)[codes]
     proba = raw / raw.sum(axis=1, keepdims=True)
     labels = np.array(CLASSES)
     return Case("multiclass", labels[codes], labels[proba.argmax(axis=1)], y_proba=proba)
@@ -120,6 +120,38 @@ ORACLES: dict[str, dict[str, Oracle]] = {
     "rmse": {"regression": lambda c: skm.root_mean_squared_error(c.y_true, c.y_pred)},
     "r2": {"regression": lambda c: skm.r2_score(c.y_true, c.y_pred)},
     "mape": {"regression": lambda c: skm.mean_absolute_percentage_error(c.y_true, c.y_pred)},
+    **{
+        f"{name}_{average}": {
+            t: lambda c, f=func, a=average: f(c.y_true, c.y_pred, average=a) for t in CLASSIFICATION
+        }
+        for name, func in _PR.items()
+        for average in ("macro", "weighted")
+    },
+    "jaccard": _averaged(skm.jaccard_score),
+    **{
+        f"jaccard_{average}": {
+            t: lambda c, a=average: skm.jaccard_score(c.y_true, c.y_pred, average=a)
+            for t in CLASSIFICATION
+        }
+        for average in ("macro", "micro", "weighted")
+    },
+    "matthews_corrcoef": {
+        t: lambda c: skm.matthews_corrcoef(c.y_true, c.y_pred) for t in CLASSIFICATION
+    },
+    "cohen_kappa": {t: lambda c: skm.cohen_kappa_score(c.y_true, c.y_pred) for t in CLASSIFICATION},
+    "top_k_accuracy": {
+        "multiclass": lambda c: skm.top_k_accuracy_score(c.y_true, c.y_proba, k=2, labels=CLASSES)
+    },
+    "msle": {"regression": lambda c: skm.mean_squared_log_error(c.y_true, c.y_pred)},
+    "rmsle": {"regression": lambda c: skm.root_mean_squared_log_error(c.y_true, c.y_pred)},
+    "median_absolute_error": {
+        "regression": lambda c: skm.median_absolute_error(c.y_true, c.y_pred)
+    },
+    "max_error": {"regression": lambda c: skm.max_error(c.y_true, c.y_pred)},
+    "explained_variance": {
+        "regression": lambda c: skm.explained_variance_score(c.y_true, c.y_pred)
+    },
+    "d2_absolute_error": {"regression": lambda c: skm.d2_absolute_error_score(c.y_true, c.y_pred)},
 }
 
 PAIRS = [(name, task) for name, spec in REGISTRY.items() for task in sorted(spec.tasks)]

@@ -10,6 +10,7 @@ import pytest
 from mlci.report.junit import render_junit
 from mlci.results import Report
 from tests.helpers.report import HOSTILE, check, gate, make_report
+from tests.helpers.xunit_rules import xunit_violations
 
 BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -87,13 +88,9 @@ def test_counts_and_one_case_per_gate_and_check() -> None:
     assert len(suites) == 1
     suite = suites[0]
     assert suite.get("name") == "mlci.churn-model"
-    for element in (root, suite):
-        assert (
-            element.get("tests"),
-            element.get("failures"),
-            element.get("errors"),
-            element.get("skipped"),
-        ) == ("9", "2", "0", "2")
+    counts = ("tests", "failures", "errors", "skipped")
+    assert [suite.get(k) for k in counts] == ["9", "2", "0", "4"]  # 2 skips, 2 warnings
+    assert [root.get(k) for k in counts] == ["9", "2", "0", None]
     cases = suite.findall("testcase")
     assert [c.get("classname") for c in cases] == [
         *["mlci.churn-model.gates"] * 4,
@@ -132,8 +129,12 @@ def test_failures_skips_and_warnings() -> None:
     assert insufficient.get("message") == "insufficient data: too few rows"
     warning = cases["log_loss: max regression 10%"]
     assert warning.find("failure") is None
-    assert (warning.findtext("system-out") or "").startswith("WARNING: log_loss got worse by 12%")
-    assert (cases["drift: tenure"].findtext("system-out") or "").startswith("WARNING: ")
+    shown = warning.find("skipped")  # not a pass: listed apart, failing nothing
+    assert shown is not None and shown.get("type") == "warning"
+    assert shown.get("message") == "WARNING: log_loss got worse by 12%"
+    assert "severity: warn" in (warning.findtext("system-out") or "")
+    drift = cases["drift: tenure"].find("skipped")
+    assert drift is not None and (drift.get("message") or "").startswith("WARNING: ")
     assert list(cases["range: age"]) == []  # a passed check is an empty test case
 
 
@@ -181,7 +182,35 @@ def test_an_inconclusive_gate_is_reported_but_passes() -> None:
         checks=(),
     )
     root = parse(report)
-    assert root.get("failures") == "0" and root.get("skipped") == "0"
+    assert root.get("failures") == "0" and root.find("testsuite").get("skipped") == "1"
     case = root.find("testsuite/testcase")
     assert case is not None and case.find("failure") is None
-    assert (case.findtext("system-out") or "").startswith("INCONCLUSIVE: maybe worse")
+    shown = case.find("skipped")
+    assert shown is not None and shown.get("type") == "inconclusive"
+    assert shown.get("message") == "INCONCLUSIVE: maybe worse"
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        mixed_report(),
+        make_report(gates=(), checks=(), verdict="pass"),
+        make_report(gates=(gate("auc", "inconclusive"),), checks=(), verdict="pass"),
+    ],
+)
+def test_valid_against_the_jenkins_xunit_schema(report: Report) -> None:
+    assert xunit_violations(parse(report)) == []
+
+
+def test_the_xunit_rules_refuse_what_the_schema_refuses() -> None:
+    bad = ET.fromstring(
+        '<testsuites skipped="1"><testsuite name="s" tests="1" failures="0" time="1s">'
+        "<testcase><warning/></testcase></testsuite></testsuites>"
+    )
+    assert xunit_violations(bad) == [
+        "<testsuites> has attribute skipped",
+        "<testsuite> lacks attribute errors",
+        "<testsuite> time '1s'",
+        "<testcase> lacks attribute name",
+        "<testcase> has child <warning>",
+    ]
