@@ -17,6 +17,7 @@ from typing import NoReturn, TextIO, TypeAlias
 
 from mlci import __version__
 from mlci.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MlciError
+from mlci.installed import describe
 from mlci.jobs import parse_jobs
 
 ISSUES_URL = "https://github.com/mlci-dev/mlci/issues"
@@ -35,7 +36,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="CI/CD for machine learning: check data and model against the baseline "
         "recorded on main, gate the merge, report.",
     )
-    parser.add_argument("--version", action="version", version=f"mlci {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=describe(), help="show the version and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for add in (
