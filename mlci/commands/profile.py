@@ -46,12 +46,12 @@ def profile_command(
     """`mlci profile DATA` or `mlci profile merge FILE...`; returns the exit code (0)."""
     if paths and str(paths[0]) == "merge":
         if data_format is not None:
-            raise MlciError("mlci profile merge: --format applies to data files, not profiles.")
+            raise MlciError("--format applies to data files, not profiles.")
         merged = output or Path("merged.json")
         return merge_command(paths[1:], output=merged, name=name, quiet=quiet, stdout=stdout)
     if len(paths) != 1:
         raise MlciError(
-            f"mlci profile: expected one data file; got {len(paths)}. Profile each shard on "
+            f"Expected one data file; got {len(paths)}. Profile each shard on "
             "its own, then `mlci profile merge A.json B.json ...`."
         )
 
@@ -130,7 +130,7 @@ def merge_command(
     """Merge the profiles in ``files`` by dataset name and write them to ``output``."""
     if not files:
         raise MlciError(
-            "mlci profile merge: no profile files given. Usage: mlci profile merge A.json "
+            "No profile files given to merge. Usage: mlci profile merge A.json "
             "B.json ... --output merged.json"
         )
     if name is not None:
@@ -169,7 +169,7 @@ def group_profiles(
                 )
             groups.setdefault(dataset, []).append(profile)
     if not groups:
-        raise MlciError("mlci profile merge: the files hold no profile.")
+        raise MlciError("The files hold no profile to merge.")
     return groups
 
 

@@ -213,7 +213,7 @@ def test_one_data_file_at_a_time(small: Path) -> None:
     code, _, err = mlci("profile", "a.csv", "b.csv")
     assert code == 2
     assert err == (
-        "mlci: error: mlci profile: expected one data file; got 2. Profile each shard on its "
+        "mlci: error: Expected one data file; got 2. Profile each shard on its "
         "own, then `mlci profile merge A.json B.json ...`.\n"
     )
 
@@ -302,6 +302,6 @@ def test_merge_needs_files(small: Path) -> None:
     code, _, err = mlci("profile", "merge")
     assert code == 2
     assert err == (
-        "mlci: error: mlci profile merge: no profile files given. Usage: mlci profile merge "
+        "mlci: error: No profile files given to merge. Usage: mlci profile merge "
         "A.json B.json ... --output merged.json\n"
     )
