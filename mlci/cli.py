@@ -19,6 +19,7 @@ from mlci import __version__
 from mlci.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MlciError
 from mlci.installed import describe
 from mlci.jobs import parse_jobs
+from mlci.paths import find_config
 
 ISSUES_URL = "https://github.com/mlci-dev/mlci/issues"
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell shows for `git log | head -1`
@@ -445,8 +446,9 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
         "--config",
         "-c",
         type=Path,
-        default=Path("mlci.yml"),
-        help="the config file (default: mlci.yml)",
+        default=None,
+        help="the config file (default: mlci.yml in this folder, else in the nearest folder "
+        "above it up to the repository's top)",
     )
 
 
@@ -681,6 +683,8 @@ def _guarded(
             out.write(_build_parser().format_help())  # not print_help: it hides a closed pipe
             return 0
         args.own_process = argv is None
+        if "config" in args and args.config is None:
+            args.config = Path(os.path.relpath(find_config(Path.cwd())))  # as a user says it
         return COMMANDS[args.command](args, os.environ if environ is None else environ, out)
     except MlciError as exc:
         print(f"mlci: error: {exc}", file=err)

@@ -168,3 +168,15 @@ def test_a_closed_pipe_ends_quietly_like_git() -> None:
     proc.stdout.close()  # long before the interpreter has started and imported mlci
     err = proc.stderr.read().decode()
     assert (proc.wait(), err) == (141, "")
+
+
+def test_the_config_is_found_from_a_sub_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()  # the repository's top: the search stops here
+    (tmp_path / "mlci.yml").write_text("version: 1\n")
+    (tmp_path / "notebooks" / "eda").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "notebooks" / "eda")
+    code, _, err = run_cli("validate")
+    assert code == 2
+    assert err.startswith("mlci: error: ../../mlci.yml: missing required key 'name'")
