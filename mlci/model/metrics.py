@@ -11,7 +11,6 @@ documented fallback, with a :class:`MetricWarning` that says why; it never raise
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import warnings
@@ -23,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from mlci.errors import ModelError
+from mlci.yamlfile import near_miss
 
 Needs = Literal["labels", "scores"]
 
@@ -74,6 +74,18 @@ _SPECS = (
 )
 
 REGISTRY: Mapping[str, MetricSpec] = MappingProxyType({s.name: s for s in _SPECS})
+
+
+def metric_spec(name: str) -> MetricSpec | None:
+    """The built-in metric called ``name``, or None: the one lookup of the registry by name,
+    for every place that decides whether a metric name is known."""
+    return REGISTRY.get(name)
+
+
+def task_metrics(task: str) -> tuple[str, ...]:
+    """The names of the built-in metrics that ``task`` can compute, in the registry's order."""
+    return tuple(name for name, spec in REGISTRY.items() if task in spec.tasks)
+
 
 _DEFAULTS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # task: (label metrics, score metrics added when scores are available)
@@ -249,12 +261,12 @@ def compute_metrics(
 
 
 def _check_metric(name: str, task: str) -> None:
-    if name not in REGISTRY:
-        close = difflib.get_close_matches(name, list(REGISTRY), n=1)
-        hint = f" Did you mean `{close[0]}`?" if close else ""
-        known = ", ".join(REGISTRY)
-        raise ModelError(f"Unknown metric `{name}`.{hint} Known metrics: {known}.")
-    spec = REGISTRY[name]
+    spec = metric_spec(name)
+    if spec is None:
+        close = near_miss(name, task_metrics(task)) or near_miss(name, REGISTRY)
+        hint = f" Did you mean `{close}`?" if close else ""
+        known = ", ".join(task_metrics(task))
+        raise ModelError(f"Unknown metric `{name}`.{hint} Known {task} metrics: {known}.")
     if task not in spec.tasks:
         tasks = " or ".join(sorted(spec.tasks))
         raise ModelError(f"Metric `{name}` is for {tasks} tasks, not {task}; remove it.")
