@@ -41,6 +41,7 @@ from mlci.report.jsonreport import dumps_report
 from mlci.report.junit import render_junit
 from mlci.report.markdown import DEFAULT_HINT, render_comment
 from mlci.report.markdown import full_report_hint as report_hint
+from mlci.report.phrases import verdict_state
 from mlci.report.plots import PlotInputs, figure_files
 from mlci.report.terminal import render_terminal
 from mlci.userenv import conceal_from_proc, tokens_in
@@ -166,7 +167,8 @@ def _run(
         _say_stored(plan, outcome.record.commit, records, actions is not None, stdout)
         if actions is not None:
             _publish(actions, config, outcome, paths, comment=comment, stdout=stdout)
-    print(f"mlci: {outcome.report.verdict.upper()}", file=stdout)
+    # the header's word: a pass with warnings or inconclusive gates ends "WARN", still exit 0
+    print(f"mlci: {verdict_state(outcome.report).upper()}", file=stdout)
     failed = outcome.report.verdict != "pass" and fail_on_gate
     return EXIT_GATE_FAILED if failed else EXIT_PASS
 
