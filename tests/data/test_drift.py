@@ -148,7 +148,9 @@ def test_numeric_drift_over_baseline_edges_exactly() -> None:
     psi = psi_oracle([50, 50, 0], [20, 40, 40])
     assert r.message == (
         f"`x` drifted: Jensen-Shannon distance {expected:.3f} ≥ 0.2 (mean 0.5 → 1.2; "
-        f"PSI {psi:.3f})."
+        f"PSI {psi:.3f}). That is {expected / 0.2:.1f}× the fail threshold 0.2, but drift only "
+        "warns: its severity defaults to warn (set `drift: {severity: error}` on the dataset to "
+        "fail)."
     )
     assert r.expected == "warn ≥ 0.1, fail ≥ 0.2 (when p < 0.001)"
     assert r.examples == ("mean 0.5 → 1.2", f"PSI {psi:.3f}")  # no quantiles, no sketch here
