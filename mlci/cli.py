@@ -13,20 +13,80 @@ import tempfile
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO, TypeAlias
+from typing import Any, NoReturn, TextIO, TypeAlias
 
 from mlci import __version__
 from mlci.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MlciError
+from mlci.installed import describe
 from mlci.jobs import parse_jobs
+from mlci.paths import find_config
 
 ISSUES_URL = "https://github.com/mlci-dev/mlci/issues"
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell shows for `git log | head -1`
+
+# What `mlci COMMAND --help` says above its options; the one-line `help=` of each command is
+# what `mlci --help` lists.
+DESCRIPTIONS = {
+    "mlci run": "Run the whole pipeline on this commit: read and check the data, compute the "
+    "model's metrics, compare both with the baseline record (the merge base's on a PR branch), "
+    "judge the gates, and write report.md, report.json, report.html and record.json. On the "
+    "baseline branch the commit's record is stored; in GitHub Actions the PR comment, the "
+    "commit status and the job summary are posted. Exit 0 passed, 1 a blocking gate failed.",
+    "mlci validate": "Only the data stage: profile every dataset of the config, run its "
+    "checks, and compare its profile with the baseline record's (drift). Nothing is stored.",
+    "mlci evaluate": "Only the model stage: compute the config's metrics from its metrics "
+    "file, predictions file or model, and print them. No baseline, no gates.",
+    "mlci record": "The records store (by default the mlci-records branch): save a record "
+    "file, show the record of a commit, or list the stored records.",
+    "mlci record save": "Store a record file written by `mlci run` (mlci-out/record.json) "
+    "for its commit, e.g. one made in another job.",
+    "mlci record show": "Print the stored record of a commit as JSON.",
+    "mlci record list": "List the stored records of this config's name (or of every name).",
+    "mlci release": "Re-check a release tag's record in strict mode against the last "
+    "release, then build the bundle, publish the GitHub Release and run the deploy command.",
+    "mlci publish": "Judge a report made by another job (a fork's pull request) with the "
+    "gates of this checkout's config, then post the PR comment and the commit status. It "
+    "never runs the report's code.",
+    "mlci init": "Add mlci to this git repository: write mlci.yml, a data schema file per "
+    "DATA file (inferred from the data, for review) and the workflow files. Existing files "
+    "are never overwritten without --force: the command shows how they would change.",
+    "mlci schema": "Data schema files: infer one from a data file.",
+    "mlci schema infer": "Infer the expected columns, types, ranges and allowed values from "
+    "DATA, and write them as a schema file (or show how it differs from the existing one).",
+    "mlci profile": "Write a dataset's mergeable profile (JSON): counts, nulls, moments, "
+    "quantile and distinct-count sketches, top values. Profiles of shards merge exactly: "
+    "`mlci profile merge A.json B.json ...`.",
+    "mlci profile merge": "Merge the profiles of a dataset's shards (written by `mlci profile` "
+    "in matrix jobs, Spark or Dask) into the profile of the whole dataset.",
+    "mlci monitor": "Check production data (a file, a folder of partitions or a glob, or "
+    "profiles computed elsewhere) against the live release's profile, and, with delayed "
+    "labels, the served model's metrics against the release's with intervals. Appends a "
+    "monitor record and, in GitHub Actions, keeps one monitoring issue open while a threshold "
+    "is crossed. Exit 0 within thresholds, 1 a fail threshold crossed.",
+    "mlci rollback": "Re-deploy an earlier published release: download its assets, verify "
+    "them against its SHA256SUMS (a mismatch or an extra file refuses, nothing deployed), run "
+    "release.deploy and record a new GitHub Deployment that replaces the live one.",
+    "mlci metrics": "Write the OpenMetrics text (for Prometheus: the node_exporter textfile "
+    "collector or a Pushgateway) of a report.json or monitor.json: metrics, deltas, "
+    "intervals, drift scores, check counts and the verdict.",
+    "mlci demo": "Build a bundled example project in a temporary git repository, record its "
+    "baseline on main, open a pull request branch with a realistic change, and show the "
+    "verdict and the PR comment mlci would post. Offline; nothing outside the project is "
+    "touched.",
+}
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors become MlciError (exit 2, one line) instead of SystemExit."""
+    """argparse, but usage errors become MlciError (exit 2, one line) instead of SystemExit,
+    and each command's description comes from DESCRIPTIONS."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.description is None:
+            self.description = DESCRIPTIONS.get(self.prog)
 
     def error(self, message: str) -> NoReturn:
-        raise MlciError(f"{self.prog}: {message}. See `{self.prog} --help`.")
+        raise MlciError(f"{message}. See `{self.prog} --help`.")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -35,9 +95,10 @@ def _build_parser() -> argparse.ArgumentParser:
         description="CI/CD for machine learning: check data and model against the baseline "
         "recorded on main, gate the merge, report.",
     )
-    parser.add_argument("--version", action="version", version=f"mlci {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=describe(), help="show the version and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
     for add in (
         _add_run,
         _add_validate,
@@ -164,7 +225,12 @@ def _add_record(sub: Subparsers) -> None:
     record_sub.required = True
     save = record_sub.add_parser("save", help="store a record file (e.g. mlci-out/record.json)")
     _add_config(save)
-    save.add_argument("record_file", type=Path)
+    save.add_argument(
+        "record_file",
+        type=Path,
+        metavar="RECORD_FILE",
+        help="the record to store: a record.json written by `mlci run` (for its own commit)",
+    )
     save.add_argument(
         "--push",
         action="store_true",
@@ -343,19 +409,17 @@ def _add_profile(sub: Subparsers) -> None:
         "profile",
         help="write a dataset's mergeable profile (JSON); "
         "`mlci profile merge A.json B.json ...` merges shards' profiles",
+        usage="mlci profile [-h] [--output OUTPUT] [--name NAME] [--piece] "
+        "[--format {csv,parquet,jsonl}] [--quiet] DATA\n       mlci profile merge [-h] "
+        "[--output OUTPUT] [--name NAME] [--piece] [--quiet] PROFILE [PROFILE ...]",
+        epilog="`mlci profile merge --help` describes merging.",
     )
-    profile.add_argument(
-        "paths",
-        nargs="+",
-        type=Path,
-        metavar="DATA",
-        help="a data file; or `merge` followed by profile files",
-    )
+    profile.add_argument("paths", nargs="+", type=Path, metavar="DATA", help="a data file")
     profile.add_argument(
         "--output",
         "-o",
         type=Path,
-        help="the profile file (default: profile.json; merge: merged.json)",
+        help="the profile file (default: profile.json)",
     )
     profile.add_argument(
         "--name", help="the dataset's name, as in mlci.yml (default: the file's name)"
@@ -483,6 +547,42 @@ def _add_openmetrics(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _profile_merge_parser() -> argparse.ArgumentParser:
+    """`mlci profile merge`: its own parser, since `mlci profile DATA` takes a file name there."""
+    merge = _Parser(prog="mlci profile merge")
+    merge.add_argument(
+        "profiles",
+        nargs="*",
+        type=Path,
+        metavar="PROFILE",
+        help="profile files of one dataset's shards, written by `mlci profile` (or a "
+        "record.json, or JSON lines of profiles)",
+    )
+    merge.add_argument(
+        "--output", "-o", type=Path, help="the merged profile file (default: merged.json)"
+    )
+    merge.add_argument(
+        "--name", help="the dataset's name, as in mlci.yml (default: the profiles' name)"
+    )
+    merge.add_argument(
+        "--piece",
+        action="store_true",
+        help="write the merged pieces as a piece (to merge further) instead of a profile",
+    )
+    _add_no_progress(merge)
+    return merge
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    if tokens[:2] == ["profile", "merge"]:
+        args = _profile_merge_parser().parse_args(tokens[2:])
+        args.command, args.data_format = "profile", None
+        args.paths = [Path("merge"), *args.profiles]
+        return args
+    return _build_parser().parse_args(tokens)
+
+
 def _add_no_progress(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no progress display while reading the data"
@@ -503,8 +603,9 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
         "--config",
         "-c",
         type=Path,
-        default=Path("mlci.yml"),
-        help="the config file (default: mlci.yml)",
+        default=None,
+        help="the config file (default: mlci.yml in this folder, else in the nearest folder "
+        "above it up to the repository's top)",
     )
 
 
@@ -737,6 +838,17 @@ def _internal_error(exc: BaseException, stderr: TextIO) -> int:
     return EXIT_INTERNAL
 
 
+def _closed_pipe() -> int:
+    """The reader of stdout went away (`mlci run | head -3`): stop quietly, as git does, and
+    keep Python from complaining when it flushes stdout at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test's StringIO)
+        pass
+    return EXIT_CLOSED_PIPE
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -754,12 +866,30 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
-        args = _build_parser().parse_args(argv)
+        code = _guarded(argv, out, err, environ)
+        out.flush()  # a reader that went away shows here, not as a complaint at exit
+    except BrokenPipeError:
+        return _closed_pipe()
+    return code
+
+
+def _guarded(
+    argv: Sequence[str] | None, out: TextIO, err: TextIO, environ: Mapping[str, str] | None
+) -> int:
+    try:
+        args = _parse(argv)
+        if args.command is None:  # `mlci` alone: what it can do, as `git` alone shows
+            out.write(_build_parser().format_help())  # not print_help: it hides a closed pipe
+            return 0
         args.own_process = argv is None
+        if "config" in args and args.config is None:
+            args.config = Path(os.path.relpath(find_config(Path.cwd())))  # as a user says it
         return COMMANDS[args.command](args, os.environ if environ is None else environ, out)
     except MlciError as exc:
         print(f"mlci: error: {exc}", file=err)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return _closed_pipe()
     except KeyboardInterrupt:
         print("mlci: interrupted", file=err)
         return 130

@@ -31,6 +31,20 @@ def repository_of(directory: Path) -> Path:
     return start
 
 
+def find_config(start: Path, name: str = "mlci.yml") -> Path:
+    """The ``name`` file in ``start`` or the nearest folder above it, up to the top of the git
+    work tree holding ``start`` (as pytest, pre-commit and dvc find theirs); ``start / name``
+    when there is none, for the caller to report as missing."""
+    here = Path(os.path.abspath(start))
+    top = repository_of(here)
+    for folder in (here, *here.parents):
+        if (folder / name).is_file():
+            return folder / name
+        if folder == top:
+            break
+    return start / name
+
+
 def real(path: Path) -> Path:
     """``path`` with ``..``, ``.`` and every symlink resolved (missing parts kept as written)."""
     return Path(os.path.realpath(path))

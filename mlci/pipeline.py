@@ -32,6 +32,7 @@ from mlci.gates import (
     resolve_directions,
     verdict,
 )
+from mlci.gates.known import check_gated_metrics
 from mlci.github.actions import ActionsContext
 from mlci.github.event import stores_record
 from mlci.model.slices import measure_slices
@@ -214,8 +215,9 @@ def model_stage(
     from mlci.model.pairing import baseline_metrics
 
     evaluation, predictions = evaluate_with_predictions(config.model, frames)
-    paired = paired_stage(config, rev, baseline, evaluation, predictions, frames)
     current = dict(evaluation.metrics) if evaluation else {}
+    check_gated_metrics(config, current)  # a typo'd gate is a config error, before any judging
+    paired = paired_stage(config, rev, baseline, evaluation, predictions, frames)
     evidence = paired.evidence if paired is not None else None
     base_metrics = baseline_metrics(baseline, paired)
     comparisons, gates = judge_metrics(config, current, base_metrics, evidence=evidence)

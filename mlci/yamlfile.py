@@ -495,11 +495,22 @@ def _at_least_one_of(
     yield ValidationError(f"set at least one of {_listed(keys, 'or')}; got none.")
 
 
-def near_miss(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate ``word`` is most likely a typo of (case ignored), or None."""
+def near_miss(word: str, candidates: Iterable[str], *, shortening: bool = False) -> str | None:
+    """The candidate ``word`` is most likely a typo of, case ignored; None when there is none.
+    With ``shortening``, also the one candidate that holds ``word`` (or that ``word`` holds):
+    for column names, where ``pred`` means ``prediction``.
+
+    ``near_miss("rsme", ["mae", "rmse"])`` is ``"rmse"``;
+    ``near_miss("pred", ["label", "prediction"], shortening=True)`` is ``"prediction"``."""
     by_lower = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    return by_lower[close[0]] if close else None
+    lower = word.lower()
+    close = difflib.get_close_matches(lower, list(by_lower), n=1, cutoff=0.6)
+    if close:
+        return by_lower[close[0]]
+    if not shortening or len(lower) < 3:
+        return None
+    holding = [c for c in by_lower if lower in c or (len(c) >= 3 and c in lower)]
+    return by_lower[holding[0]] if len(holding) == 1 else None
 
 
 def _near_miss_keys(instance: Mapping[str, Any], keys: list[str]) -> Iterator[ValidationError]:

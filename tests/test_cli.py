@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import shutil
 import subprocess
@@ -23,7 +24,7 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
 
 def test_version_and_help_exit_0(capsys):
     assert main(["--version"]) == 0
-    assert capsys.readouterr().out.strip() == f"mlci {__version__}"
+    assert capsys.readouterr().out.strip().startswith(f"mlci {__version__}")
     assert main(["--help"]) == 0
     assert "run" in capsys.readouterr().out
 
@@ -31,7 +32,8 @@ def test_version_and_help_exit_0(capsys):
 def test_usage_error_is_exit_2_with_one_line():
     code, _, err = run_cli("frobnicate")
     assert code == 2
-    assert err.startswith("mlci: error: mlci: argument COMMAND: invalid choice: 'frobnicate'")
+    assert err.startswith("mlci: error: argument COMMAND: invalid choice: 'frobnicate'")
+    assert err.count("mlci") == 2  # one prefix, and the pointer to `mlci --help`
     assert len(err.strip().splitlines()) == 1
 
 
@@ -111,3 +113,70 @@ def test_deep_and_huge_configs_exit_2(text: str, message: str, tmp_path: Path) -
     assert code == 2
     assert err.startswith(f"mlci: error: {config}{message}")
     assert len(err.splitlines()) == 1
+
+
+def test_mlci_alone_prints_its_usage_like_git() -> None:
+    code, out, err = run_cli()
+    assert (code, err) == (0, "")
+    assert out.startswith("usage: mlci") and "COMMAND" in out and "profile" in out
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _parsers(sub)
+    return found
+
+
+def test_every_command_and_argument_is_described() -> None:
+    from mlci.cli import _build_parser, _profile_merge_parser
+
+    parsers = [*_parsers(_build_parser()), _profile_merge_parser()]
+    assert len(parsers) >= 16
+    for parser in parsers:
+        assert parser.description, f"{parser.prog} has no description"
+        for action in parser._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                assert action.help, f"{parser.prog} {action.dest} has no help"
+
+
+def test_record_save_documents_its_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["record", "save", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "RECORD_FILE" in out and "written by `mlci run`" in out
+
+
+def test_profile_merge_help_is_merges_own(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "merge", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: mlci profile merge")
+    assert "Merge the profiles of a dataset's shards" in out
+    assert "PROFILE" in out and "--format" not in out
+
+
+def test_a_closed_pipe_ends_quietly_like_git() -> None:
+    """`mlci | head -0`: the reader is gone before mlci writes. git dies of SIGPIPE (shown as
+    141) without a word; so does mlci, instead of an internal error."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlci"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # long before the interpreter has started and imported mlci
+    err = proc.stderr.read().decode()
+    assert (proc.wait(), err) == (141, "")
+
+
+def test_the_config_is_found_from_a_sub_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()  # the repository's top: the search stops here
+    (tmp_path / "mlci.yml").write_text("version: 1\n")
+    (tmp_path / "notebooks" / "eda").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "notebooks" / "eda")
+    code, _, err = run_cli("validate")
+    assert code == 2
+    assert err.startswith("mlci: error: ../../mlci.yml: missing required key 'name'")

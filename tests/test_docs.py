@@ -276,3 +276,34 @@ def test_every_test_file_security_md_names_exists() -> None:
     named = set(re.findall(r"`(tests/[\w/.-]+)`", (REPO / "SECURITY.md").read_text()))
     assert named, "SECURITY.md names no test"
     assert sorted(p for p in named if not (REPO / p).exists()) == []
+
+
+TEMPLATE_EXCERPT = re.compile(
+    r"<!-- template: (workflows-templates/[\w.-]+\.yml) -->\n```yaml\n(.*?)^```$", re.S | re.M
+)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_workflow_excerpts_are_the_templates_verbatim(page: Path) -> None:
+    """A workflow shown in the README or the docs is a template, copied by scripts/sync-templates
+    after a marker line, so the two cannot drift; any other workflow block naming the mlci
+    action would be a hand-made copy."""
+    text = page.read_text(encoding="utf-8")
+    for name, shown in TEMPLATE_EXCERPT.findall(text):
+        assert shown == (REPO / name).read_text(encoding="utf-8"), (
+            f"{page.name}: run sync-templates"
+        )
+    unmarked = TEMPLATE_EXCERPT.sub("", text)
+    for block in re.findall(r"^```yaml\n(.*?)^```$", unmarked, flags=re.S | re.M):
+        assert "uses: mlci-dev/mlci@" not in block or block.count("\n") <= 3, (
+            f"{page.name}: a hand-made workflow with the mlci step; show the template instead"
+        )
+
+
+def test_the_readme_shows_the_pull_request_template_and_the_walk_through() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "<!-- template: workflows-templates/pull-request.yml -->" in text
+    assert "(docs/first-project.md)" in text
+    walk = (REPO / "docs" / "first-project.md").read_text(encoding="utf-8")
+    assert "<!-- template: workflows-templates/pull-request.yml -->" in walk
+    assert "Produce the predictions or the model that mlci evaluates" in walk

@@ -341,3 +341,27 @@ def test_an_output_dir_outside_the_repository_is_the_users_choice(
     code, _, err = run_cli("run", "--output-dir", str(tmp_path / "elsewhere"), "--no-store")
     assert (code, err) == (0, "")
     assert (tmp_path / "elsewhere" / "report.json").is_file()
+
+
+def test_the_config_is_found_up_to_the_repository_top(tmp_path: Path) -> None:
+    from mlci.paths import find_config
+
+    top = tmp_path / "project"
+    (top / ".git").mkdir(parents=True)
+    (top / "src" / "deep").mkdir(parents=True)
+    (tmp_path / "mlci.yml").write_text("version: 1\n")  # above the repository: never used
+    assert find_config(top / "src" / "deep") == top / "src" / "deep" / "mlci.yml"  # missing
+    (top / "mlci.yml").write_text("version: 1\n")
+    assert find_config(top / "src" / "deep") == top / "mlci.yml"
+    (top / "src" / "mlci.yml").write_text("version: 1\n")
+    assert find_config(top / "src" / "deep") == top / "src" / "mlci.yml"  # the nearest
+
+
+def test_near_miss_knows_typos_and_shortenings() -> None:
+    from mlci.yamlfile import near_miss
+
+    assert near_miss("rsme", ["mae", "rmse", "r2"]) == "rmse"
+    assert near_miss("pred", ["id", "label", "prediction"], shortening=True) == "prediction"
+    assert near_miss("pred", ["id", "label", "prediction"]) is None  # config keys: typos only
+    assert near_miss("pred", ["prediction", "predicted_proba"], shortening=True) is None
+    assert near_miss("xyz", ["label"]) is None

@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TEMPLATES = sorted((REPO / "workflows-templates").glob("*.yml"))
 CI = REPO / ".github" / "workflows" / "ci.yml"
-WORKFLOWS = [*TEMPLATES, CI]
+RELEASE = REPO / ".github" / "workflows" / "release.yml"  # mlci's own release to PyPI
+WORKFLOWS = [*TEMPLATES, CI, RELEASE]
 MLCI_USES = re.compile(r"uses: mlci-dev/mlci@[0-9a-f]{40} # v\d+\.\d+\.\d+")
 PLACEHOLDER = "mlci-dev/mlci@0000000000000000000000000000000000000000"
 PINNED = re.compile(r"^\s*(?:-\s+)?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$")
@@ -72,8 +73,14 @@ def _repository(root: Path, workflows: dict[str, str]) -> Path:
     return root
 
 
+def _name(path: Path) -> str:
+    """The file's name in the linted repository: the project's own release workflow and the
+    release template are both release.yml."""
+    return "release-mlci.yml" if path == RELEASE else path.name
+
+
 def _ours() -> dict[str, str]:
-    return {path.name: path.read_text(encoding="utf-8") for path in WORKFLOWS}
+    return {_name(path): path.read_text(encoding="utf-8") for path in WORKFLOWS}
 
 
 def _zizmor(root: Path) -> tuple[list[dict[str, Any]], str]:
@@ -133,7 +140,7 @@ def test_zizmor_finds_nothing_in_the_templates_ci_and_action(tmp_path: Path) -> 
     root = _repository(tmp_path / "repo", _ours())
     findings, log = _zizmor(root)
     assert findings == []
-    for audited in [*(f".github/workflows/{p.name}" for p in WORKFLOWS), "action.yml"]:
+    for audited in [*(f".github/workflows/{_name(p)}" for p in WORKFLOWS), "action.yml"]:
         assert f"completed {root}/{audited}" in log  # so nothing passed by being skipped
 
 
@@ -174,7 +181,7 @@ def test_actionlint_catches_a_bad_workflow_and_a_wrong_input(tmp_path: Path) -> 
 # -- rules for every workflow ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS, ids=_name)
 def test_no_permissions_by_default_and_each_job_grants_with_reasons(path: Path) -> None:
     assert _load(path)["permissions"] == {}
     text = path.read_text(encoding="utf-8")
@@ -185,13 +192,13 @@ def test_no_permissions_by_default_and_each_job_grants_with_reasons(path: Path) 
             assert line, f"{path.name}: {scope}: {level} needs a comment saying why"
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS, ids=_name)
 def test_no_expression_inside_run(path: Path) -> None:
     for step in _steps(path):
         assert "${{" not in step.get("run", ""), step.get("name")
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS, ids=_name)
 def test_every_uses_is_pinned_to_a_commit_with_its_version(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if re.match(r"\s*(-\s+)?uses:", line)]
@@ -209,7 +216,7 @@ def test_each_action_is_pinned_to_the_same_commit_everywhere() -> None:
     assert {action: len(found) for action, found in pins.items()} == dict.fromkeys(pins, 1)
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS, ids=_name)
 def test_checkouts_leave_no_credentials_behind(path: Path) -> None:
     for step in _steps(path):
         if step.get("uses", "").startswith("actions/checkout@"):
@@ -297,7 +304,25 @@ def test_fork_evaluation_has_a_read_only_token_and_uploads_the_report() -> None:
     upload = _uses(job, "actions/upload-artifact")["with"]
     assert upload["name"] == "mlci-report"
     assert upload["path"] == mlci["output-dir"]
-    assert not [s for s in job["steps"] if "run" in s]
+    # the one `run:` step is the user's own (it gets the read-only token's job, no secrets)
+    runs = [s for s in job["steps"] if "run" in s]
+    assert [s["name"] for s in runs] == [PRODUCE] and "env" not in runs[0]
+
+
+PRODUCE = "Produce the predictions or the model that mlci evaluates"
+
+
+@pytest.mark.parametrize(
+    "name", ["pull-request.yml", "main.yml", "fork-pull-request.yml", "release.yml"]
+)
+def test_the_step_that_makes_the_model_comes_right_before_mlci(name: str) -> None:
+    steps = list(_steps(_template(name)))
+    index = next(i for i, s in enumerate(steps) if s.get("name") == PRODUCE)
+    assert steps[index + 1]["uses"].startswith("mlci-dev/mlci@")
+    assert steps[index]["run"].startswith('echo "mlci evaluates the files mlci.yml names')
+    text = _template(name).read_text(encoding="utf-8")
+    for variant in ("python evaluate.py", "dvc repro", "dvc pull", "actions/download-artifact@"):
+        assert variant in text, f"{name}: the commented variant {variant!r}"
 
 
 def test_fork_comment_runs_after_the_evaluation_and_never_touches_pr_code() -> None:
@@ -362,3 +387,20 @@ def test_ci_runs_the_test_script_on_every_supported_python() -> None:
     (job,) = (job for _, job in _jobs(CI))
     assert job["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13"]
     assert job["steps"][-1]["run"] == "scripts/test"
+
+
+def test_the_projects_release_builds_checks_and_publishes_by_trusted_publishing() -> None:
+    workflow = _load(RELEASE)
+    assert workflow["on"] == {"push": {"tags": ["v[0-9]+.[0-9]+.[0-9]+"]}}
+    build, publish = workflow["jobs"]["build"], workflow["jobs"]["publish"]
+    assert build["permissions"] == {"contents": "read"}
+    checkout = build["steps"][0]
+    assert checkout["with"]["fetch-depth"] == 0  # setuptools-scm needs the tag
+    runs = "\n".join(s.get("run", "") for s in build["steps"])
+    assert 'scripts/check-dist dist "${TAG#v}"' in runs  # the wheel must say the tag's version
+    assert (REPO / "scripts" / "check-dist").stat().st_mode & 0o111
+    assert publish["needs"] == "build"
+    assert publish["permissions"] == {"id-token": "write"}  # no token, no contents access
+    assert publish["environment"]["name"] == "pypi"
+    assert publish["steps"][-1]["uses"].startswith("pypa/gh-action-pypi-publish@")
+    assert "with" not in publish["steps"][-1]  # no password: trusted publishing

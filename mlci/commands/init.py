@@ -3,8 +3,10 @@ inferred from the data, and the workflow files.
 
 Everything is written relative to the repository's top level. A file that exists is never
 overwritten without ``--force``: the command shows how it differs instead, so running it again
-on changed data shows what would change. The workflows keep the placeholder SHA in
-``uses: mlci-dev/mlci@000…`` (unless ``--action-sha`` is given) and the command says to pin it.
+on changed data shows what would change. The workflows pin the action to the commit of the
+installed mlci when it is known (:mod:`mlci.installed`: a release installed from its git tag or
+the package index), or to ``--action-sha``; otherwise they keep the placeholder SHA in
+``uses: mlci-dev/mlci@000…`` and the command says how to pin it.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ from mlci.data.read import Source
 from mlci.errors import GitError, MlciError
 from mlci.files import write_atomic
 from mlci.git import current_branch, remote_head_branch, repo_root
+from mlci.installed import ACTION, PLACEHOLDER_SHA, ActionPin, action_pin, is_release, version
 from mlci.model.load import load_metrics_file
 from mlci.model.metrics import higher_is_better
 from mlci.yamlfile import packaged_schema
 
-PLACEHOLDER_SHA = "0" * 40
-ACTION = "mlci-dev/mlci"
+TEMPLATE_USES = f"{ACTION}@{PLACEHOLDER_SHA} # v0.1.0"  # as the templates say it
 TEMPLATES = ("pull-request.yml", "main.yml", "release.yml")
 FORK_TEMPLATES = ("fork-pull-request.yml", "fork-comment.yml", "main.yml", "release.yml")
 CONFIG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -101,19 +103,24 @@ def init_command(
     name: str | None = None,
     forks: bool = False,
     action_sha: str | None = None,
+    installed: ActionPin | None = None,
     force: bool = False,
     quiet: bool = False,
     cwd: Path | None = None,
     environ: Mapping[str, str],
     stdout: TextIO,
 ) -> int:
-    """Write mlci.yml, the schema files and the workflows; returns the exit code (0)."""
+    """Write mlci.yml, the schema files and the workflows; returns the exit code (0).
+
+    The workflows pin the action to ``action_sha``, else to ``installed`` (default: this mlci's
+    own commit, when it is known), else keep the placeholder.
+    """
     here = (cwd or Path.cwd()).resolve()
     root = _repository(here)
     sources = [p for p in (predictions, metrics_file, model) if p is not None]
     if len(sources) > 1:
         raise MlciError(
-            "mlci init: give at most one of --predictions, --metrics-file and --model (the "
+            "Give at most one of --predictions, --metrics-file and --model (the "
             "model section takes exactly one)."
         )
     if action_sha is not None and not re.fullmatch(r"[0-9a-f]{40}", action_sha):
@@ -145,9 +152,20 @@ def init_command(
         gate=_gate(section, metrics_path, branch),
     )
     files = {root / "mlci.yml": render_config(plan), **schemas}
-    files.update(_workflows(root, plan, forks=forks, action_sha=action_sha))
+    pin = _pin(action_sha, installed)
+    files.update(_workflows(root, plan, forks=forks, pin=pin))
     updates = [plan_update(path, text) for path, text in files.items()]
-    return _apply(updates, force=force, pinned=action_sha is not None, plan=plan, stdout=stdout)
+    return _apply(updates, force=force, pin=pin, plan=plan, stdout=stdout)
+
+
+def _pin(action_sha: str | None, installed: ActionPin | None) -> ActionPin:
+    """``--action-sha`` wins; its comment names the installed release when this mlci is one
+    (the SHA is meant to be that release's), else says where the SHA came from."""
+    if action_sha is not None:
+        text = version()
+        label = f"v{text}" if is_release(text) else "set with mlci init --action-sha"
+        return ActionPin(action_sha, label, known=True)
+    return installed or action_pin()
 
 
 # --- the repository and the data -------------------------------------------------------------
@@ -159,7 +177,7 @@ def _repository(here: Path) -> Path:
         return repo_root(here).resolve()
     except GitError:
         raise MlciError(
-            f"mlci init: {here} is not inside a git repository. Run it in your project's "
+            f"{here} is not inside a git repository. Run it in your project's "
             "checkout (or `git init` first): mlci compares commits."
         ) from None
 
@@ -174,7 +192,7 @@ def _relative(path: Path, root: Path, flag: str) -> str:
         return resolved.relative_to(root).as_posix()
     except ValueError:
         raise MlciError(
-            f"mlci init: {flag} {path} is outside the repository {root}; CI checks out only the "
+            f"{flag} {path} is outside the repository {root}; CI checks out only the "
             "repository, so put the file inside it."
         ) from None
 
@@ -273,7 +291,7 @@ def _model_section(
         return None
     if task is None:
         raise MlciError(
-            "mlci init: the model section needs a task: give --task binary, multiclass or "
+            "The model section needs a task: give --task binary, multiclass or "
             "regression (or --target COL with a DATA file, to infer it from the labels)."
         )
 
@@ -323,7 +341,7 @@ def _model_file_section(
     having = [d for d in datasets if target is not None and target in d.profile["columns"]]
     if target is None or not having:
         raise MlciError(
-            "mlci init: --model needs --target COL and a DATA file with that column (the data "
+            "--model needs --target COL and a DATA file with that column (the data "
             "the model is evaluated on)."
         )
     evaluated = next(
@@ -490,17 +508,14 @@ def packaged_template(name: str) -> str:
     return (files / name).read_text(encoding="utf-8")
 
 
-def _workflows(
-    root: Path, plan: ConfigPlan, *, forks: bool, action_sha: str | None
-) -> dict[Path, str]:
+def _workflows(root: Path, plan: ConfigPlan, *, forks: bool, pin: ActionPin) -> dict[Path, str]:
     names: tuple[str, ...] = FORK_TEMPLATES if forks else TEMPLATES
     if plan.model is None:
         names = tuple(n for n in names if n != "release.yml")  # a release needs a model
     out = {}
     for name in names:
         text = packaged_template(name)
-        if action_sha is not None:
-            text = text.replace(f"{ACTION}@{PLACEHOLDER_SHA}", f"{ACTION}@{action_sha}")
+        text = text.replace(TEMPLATE_USES, pin.uses())
         if name == "main.yml" and plan.branch != "main":
             text = text.replace("    branches: [main]\n", f"    branches: [{plan.branch}]\n")
         out[root / ".github" / "workflows" / f"mlci-{name}"] = text
@@ -511,19 +526,20 @@ def _workflows(
 
 
 def _apply(
-    updates: Sequence[FileUpdate], *, force: bool, pinned: bool, plan: ConfigPlan, stdout: TextIO
+    updates: Sequence[FileUpdate], *, force: bool, pin: ActionPin, plan: ConfigPlan, stdout: TextIO
 ) -> int:
-    kept: list[FileUpdate] = []
+    """Write every new (or, with ``force``, changed) file first, then say what happened: output
+    into a closed pipe (`mlci init | head`) cannot leave the set half-written."""
+    written = [u for u in updates if u.status != "same" and (u.status == "new" or force)]
+    for update in written:
+        write_atomic(update.path, update.new)
+    kept = [u for u in updates if u.status != "same" and u not in written]
     for update in updates:
         shown = shown_path(update.path)
-        status = update.status
-        if status == "same":
+        if update.status == "same":
             print(f"Unchanged {shown}", file=stdout)
-        elif status == "new" or force:
-            write_atomic(update.path, update.new)
-            print(f"{'Wrote' if status == 'new' else 'Overwrote'} {shown}", file=stdout)
-        else:
-            kept.append(update)
+        elif update in written:
+            print(f"{'Wrote' if update.status == 'new' else 'Overwrote'} {shown}", file=stdout)
     for update in kept:
         print(f"\n{shown_path(update.path)} differs from what mlci init would write:", file=stdout)
         report_update(update, stdout=stdout, constraints=update.path.parent.name == ".mlci")
@@ -534,23 +550,29 @@ def _apply(
             "--force` to overwrite, losing edits made by hand.",
             file=stdout,
         )
-    _next_steps(plan, pinned=pinned, stdout=stdout)
+    _next_steps(plan, pin=pin, stdout=stdout)
     return 0
 
 
-def _next_steps(plan: ConfigPlan, *, pinned: bool, stdout: TextIO) -> None:
+def _next_steps(plan: ConfigPlan, *, pin: ActionPin, stdout: TextIO) -> None:
     steps = []
     if plan.datasets:
         steps.append(
             "Review mlci.yml and the schema files in .mlci/: a comment beside every inferred "
             "constraint says what was observed."
         )
-    if not pinned:
+    if not pin.known:
         steps.append(
             f"Pin the action: in .github/workflows/mlci-*.yml, replace {PLACEHOLDER_SHA} in "
             f"`uses: {ACTION}@…` with the full commit SHA of the mlci release you use (from its "
             "release notes): unlike a tag, a SHA cannot be moved. Or run again with "
-            "--action-sha SHA --force."
+            "--action-sha SHA --force. (This mlci does not know its own commit: it was not "
+            "installed from a release tag or the package index.)"
+        )
+    else:
+        steps.append(
+            f"The workflows pin the action to `uses: {pin.uses()}`. To upgrade mlci, change "
+            "the SHA and its comment together (Dependabot does it for you)."
         )
     steps.append(
         f"Commit, and push to {plan.branch} once: that run stores the first record, which pull "

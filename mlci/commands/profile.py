@@ -51,14 +51,14 @@ def profile_command(
     """`mlci profile DATA` or `mlci profile merge FILE...`; returns the exit code (0)."""
     if paths and str(paths[0]) == "merge":
         if data_format is not None:
-            raise MlciError("mlci profile merge: --format applies to data files, not profiles.")
+            raise MlciError("--format applies to data files, not profiles.")
         merged = output or Path("merged.json")
         return merge_command(
             paths[1:], output=merged, name=name, piece=piece, quiet=quiet, stdout=stdout
         )
     if len(paths) != 1:
         raise MlciError(
-            f"mlci profile: expected one data file; got {len(paths)}. Profile each shard on "
+            f"Expected one data file; got {len(paths)}. Profile each shard on "
             "its own, then `mlci profile merge A.json B.json ...`."
         )
     data = paths[0]
@@ -159,7 +159,7 @@ def merge_command(
     """
     if not files:
         raise MlciError(
-            "mlci profile merge: no profile files given. Usage: mlci profile merge A.json "
+            "No profile files given to merge. Usage: mlci profile merge A.json "
             "B.json ... --output merged.json"
         )
     if name is not None:
@@ -173,10 +173,10 @@ def merge_command(
             merges.setdefault(dataset, _Merge(dataset)).add(path, doc)
     if not merges and name is None:
         raise MlciError(
-            "mlci profile merge: the files hold no profile. Give --name NAME to write the "
+            "The files hold no profile to merge. Give --name NAME to write the "
             "profile of an empty dataset."
             if empty_files
-            else "mlci profile merge: the files hold no profile."
+            else "The files hold no profile to merge."
         )
     merges = merges or {str(name): _Merge(str(name))}
     done = {d: (m.profiler.piece() if piece else m.profiler.finish()) for d, m in merges.items()}

@@ -45,6 +45,7 @@ from mlci.report.junit import render_junit
 from mlci.report.markdown import DEFAULT_HINT, render_comment
 from mlci.report.markdown import full_report_hint as report_hint
 from mlci.report.openmetrics import exposition_of_report, render_openmetrics
+from mlci.report.phrases import verdict_state
 from mlci.report.plots import PlotInputs, figure_files
 from mlci.report.terminal import render_terminal
 from mlci.userenv import conceal_from_proc, tokens_in
@@ -185,7 +186,8 @@ def _run(
         if actions is not None:
             _publish(actions, config, outcome, paths, comment=comment, stdout=stdout)
         _tag_mlflow_run(config, outcome, paths, environ, actions is not None, stdout)
-    print(f"mlci: {outcome.report.verdict.upper()}", file=stdout)
+    # the header's word: a pass with warnings or inconclusive gates ends "WARN", still exit 0
+    print(f"mlci: {verdict_state(outcome.report).upper()}", file=stdout)
     failed = outcome.report.verdict != "pass" and fail_on_gate
     return EXIT_GATE_FAILED if failed else EXIT_PASS
 

@@ -328,7 +328,7 @@ class _Column:
             message = what.noise(self.name, score, thresholds.warn, p, cfg.alpha)
         else:
             limit = thresholds.fail if score >= thresholds.fail else thresholds.warn
-            message = what.above(self.name, score, limit)
+            message = what.above(self.name, score, limit) + beyond_fail(score, thresholds, cfg)
         return self.result(
             check,
             method,
@@ -619,7 +619,7 @@ def _null_rate(column: _Column) -> CheckResult:
         limit = thresholds.fail if score >= thresholds.fail else thresholds.warn
         message = (
             f"Null rate of `{column.name}` changed {rates} (Cohen's h {score:.3f} ≥ {limit:g})."
-        )
+        ) + beyond_fail(score, thresholds, cfg)
     return column.result(
         check,
         method,
@@ -781,8 +781,26 @@ def g_test(a: np.ndarray, b: np.ndarray) -> float:
     return chi2_sf(max(g, 0.0), table.shape[1] - 1)
 
 
+def beyond_fail(score: float, thresholds: Thresholds, cfg: DriftConfig) -> str:
+    """What a drift at or past its fail threshold says when it only warns: drift severity is
+    ``warn`` unless the config sets ``error``, and the reader should know both."""
+    if score < thresholds.fail or cfg.severity == "error":
+        return ""
+    times = f"{score / thresholds.fail:.1f}× " if thresholds.fail > 0 else ""
+    return (
+        f" That is {times}the fail threshold {thresholds.fail:g}, but drift only warns: its "
+        "severity defaults to warn (set `drift: {severity: error}` on the dataset to fail)."
+    )
+
+
 def two_proportions(x1: int, n1: int, x2: int, n2: int) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test."""
+    """Two-sided p-value of the pooled two-proportion z-test; 1.0 when a side has no rows.
+
+    Counts outside ``0..n`` (an estimate from a sketch) are clamped to what is possible first,
+    so the pooled proportion stays within [0, 1]."""
+    if n1 <= 0 or n2 <= 0:
+        return 1.0
+    x1, x2 = min(max(x1, 0), n1), min(max(x2, 0), n2)
     pooled = (x1 + x2) / (n1 + n2)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     if se == 0:

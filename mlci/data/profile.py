@@ -308,7 +308,7 @@ class NumericProfiler(ColumnProfiler):
     def _distinct_count(self) -> int | None:
         if self.values is not None:
             return len(self.values.keys)
-        return self.distinct.estimate() if self.distinct is not None else None
+        return possible(self.distinct.estimate(), self.count) if self.distinct is not None else None
 
     def _counted(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Every distinct value with its count, sorted, when they are known exactly."""
@@ -454,7 +454,7 @@ class CategoricalProfiler(ColumnProfiler):
         self.length_total += total
 
     def _estimate(self) -> int:
-        return max(self.distinct.estimate(), len(self.values.keys))
+        return possible(max(self.distinct.estimate(), len(self.values.keys)), self.count)
 
 
 class BooleanProfiler(ColumnProfiler):
@@ -579,9 +579,19 @@ _PROFILERS: dict[Kind, type[ColumnProfiler]] = {
 }
 
 
+def possible(estimate: float, count: int) -> int:
+    """A sketch's count estimate clamped to what the rows allow: HyperLogLog may guess more
+    distinct values than there are values (a unique id column of 1M rows), which would put a
+    share above 100% into the drift tests."""
+    return max(0, min(round(estimate), count))
+
+
 def _top_fields(values: TopValues, count: int) -> dict[str, Any]:
-    top = [(str(k), c) for k, c, _ in values.items()[:TOP_K]]
-    return {"top": [[k, c] for k, c in top], "other": count - sum(c for _, c in top)}
+    top = [(str(k), possible(c, count)) for k, c, _ in values.items()[:TOP_K]]
+    return {
+        "top": [[k, c] for k, c in top],
+        "other": possible(count - sum(c for _, c in top), count),
+    }
 
 
 def _values_from(d: Mapping[str, Any]) -> TopValues:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from mlci.config import Config
 from mlci.gates.compare import compare_metrics, with_intervals
 from mlci.gates.directions import resolve_directions
+from mlci.gates.known import check_gated_metrics
 from mlci.gates.rules import evaluate_gates
 from mlci.model.stats import Evidence
 from mlci.results import GateResult, MetricComparison
@@ -28,6 +29,7 @@ def judge_metrics(
     (Δ −0.007) and fails its one rule.
     """
     evidence = evidence or Evidence()
+    check_gated_metrics(config, current)
     directions = resolve_directions(config, [*current, *(g.metric for g in config.gates)])
     comparisons = with_intervals(compare_metrics(current, baseline, directions), evidence.stats)
     gates = evaluate_gates(

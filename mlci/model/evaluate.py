@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +26,7 @@ from mlci.model.metrics import compute_metrics, default_metrics
 from mlci.model.mlflow_run import run_metrics
 from mlci.model.predict import predict
 from mlci.results import ModelEvaluation
+from mlci.yamlfile import near_miss
 
 _PROBABILITY_METRICS = ("log_loss", "brier_score")
 
@@ -118,8 +118,8 @@ def _select(
     shown = f"Metrics file {show_path(source)}" if isinstance(source, Path) else source
     for name in wanted:
         if name not in metrics:
-            close = difflib.get_close_matches(name, list(metrics), n=1)
-            hint = f" Did you mean `{close[0]}`?" if close else ""
+            close = near_miss(name, metrics)
+            hint = f" Did you mean `{close}`?" if close else ""
             raise ModelError(
                 f"{shown} has no metric `{name}` (listed in "
                 f"`model.metrics`).{hint} Metrics in the file: {', '.join(metrics)}."
@@ -208,8 +208,8 @@ def _features(cfg: ModelFileConfig, frame: pd.DataFrame, model: object) -> tuple
 
 def _missing_column(dataset: str, name: str, key: str, frame: pd.DataFrame) -> str:
     columns = [str(c) for c in frame.columns]
-    close = difflib.get_close_matches(name, columns, n=1)
-    hint = f" Did you mean `{close[0]}`?" if close else ""
+    close = near_miss(name, columns, shortening=True)  # from the file's own columns
+    hint = f" Did you mean `{close}`?" if close else ""
     return (
         f"Dataset `{dataset}` has no column `{name}` (`{key}`).{hint} "
         f"Columns: {', '.join(columns)}."

@@ -6,7 +6,6 @@ file, what was wrong and what to do.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from mlci.config import PredictionsConfig
 from mlci.errors import ConfigError, ModelError
 from mlci.model.metrics import default_pos_label
 from mlci.scorers import resolve_alias
-from mlci.yamlfile import parse_yaml
+from mlci.yamlfile import near_miss, parse_yaml
 
 PROBA_SUM_TOLERANCE = 1e-2  # class probabilities of a row must sum to 1 within this
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -282,8 +281,8 @@ class _PredictionsReader:
     def missing_column_message(self, key: str, name: str) -> str:
 
         columns = [str(c) for c in self.frame.columns]
-        close = difflib.get_close_matches(name, columns, n=1)
-        hint = f" Did you mean `{close[0]}`?" if close else ""
+        close = near_miss(name, columns, shortening=True)  # from the file's own columns
+        hint = f" Did you mean `{close}`?" if close else ""
         return (
             f"{self.where} has no column `{name}` (`model.predictions.{key}`).{hint} "
             f"Columns: {', '.join(columns)}."

@@ -11,7 +11,6 @@ documented fallback, with a :class:`MetricWarning` that says why; it never raise
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import warnings
@@ -24,6 +23,7 @@ import numpy as np
 
 from mlci.errors import ModelError
 from mlci.scorers import ALIASES, resolve_alias
+from mlci.yamlfile import near_miss
 
 Needs = Literal["labels", "scores"]
 
@@ -113,6 +113,11 @@ def canonical_name(name: str) -> str:
 def known_names() -> tuple[str, ...]:
     """Every name :func:`lookup` resolves: the registered metrics, then their aliases."""
     return (*REGISTRY, *(a for a in ALIASES if lookup(a) is not None))
+
+
+def task_metrics(task: str) -> tuple[str, ...]:
+    """The names of the built-in metrics that ``task`` can compute, in the registry's order."""
+    return tuple(name for name, spec in REGISTRY.items() if task in spec.tasks)
 
 
 _DEFAULTS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -291,10 +296,11 @@ def compute_metrics(
 def _check_metric(name: str, task: str) -> None:
     spec = lookup(name)
     if spec is None:
-        close = difflib.get_close_matches(name, known_names(), n=1)
-        hint = f" Did you mean `{close[0]}`?" if close else ""
-        known = ", ".join(REGISTRY)
-        raise ModelError(f"Unknown metric `{name}`.{hint} Known metrics: {known}.")
+        for_task = [n for n in known_names() if task in REGISTRY[canonical_name(n)].tasks]
+        close = near_miss(name, for_task) or near_miss(name, known_names())
+        hint = f" Did you mean `{close}`?" if close else ""
+        known = ", ".join(task_metrics(task))
+        raise ModelError(f"Unknown metric `{name}`.{hint} Known {task} metrics: {known}.")
     if task not in spec.tasks:
         tasks = " or ".join(sorted(spec.tasks))
         raise ModelError(f"Metric `{name}` is for {tasks} tasks, not {task}; remove it.")

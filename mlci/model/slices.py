@@ -19,7 +19,6 @@ Sorting and judging the slices (worst first, the gates with ``slice``) is :mod:`
 
 from __future__ import annotations
 
-import difflib
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -33,6 +32,7 @@ from mlci.errors import ModelError
 from mlci.model.metrics import MetricWarning, compute_metrics
 from mlci.results import ModelEvaluation
 from mlci.vocab import fmt_int
+from mlci.yamlfile import near_miss
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,8 +119,8 @@ def check_columns(grouping: Grouping, frame: pd.DataFrame, where: str) -> None:
     for column in grouping:
         if column in frame.columns:
             continue
-        close = difflib.get_close_matches(column, columns, n=1)
-        hint = f" Did you mean `{close[0]}`?" if close else ""
+        close = near_miss(column, columns, shortening=True)  # from the file's own columns
+        hint = f" Did you mean `{close}`?" if close else ""
         shown = ", ".join(columns[:20]) + (", …" if len(columns) > 20 else "")
         raise ModelError(f"{where} has no column `{column}` to slice by.{hint} Columns: {shown}.")
 

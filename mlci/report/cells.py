@@ -125,6 +125,31 @@ def interval_text(m: MetricComparison) -> str | None:
     return f"[{fmt_delta(low)}, {fmt_delta(high)}]"
 
 
+def gate_value(g: GateResult, metrics: Sequence[MetricComparison]) -> str:
+    """A gate row's Value: the metric for ``min``/``max``, the gap for ``max_gap``, and for a
+    change rule Δ = candidate − baseline, the same signed number as the metric table's Δ
+    column (a lower-is-better metric that got worse shows +); the arrow says better or worse.
+    The rule's own value is direction-adjusted (positive is better)."""
+    if g.rule in ("min", "max", "max_gap"):
+        return fmt_value(g.value)
+    if g.value is None or math.isnan(g.value):
+        return fmt_delta(g.value)
+    higher = _higher_is_better(g, metrics)
+    raw = g.value if higher is not False else -g.value
+    arrow = {"better": " ⬆", "worse": " ⬇", None: ""}[direction(g.value)]
+    return fmt_delta(raw) + arrow
+
+
+def _higher_is_better(g: GateResult, metrics: Sequence[MetricComparison]) -> bool | None:
+    if g.scope == "budget":
+        return False  # latency and size: lower is better
+    name = g.metric.split(" [", 1)[0]  # a slice's gate: "recall [plan=pro]"
+    return next((m.higher_is_better for m in metrics if m.name == name), None)
+
+
+DELTA_LEGEND = "Δ = {candidate} − {baseline} everywhere (tables and gates) · ⬆ better · ⬇ worse"
+
+
 def method_text(
     method: str | None, p_value: float | None, *, escape: Callable[[str], str] = str
 ) -> str | None:

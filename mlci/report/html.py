@@ -20,15 +20,25 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mlci.report.cells import GateCell, direction, interval_text, metric_row
+from mlci.report.cells import (
+    DELTA_LEGEND,
+    GateCell,
+    direction,
+    gate_value,
+    interval_text,
+    metric_row,
+)
 from mlci.report.escape import strip_controls
 from mlci.report.phrases import (
     baseline_sentence,
+    candidate_label,
     context_parts,
     count_statuses,
     headline,
     heads_up,
+    on_baseline_branch,
     plural,
+    verdict_state,
 )
 from mlci.report.plots import FIGURE_CAPTIONS, parse_drift_key
 from mlci.report.sparkline import sparkline
@@ -81,7 +91,7 @@ def render_html(
         _verdict(report),
         _baseline(report.baseline),
         _metrics(report),
-        _gates(report.gates),
+        _gates(report.gates, report.metrics),
         _slices(getattr(report, "slices", ())),
         _budgets(getattr(report, "budgets", ()), report.baseline.commit is not None),
         _checks(report.checks),
@@ -161,13 +171,15 @@ def _figures(items: Sequence[str]) -> str:
 
 
 def _verdict(report: Report) -> str:
-    counts = count_statuses([*(g.status for g in report.gates), *(c.status for c in report.checks)])
-    caution = counts.warnings or getattr(counts, "inconclusive", 0)
-    state = "fail" if report.verdict == "fail" else "warn" if caution else "pass"
+    state = verdict_state(report)
     icon = STATUS_ICONS[state]
     skipped = sum(g.status == "skipped" for g in report.gates)
     base = baseline_sentence(
-        report.baseline, skipped_gates=skipped, text=_e, code=lambda s: _code(s, 100)
+        report.baseline,
+        skipped_gates=skipped,
+        text=_e,
+        code=lambda s: _code(s, 100),
+        on_baseline=on_baseline_branch(report),
     )
     context = " · ".join([base, *(_e(p) for p in context_parts(report))])
     notices = "".join(
@@ -213,10 +225,10 @@ def _metrics(report: Report) -> str:
         by_metric.setdefault(g.metric, []).append(g)
     with_baseline = report.baseline.commit is not None
     with_ci = any(interval_text(m) is not None for m in report.metrics)
-    header = ["Metric", "this PR", "Gate"]
+    header = ["Metric", candidate_label(report), "Gate"]
     numeric: tuple[int, ...] = (1,)
     if with_baseline:
-        header = ["Metric", _e(report.baseline.branch, 40), "this PR", "Δ", "Δ%"]
+        header = ["Metric", _e(report.baseline.branch, 40), candidate_label(report), "Δ", "Δ%"]
         numeric = (1, 2, 3, 4)
         if with_ci:
             header += [_ci_header(report.metrics), "Method"]
@@ -228,8 +240,11 @@ def _metrics(report: Report) -> str:
     legend = ""
     if with_baseline:
         legend = (
-            f"<p class=muted>Δ = this PR − {_e(report.baseline.branch, 40)}; "
-            "⬆ better, ⬇ worse (by the metric's direction).</p>"
+            "<p class=muted>"
+            + DELTA_LEGEND.format(
+                candidate=candidate_label(report), baseline=_e(report.baseline.branch, 40)
+            )
+            + " (by the metric's direction).</p>"
         )
     return _section("metrics", "Metrics", _table(header, rows, numeric=numeric) + legend)
 
@@ -273,7 +288,7 @@ def _gate_cell(cell: GateCell) -> str:
 # --- gates ---------------------------------------------------------------------------------
 
 
-def _gates(gates: Sequence[GateResult]) -> str:
+def _gates(gates: Sequence[GateResult], metrics: Sequence[MetricComparison]) -> str:
     if not gates:
         return ""
     ordered = sorted(gates, key=lambda g: status_rank(g.status))
@@ -282,7 +297,7 @@ def _gates(gates: Sequence[GateResult]) -> str:
             _status(g.status),
             _e(g.metric, 200),
             _e(g.threshold, 200),
-            _gate_value(g),
+            gate_value(g, metrics),
             _e(g.severity, 20),
             _e(g.message),
         ]
@@ -290,10 +305,6 @@ def _gates(gates: Sequence[GateResult]) -> str:
     ]
     header = ["Status", "Metric", "Rule", "Value", "Severity", "Details"]
     return _section("gates", f"Gates ({fmt_int(len(gates))})", _table(header, rows, numeric=(3,)))
-
-
-def _gate_value(g: GateResult) -> str:
-    return fmt_value(g.value) if g.rule in ("min", "max") else fmt_delta(g.value)
 
 
 # --- slices and budgets -------------------------------------------------------------------

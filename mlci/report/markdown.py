@@ -20,15 +20,25 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from mlci.report.breakdown import SliceTable, budgets_block, slice_tables, slices_line
-from mlci.report.cells import md_arrow, md_gate_cell, method_text, metric_row
+from mlci.report.cells import (
+    DELTA_LEGEND,
+    gate_value,
+    md_arrow,
+    md_gate_cell,
+    method_text,
+    metric_row,
+)
 from mlci.report.escape import md_code, md_text
 from mlci.report.phrases import (
     baseline_sentence,
+    candidate_label,
     context_parts,
     count_statuses,
     headline,
     heads_up,
+    on_baseline_branch,
     plural,
+    verdict_state,
 )
 from mlci.report.sparkline import sparkline
 from mlci.results import (
@@ -40,7 +50,7 @@ from mlci.results import (
     Report,
     status_rank,
 )
-from mlci.vocab import clip, fmt_delta, fmt_int, fmt_share, fmt_value
+from mlci.vocab import clip, fmt_int, fmt_share, fmt_value
 
 DEFAULT_HINT = "full report: artifact `mlci-report`"
 MAX_PASSED_ROWS = 25  # more passed checks than this are counted by kind, not listed
@@ -201,7 +211,7 @@ class _Parts:
             problem_checks=tuple(_check_row(c) for c in checks if c.status != "pass"),
             passed_checks=tuple(_check_row(c) for c in checks if c.status == "pass"),
             passed_summary=_passed_summary(checks),
-            gate_rows=tuple(_gate_row(g) for g in report.gates),
+            gate_rows=tuple(_gate_row(g, report.metrics) for g in report.gates),
             dataset_rows=tuple(_dataset_row(d) for d in report.datasets),
             footer=_footer(report.tool_version, hint),
             hint=hint,
@@ -304,9 +314,7 @@ def _row(*cells: str) -> str:
 
 
 def _verdict_line(report: Report) -> str:
-    counts = count_statuses([*(g.status for g in report.gates), *(c.status for c in report.checks)])
-    caution = counts.warnings or counts.inconclusive
-    icon = "❌" if report.verdict == "fail" else "⚠️" if caution else "✅"
+    icon = {"fail": "❌", "warn": "⚠️", "pass": "✅"}[verdict_state(report)]
     return f"### {icon} mlci · {md_text(clip(report.name, 100))} — {headline(report)}"
 
 
@@ -318,7 +326,11 @@ def _heads_up(report: Report) -> tuple[str, ...]:
 def _context_line(report: Report) -> str:
     skipped = sum(g.status == "skipped" for g in report.gates)
     baseline = baseline_sentence(
-        report.baseline, skipped_gates=skipped, text=_text(200), code=_code(100)
+        report.baseline,
+        skipped_gates=skipped,
+        text=_text(200),
+        code=_code(100),
+        on_baseline=on_baseline_branch(report),
     )
     return " · ".join([baseline, *context_parts(report)])
 
@@ -357,7 +369,7 @@ def _metric_table(report: Report) -> tuple[str, tuple[str, ...]]:
         header = _table_header(
             "Metric",
             branch,
-            "this PR",
+            candidate_label(report),
             "Δ",
             "Δ%",
             f"{level} CI of Δ",
@@ -367,9 +379,11 @@ def _metric_table(report: Report) -> tuple[str, tuple[str, ...]]:
         )
     elif with_baseline:
         branch = md_text(clip(report.baseline.branch, 40))
-        header = _table_header("Metric", branch, "this PR", "Δ", "Δ%", "Gate", align="lrrrrl")
+        header = _table_header(
+            "Metric", branch, candidate_label(report), "Δ", "Δ%", "Gate", align="lrrrrl"
+        )
     else:
-        header = _table_header("Metric", "this PR", "Gate", align="lrl")
+        header = _table_header("Metric", candidate_label(report), "Gate", align="lrl")
     return header, tuple(rows)
 
 
@@ -411,7 +425,8 @@ def _legend(report: Report) -> str:
     branch = md_text(clip(report.baseline.branch, 40))
     level = _interval_level(report)
     paired = f" · {level} CI of Δ: both models on the same rows" if level else ""
-    return f"<sub>Δ = this PR − {branch} · ⬆ better · ⬇ worse{paired}</sub>"
+    legend = DELTA_LEGEND.format(candidate=candidate_label(report), baseline=branch)
+    return f"<sub>{legend}{paired}</sub>"
 
 
 # -- data checks --------------------------------------------------------------------------------
@@ -486,8 +501,8 @@ def _check_row(c: CheckResult) -> str:
 _GATE_HEADER = _table_header("", "Metric", "Rule", "Value", "Details", align="lllrl")
 
 
-def _gate_row(g: GateResult) -> str:
-    value = fmt_value(g.value) if g.rule in ("min", "max", "max_gap") else fmt_delta(g.value)
+def _gate_row(g: GateResult, metrics: Sequence[MetricComparison]) -> str:
+    value = gate_value(g, metrics)
     return _row(
         STATUS_ICONS.get(g.status, ""),
         md_text(clip(g.metric, 80)),

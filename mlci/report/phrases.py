@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from mlci.results import BaselineInfo, Report, Status
 from mlci.vocab import fmt_int
@@ -45,6 +46,26 @@ def count_statuses(statuses: Iterable[Status]) -> StatusCounts:
         insufficient_data=n["insufficient_data"],
         inconclusive=n["inconclusive"],
     )
+
+
+def verdict_state(report: Report) -> Literal["fail", "warn", "pass"]:
+    """The one word every format opens with and `mlci run` ends with: ``fail`` when the
+    verdict fails, ``warn`` when it passes with warnings or inconclusive gates, else ``pass``."""
+    counts = count_statuses([*(g.status for g in report.gates), *(c.status for c in report.checks)])
+    if report.verdict == "fail":
+        return "fail"
+    return "warn" if counts.warnings or counts.inconclusive else "pass"
+
+
+def on_baseline_branch(report: Report) -> bool:
+    """Whether the run evaluated the baseline branch itself (a push to main), not a PR."""
+    return report.ref == f"refs/heads/{report.baseline.branch}"
+
+
+def candidate_label(report: Report) -> str:
+    """What the tables call the evaluated commit: ``this PR``, or ``this commit`` on the
+    baseline branch (a run on main compares main with its own earlier record)."""
+    return "this commit" if on_baseline_branch(report) else "this PR"
 
 
 def plural(n: int, word: str) -> str:
@@ -98,6 +119,7 @@ def baseline_sentence(
     skipped_gates: int,
     text: Callable[[str], str] = str,
     code: Callable[[str], str] = str,
+    on_baseline: bool = False,
 ) -> str:
     """Which baseline the run was compared with, or why there was none.
 
@@ -109,7 +131,14 @@ def baseline_sentence(
     if baseline.commit is None or baseline.how == "none":
         reason = baseline.reason.strip().rstrip(".") or "no baseline record was found"
         skipped = " Change rules were skipped." if skipped_gates else ""
-        return f"No baseline: {text(reason)}.{skipped}"
+        branch = code(baseline.branch)
+        step = (
+            f" This run on {branch} stores the first record; later runs compare with it."
+            if on_baseline
+            else f" To create one, run mlci on {branch} once: push to {branch} (the "
+            f"mlci-main workflow stores its record), or `mlci run` on a checkout of {branch}."
+        )
+        return f"No baseline: {text(reason)}.{skipped}{step}"
     at = f"Compared with {code(baseline.branch)} @ {text(baseline.commit[:7])}"
     if baseline.how == "release":
         return f"Compared with release {code(baseline.branch)} @ {text(baseline.commit[:7])}"

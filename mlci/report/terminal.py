@@ -13,11 +13,14 @@ from mlci.report.cells import GateCell, metric_row
 from mlci.report.escape import strip_controls
 from mlci.report.phrases import (
     baseline_sentence,
+    candidate_label,
     context_parts,
     count_statuses,
     headline,
     heads_up,
+    on_baseline_branch,
     plural,
+    verdict_state,
 )
 from mlci.results import STATUS_LABELS, CheckResult, GateResult, MetricComparison, Report
 from mlci.vocab import clip, fmt_int, fmt_share
@@ -50,12 +53,15 @@ def _plain(s: str, n: int = 120) -> str:
 
 
 def _header(report: Report) -> str:
-    counts = count_statuses([*(g.status for g in report.gates), *(c.status for c in report.checks)])
-    caution = counts.warnings or counts.inconclusive
-    label = "FAIL" if report.verdict == "fail" else "WARN" if caution else "PASS"
+    label = verdict_state(report).upper()
     verdict = f"{label}  mlci · {_plain(report.name, 100)} — {headline(report)}"
     skipped = sum(g.status == "skipped" for g in report.gates)
-    baseline = baseline_sentence(report.baseline, skipped_gates=skipped, text=_plain)
+    baseline = baseline_sentence(
+        report.baseline,
+        skipped_gates=skipped,
+        text=_plain,
+        on_baseline=on_baseline_branch(report),
+    )
     notices = [f"{label} {line}" for _, label, line in heads_up(report, text=_plain, code=_plain)]
     return "\n".join([verdict, *notices, " · ".join([baseline, *context_parts(report)])])
 
@@ -72,7 +78,7 @@ def _metrics(report: Report) -> str:
         headers = [
             "metric",
             _plain(report.baseline.branch, 40),
-            "this PR",
+            candidate_label(report),
             "Δ",
             "Δ%",
             level,
@@ -94,10 +100,12 @@ def _metrics(report: Report) -> str:
             for r, row in zip(rows, (metric_row(m, ()) for m in report.metrics), strict=True)
         ]
     elif with_baseline:
-        headers = ["metric", _plain(report.baseline.branch, 40), "this PR", "Δ", "Δ%", "gate"]
+        headers = ["metric", _plain(report.baseline.branch, 40), candidate_label(report)]
+        headers += ["Δ", "Δ%", "gate"]
         align = ("left", "right", "right", "right", "right", "left")
     else:
-        headers, align = ["metric", "this PR", "gate"], ("left", "right", "left")
+        headers = ["metric", candidate_label(report), "gate"]
+        align = ("left", "right", "left")
     from tabulate import tabulate  # tabulate (and wcwidth): only for a table of metrics
 
     return tabulate(rows, headers=headers, colalign=align, disable_numparse=True)

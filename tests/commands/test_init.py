@@ -245,7 +245,7 @@ def test_action_sha_pins_every_workflow(repo: Path) -> None:
     ]
     for path in (repo / ".github" / "workflows").iterdir():
         text = path.read_text()
-        assert f"mlci-dev/mlci@{SHA} # v0.1.0" in text and "0" * 40 not in text
+        assert f"mlci-dev/mlci@{SHA} # " in text and "0" * 40 not in text
 
 
 def test_a_bad_action_sha_is_refused(repo: Path) -> None:
@@ -330,17 +330,17 @@ def test_init_from_a_subdirectory_writes_at_the_top(
     [
         (
             ["--predictions", "p.csv", "--model", "m.skops", "--task", "binary"],
-            "mlci init: give at most one of --predictions, --metrics-file and --model (the model "
+            "Give at most one of --predictions, --metrics-file and --model (the model "
             "section takes exactly one).",
         ),
         (
             ["--predictions", "preds.csv"],
-            "mlci init: the model section needs a task: give --task binary, multiclass or "
+            "The model section needs a task: give --task binary, multiclass or "
             "regression (or --target COL with a DATA file, to infer it from the labels).",
         ),
         (
             ["data/train.csv", "--model", "m.skops", "--task", "binary"],
-            "mlci init: --model needs --target COL and a DATA file with that column (the data the "
+            "--model needs --target COL and a DATA file with that column (the data the "
             "model is evaluated on).",
         ),
         (
@@ -366,7 +366,7 @@ def test_outside_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     code, _, err = mlci("init")
     assert (code, err) == (
         2,
-        f"mlci: error: mlci init: {tmp_path} is not inside a git "
+        f"mlci: error: {tmp_path} is not inside a git "
         "repository. Run it in your project's checkout (or `git init` first): "
         "mlci compares commits.\n",
     )
@@ -393,3 +393,35 @@ def test_predictions_not_made_yet(repo: Path) -> None:
     assert "  predictions: {path: out/preds.csv, y_true: y_true, y_pred: y_pred}\n" in text
     assert "  # out/preds.csv was not found: check the column names above.\n" in text
     assert load_config(repo / "mlci.yml").gates[0].metric == "f1"  # no scores known
+
+
+class ClosedPipe(io.StringIO):
+    """stdout of `mlci init | head -0`: the reader is gone before the first line."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_pipe_leaves_every_file_written(repo: Path) -> None:
+    args = ["init", "data/train.csv", "--target", "churned", "--predictions", "preds.csv"]
+    assert main(args, stdout=ClosedPipe(), stderr=io.StringIO()) == 141
+    written = sorted(p.name for p in (repo / ".github" / "workflows").iterdir())
+    assert written == ["mlci-main.yml", "mlci-pull-request.yml", "mlci-release.yml"]
+    assert (repo / "mlci.yml").read_text() == EXPECTED_CONFIG
+    assert (repo / ".mlci" / "schema.yml").is_file()
+
+
+def test_the_installed_release_pins_every_workflow(repo: Path) -> None:
+    from mlci.commands.init import init_command
+    from mlci.installed import ActionPin
+
+    pin = ActionPin(SHA, "v0.2.0", known=True)
+    out = io.StringIO()
+    code = init_command(
+        [], metrics_file=repo / "m.json", task="regression", installed=pin, environ={}, stdout=out
+    )
+    assert code == 0
+    assert f"pin the action to `uses: mlci-dev/mlci@{SHA} # v0.2.0`" in out.getvalue()
+    assert "Pin the action:" not in out.getvalue()
+    for path in (repo / ".github" / "workflows").iterdir():
+        assert f"uses: mlci-dev/mlci@{SHA} # v0.2.0\n" in path.read_text()

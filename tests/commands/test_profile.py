@@ -272,7 +272,7 @@ def test_empty_part_files_alone(small: Path) -> None:
     code, _, err = mlci("profile", "merge", "part-00000", "part-00001")
     assert (code, err) == (
         2,
-        "mlci: error: mlci profile merge: the files hold no profile. Give --name NAME to write "
+        "mlci: error: The files hold no profile to merge. Give --name NAME to write "
         "the profile of an empty dataset.\n",
     )
     code, out, _ = mlci("profile", "merge", "part-00000", "part-00001", "--name", "train")
@@ -333,7 +333,7 @@ def test_one_data_file_at_a_time(small: Path) -> None:
     code, _, err = mlci("profile", "a.csv", "b.csv")
     assert code == 2
     assert err == (
-        "mlci: error: mlci profile: expected one data file; got 2. Profile each shard on its "
+        "mlci: error: Expected one data file; got 2. Profile each shard on its "
         "own, then `mlci profile merge A.json B.json ...`.\n"
     )
 
@@ -422,6 +422,6 @@ def test_merge_needs_files(small: Path) -> None:
     code, _, err = mlci("profile", "merge")
     assert code == 2
     assert err == (
-        "mlci: error: mlci profile merge: no profile files given. Usage: mlci profile merge "
+        "mlci: error: No profile files given to merge. Usage: mlci profile merge "
         "A.json B.json ... --output merged.json\n"
     )

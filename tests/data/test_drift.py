@@ -59,6 +59,14 @@ def drift(
     return drift_checks("eval", profile_frame(base), cur, cfg or DriftConfig(), **kw)
 
 
+def past_fail(times: float, fail: float) -> str:
+    """What a drift at or past its fail threshold adds under the default severity (warn)."""
+    return (
+        f" That is {times:.1f}× the fail threshold {fail:g}, but drift only warns: its severity "
+        "defaults to warn (set `drift: {severity: error}` on the dataset to fail)."
+    )
+
+
 def by(results: list[CheckResult], check: str, column: str = "x") -> CheckResult:
     found = [r for r in results if r.check == check and r.column == column]
     assert len(found) == 1, [(r.check, r.column) for r in results]
@@ -148,7 +156,9 @@ def test_numeric_drift_over_baseline_edges_exactly() -> None:
     psi = psi_oracle([50, 50, 0], [20, 40, 40])
     assert r.message == (
         f"`x` drifted: Jensen-Shannon distance {expected:.3f} ≥ 0.2 (mean 0.5 → 1.2; "
-        f"PSI {psi:.3f})."
+        f"PSI {psi:.3f}). That is {expected / 0.2:.1f}× the fail threshold 0.2, but drift only "
+        "warns: its severity defaults to warn (set `drift: {severity: error}` on the dataset to "
+        "fail)."
     )
     assert r.expected == "warn ≥ 0.1, fail ≥ 0.2 (when p < 0.001)"
     assert r.examples == ("mean 0.5 → 1.2", f"PSI {psi:.3f}")  # no quantiles, no sketch here
@@ -184,7 +194,7 @@ def test_categorical_drift_over_top_values_and_other() -> None:
     assert r.message == (
         f"`x` drifted: Jensen-Shannon distance {expected:.3f} ≥ 0.2 "
         "('a' 60% → 30%; (other) 0% → 20%; 'b' 40% → 50%)."
-    )
+    ) + past_fail(expected / 0.2, 0.2)
     assert r.examples == ("'a' 60% → 30%", "(other) 0% → 20%", "'b' 40% → 50%")
 
 
@@ -220,7 +230,9 @@ def test_boolean_drift_is_cohens_h_of_the_share_of_true() -> None:
     r = by(drift(base, cur), "drift")
     assert r.score == pytest.approx(h_oracle(0.8, 0.5), abs=1e-12)
     assert (r.method, r.status) == ("cohen_h", "warn")  # h 0.64 ≥ 0.5 and p = 7e-6
-    assert r.message == "`x` drifted: Cohen's h 0.644 ≥ 0.5 (true 80% → 50%)."
+    assert r.message == "`x` drifted: Cohen's h 0.644 ≥ 0.5 (true 80% → 50%)." + past_fail(
+        r.score / 0.5, 0.5
+    )
     p = two_proportion_oracle(80, 100, 50, 100)
     assert r.observed == f"h 0.644 (p {p:.2g})"
 
@@ -472,7 +484,7 @@ def test_unseen_categories_against_the_good_turing_expectation() -> None:
     assert r.message == (
         "the categories of `plan` drifted: Cohen's h 0.566 ≥ 0.5 (12% of values are new; "
         "about 0.5% expected)."
-    )
+    ) + past_fail(r.score / 0.5, 0.5)
 
 
 def test_id_like_columns_are_compared_by_cardinality() -> None:
@@ -490,7 +502,7 @@ def test_id_like_columns_are_compared_by_cardinality() -> None:
     assert r.message == (
         "the cardinality of `id` drifted: relative change 0.500 ≥ 0.25 (ID-like, so compared "
         "by its share of distinct values: 100% → 50%)."
-    )
+    ) + past_fail(0.5 / 0.25, 0.25)
 
 
 def test_a_distinct_estimate_above_the_row_count_is_a_share_of_100_percent() -> None:

@@ -52,7 +52,7 @@ from tests.helpers.templates import (
 pytestmark = pytest.mark.e2e
 
 JOB = "release"
-MLCI_STEP = "1"  # the template's steps: checkout, mlci release, upload the artifact
+MLCI_STEP = "2"  # the template's steps: checkout, produce the model, mlci release, upload
 ENVIRONMENT = "production"
 SERVICE_URL = "https://models.example.invalid/widget-classifier"
 MODEL_FILES = {

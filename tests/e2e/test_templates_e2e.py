@@ -34,6 +34,7 @@ from tests.helpers.templates import (
     FORK,
     GOOD,
     MARKER,
+    MLCI_STEP,
     NAME,
     READ_TOKEN,
     WORSE,
@@ -153,7 +154,9 @@ def test_pull_request_gets_one_comment_and_a_status_then_updates_edit_that_comme
     assert statuses_on(state, first) == [("pending", CONTEXT), ("success", CONTEXT)]
     assert statuses_on(state, merge) == [], "never the synthetic merge commit"
     assert verdict_of(opened, "mlci") == "pass"
-    assert opened.output("mlci", "1", "comment-url").endswith(f"#issuecomment-{comment['id']}")
+    assert opened.output("mlci", MLCI_STEP, "comment-url").endswith(
+        f"#issuecomment-{comment['id']}"
+    )
     assert report_header("pass") in opened.summary("mlci")
     report = json.loads((opened.artifact("mlci-report") / "report.json").read_text())
     assert report["commit"] == first
@@ -192,7 +195,9 @@ def test_pull_request_gets_one_comment_and_a_status_then_updates_edit_that_comme
     state = fake.state()
     assert comments_on(state, 7) == [edited], "an unchanged report is not written again"
     assert requests_to(state, "PATCH", "/issues/comments/") == [200]
-    assert rerun.output("mlci", "1", "comment-url") == updated.output("mlci", "1", "comment-url")
+    assert rerun.output("mlci", MLCI_STEP, "comment-url") == updated.output(
+        "mlci", MLCI_STEP, "comment-url"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,7 +436,7 @@ def test_a_lost_comment_answer_and_a_failed_status_write_leave_one_of_each(
     assert requests_to(state, "POST", "/issues/11/comments") == [502]  # landed; not posted again
     assert statuses_on(state, head) == [("pending", CONTEXT), ("success", CONTEXT)]
     assert requests_to(state, "POST", f"/statuses/{head}") == [503, 201, 201]
-    assert run.output("mlci", "1", "comment-url").endswith(f"#issuecomment-{comment['id']}")
+    assert run.output("mlci", MLCI_STEP, "comment-url").endswith(f"#issuecomment-{comment['id']}")
     assert state["token_leaked"] is False
 
 

@@ -422,10 +422,14 @@ def assert_no_token_in_log(run: ActRun, token: str) -> None:
             assert json.loads(line).get("command") == "add-mask", f"basic-auth form in: {line}"
 
 
+MLCI_STEP = "2"  # the evaluating templates' steps: checkout, produce the predictions, mlci
+
+
 def verdict_of(run: ActRun, job: str) -> str:
-    """The action's `verdict` output: the template's mlci step is its second step (index 1),
-    or its third in fork-comment.yml (job `publish`: checkout, download, mlci)."""
-    return run.output(job, "2" if job == "publish" else "1", "verdict")
+    """The action's `verdict` output: the template's mlci step is its third step (index 2:
+    checkout, the step that produces the predictions or the model, mlci), as in
+    fork-comment.yml (job `publish`: checkout, download, mlci)."""
+    return run.output(job, MLCI_STEP, "verdict")
 
 
 def report_header(verdict: str) -> str:

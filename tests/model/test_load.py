@@ -269,6 +269,13 @@ BINARY = {"y_true": [0, 1, 1], "y_pred": [0, 1, 0], "score": [0.1, 0.9, 0.4]}
             "has no column `scor` (`model.predictions.y_score`). Did you mean `score`? "
             "Columns: y_true, y_pred, score.",
         ),
+        (  # the suggestion comes from the file's own columns, not from another setting
+            {"label": [0, 1, 1], "prediction": [0, 1, 0]},
+            {"y_true": "label", "y_pred": "pred"},
+            "binary",
+            "has no column `pred` (`model.predictions.y_pred`). Did you mean `prediction`? "
+            "Columns: label, prediction.",
+        ),
         (
             {**BINARY, "y_true": [0, None, 1]},
             {},

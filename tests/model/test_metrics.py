@@ -343,10 +343,11 @@ def test_missing_inputs_name_the_config_key(
 def test_unknown_metric_suggests_the_near_miss() -> None:
     with pytest.raises(ModelError) as err:
         compute_metrics("binary", [0, 1], y_pred=[0, 1], metrics=["acuracy"])
-    known = ", ".join(REGISTRY)
+    known = ", ".join(n for n, spec in REGISTRY.items() if "binary" in spec.tasks)
+    assert "mae" not in known
     assert (
         str(err.value)
-        == f"Unknown metric `acuracy`. Did you mean `accuracy`? Known metrics: {known}."
+        == f"Unknown metric `acuracy`. Did you mean `accuracy`? Known binary metrics: {known}."
     )
 
 

@@ -58,7 +58,7 @@ def test_slice_and_budget_gates_stay_out_of_the_metric_table() -> None:
     assert "recall" not in metric_table and "latency" not in metric_table
     assert "not computed" not in body
     gates = body.split("<summary>Gates (4)</summary>")[1]
-    assert "| ❌ | recall \\[plan=pro\\] | max regression 0.02 | −0.22 |" in gates
+    assert "| ❌ | recall \\[plan=pro\\] | max regression 0.02 | −0.22 ⬇ |" in gates
     assert "| ❌ | recall \\[across plan\\] | max gap 0.1 | 0.19 |" in gates
 
 

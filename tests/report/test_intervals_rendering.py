@@ -77,7 +77,8 @@ def test_the_metric_table_shows_the_interval_and_the_method():
         "| log\\_loss | 0.301 | 0.309 | +0.008 ⬇ | +2.7% | [+0.004, +0.012] | bootstrap "
         "| ⚠️ max regression 0.005 inconclusive |\n"
         "| f1 | 0.774 | 0.779 | +0.005 ⬆ | +0.65% | — |  |  |\n"
-        "\n<sub>Δ = this PR − main · ⬆ better · ⬇ worse · 95% CI of Δ: both models on the same "
+        "\n<sub>Δ = this PR − main everywhere (tables and gates) · ⬆ better · ⬇ worse · 95% CI "
+        "of Δ: both models on the same "
         "rows</sub>\n"
     ) in body
     assert render_github(body).cells_per_row.count(8) == 5  # header + 4 rows, 8 cells each

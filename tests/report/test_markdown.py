@@ -49,7 +49,7 @@ def test_anatomy(report: Report) -> None:
         "| roc\\_auc | 0.912 | 0.905 | −0.007 ⬇ | −0.77% | ❌ max regression 0.005 |\n"
         "| f1 | 0.774 | 0.779 | +0.005 ⬆ | +0.65% | ✅ |\n"
         "| log\\_loss | 0.301 | 0.309 | +0.008 ⬇ | +2.7% |  |\n"
-        "\n<sub>Δ = this PR − main · ⬆ better · ⬇ worse</sub>\n"
+        "\n<sub>Δ = this PR − main everywhere (tables and gates) · ⬆ better · ⬇ worse</sub>\n"
     ) in body
     assert (
         "**Data:** ✅ 1 passed · ⚠️ 1 warning (drift in `tenure`: JS 0.13) · ❌ 1 failed "
@@ -120,12 +120,21 @@ def test_baseline_lines() -> None:
         "merge base) · "
     )
     skipped = make_report(baseline=NO_BASELINE, gates=(gate("f1", "skipped"),))
+    next_step = (
+        " To create one, run mlci on `main` once: push to `main` (the mlci-main workflow stores "
+        "its record), or `mlci run` on a checkout of `main`. · "
+    )
     assert lines(skipped)[2].startswith(
         "No baseline: no record for main@\u200b1a2b3c4 or 50 ancestors. Change rules were "
-        "skipped. · "
+        "skipped." + next_step
     )
     assert lines(make_report(baseline=NO_BASELINE, gates=()))[2].startswith(
-        "No baseline: no record for main@\u200b1a2b3c4 or 50 ancestors. · "
+        "No baseline: no record for main@\u200b1a2b3c4 or 50 ancestors." + next_step
+    )
+    on_main = make_report(baseline=NO_BASELINE, gates=(), ref="refs/heads/main")
+    assert lines(on_main)[2].startswith(
+        "No baseline: no record for main@\u200b1a2b3c4 or 50 ancestors. This run on `main` "
+        "stores the first record; later runs compare with it. · "
     )
 
 

@@ -44,7 +44,9 @@ def test_without_baseline_and_passing() -> None:
     )
     assert render_terminal(report) == (
         "PASS  mlci · churn-model — all data checks passed\n"
-        "No baseline: first run on main. · data: 0 datasets, 2 checks\n"
+        "No baseline: first run on main. To create one, run mlci on main once: push to main "
+        "(the mlci-main workflow stores its record), or `mlci run` on a checkout of main. · "
+        "data: 0 datasets, 2 checks\n"
         "\n"
         "metric      this PR  gate\n"
         "--------  ---------  ------\n"

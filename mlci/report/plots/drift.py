@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 MAX_CATEGORIES = 12
 
 MAX_DRIFT_FIGURES = 8
+OVERFLOW_MARGIN = 0.05  # beyond the baseline's range by this share of it: own bins
+TITLE_CHARS = 64  # a title line's characters at the figure's width and font size
 
 
 def drift_png(d: Distribution, *, names: Names = DEFAULT_NAMES) -> bytes:
@@ -37,10 +40,13 @@ def drift_png(d: Distribution, *, names: Names = DEFAULT_NAMES) -> bytes:
         else:
             _category_bars(ax, d, names)
         title = f"{plot_text(d.dataset, 30)} · {plot_text(d.column, 50)}"
-        ax.set_title(title + (f"\n{plot_text(d.note, 90)}" if d.note else ""))
+        note = textwrap.fill(plot_text(d.note, 140), TITLE_CHARS) if d.note else ""
+        ax.set_title(title + (f"\n{note}" if note else ""), fontsize=9)  # wrapped, not clipped
         ax.legend(loc="best")
 
-    return render_png(5.2, 3.0 if d.kind == "numeric" else 1.6 + 0.2 * len(d.bins), draw)
+    lines = len(textwrap.wrap(plot_text(d.note, 140), TITLE_CHARS)) if d.note else 0
+    height = 3.0 if d.kind == "numeric" else 1.6 + 0.2 * len(d.bins)
+    return render_png(5.2, height + 0.15 * max(lines - 1, 0), draw)
 
 
 def _shares(counts: Sequence[float]) -> np.ndarray:
@@ -62,8 +68,35 @@ def _numeric_steps(ax: Axes, d: Distribution, names: Names) -> None:
         ax.stairs(
             _shares(counts) / widths, edges, color=color, ls=style, lw=1.5, label=plot_text(label)
         )
-    xlabel = plot_text(d.column, 60) + (" (outer bins cut)" if d.clipped else "")
+    _overflow_marks(ax, d, names)
+    ax.set_xlim(edges[0], edges[-1])  # both sides' values, the overflow bins included
+    xlabel = plot_text(d.column, 60) + (" (outer bins drawn narrower)" if d.clipped else "")
     ax.set(xlabel=xlabel, ylabel="density")
+
+
+def _overflow_marks(ax: Axes, d: Distribution, names: Names) -> None:
+    """Shade and label the bins of current values beyond the baseline's range."""
+    shares = _shares(d.current)
+    base = plot_text(names[0], 20)
+    for side, index, (a, b) in (
+        ("below", 0, (d.edges[0], d.edges[1])),
+        ("above", -1, (d.edges[-2], d.edges[-1])),
+    ):
+        if not d.overflow[0 if side == "below" else 1]:
+            continue
+        ax.axvspan(a, b, color="0.9", zorder=0, lw=0)
+        label = f"{shares[index]:.0%} {side}\n{base}'s {'min' if side == 'below' else 'max'}"
+        true_end = d.ends[index] if d.ends else None
+        if true_end is not None and true_end != d.edges[index]:  # drawn narrower than it is
+            label += f"\n(to {fmt_value(true_end)})"
+        ax.annotate(
+            label,
+            xy=((a + b) / 2, 0.97),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="top",
+            fontsize=7,
+        )
 
 
 def _as_categories(d: Distribution) -> Distribution:
@@ -138,6 +171,9 @@ def _numeric_distribution(
     cur_counts = _numeric_counts(inner, cur, values)
     if cur_counts is None or sum(cur_counts) == 0:
         return None
+    inner, base_counts, cur_counts, overflow = _split_overflow(
+        inner, base_counts, cur_counts, base, cur, values
+    )
     edges, clipped = _outer_edges(inner, base, cur)
     medians = [(p.get("quantiles") or {}).get("0.50") for p in (base, cur)]
     if None not in medians:
@@ -152,17 +188,31 @@ def _numeric_distribution(
         edges=edges,
         note=note,
         clipped=clipped,
+        overflow=overflow,
+        ends=_ends(base, cur),
     )
+
+
+def _ends(base: Mapping[str, Any], cur: Mapping[str, Any]) -> tuple[float, ...]:
+    lows = [float(v) for v in (base.get("min"), cur.get("min")) if v is not None]
+    highs = [float(v) for v in (base.get("max"), cur.get("max")) if v is not None]
+    return (min(lows), max(highs)) if lows and highs else ()
+
+
+def _finite_numbers(values: Any) -> np.ndarray:
+    """The finite numbers among a column's current values (text that is no number dropped)."""
+    import pandas as pd  # pandas: only for a model's evaluation frame, never data-only
+
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce")
+    v = np.asarray(numbers.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
+    return v[np.isfinite(v)]
 
 
 def _numeric_counts(inner: list[float], cur: Mapping[str, Any], values: Any) -> list[float] | None:
     """Current counts in (-inf, e1], (e1, e2], ..., (e_k, inf): exact, or from quantiles."""
     if values is not None:
-        import pandas as pd  # pandas: only for a model's evaluation frame, never data-only
-
-        numbers = pd.to_numeric(pd.Series(values), errors="coerce")
-        v = np.asarray(numbers.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
-        index = np.searchsorted(np.asarray(inner, dtype="float64"), v[np.isfinite(v)], side="left")
+        v = _finite_numbers(values)
+        index = np.searchsorted(np.asarray(inner, dtype="float64"), v, side="left")
         return [float(c) for c in np.bincount(index, minlength=len(inner) + 1)]
     grid = sorted(
         (float(q), float(v)) for q, v in (cur.get("quantiles") or {}).items() if v is not None
@@ -173,6 +223,54 @@ def _numeric_counts(inner: list[float], cur: Mapping[str, Any], values: Any) -> 
     probs, qs = np.asarray([g[0] for g in grid]), np.asarray([g[1] for g in grid])
     cdf = np.interp(np.asarray(inner, dtype=float), qs, probs, left=0.0, right=1.0)
     return [float(c) for c in np.diff(np.concatenate([[0.0], cdf, [1.0]])) * finite]
+
+
+def _split_overflow(
+    inner: list[float],
+    base_counts: list[float],
+    cur_counts: list[float],
+    base: Mapping[str, Any],
+    cur: Mapping[str, Any],
+    values: Any,
+) -> tuple[list[float], list[float], list[float], tuple[bool, bool]]:
+    """Current values beyond the baseline's minimum or maximum get bins of their own, where
+    the baseline has none: drawn where they are, not spread over the baseline's outer bins
+    (bp values 8-17 against a baseline of 38-130 belong left of 38)."""
+    low = None if base.get("min") is None else float(base["min"])
+    high = None if base.get("max") is None else float(base["max"])
+    counts = list(cur_counts)
+    below = above = 0.0
+    if low is None or high is None or not inner:
+        return inner, base_counts, counts, (False, False)
+    margin = OVERFLOW_MARGIN * (high - low)  # sampling nudges the extremes: not an overflow
+    cur_low, cur_high = cur.get("min"), cur.get("max")
+    if low < inner[0] and cur_low is not None and float(cur_low) < low - margin:
+        below = min(_beyond(low, "below", cur, values), counts[0])
+    if high > inner[-1] and cur_high is not None and float(cur_high) > high + margin:
+        above = min(_beyond(high, "above", cur, values), counts[-1])
+    if below > 0:
+        counts[0] -= below
+        inner, base_counts, counts = [low, *inner], [0.0, *base_counts], [below, *counts]
+    if above > 0:
+        counts[-1] -= above
+        inner, base_counts, counts = [*inner, high], [*base_counts, 0.0], [*counts, above]
+    return inner, base_counts, counts, (below > 0, above > 0)
+
+
+def _beyond(limit: float, side: str, cur: Mapping[str, Any], values: Any) -> float:
+    """How many current values lie below (or above) ``limit``: exact, or from quantiles."""
+    if values is not None:
+        v = _finite_numbers(values)
+        return float(np.count_nonzero(v < limit if side == "below" else v > limit))
+    grid = sorted(
+        (float(q), float(x)) for q, x in (cur.get("quantiles") or {}).items() if x is not None
+    )
+    finite = float(cur.get("finite") or 0)
+    if len(grid) < 2 or not finite:
+        return 0.0
+    probs, qs = np.asarray([g[0] for g in grid]), np.asarray([g[1] for g in grid])
+    share = float(np.interp(limit, qs, probs, left=0.0, right=1.0))
+    return share * finite if side == "below" else (1.0 - share) * finite
 
 
 def _outer_edges(

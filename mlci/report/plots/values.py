@@ -48,6 +48,10 @@ class Distribution:
     bins: tuple[str, ...] = ()
     note: str = ""
     clipped: bool = False  # numeric: an outer bin was drawn narrower than the data's range
+    # numeric: the first and last bins hold only current values beyond the baseline's minimum
+    # and maximum (the baseline has none there): drawn shaded and labelled as overflow
+    overflow: tuple[bool, bool] = (False, False)
+    ends: tuple[float, ...] = ()  # numeric: the lowest and highest value of both sides
 
 
 @dataclass(frozen=True, eq=False)

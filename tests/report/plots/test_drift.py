@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from mlci.report import plots
 from mlci.report.plots import Distribution, distribution_from_profiles, drifted_distributions
@@ -16,6 +17,11 @@ def test_a_constant_column_falls_back_to_bars() -> None:
     decode(plots.drift_png(d))
 
 
+def folded(counts: tuple[float, ...]) -> tuple[float, ...]:
+    """Counts with both overflow bins added back into the baseline's outer bins."""
+    return (counts[0] + counts[1], *counts[2:-2], counts[-2] + counts[-1])
+
+
 def test_numeric_distribution_counts_over_the_baseline_bins() -> None:
     rng = np.random.default_rng(0)
     base = profile_column(pd.Series(rng.normal(size=5_000)))
@@ -25,21 +31,62 @@ def test_numeric_distribution_counts_over_the_baseline_bins() -> None:
     assert exact is not None and approx is not None
     inner = base["bins"]["edges"]
     oracle = pd.cut(values, [-np.inf, *inner, np.inf], right=True).value_counts(sort=False)
-    assert exact.current == tuple(float(c) for c in oracle)
-    assert exact.baseline == tuple(float(c) for c in base["bins"]["counts"])
-    assert exact.edges[1:-1] == tuple(inner)
+    # the wider current spills beyond the baseline's range: bins of their own, which fold back
+    assert exact.overflow == (True, True) == approx.overflow
+    assert folded(exact.current) == tuple(float(c) for c in oracle)
+    assert folded(exact.baseline) == tuple(float(c) for c in base["bins"]["counts"])
+    assert exact.edges[2:-2] == tuple(inner)
+    assert exact.edges[1] == base["min"] and exact.edges[-2] == base["max"]
     # from the 21-point quantile grid alone: within 1.5% of all rows per bin
     np.testing.assert_allclose(approx.current, exact.current, atol=0.015 * len(values))
     assert "median" in exact.note
 
 
-def test_far_outliers_cut_the_outer_bins() -> None:
+def test_far_outliers_get_an_overflow_bin_drawn_narrower() -> None:
     base = profile_column(pd.Series(np.arange(100.0)))
     values = pd.Series([*np.arange(100.0), 1e9])
     d = distribution_from_profiles("eval", "x", base, profile_column(values), values)
-    assert d is not None and d.clipped
+    assert d is not None and d.clipped and d.overflow == (False, True)
     inner = base["bins"]["edges"]
-    assert d.edges[-1] == inner[-1] + (inner[-1] - inner[0])
+    assert d.edges[-2] == 99.0  # the overflow bin starts at the baseline's maximum
+    assert d.edges[-1] == 99.0 + (99.0 - inner[0])  # and is drawn at most as wide as the rest
+    assert (d.baseline[-1], d.current[-1]) == (0.0, 1.0)
+    assert d.ends == (0.0, 1e9)  # the label says how far it really goes
+    decode(plots.drift_png(d))
+
+
+def test_values_below_the_baselines_range_are_drawn_where_they_are() -> None:
+    """bp values of 8-17 against a baseline of 38-130: their own bin left of 38, not a bar
+    inside the baseline's first bin."""
+    rng = np.random.default_rng(0)
+    base = profile_column(pd.Series(rng.uniform(38, 130, size=2_000)))
+    values = pd.Series(np.concatenate([rng.uniform(8, 17, 300), rng.uniform(38, 130, 1_700)]))
+    for given in (values, None):  # exact counts, and from the quantile grid alone
+        d = distribution_from_profiles("diabetes", "bp", base, profile_column(values), given)
+        assert d is not None and d.overflow == (True, False) and not d.clipped
+        assert d.edges[0] == values.min() and d.edges[1] == base["min"]
+        assert d.baseline[0] == 0.0
+        assert abs(d.current[0] - 300) <= (0 if given is not None else 0.03 * len(values))
+        assert sum(d.current) == pytest.approx(len(values))
+        assert sum(d.baseline) == 2_000
+    assert decode(plots.drift_png(d)).size[0] > 0
+
+
+def test_sampling_at_the_edges_is_not_an_overflow() -> None:
+    rng = np.random.default_rng(1)
+    base = profile_column(pd.Series(rng.uniform(0, 100, size=2_000)))
+    values = pd.Series([*rng.uniform(0, 100, size=2_000), 100.5, -0.5])
+    d = distribution_from_profiles("eval", "x", base, profile_column(values), values)
+    assert d is not None and d.overflow == (False, False)
+
+
+def test_a_long_note_wraps_the_title_instead_of_clipping_it() -> None:
+    d = Distribution(
+        "eval", "x", "numeric", (5, 5), (3, 7), edges=(0.0, 1.0, 2.0), note="word " * 25
+    )
+    short = decode(plots.drift_png(d.__class__(**{**d.__dict__, "note": "short"})))
+    wrapped = decode(plots.drift_png(d))
+    assert wrapped.size[1] > short.size[1]  # the figure grows by the title's extra lines
 
 
 def test_categorical_distribution_puts_new_values_in_other() -> None:
