@@ -52,7 +52,13 @@ COUNT_METRICS = frozenset(
 )
 
 Method = Literal[
-    "multinomial", "multinomial+mcnemar", "delong", "bootstrap", "bootstrap_grouped", "influence"
+    "multinomial",
+    "multinomial+mcnemar",
+    "delong",
+    "bootstrap",
+    "bootstrap_grouped",
+    "influence",
+    "unpaired",  # independent samples: mlci.model.unpaired
 ]
 Task = Literal["binary", "multiclass", "regression"]
 
