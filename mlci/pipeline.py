@@ -41,7 +41,8 @@ from mlci.model.evaluate import evaluate_with_predictions
 from mlci.model.load import Predictions
 from mlci.model.pairing import PairedOutcome, baseline_metrics, paired_outcome, stored_predictions
 from mlci.model.rescore import rescore_baseline
-from mlci.model.slices import measure_slices
+from mlci.model.slice_stats import SliceEvidence, slice_evidence
+from mlci.model.slices import MeasuredSlices, measure_slices
 from mlci.paths import relative_inside
 from mlci.records.baseline import resolve_baseline
 from mlci.records.format import Record, dataset_entry, environment_info, model_entry
@@ -191,6 +192,33 @@ def paired_stage(
     )
 
 
+def slices_evidence(
+    config: Config,
+    measured: MeasuredSlices | None,
+    paired: PairedOutcome | None,
+    predictions: Predictions | None,
+) -> SliceEvidence | None:
+    """The intervals of each slice's Δ on its paired rows, and the candidate's standard errors
+    of the metrics gated by ``max_gap``."""
+    if measured is None or paired is None or predictions is None:
+        return None
+    gated = {g.metric for g in config.gates if g.slice is not None}
+    gap_metrics = [g.metric for g in config.gates if g.slice is not None and g.max_gap is not None]
+    return slice_evidence(
+        measured.values,
+        paired.paired,
+        paired.candidate,
+        positions=paired.positions,
+        n_rows=len(predictions.y_true),
+        metrics=[m for m in measured.metrics if m in gated],
+        gap_metrics=sorted(set(gap_metrics) & set(measured.metrics)),
+        directions=resolve_directions(config, list(measured.metrics)),
+        confidence=config.stats.confidence,
+        seed=config.stats.seed,
+        unpaired=paired.evidence.unpaired,
+    )
+
+
 def model_stage(
     config: Config,
     rev: Revision,
@@ -208,7 +236,9 @@ def model_stage(
     evidence = paired.evidence if paired is not None else None
     base_metrics = baseline_metrics(baseline, paired)
     comparisons, gates = judge_metrics(config, current, base_metrics, evidence=evidence)
-    slices = judge_slices(config, measure_slices(config, evaluation, predictions), baseline)
+    measured_slices = measure_slices(config, evaluation, predictions)
+    evidence_by_slice = slices_evidence(config, measured_slices, paired, predictions)
+    slices = judge_slices(config, measured_slices, baseline, evidence_by_slice)
     measured = measure_budgets(
         config, frames, repo=rev.repo, baseline_commit=base.commit, baseline=baseline
     )

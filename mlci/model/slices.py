@@ -23,7 +23,7 @@ import difflib
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,12 +45,17 @@ MAX_LISTED_SMALL = 100  # too-small slices listed per grouping (the largest)
 
 @dataclass(frozen=True)
 class SliceValues:
-    """One slice's metrics on one side; ``metrics`` is empty for a too-small slice."""
+    """One slice's metrics on one side; ``metrics`` is empty for a too-small slice.
+
+    ``rows``: the slice's row positions in the predictions (this run's slices only), for the
+    intervals of its Δ (:mod:`mlci.model.slice_stats`).
+    """
 
     grouping: Grouping
     key: Key
     n: int
     metrics: Mapping[str, float]
+    rows: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 # --- the stage --------------------------------------------------------------------------------
@@ -145,7 +150,11 @@ def slice_metrics(
     small = [i for i in order if sizes[i] < min_size]
     found = [
         SliceValues(
-            grouping, keys[i], int(sizes[i]), _metrics_of(predictions, task, metrics, rows[i])
+            grouping,
+            keys[i],
+            int(sizes[i]),
+            _metrics_of(predictions, task, metrics, rows[i]),
+            rows=rows[i],
         )
         for i in large[:MAX_SLICES]
     ]
