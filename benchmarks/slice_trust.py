@@ -287,7 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = os.getloadavg()
     start = time.perf_counter()
     sliced = simulate_slices(args.prs, args.rows, args.slices, args.seed)
-    unpaired = simulate_unpaired(args.unpaired_prs, args.rows, args.seed + 16)
+    unpaired = (
+        simulate_unpaired(args.unpaired_prs, args.rows, args.seed + 16) if args.unpaired_prs else {}
+    )
     elapsed = time.perf_counter() - start
     print(
         f"{args.prs} PRs per slice scenario ({args.rows:,} rows in {args.slices} slices, recall "
@@ -296,8 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(load average {load[0]:.2f} before)\n"
     )
     print(slice_table(sliced))
-    print()
-    print(unpaired_table(unpaired))
+    if unpaired:
+        print()
+        print(unpaired_table(unpaired))
     aa, ab = sliced["A/A"], sliced["A/B"]
     ok = (
         aa.any_fail["lenient"] <= 1
