@@ -11,6 +11,7 @@ assembles the report and the record. It writes nothing: the commands do (``mlci.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from mlci.model.pairing import PairedOutcome, baseline_metrics, paired_outcome, 
 from mlci.model.rescore import rescore_baseline
 from mlci.model.slice_stats import SliceEvidence, slice_evidence
 from mlci.model.slices import MeasuredSlices, measure_slices
+from mlci.model.unpaired import reported_evidence
 from mlci.paths import relative_inside
 from mlci.records.baseline import resolve_baseline
 from mlci.records.format import Record, dataset_entry, environment_info, model_entry
@@ -176,6 +178,8 @@ def paired_stage(
     file on this run's rows when the stored ones are for other rows (or missing)."""
     if evaluation is None:
         return None
+    if evaluation.source == "metrics_file":
+        return file_outcome(config, evaluation, baseline)
     model, rescore = config.model, None
     if model is not None and model.model is not None and baseline is not None:
         model_file, commit = model.model, baseline.commit
@@ -217,6 +221,29 @@ def slices_evidence(
         seed=config.stats.seed,
         unpaired=paired.evidence.unpaired,
     )
+
+
+def file_outcome(
+    config: Config, evaluation: ModelEvaluation, baseline: Record | None
+) -> PairedOutcome:
+    """A metrics file's intervals: unpaired, from the standard errors this run's file and the
+    baseline's record give (:mod:`mlci.model.uncertainty`)."""
+    names = list(evaluation.metrics)
+    stored = baseline.extra.get("standard_errors") if baseline is not None else None
+    baseline_se = {
+        str(k): float(v)
+        for k, v in (stored.items() if isinstance(stored, Mapping) else ())
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+    }
+    evidence = reported_evidence(
+        evaluation.metrics,
+        evaluation.standard_errors,
+        baseline.metrics() if baseline is not None else None,
+        baseline_se,
+        resolve_directions(config, names),
+        confidence=config.stats.confidence,
+    )
+    return PairedOutcome(evidence)
 
 
 def model_stage(
@@ -348,6 +375,8 @@ def _record_extra(judged: _Judged) -> dict[str, Any]:
         extra["slices"] = list(judged.slices.record)
     if judged.budgets.record is not None:
         extra["budgets"] = dict(judged.budgets.record)
+    if judged.evaluation is not None and judged.evaluation.standard_errors:
+        extra["standard_errors"] = dict(judged.evaluation.standard_errors)
     return extra
 
 

@@ -287,3 +287,32 @@ def test_a_metrics_file_falls_back_to_point_estimates_with_a_note(git_project):
     )
     assert "CI of Δ" not in markdown
     assert Path(git_project.path / "o2/record.json").exists()
+
+
+def test_a_metrics_file_with_uncertainties_gets_unpaired_intervals(git_project):
+    git_project.write("m.json", json.dumps({"roc_auc": {"value": 0.91, "se": 0.002}}))
+    write_config(git_project, {"task": "binary", "metrics_file": "m.json"})
+    git_project.commit("main")
+    assert run(git_project, "o1")[0] == 0
+    record = json.loads((git_project.path / "o1/record.json").read_text())
+    assert record["extra"]["standard_errors"] == {"roc_auc": 0.002}
+
+    git_project.checkout("-b", "pr")
+    git_project.write("m.json", json.dumps({"roc_auc": {"value": 0.89, "ci": [0.885, 0.895]}}))
+    git_project.commit("a clear drop", push=False)
+    code, report, _ = run(git_project, "o2")
+
+    assert code == 1
+    gate = report["gates"][0]
+    assert (gate["status"], gate["mode"]) == ("fail", "lenient")
+    assert "and so is the whole 95% CI of Δ" in gate["message"]
+    roc = report["metrics"][0]
+    assert roc["method"] == "unpaired" and roc["ci_high"] < -0.005
+    assert not any(n.startswith("Change rules were judged on point") for n in report["notes"])
+
+    git_project.write("m.json", json.dumps({"roc_auc": 0.90}))
+    git_project.commit("a plain number", push=False)
+    code, report, _ = run(git_project, "o3")
+    assert code == 1 and report["gates"][0]["mode"] == "point"
+    note = next(n for n in report["notes"] if n.startswith("Change rules were judged on point"))
+    assert note.endswith("Judged without intervals: roc_auc (max regression).")

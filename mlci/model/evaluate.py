@@ -17,7 +17,7 @@ from mlci.model.isolate import predict_in_child
 from mlci.model.load import (
     Predictions,
     is_pickle,
-    load_metrics_file,
+    load_metrics_file_with_errors,
     load_model,
     read_predictions,
     show_path,
@@ -58,8 +58,10 @@ def evaluate_with_predictions(
         predictions = read_predictions(cfg.predictions, cfg.task)
         return _evaluate_predictions(cfg, predictions, "predictions"), predictions
     if cfg.metrics_file is not None:
-        metrics = _select(load_metrics_file(cfg.metrics_file), cfg.metrics, cfg.metrics_file)
-        return ModelEvaluation(cfg.task, "metrics_file", metrics), None
+        found, errors = load_metrics_file_with_errors(cfg.metrics_file)
+        metrics = _select(found, cfg.metrics, cfg.metrics_file)
+        kept = {name: se for name, se in errors.items() if name in metrics}
+        return ModelEvaluation(cfg.task, "metrics_file", metrics, standard_errors=kept), None
     raise ModelError("`model` needs one of `metrics_file`, `predictions` or `model`; add one.")
 
 

@@ -20,6 +20,7 @@ from mlci.bounded import MAX_YAML_BYTES, DocumentError, parse_json, read_text
 from mlci.config import PredictionsConfig
 from mlci.errors import ConfigError, ModelError
 from mlci.model.metrics import default_pos_label
+from mlci.model.uncertainty import is_uncertain_metric, parse_uncertain
 from mlci.yamlfile import parse_yaml
 
 PROBA_SUM_TOLERANCE = 1e-2  # class probabilities of a row must sum to 1 within this
@@ -60,7 +61,14 @@ def load_metrics_file(path: Path) -> dict[str, float]:
 
     Nested mappings are flattened with dots as DVC does (``{"test": {"auc": 0.9}}`` gives
     ``{"test.auc": 0.9}``); non-numeric leaves (strings, lists, booleans, nulls) are skipped.
+    A metric may also be given with its uncertainty (:mod:`mlci.model.uncertainty`):
+    :func:`load_metrics_file_with_errors` reads both.
     """
+    return load_metrics_file_with_errors(path)[0]
+
+
+def load_metrics_file_with_errors(path: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """The metrics of a metrics file and the standard error of those that give one."""
     document = _parse_metrics_document(path)
     if not isinstance(document, Mapping):
         kind = type(document).__name__
@@ -68,7 +76,15 @@ def load_metrics_file(path: Path) -> dict[str, float]:
             f"Metrics file {show_path(path)} must hold a mapping of metric names to numbers, "
             f"got a {kind}."
         )
-    metrics = dict(_numeric_leaves(document, prefix=""))
+    metrics: dict[str, float] = {}
+    errors: dict[str, float] = {}
+    try:
+        for name, value, se in _numeric_leaves(document, prefix=""):
+            metrics[name] = value
+            if se is not None:
+                errors[name] = se
+    except ValueError as exc:
+        raise ModelError(f"Metrics file {show_path(path)}: {exc}.") from None
     if not metrics:
         raise ModelError(
             f"Metrics file {show_path(path)} has no numeric metric; expected e.g. "
@@ -80,7 +96,7 @@ def load_metrics_file(path: Path) -> dict[str, float]:
                 f"Metrics file {show_path(path)}: `{name}` is {_non_finite(value)}; "
                 "a metric must be a finite number."
             )
-    return metrics
+    return metrics, errors
 
 
 def _parse_metrics_document(path: Path) -> Any:
@@ -120,13 +136,19 @@ def _parse_yaml(path: Path, text: str) -> Any:
     return document
 
 
-def _numeric_leaves(node: Mapping[Any, Any], prefix: str) -> Iterator[tuple[str, float]]:
+def _numeric_leaves(
+    node: Mapping[Any, Any], prefix: str
+) -> Iterator[tuple[str, float, float | None]]:
+    """``(name, value, standard error or None)`` of every metric; ValueError for a metric in
+    the uncertainty shape that is malformed."""
     for key, value in node.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and is_uncertain_metric(value):
+            yield (name, *parse_uncertain(name, value))
+        elif isinstance(value, Mapping):
             yield from _numeric_leaves(value, prefix=f"{name}.")
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            yield name, float(value)
+            yield name, float(value), None
 
 
 def _non_finite(value: float) -> str:

@@ -38,6 +38,7 @@ from mlci.model.stats import (
     COUNT_METRICS,
     DEFAULT_RESAMPLES,
     EXACT_BUDGET,
+    Evidence,
     Paired,
     PairedStat,
     Side,
@@ -223,3 +224,36 @@ def _mean_estimate(name: str, data: Paired, resamples: int, rng: np.random.Gener
         means = _grouped_means(form.terms, form.terms.sum(axis=1), resamples, rng)
     _, _, replicates = form.combine(means)
     return Estimate(float(value[0]), _spread(replicates))
+
+
+# -- metrics files ----------------------------------------------------------------------------
+
+FROM_A_FILE = "the metrics come from a metrics file"
+
+
+def reported_evidence(
+    current: Mapping[str, float],
+    current_se: Mapping[str, float],
+    baseline: Mapping[str, float] | None,
+    baseline_se: Mapping[str, float],
+    directions: Mapping[str, bool],
+    *,
+    confidence: float = 0.95,
+) -> Evidence:
+    """The unpaired interval of Δ of each metric whose standard error both the candidate's
+    metrics file and the baseline's run give (:mod:`mlci.model.uncertainty`)."""
+    z = NormalDist().inv_cdf((1 + confidence) / 2)
+    stats: dict[str, PairedStat] = {}
+    for name, value in current.items():
+        if baseline is None or name not in baseline or name not in directions:
+            continue
+        if name not in current_se or name not in baseline_se:
+            continue
+        base, cand = Estimate(baseline[name], baseline_se[name]), Estimate(value, current_se[name])
+        sign = 1.0 if directions[name] else -1.0
+        stats[name] = difference(name, base, cand, sign, confidence, z)
+    if not current_se:
+        why = FROM_A_FILE
+    else:
+        why = f"{FROM_A_FILE}, and the baseline's run or this one gives no uncertainty for them"
+    return Evidence(stats, unpaired=why)
