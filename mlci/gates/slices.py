@@ -14,6 +14,14 @@ Gates with ``slice: [plan]`` apply their rules to the slices of that grouping:
   ``every``, in one line per rule.
 - ``max_gap``: the difference between the best and the worst slice (direction-aware, always
   >= 0) must not exceed it; it needs no baseline. Named like ``recall [across plan]``.
+
+Slice gates are judged like overall gates (docs/statistics.md, "Slice gates"): in
+``stats.mode`` (a gate's own ``mode`` first), each slice's change rules with the interval of
+that slice's Δ (:mod:`mlci.model.slice_stats`); the blocking lenient results of every slice
+gate form one family for Holm's adjustment (the overall rules are another); ``worst`` judges
+every slice and keeps the worst by status, then evidence (smallest breach p-value); ``max_gap``
+uses a simultaneous interval of the gap from each slice's standard error. Without intervals,
+change rules use point estimates.
 """
 
 from __future__ import annotations
@@ -269,10 +277,10 @@ def _gate_results(
     columns = ", ".join(gate.slice or ())
     rules = [_single_rule(gate, kind) for kind in _RULE_KINDS if getattr(gate, kind) is not None]
     if not group:
-        why = f"no slice by {columns} has {fmt_int(how.min_size)} rows or more"
+        why = f"insufficient data: no slice by {columns} has {fmt_int(how.min_size)} rows or more"
         results = [_skipped(rule, f"{gate.metric} [{columns}]", why) for rule in rules]
         results += [_gap_skipped(gate, why)] if gate.max_gap is not None else []
-        return [_Entry(replace(r, status="insufficient_data")) for r in results]
+        return [_Entry(r) for r in results]
     entries: list[_Entry] = []
     for i, rule in enumerate(rules):
         if gate.slices == "worst":
