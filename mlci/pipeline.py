@@ -43,7 +43,7 @@ from mlci.model.load import Predictions
 from mlci.model.pairing import PairedOutcome, baseline_metrics, paired_outcome, stored_predictions
 from mlci.model.rescore import rescore_baseline
 from mlci.model.slice_stats import SliceEvidence, slice_evidence
-from mlci.model.slices import MeasuredSlices, measure_slices
+from mlci.model.slices import MeasuredSlices, baseline_slices, measure_slices
 from mlci.model.unpaired import reported_evidence
 from mlci.paths import relative_inside
 from mlci.records.baseline import resolve_baseline
@@ -201,13 +201,14 @@ def slices_evidence(
     measured: MeasuredSlices | None,
     paired: PairedOutcome | None,
     predictions: Predictions | None,
+    baseline: Record | None,
 ) -> SliceEvidence | None:
-    """The intervals of each slice's Δ on its paired rows, and the candidate's standard errors
-    of the metrics gated by ``max_gap``."""
+    """The intervals of each slice's Δ on its paired rows (or unpaired, from the standard
+    errors the baseline record keeps for its slices), and the candidate's standard errors of
+    the gated metrics on each slice (for ``max_gap`` and this run's record)."""
     if measured is None or paired is None or predictions is None:
         return None
     gated = {g.metric for g in config.gates if g.slice is not None}
-    gap_metrics = [g.metric for g in config.gates if g.slice is not None and g.max_gap is not None]
     return slice_evidence(
         measured.values,
         paired.paired,
@@ -215,11 +216,12 @@ def slices_evidence(
         positions=paired.positions,
         n_rows=len(predictions.y_true),
         metrics=[m for m in measured.metrics if m in gated],
-        gap_metrics=sorted(set(gap_metrics) & set(measured.metrics)),
+        gap_metrics=sorted(gated & set(measured.metrics)),
         directions=resolve_directions(config, list(measured.metrics)),
         confidence=config.stats.confidence,
         seed=config.stats.seed,
         unpaired=paired.evidence.unpaired,
+        baseline=baseline_slices(baseline.extra if baseline is not None else None),
     )
 
 
@@ -264,7 +266,7 @@ def model_stage(
     base_metrics = baseline_metrics(baseline, paired)
     comparisons, gates = judge_metrics(config, current, base_metrics, evidence=evidence)
     measured_slices = measure_slices(config, evaluation, predictions)
-    evidence_by_slice = slices_evidence(config, measured_slices, paired, predictions)
+    evidence_by_slice = slices_evidence(config, measured_slices, paired, predictions, baseline)
     slices = judge_slices(config, measured_slices, baseline, evidence_by_slice)
     measured = measure_budgets(
         config, frames, repo=rev.repo, baseline_commit=base.commit, baseline=baseline

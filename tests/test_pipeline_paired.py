@@ -316,3 +316,27 @@ def test_a_metrics_file_with_uncertainties_gets_unpaired_intervals(git_project):
     assert code == 1 and report["gates"][0]["mode"] == "point"
     note = next(n for n in report["notes"] if n.startswith("Change rules were judged on point"))
     assert note.endswith("Judged without intervals: roc_auc (max regression).")
+
+
+def test_slices_are_compared_unpaired_when_too_few_ids_are_shared(git_project):
+    gates = [{"metric": "recall", "slice": ["segment"], "max_regression": 0.04}]
+    write_config(git_project, PREDICTIONS, gates=gates)
+    slice_predictions(git_project, np.arange(0, 1500), None)
+    git_project.commit("main")
+    assert run(git_project, "o1")[0] == 0
+    record = json.loads((git_project.path / "o1/record.json").read_text())
+    assert {"recall"} == {k for e in record["extra"]["slices"] for k in e["se"]}
+
+    git_project.checkout("-b", "pr/new-rows")
+    slice_predictions(git_project, np.arange(1400, 3000), "b")
+    git_project.commit("fresh evaluation rows; b got worse", push=False)
+    code, report, _ = run(git_project, "o2")
+
+    assert code == 1
+    assert any("too few rows to pair (100 rows with the same id" in n for n in report["notes"])
+    by_slice = {g["metric"]: g for g in report["gates"] if g["scope"] == "slice"}
+    assert by_slice["recall [segment=b]"]["status"] == "fail"
+    assert {by_slice[f"recall [segment={k}]"]["status"] for k in "acd"} <= {"pass", "inconclusive"}
+    b = next(s for s in report["slices"] if s["key"] == ["b"])
+    recall = next(m for m in b["metrics"] if m["name"] == "recall")
+    assert recall["method"] == "unpaired" and recall["ci_high"] < -0.04

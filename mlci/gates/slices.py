@@ -101,7 +101,11 @@ def judge_slices(
         confidence=config.stats.confidence,
     )
     notes = (*measured.notes, *_without_intervals(config, gates))
-    return SlicesOutcome(results, gates, notes, record_entry(measured.values))
+    errors = {
+        sid: {name: e.se for name, e in found.items()}
+        for sid, found in (evidence.spread if evidence is not None else {}).items()
+    }
+    return SlicesOutcome(results, gates, notes, record_entry(measured.values, errors))
 
 
 def _without_intervals(config: Config, gates: Sequence[GateResult]) -> tuple[str, ...]:

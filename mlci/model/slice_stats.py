@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 
 from mlci.model.slices import Grouping, Key, SliceValues
 from mlci.model.stats import Paired, PairedStat, Side, paired_statistics
-from mlci.model.unpaired import Estimate, Sample, side_errors
+from mlci.model.unpaired import Estimate, Sample, difference, side_errors
 
 SliceId = tuple[Grouping, Key]
 
@@ -29,8 +30,10 @@ SliceId = tuple[Grouping, Key]
 class SliceEvidence:
     """What the slice gates know about each slice.
 
-    ``stats``: the interval of each metric's Δ per slice (paired on the slice's rows).
-    ``spread``: the candidate's standard error of each ``max_gap`` metric per slice.
+    ``stats``: the interval of each metric's Δ per slice (paired on the slice's rows; unpaired
+    when the rows could not be paired and the baseline's record keeps the slice's standard
+    errors). ``spread``: the candidate's standard error of each gated metric per slice (for
+    ``max_gap``, and kept in the record).
     ``unpaired``: why a slice's change rules have no interval (empty when they have).
     """
 
@@ -66,6 +69,7 @@ def slice_evidence(
     confidence: float = 0.95,
     seed: int = 0,
     unpaired: str = "",
+    baseline: Mapping[SliceId, SliceValues] | None = None,
 ) -> SliceEvidence:
     """The intervals of Δ and the standard errors of every computed slice in ``values``.
 
@@ -74,6 +78,9 @@ def slice_evidence(
     ``gap_metrics``. ``positions``: for each paired row, its row
     in the candidate's predictions (None: the same rows in the same order); ``n_rows``: how
     many rows the candidate's predictions have. A slice's Δ uses only its rows that are paired.
+    ``gap_metrics``: the metrics whose candidate standard errors are computed (``spread``).
+    Without ``paired``, a slice whose ``baseline`` slice keeps standard errors gets the
+    unpaired interval of each such metric (:func:`mlci.model.unpaired.difference`).
     """
     to_paired = _inverse(positions, n_rows)
     stats: dict[SliceId, Mapping[str, PairedStat]] = {}
@@ -95,7 +102,32 @@ def slice_evidence(
                 )
         if gap_metrics and candidate is not None:
             spread[sid] = side_errors(_rows_of(candidate, v.rows), gap_metrics, seed=seed)
-    return SliceEvidence(stats, spread, "" if paired is not None else unpaired)
+        before = (baseline or {}).get(sid)
+        if paired is None and before is not None and sid in spread:
+            found = _unpaired(v, before, spread[sid], directions or {}, confidence)
+            stats[sid] = found if found else stats.get(sid, {})
+    why = "" if paired is not None else unpaired
+    return SliceEvidence({k: v for k, v in stats.items() if v}, spread, why)
+
+
+def _unpaired(
+    v: SliceValues,
+    before: SliceValues,
+    own: Mapping[str, Estimate],
+    directions: Mapping[str, bool],
+    confidence: float,
+) -> dict[str, PairedStat]:
+    """The unpaired interval of each metric both the baseline's slice and this one can say."""
+    z = NormalDist().inv_cdf((1 + confidence) / 2)
+    out: dict[str, PairedStat] = {}
+    for name, estimate in own.items():
+        se, value = before.errors.get(name), before.metrics.get(name)
+        if se is None or value is None or name not in directions:
+            continue
+        sign = 1.0 if directions[name] else -1.0
+        base = Estimate(value, se)
+        out[name] = difference(name, base, estimate, sign, confidence, z)
+    return out
 
 
 def _rows_of(sample: Sample, rows: np.ndarray) -> Sample:

@@ -161,3 +161,45 @@ def test_slice_evidence_is_the_paired_statistics_of_each_slices_rows():
     x_rows = rows["x"][rows["x"] >= 100] - 100
     expected = paired_statistics(subset(sub, x_rows), ["recall"])["recall"]
     assert partial.stats[(("plan",), ("x",))]["recall"].delta == pytest.approx(expected.delta)
+
+
+def test_without_paired_rows_a_slice_is_compared_unpaired_with_the_records_errors():
+    from mlci.model.slices import baseline_slices, record_entry
+    from mlci.model.unpaired import Sample, side_errors
+
+    rng = np.random.default_rng(8)
+    n = 900
+    y = rng.integers(0, 2, n)
+    score = np.clip(y * 0.3 + rng.uniform(0, 0.7, n), 0, 1)
+    candidate = Sample("binary", y, Side((score >= 0.5).astype(int), score))
+    rows = np.arange(n)
+    recall = float(((score >= 0.5) & (y == 1)).sum() / (y == 1).sum())
+    found = [SliceValues(("plan",), ("x",), n, {"recall": recall}, rows=rows)]
+    stored = record_entry([values("x", n=800, recall=0.9)], {(("plan",), ("x",)): {"recall": 0.01}})
+    assert stored[0]["se"] == {"recall": 0.01}
+    base = baseline_slices({"slices": list(stored)})
+    evidence = slice_evidence(
+        found,
+        None,
+        candidate,
+        positions=None,
+        n_rows=n,
+        metrics=["recall"],
+        gap_metrics=["recall"],
+        directions={"recall": True},
+        unpaired="the rows changed",
+        baseline=base,
+    )
+    stat = evidence.stats[(("plan",), ("x",))]["recall"]
+    own = side_errors(Sample("binary", y, candidate.side), ["recall"])["recall"]
+    se = math.sqrt(0.01**2 + own.se**2)
+    assert stat.method == "unpaired" and stat.delta == pytest.approx(recall - 0.9)
+    assert stat.ci_high - stat.ci_low == pytest.approx(2 * Z * se)
+    assert evidence.unpaired == "the rows changed"
+    # a record without standard errors: no interval (point estimates)
+    plain = baseline_slices({"slices": list(record_entry([values("x", n=800, recall=0.9)]))})
+    none = slice_evidence(
+        found, None, candidate, positions=None, n_rows=n, metrics=["recall"],
+        gap_metrics=["recall"], directions={"recall": True}, baseline=plain,
+    )  # fmt: skip
+    assert none.stats == {}
