@@ -10,8 +10,10 @@ applied to that side alone:
   bootstrap computed exactly; for accuracy its standard error is the Wald one.
 - **ROC AUC**: DeLong's variance of one AUC (``var(V10)/m + var(V01)/n``; one-vs-rest macro for
   multiclass), so the interval of Δ is DeLong's test for two independent AUCs.
-- **mean metrics** (log_loss, brier_score, mae, mse, rmse, r2, mape): the bootstrap of the
-  side's row means (grouped above :data:`mlci.model.stats.EXACT_BUDGET` row draws).
+- **mean metrics** (log_loss, brier_score, mae, mse, mape): the standard deviation of the
+  rows' terms over √n, which is exactly the bootstrap's standard error of a mean; rmse and r2
+  (functions of several means): the bootstrap of the side's row means (grouped above
+  :data:`mlci.model.stats.EXACT_BUDGET` row draws).
 - **average_precision**: the linear part of its bootstrap variance (its influence function).
 
 The interval of Δ is the normal one, ``Δ ± z·√(SE_baseline² + SE_candidate²)``
@@ -213,11 +215,16 @@ def _ap_estimate(data: Paired) -> Estimate:
     return Estimate(value, math.sqrt(var) if math.isfinite(var) and var >= 0 else math.nan)
 
 
+_ROW_MEANS = frozenset({"log_loss", "brier_score", "mae", "mse", "mape"})
+
+
 def _mean_estimate(name: str, data: Paired, resamples: int, rng: np.random.Generator) -> Estimate:
     """The bootstrap of the side's row means; with both sides the same model, the form's
     candidate value is that model's metric in every replicate."""
     form = _MEAN_FORMS[name](data)
     _, _, value = form.combine(form.terms.mean(axis=0, keepdims=True))
+    if name in _ROW_MEANS:  # the bootstrap variance of a mean is exactly the rows' variance / n
+        return Estimate(float(value[0]), float(np.std(form.terms[:, 1]) / math.sqrt(data.n)))
     if data.n * resamples <= EXACT_BUDGET:
         means = _bootstrap_means(form.terms, resamples, rng)
     else:
