@@ -11,6 +11,7 @@ assembles the report and the record. It writes nothing: the commands do (``mlci.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from mlci.gates import (
 from mlci.gates.known import check_gated_metrics
 from mlci.github.actions import ActionsContext
 from mlci.github.event import stores_record
-from mlci.model.slices import measure_slices
+from mlci.model.slices import baseline_slices, measure_slices
 from mlci.paths import relative_inside
 from mlci.records.baseline import resolve_baseline
 from mlci.records.format import Record, dataset_entry, environment_info, model_entry
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
 
     from mlci.model.load import Predictions
     from mlci.model.pairing import PairedOutcome
+    from mlci.model.slice_stats import SliceEvidence
+    from mlci.model.slices import MeasuredSlices
 
 History = dict[str, list[tuple[str, float]]]  # metric: [(short sha, value)], oldest first
 
@@ -182,6 +185,8 @@ def paired_stage(
     from mlci.model.pairing import paired_outcome
     from mlci.model.rescore import rescore_baseline
 
+    if evaluation.source == "metrics_file":
+        return file_outcome(config, evaluation, baseline)
     model, rescore = config.model, None
     if model is not None and model.model is not None and baseline is not None:
         model_file, commit = model.model, baseline.commit
@@ -196,6 +201,63 @@ def paired_stage(
         directions=resolve_directions(config, list(evaluation.metrics)),
         rescore=rescore,
     )
+
+
+def slices_evidence(
+    config: Config,
+    measured: MeasuredSlices | None,
+    paired: PairedOutcome | None,
+    predictions: Predictions | None,
+    baseline: Record | None,
+) -> SliceEvidence | None:
+    """The intervals of each slice's Δ on its paired rows (or unpaired, from the standard
+    errors the baseline record keeps for its slices), and the candidate's standard errors of
+    the gated metrics on each slice (for ``max_gap`` and this run's record)."""
+    if measured is None or paired is None or predictions is None:
+        return None
+    from mlci.model.slice_stats import slice_evidence  # the model's side: see paired_stage
+
+    gated = {g.metric for g in config.gates if g.slice is not None}
+    return slice_evidence(
+        measured.values,
+        paired.paired,
+        paired.candidate,
+        positions=paired.positions,
+        n_rows=len(predictions.y_true),
+        metrics=[m for m in measured.metrics if m in gated],
+        gap_metrics=sorted(gated & set(measured.metrics)),
+        directions=resolve_directions(config, list(measured.metrics)),
+        confidence=config.stats.confidence,
+        seed=config.stats.seed,
+        unpaired=paired.evidence.unpaired,
+        baseline=baseline_slices(baseline.extra if baseline is not None else None),
+    )
+
+
+def file_outcome(
+    config: Config, evaluation: ModelEvaluation, baseline: Record | None
+) -> PairedOutcome:
+    """A metrics file's intervals: unpaired, from the standard errors this run's file and the
+    baseline's record give (:mod:`mlci.model.uncertainty`)."""
+    from mlci.model.pairing import PairedOutcome  # the model's side: see paired_stage
+    from mlci.model.unpaired import reported_evidence
+
+    names = list(evaluation.metrics)
+    stored = baseline.extra.get("standard_errors") if baseline is not None else None
+    baseline_se = {
+        str(k): float(v)
+        for k, v in (stored.items() if isinstance(stored, Mapping) else ())
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+    }
+    evidence = reported_evidence(
+        evaluation.metrics,
+        evaluation.standard_errors,
+        baseline.metrics() if baseline is not None else None,
+        baseline_se,
+        resolve_directions(config, names),
+        confidence=config.stats.confidence,
+    )
+    return PairedOutcome(evidence)
 
 
 def model_stage(
@@ -221,7 +283,9 @@ def model_stage(
     evidence = paired.evidence if paired is not None else None
     base_metrics = baseline_metrics(baseline, paired)
     comparisons, gates = judge_metrics(config, current, base_metrics, evidence=evidence)
-    slices = judge_slices(config, measure_slices(config, evaluation, predictions), baseline)
+    measured_slices = measure_slices(config, evaluation, predictions)
+    evidence_by_slice = slices_evidence(config, measured_slices, paired, predictions, baseline)
+    slices = judge_slices(config, measured_slices, baseline, evidence_by_slice)
     measured = measure_budgets(
         config, frames, repo=rev.repo, baseline_commit=base.commit, baseline=baseline
     )
@@ -341,6 +405,8 @@ def _record_extra(judged: _Judged) -> dict[str, Any]:
         extra["slices"] = list(judged.slices.record)
     if judged.budgets.record is not None:
         extra["budgets"] = dict(judged.budgets.record)
+    if judged.evaluation is not None and judged.evaluation.standard_errors:
+        extra["standard_errors"] = dict(judged.evaluation.standard_errors)
     return extra
 
 

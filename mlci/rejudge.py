@@ -49,6 +49,7 @@ from mlci.gates import (
     verdict,
     with_intervals,
 )
+from mlci.model.slice_stats import SliceEvidence
 from mlci.model.slices import SliceValues
 from mlci.model.stats import Method, PairedStat, ReportedInterval
 from mlci.results import (
@@ -84,7 +85,9 @@ def rejudge(report: Report, config: Config, *, branch: str) -> Report:
     gates = evaluate_gates(
         config.gates, comparisons, has_baseline=has_baseline, mode=mode, evidence=evidence
     )
-    slices, slice_results = _slices(report, config, directions, has_baseline=has_baseline)
+    slices, slice_results = _slices(
+        report, config, directions, has_baseline=has_baseline, branch=branch
+    )
     budgets, budget_results_ = _budgets(report, config)
     judged = _no_baseline_allowed(
         (*gates, *slice_results, *budget_results_), config, has_baseline=has_baseline, branch=branch
@@ -193,11 +196,18 @@ def _percent(level: float) -> str:
 
 
 def _slices(
-    report: Report, config: Config, directions: Mapping[str, bool], *, has_baseline: bool
+    report: Report,
+    config: Config,
+    directions: Mapping[str, bool],
+    *,
+    has_baseline: bool,
+    branch: str,
 ) -> tuple[tuple[SliceResult, ...], tuple[GateResult, ...]]:
-    """The report's slices compared and gated again. A slice smaller than the config's
-    ``min_slice_size`` is too small (never gated); one at least that large that the report
-    gives no metrics for (its run used a larger minimum) fails the gates on its grouping."""
+    """The report's slices compared and gated again, in ``stats.mode`` with the intervals the
+    report gives for each slice's Δ (``max_gap`` is judged on the values: the report keeps no
+    slice's standard error). A slice smaller than the config's ``min_slice_size`` is too small
+    (never gated); one at least that large that the report gives no metrics for (its run used
+    a larger minimum) fails the gates on its grouping."""
     min_size = config.model.min_slice_size if config.model is not None else 30
     values: list[SliceValues] = []
     base: dict[tuple[tuple[str, ...], tuple[str | None, ...]], SliceValues] = {}
@@ -213,7 +223,28 @@ def _slices(
             base[(s.grouping, s.key)] = SliceValues(s.grouping, s.key, s.baseline_n or 0, before)
     order = slice_order(config, [m.name for m in report.metrics])
     results = compare_slices(values, base, directions, order=order, min_size=min_size)
-    gates = slice_gates(config.gates, results, has_baseline=has_baseline, min_size=min_size)
+    reported = {(s.grouping, s.key): s.metrics for s in report.slices}
+    confidence = config.stats.confidence
+    stats = {
+        (r.grouping, r.key): _intervals(
+            reported[(r.grouping, r.key)], r.metrics, confidence, branch
+        )[0]
+        for r in results
+        if not r.too_small
+    }
+    results = tuple(
+        replace(r, metrics=with_intervals(r.metrics, stats.get((r.grouping, r.key), {})))
+        for r in results
+    )
+    gates = slice_gates(
+        config.gates,
+        results,
+        has_baseline=has_baseline,
+        min_size=min_size,
+        mode=config.stats.mode,
+        evidence=SliceEvidence(stats=stats, unpaired="the evaluation run reported none"),
+        confidence=confidence,
+    )
     unjudged = tuple(g for s in unmeasured for g in _unmeasured(config.gates, s))
     return _in_grouping_order(results, unmeasured), (*gates, *unjudged)
 

@@ -101,6 +101,8 @@ class ModelEvaluation:
     source: Literal["metrics_file", "predictions", "model"]
     metrics: dict[str, float]
     n_rows: int | None = None  # evaluation rows, when known
+    # a metrics file's standard errors, of the metrics that give one (mlci.model.uncertainty)
+    standard_errors: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

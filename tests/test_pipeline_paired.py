@@ -195,7 +195,7 @@ def test_changed_evaluation_rows_re_score_the_baseline_model(git_project):
     assert "re-scored" in markdown
 
 
-def test_changed_rows_without_the_baseline_model_are_inconclusive(git_project):
+def test_changed_rows_without_the_baseline_model_are_compared_unpaired(git_project):
     evaluation = model_project(git_project)
     git_project.commit("main")
     assert run(git_project, "o1")[0] == 0
@@ -211,13 +211,62 @@ def test_changed_rows_without_the_baseline_model_are_inconclusive(git_project):
     code, report, markdown = run(git_project, "o2")
 
     assert code == 0
-    assert report["gates"][0]["status"] == "inconclusive"
-    assert report["gates"][0]["message"].endswith(
-        "evaluation data changed and the baseline model is not available: change rules are "
-        "inconclusive"
+    roc = next(m for m in report["metrics"] if m["name"] == "roc_auc")
+    assert roc["method"] == "unpaired" and roc["ci_low"] < roc["delta"] < roc["ci_high"]
+    gate = report["gates"][0]
+    assert gate["mode"] == "lenient" and gate["status"] in ("pass", "inconclusive")
+    assert "CI of Δ" in gate["message"]
+    note = next(n for n in report["notes"] if n.startswith("Δ compared unpaired"))
+    assert "the baseline's 1,200 rows and this run's 1,000 rows are independent samples" in note
+    assert "has no file model-v2.skops in git" in note
+    assert "Δ compared unpaired" in markdown
+
+
+def slice_predictions(project: Any, rows: np.ndarray, worse: str | None) -> None:
+    """Predictions for example ``rows`` of a fixed population in segments a-d; the ``worse``
+    segment's scores are noise (its recall drops from about 0.8 to about 0.5)."""
+    y, score = scores()
+    segment = np.array(list("abcd"))[np.arange(N) % 4]
+    if worse is not None:
+        noise = np.random.default_rng(9).uniform(0, 1, N)
+        score = np.where(segment == worse, noise, score)
+    frame = pd.DataFrame(
+        {"id": [f"ex{i}" for i in rows], "label": y[rows], "score": score[rows],
+         "segment": segment[rows]}
+    )  # fmt: skip
+    (project.path / "out").mkdir(exist_ok=True)
+    frame.to_csv(project.path / "out/preds.csv", index=False)
+
+
+def test_slices_are_judged_on_common_ids_with_their_intervals(git_project):
+    gates = [
+        {"metric": "roc_auc", "max_regression": 0.5},
+        {"metric": "recall", "slice": ["segment"], "max_regression": 0.04},
+    ]
+    write_config(git_project, PREDICTIONS, gates=gates)
+    slice_predictions(git_project, np.arange(0, 2800), None)
+    git_project.commit("main")
+    assert run(git_project, "o1")[0] == 0
+
+    git_project.checkout("-b", "pr/worse-on-b")
+    slice_predictions(git_project, np.r_[np.arange(300, 2800), np.arange(2800, 3000)], "b")
+    git_project.commit("b got worse; rows added and dropped", push=False)
+    code, report, markdown = run(git_project, "o2")
+
+    assert code == 1
+    assert (
+        "Paired on the example id: Δ is compared on 2,500 rows with the same id on both sides, "
+        "200 added, 300 dropped." in report["notes"]
     )
-    assert "Evaluation data changed and the baseline model is not available" in markdown
-    assert "the baseline commit" in markdown and "has no file model-v2.skops in git" in markdown
+    by_slice = {g["metric"]: g for g in report["gates"] if g["scope"] == "slice"}
+    assert by_slice["recall [segment=b]"]["status"] == "fail"
+    assert by_slice["recall [segment=b]"]["mode"] == "lenient"
+    assert "and so is the whole 95% CI of Δ" in by_slice["recall [segment=b]"]["message"]
+    assert {by_slice[f"recall [segment={k}]"]["status"] for k in "acd"} == {"pass"}
+    b = next(s for s in report["slices"] if s["key"] == ["b"])
+    recall = next(m for m in b["metrics"] if m["name"] == "recall")
+    assert recall["method"] == "multinomial" and recall["ci_high"] < -0.04
+    assert "its 95% CI on the slice's rows" in markdown
 
 
 def test_a_metrics_file_falls_back_to_point_estimates_with_a_note(git_project):
@@ -238,3 +287,56 @@ def test_a_metrics_file_falls_back_to_point_estimates_with_a_note(git_project):
     )
     assert "CI of Δ" not in markdown
     assert Path(git_project.path / "o2/record.json").exists()
+
+
+def test_a_metrics_file_with_uncertainties_gets_unpaired_intervals(git_project):
+    git_project.write("m.json", json.dumps({"roc_auc": {"value": 0.91, "se": 0.002}}))
+    write_config(git_project, {"task": "binary", "metrics_file": "m.json"})
+    git_project.commit("main")
+    assert run(git_project, "o1")[0] == 0
+    record = json.loads((git_project.path / "o1/record.json").read_text())
+    assert record["extra"]["standard_errors"] == {"roc_auc": 0.002}
+
+    git_project.checkout("-b", "pr")
+    git_project.write("m.json", json.dumps({"roc_auc": {"value": 0.89, "ci": [0.885, 0.895]}}))
+    git_project.commit("a clear drop", push=False)
+    code, report, _ = run(git_project, "o2")
+
+    assert code == 1
+    gate = report["gates"][0]
+    assert (gate["status"], gate["mode"]) == ("fail", "lenient")
+    assert "and so is the whole 95% CI of Δ" in gate["message"]
+    roc = report["metrics"][0]
+    assert roc["method"] == "unpaired" and roc["ci_high"] < -0.005
+    assert not any(n.startswith("Change rules were judged on point") for n in report["notes"])
+
+    git_project.write("m.json", json.dumps({"roc_auc": 0.90}))
+    git_project.commit("a plain number", push=False)
+    code, report, _ = run(git_project, "o3")
+    assert code == 1 and report["gates"][0]["mode"] == "point"
+    note = next(n for n in report["notes"] if n.startswith("Change rules were judged on point"))
+    assert note.endswith("Judged without intervals: roc_auc (max regression).")
+
+
+def test_slices_are_compared_unpaired_when_too_few_ids_are_shared(git_project):
+    gates = [{"metric": "recall", "slice": ["segment"], "max_regression": 0.04}]
+    write_config(git_project, PREDICTIONS, gates=gates)
+    slice_predictions(git_project, np.arange(0, 1500), None)
+    git_project.commit("main")
+    assert run(git_project, "o1")[0] == 0
+    record = json.loads((git_project.path / "o1/record.json").read_text())
+    assert {"recall"} == {k for e in record["extra"]["slices"] for k in e["se"]}
+
+    git_project.checkout("-b", "pr/new-rows")
+    slice_predictions(git_project, np.arange(1400, 3000), "b")
+    git_project.commit("fresh evaluation rows; b got worse", push=False)
+    code, report, _ = run(git_project, "o2")
+
+    assert code == 1
+    assert any("too few rows to pair (100 rows with the same id" in n for n in report["notes"])
+    by_slice = {g["metric"]: g for g in report["gates"] if g["scope"] == "slice"}
+    assert by_slice["recall [segment=b]"]["status"] == "fail"
+    assert {by_slice[f"recall [segment={k}]"]["status"] for k in "acd"} <= {"pass", "inconclusive"}
+    b = next(s for s in report["slices"] if s["key"] == ["b"])
+    recall = next(m for m in b["metrics"] if m["name"] == "recall")
+    assert recall["method"] == "unpaired" and recall["ci_high"] < -0.04

@@ -87,16 +87,19 @@ def point_fallback_note(
     ``results`` are :func:`evaluate_gates`' results for ``gates`` and ``mode``.
     """
     requested = [gate.mode or mode for gate in gates if gate.slice is None for _ in _rules(gate)]
-    fell_back = any(
-        wanted != "point" and r.mode == "point"
+    fell_back = [
+        f"{r.metric} ({r.rule.replace('_', ' ')})"
         for wanted, r in zip(requested, results, strict=False)
-    )
+        if wanted != "point" and r.mode == "point"
+    ]
     if not fell_back:
         return None
     why = evidence.unpaired if evidence is not None and evidence.unpaired else "no paired data"
     return (
         f"{POINT_FALLBACK}, without confidence intervals: {why}. "
-        "Intervals need per-example predictions of both models (a predictions file or a model)."
+        "Intervals need per-example predictions of both models (a predictions file or a model), "
+        "or a metrics file that gives each metric's uncertainty in this run and the baseline's. "
+        f"Judged without intervals: {', '.join(fell_back)}."
     )
 
 

@@ -17,7 +17,7 @@ from mlci.model.isolate import predict_in_child
 from mlci.model.load import (
     Predictions,
     is_pickle,
-    load_metrics_file,
+    load_metrics_file_with_errors,
     load_model,
     read_predictions,
     show_path,
@@ -60,15 +60,20 @@ def evaluate_with_predictions(
         predictions = read_predictions(cfg.predictions, cfg.task)
         return _evaluate_predictions(cfg, predictions, "predictions"), predictions
     if cfg.metrics_file is not None:
-        metrics = _select(load_metrics_file(cfg.metrics_file), cfg.metrics, cfg.metrics_file)
-        return ModelEvaluation(cfg.task, "metrics_file", metrics), None
+        found, errors = load_metrics_file_with_errors(cfg.metrics_file)
+        metrics = _select(found, cfg.metrics, cfg.metrics_file)
+        kept = {name: se for name, se in errors.items() if name in metrics}
+        return ModelEvaluation(cfg.task, "metrics_file", metrics, standard_errors=kept), None
     if cfg.metrics_files or cfg.dvc_metrics is not None:
         files = cfg.metrics_files
         if cfg.dvc_metrics is not None:
             files = tuple(declared_metrics_files(cfg.dvc_metrics))
-        read = combined_metrics([(path, load_metrics_file(path)) for path in files])
+        loaded = [(path, load_metrics_file_with_errors(path)) for path in files]
+        read = combined_metrics([(path, values) for path, (values, _) in loaded])
         metrics = _select(read, cfg.metrics, files[0])
-        return ModelEvaluation(cfg.task, "metrics_file", metrics), None
+        errors = combined_metrics([(path, errs) for path, (_, errs) in loaded])
+        kept = {name: se for name, se in errors.items() if name in metrics}
+        return ModelEvaluation(cfg.task, "metrics_file", metrics, standard_errors=kept), None
     if cfg.mlflow is not None:
         metrics = _select(run_metrics(cfg.mlflow), cfg.metrics, f"MLflow run {cfg.mlflow.run}")
         return ModelEvaluation(cfg.task, "metrics_file", metrics), None

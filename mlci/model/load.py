@@ -7,7 +7,7 @@ file, what was wrong and what to do.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from mlci.bounded import (
 from mlci.config import PredictionsConfig
 from mlci.errors import ConfigError, ModelError
 from mlci.model.metrics import default_pos_label
+from mlci.model.uncertainty import is_uncertain_metric, parse_uncertain
 from mlci.scorers import resolve_alias
 from mlci.yamlfile import near_miss, parse_yaml
 
@@ -68,7 +69,14 @@ def load_metrics_file(path: Path) -> dict[str, float]:
 
     Nested mappings are flattened with dots as DVC does (``{"test": {"auc": 0.9}}`` gives
     ``{"test.auc": 0.9}``); non-numeric leaves (strings, lists, booleans, nulls) are skipped.
+    A metric may also be given with its uncertainty (:mod:`mlci.model.uncertainty`):
+    :func:`load_metrics_file_with_errors` reads both.
     """
+    return load_metrics_file_with_errors(path)[0]
+
+
+def load_metrics_file_with_errors(path: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """The metrics of a metrics file and the standard error of those that give one."""
     document = _parse_metrics_document(path)
     if not isinstance(document, Mapping):
         kind = type(document).__name__
@@ -76,7 +84,16 @@ def load_metrics_file(path: Path) -> dict[str, float]:
             f"Metrics file {show_path(path)} must hold a mapping of metric names to numbers, "
             f"got a {kind}."
         )
-    metrics = _canonical(dict(_numeric_leaves(document, prefix="")))
+    metrics: dict[str, float] = {}
+    errors: dict[str, float] = {}
+    try:
+        for name, value, se in _numeric_leaves(document, prefix=""):
+            metrics[name] = value
+            if se is not None:
+                errors[name] = se
+    except ValueError as exc:
+        raise ModelError(f"Metrics file {show_path(path)}: {exc}.") from None
+    metrics, errors = _canonical(metrics, metrics), _canonical(errors, metrics, signed=False)
     if not metrics:
         raise ModelError(
             f"Metrics file {show_path(path)} has no numeric metric; expected e.g. "
@@ -88,18 +105,21 @@ def load_metrics_file(path: Path) -> dict[str, float]:
                 f"Metrics file {show_path(path)}: `{name}` is {_non_finite(value)}; "
                 "a metric must be a finite number."
             )
-    return metrics
+    return metrics, errors
 
 
-def _canonical(metrics: dict[str, float]) -> dict[str, float]:
+def _canonical(
+    values: dict[str, float], names: Collection[str], *, signed: bool = True
+) -> dict[str, float]:
     """Top-level scikit-learn names under their registered metric, as the config has them
-    (``neg_log_loss: -0.31`` is ``log_loss: 0.31``); a metric written under both names keeps
-    the registered one."""
+    (``neg_log_loss: -0.31`` is ``log_loss: 0.31``); a metric written under both names (among
+    ``names``, the file's metrics) keeps the registered one. ``signed=False`` for standard
+    errors, which a negation leaves as they are."""
     found: dict[str, float] = {}
-    for name, value in metrics.items():
+    for name, value in values.items():
         alias = resolve_alias(name)
-        if alias.metric == name or alias.metric not in metrics:
-            found[alias.metric] = alias.sign * value
+        if alias.metric == name or alias.metric not in names:
+            found[alias.metric] = (alias.sign if signed else 1) * value
     return found
 
 
@@ -161,13 +181,19 @@ def _parse_yaml(path: Path, text: str) -> Any:
     return document
 
 
-def _numeric_leaves(node: Mapping[Any, Any], prefix: str) -> Iterator[tuple[str, float]]:
+def _numeric_leaves(
+    node: Mapping[Any, Any], prefix: str
+) -> Iterator[tuple[str, float, float | None]]:
+    """``(name, value, standard error or None)`` of every metric; ValueError for a metric in
+    the uncertainty shape that is malformed."""
     for key, value in node.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and is_uncertain_metric(value):
+            yield (name, *parse_uncertain(name, value))
+        elif isinstance(value, Mapping):
             yield from _numeric_leaves(value, prefix=f"{name}.")
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            yield name, float(value)
+            yield name, float(value), None
 
 
 def _non_finite(value: float) -> str:

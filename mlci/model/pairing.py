@@ -12,9 +12,12 @@ from this run; the baseline's from its record, where every run stores its own co
   the ids themselves, so rows are matched by id whatever their order; otherwise the row order
   and a fingerprint of ``y_true``.
 
-When the rows differ (other ids, other labels or another count) the stored baseline outputs
-cannot be paired; the pipeline then re-scores the baseline's model file on this run's rows if
-it can, else change rules are inconclusive (see :mod:`mlci.gates.rules`).
+With ids on both sides, rows present on both are paired even when rows were added or dropped,
+as long as enough are shared (at least half of either side's rows and at least the drift
+``min_rows``); the report says how many rows were compared, added and dropped. When the rows
+cannot be paired (other labels, too few shared ids, no ids and another count) the pipeline
+re-scores the baseline's model file on this run's rows if it can, else the two sides are
+compared as independent samples (:mod:`mlci.model.unpaired`): wider intervals, still judged.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import json
 import math
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -36,6 +39,7 @@ from mlci.errors import MlciError, ModelError
 from mlci.model.load import Predictions
 from mlci.model.metrics import REGISTRY, compute_metrics, default_pos_label
 from mlci.model.stats import Evidence, Paired, PairedStat, Side, paired_statistics
+from mlci.model.unpaired import Sample, unpaired_statistics
 from mlci.vocab import clip
 
 if TYPE_CHECKING:
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
 FORMAT = 1
 MAX_STORED_ROWS = 1_000_000  # above this the record keeps no predictions (a note says so)
 ROWS_CHANGED = "evaluation data changed"
+MIN_COMMON_ROWS = 50  # pairing on common ids needs at least this many (or the drift min_rows)
 
 
 @dataclass(frozen=True, eq=False)
@@ -289,20 +294,31 @@ class Pairing:
     paired: Paired | None
     reason: str = ""
     rows_changed: bool = False
+    positions: np.ndarray | None = None  # paired on common ids: each paired row's candidate row
+    note: str = ""  # paired on common ids: how many rows were compared, added, dropped
 
 
-def pair(baseline: RowOutputs, candidate: RowOutputs) -> Pairing:
+def pair(
+    baseline: RowOutputs, candidate: RowOutputs, *, min_common: int = MIN_COMMON_ROWS
+) -> Pairing:
     """Line the baseline's outputs up with the candidate's rows.
 
-    With ids on both sides rows are matched by id (any order); otherwise by position, and the
-    count and ``y_true`` must be identical. Multiclass codes are re-mapped to the union of
-    both sides' classes; probabilities are paired only when both sides score the same classes.
+    With ids on both sides rows are matched by id (any order); when some ids were added or
+    dropped, the rows on both sides are paired if they are at least half of each side and at
+    least ``min_common`` (``positions`` then maps them to the candidate's rows). Without ids
+    rows are matched by position, and the count and ``y_true`` must be identical. Multiclass
+    codes are re-mapped to the union of both sides' classes; probabilities are paired only
+    when both sides score the same classes.
     """
     if baseline.task != candidate.task:
         return Pairing(None, f"the task changed ({baseline.task} → {candidate.task})")
     aligned = _align(baseline, candidate)
     if aligned is None:
-        return Pairing(None, ROWS_CHANGED, rows_changed=True)
+        return _pair_common(baseline, candidate, min_common)
+    return _pair_aligned(aligned, candidate)
+
+
+def _pair_aligned(aligned: RowOutputs, candidate: RowOutputs) -> Pairing:
     if candidate.task == "binary":
         return _pair_binary(aligned, candidate)
     if candidate.task == "multiclass":
@@ -342,6 +358,63 @@ def _align(baseline: RowOutputs, candidate: RowOutputs) -> RowOutputs | None:
         baseline.score_classes,
         candidate.ids,
     )
+
+
+def _pair_common(baseline: RowOutputs, candidate: RowOutputs, min_common: int) -> Pairing:
+    """The rows whose ids both sides have, paired when there are enough of them."""
+    if baseline.ids is None or candidate.ids is None:
+        return Pairing(None, ROWS_CHANGED, rows_changed=True)
+    position = {row_id: i for i, row_id in enumerate(baseline.ids)}
+    cand_rows = [i for i, row_id in enumerate(candidate.ids) if row_id in position]
+    shared = len(cand_rows)
+    added, dropped = candidate.n - shared, baseline.n - shared
+    counts = f"{shared:,} rows with the same id on both sides, {added:,} added, {dropped:,} dropped"
+    enough = max(min_common, math.ceil(baseline.n / 2), math.ceil(candidate.n / 2))
+    if shared < enough:
+        why = f"{ROWS_CHANGED}: too few rows to pair ({counts}; pairing needs {enough:,})"
+        return Pairing(None, why, rows_changed=True)
+    cand_pos = np.array(cand_rows, dtype=np.int64)
+    base_pos = np.array([position[candidate.ids[i]] for i in cand_rows], dtype=np.int64)
+    found = _pair_aligned(_take(baseline, base_pos), _take(candidate, cand_pos))
+    if found.paired is None:
+        return found
+    note = f"Paired on the example id: Δ is compared on {counts}."
+    return replace(found, positions=cand_pos, note=note)
+
+
+def _take(outputs: RowOutputs, rows: np.ndarray) -> RowOutputs:
+    def take(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else a[rows]
+
+    y_true = take(outputs.y_true)
+    assert y_true is not None and outputs.ids is not None
+    ids = tuple(outputs.ids[i] for i in rows.tolist())
+    return RowOutputs(
+        outputs.task,
+        outputs.classes,
+        y_true,
+        take(outputs.y_pred),
+        take(outputs.y_score),
+        outputs.score_classes,
+        ids,
+    )
+
+
+def sample_of(outputs: RowOutputs) -> Sample:
+    """One side's outputs as an independent sample (:mod:`mlci.model.unpaired`)."""
+    side = Side(outputs.y_pred, outputs.y_score)
+    if outputs.task == "multiclass":
+        n_classes = len(outputs.classes)
+        scored = {str(c) for c in outputs.score_classes} == {str(c) for c in outputs.classes}
+        if not scored:
+            side = Side(outputs.y_pred, None)
+        else:
+            column = {str(c): j for j, c in enumerate(outputs.score_classes)}
+            assert outputs.y_score is not None
+            order = [column[str(c)] for c in outputs.classes]
+            side = Side(outputs.y_pred, outputs.y_score[:, order])
+        return Sample("multiclass", outputs.y_true, side, n_classes)
+    return Sample(outputs.task, outputs.y_true, side)
 
 
 def _pair_binary(base: RowOutputs, cand: RowOutputs) -> Pairing:
@@ -426,13 +499,17 @@ class PairedOutcome:
     ``evidence``: the intervals for the gates (or why there are none). ``baseline_metrics``:
     when the baseline model was re-scored on this run's rows, its metrics there (they replace
     the record's in the comparison). ``stored``: the candidate's predictions for its record.
-    ``notes``: lines for the report.
+    ``notes``: lines for the report. ``paired``, ``positions`` and ``candidate``: the data
+    the slices' intervals are computed from (:mod:`mlci.model.slice_stats`).
     """
 
     evidence: Evidence
     baseline_metrics: dict[str, float] | None = None
     stored: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
+    paired: Paired | None = None  # both models on the same rows (for the slices' intervals)
+    positions: np.ndarray | None = None  # each paired row's candidate row (None: all, in order)
+    candidate: Sample | None = None  # the candidate's outputs on all its rows
 
 
 def baseline_metrics(
@@ -458,10 +535,11 @@ def paired_outcome(
     """Pair the candidate's predictions with the baseline's and compute the intervals of Δ.
 
     The baseline side is the baseline record's stored predictions when they are for the same
-    rows; otherwise ``rescore()`` (the baseline's model file predicting this run's rows) when
-    given; otherwise there are no intervals: because the rows changed (change rules are then
-    inconclusive, see :data:`INCONCLUSIVE`) or because a side has no predictions (point
-    estimates). ``rescore`` raising :class:`MlciError` is reported, never fatal.
+    rows (or, with ids, share enough of them); otherwise ``rescore()`` (the baseline's model
+    file predicting this run's rows) when given; otherwise, when the rows changed, the two
+    sides are compared as independent samples (unpaired intervals), and without stored
+    baseline predictions there are no intervals (point estimates). ``rescore`` raising
+    :class:`MlciError` is reported, never fatal.
     """
     model = config.model
     if candidate is None or model is None:
@@ -470,19 +548,76 @@ def paired_outcome(
     cand = row_outputs(candidate, model.task, id_column=id_column)
     stored = encode(cand) if cand.n <= MAX_STORED_ROWS else None
     notes = () if stored else (_too_many_rows(cand.n),)
-    if baseline is None:
-        return PairedOutcome(Evidence(unpaired="no baseline"), stored=stored, notes=notes)
     cand = stored_form(cand) if stored else cand
+    own = sample_of(cand)
+    if baseline is None:
+        return PairedOutcome(
+            Evidence(unpaired="no baseline"), stored=stored, notes=notes, candidate=own
+        )
     base, why = _stored_baseline(baseline)
-    pairing = pair(base, cand) if base is not None else Pairing(None, why)
+    pairing = (
+        pair(base, cand, min_common=_min_common(config)) if base is not None else Pairing(None, why)
+    )
     if pairing.paired is not None:
         stats = _statistics(config, pairing.paired, metrics, directions)
-        return PairedOutcome(Evidence(stats), stored=stored, notes=notes)
+        return PairedOutcome(
+            Evidence(stats),
+            stored=stored,
+            notes=(*notes, *((pairing.note,) if pairing.note else ())),
+            paired=pairing.paired,
+            positions=pairing.positions,
+            candidate=own,
+        )
     if rescore is not None and (base is None or pairing.rows_changed):
-        return _rescored(
+        found = _rescored(
             config, cand, baseline, pairing, rescore, metrics, directions, stored, notes
         )
-    return _unpaired(pairing, stored, notes)
+    else:
+        found = _unpaired(pairing, stored, notes)
+    if pairing.rows_changed and base is not None and found.paired is None:
+        found = _independent(config, base, cand, pairing, found, metrics, directions)
+    return replace(found, candidate=own)
+
+
+def _min_common(config: Config) -> int:
+    """The fewest shared rows pairing on ids accepts: the evaluation dataset's drift min_rows."""
+    model = config.model
+    if model is not None and model.model is not None and model.model.data in config.datasets:
+        return config.datasets[model.model.data].drift.min_rows
+    return MIN_COMMON_ROWS
+
+
+def _independent(
+    config: Config,
+    base: RowOutputs,
+    cand: RowOutputs,
+    pairing: Pairing,
+    found: PairedOutcome,
+    metrics: Sequence[str],
+    directions: Mapping[str, bool],
+) -> PairedOutcome:
+    """Unpaired intervals when the rows changed and could not be paired or re-scored."""
+    stats = unpaired_statistics(
+        sample_of(base),
+        sample_of(cand),
+        metrics,
+        confidence=config.stats.confidence,
+        seed=config.stats.seed,
+        higher_is_better=directions,
+    )
+    if not stats:
+        return found
+    why = pairing.reason if pairing.reason != ROWS_CHANGED else "the evaluation rows changed"
+    failed = found.evidence.unpaired
+    rescue = failed if "re-scored" in failed else "there is no baseline model to re-score"
+    note = (
+        f"Δ compared unpaired ({why}; {rescue}): the "
+        f"baseline's {base.n:,} rows and this run's {cand.n:,} rows are independent samples, "
+        "so the intervals are wider than paired ones."
+    )
+    kept = tuple(n for n in found.notes if INCONCLUSIVE[:40] not in n.lower())
+    evidence = Evidence(stats, unpaired=f"unpaired: {why}")
+    return PairedOutcome(evidence, found.baseline_metrics, found.stored, (*kept, note))
 
 
 def _id_column(model: ModelConfig) -> str | None:
@@ -548,7 +683,7 @@ def _rescored(
                 evidence, stored=stored, notes=(*notes, _sentence(f"{INCONCLUSIVE}: {failed}"))
             )
         return PairedOutcome(Evidence(unpaired=f"{why}; {failed}"), stored=stored, notes=notes)
-    again = pair(base, cand)
+    again = pair(base, cand, min_common=_min_common(config))
     if again.paired is None:  # a model cannot change the rows: only the task or classes can
         return _unpaired(again, stored, notes)
     stats = _statistics(config, again.paired, metrics, directions)
@@ -556,7 +691,9 @@ def _rescored(
         f"The baseline model ({baseline.commit[:7]}) was re-scored on this run's evaluation "
         f"rows ({why}); the baseline values are its metrics on them."
     )
-    return PairedOutcome(Evidence(stats), base_metrics, stored, (*notes, note))
+    return PairedOutcome(
+        Evidence(stats), base_metrics, stored, (*notes, note), again.paired, again.positions
+    )
 
 
 def _metrics_of(config: Config, p: Predictions, metrics: Sequence[str]) -> dict[str, float]:

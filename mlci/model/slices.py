@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,12 +48,19 @@ MAX_LISTED_SMALL = 100  # too-small slices listed per grouping (the largest)
 
 @dataclass(frozen=True)
 class SliceValues:
-    """One slice's metrics on one side; ``metrics`` is empty for a too-small slice."""
+    """One slice's metrics on one side; ``metrics`` is empty for a too-small slice.
+
+    ``rows``: the slice's row positions in the predictions (this run's slices only), for the
+    intervals of its Δ (:mod:`mlci.model.slice_stats`). ``errors``: a record's standard errors
+    of the slice's gated metrics, for unpaired intervals when a later run cannot pair its rows.
+    """
 
     grouping: Grouping
     key: Key
     n: int
     metrics: Mapping[str, float]
+    rows: np.ndarray | None = field(default=None, compare=False, repr=False)
+    errors: Mapping[str, float] = field(default_factory=dict, compare=False)  # standard errors
 
 
 # --- the stage --------------------------------------------------------------------------------
@@ -148,7 +155,11 @@ def slice_metrics(
     small = [i for i in order if sizes[i] < min_size]
     found = [
         SliceValues(
-            grouping, keys[i], int(sizes[i]), _metrics_of(predictions, task, metrics, rows[i])
+            grouping,
+            keys[i],
+            int(sizes[i]),
+            _metrics_of(predictions, task, metrics, rows[i]),
+            rows=rows[i],
         )
         for i in large[:MAX_SLICES]
     ]
@@ -239,13 +250,24 @@ def _metric_on(predictions: Predictions, task: str, name: str, rows: np.ndarray)
 # --- the record ---------------------------------------------------------------------------------
 
 
-def record_entry(values: Sequence[SliceValues]) -> tuple[dict[str, Any], ...]:
-    """The computed slices as ``Record.extra["slices"]`` holds them (too-small ones left out)."""
-    return tuple(
-        {"grouping": list(v.grouping), "key": list(v.key), "n": v.n, "metrics": dict(v.metrics)}
-        for v in values
-        if v.metrics
-    )
+def record_entry(
+    values: Sequence[SliceValues],
+    errors: Mapping[tuple[Grouping, Key], Mapping[str, float]] | None = None,
+) -> tuple[dict[str, Any], ...]:
+    """The computed slices as ``Record.extra["slices"]`` holds them (too-small ones left out),
+    with the standard errors of their gated metrics (``errors``) under ``se``."""
+    entries = []
+    for v in values:
+        if not v.metrics:
+            continue
+        entry = {"grouping": list(v.grouping), "key": list(v.key), "n": v.n}
+        entry["metrics"] = dict(v.metrics)
+        found = {k: se for k, se in (errors or {}).get((v.grouping, v.key), {}).items()}
+        finite = {k: se for k, se in found.items() if math.isfinite(se)}
+        if finite:
+            entry["se"] = finite
+        entries.append(entry)
+    return tuple(entries)
 
 
 def baseline_slices(extra: Mapping[str, Any] | None) -> dict[tuple[Grouping, Key], SliceValues]:
@@ -265,6 +287,10 @@ def _parse_entry(entry: Any) -> SliceValues | None:
         key = tuple(None if k is None else str(k) for k in entry["key"])
         metrics = {str(k): math.nan if v is None else float(v) for k, v in entry["metrics"].items()}
         n = int(entry["n"])
+        errors = {str(k): float(v) for k, v in (entry.get("se") or {}).items()}
     except (TypeError, KeyError, ValueError, AttributeError):
         return None
-    return SliceValues(grouping, key, n, metrics) if len(key) == len(grouping) else None
+    errors = {k: v for k, v in errors.items() if math.isfinite(v) and v >= 0}
+    if len(key) != len(grouping):
+        return None
+    return SliceValues(grouping, key, n, metrics, errors=errors)

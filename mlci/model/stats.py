@@ -45,7 +45,8 @@ from mlci.model.metrics import REGISTRY
 DEFAULT_RESAMPLES = 2000
 CHUNK_CELLS = 1 << 22  # resampled values held at once (replicates × rows or cells): ~32 MB
 EXACT_BUDGET = 25_000_000  # row draws (rows × resamples) above which the grouped bootstrap runs
-GROUPS = 1000  # groups of the grouped bootstrap
+GROUPS = 1000  # groups of the grouped bootstrap (at most)
+ROWS_PER_GROUP = 200  # fewer groups for fewer rows: at least this many rows each (≥ 100 groups)
 
 COUNT_METRICS = frozenset(
     {
@@ -63,7 +64,13 @@ COUNT_METRICS = frozenset(
 )
 
 Method = Literal[
-    "multinomial", "multinomial+mcnemar", "delong", "bootstrap", "bootstrap_grouped", "influence"
+    "multinomial",
+    "multinomial+mcnemar",
+    "delong",
+    "bootstrap",
+    "bootstrap_grouped",
+    "influence",
+    "unpaired",  # independent samples: mlci.model.unpaired
 ]
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -665,7 +672,7 @@ def _grouped_means(
     n, p = terms.shape
     order = np.argsort(key)
     sorted_terms = terms[order]
-    groups = min(GROUPS, n)
+    groups = min(GROUPS, max(100, n // ROWS_PER_GROUP), n)
     starts = np.linspace(0, n, groups + 1).astype(np.int64)[:-1]
     sizes = np.diff(np.r_[starts, n])
     means = np.add.reduceat(sorted_terms, starts, axis=0) / sizes[:, None]

@@ -22,8 +22,9 @@ from typing import Any
 
 from mlci.config import Config
 from mlci.gates import Evidence, judge_metrics, resolve_directions
-from mlci.model.pairing import INCONCLUSIVE, PairedOutcome, pair, stored_form_of
+from mlci.model.pairing import PairedOutcome, pair, sample_of, stored_form_of
 from mlci.model.stats import paired_statistics
+from mlci.model.unpaired import unpaired_statistics
 from mlci.records.format import Record
 from mlci.results import CheckResult, GateResult, MetricComparison
 
@@ -160,8 +161,9 @@ def release_pairing(
 ) -> tuple[PairedOutcome | None, tuple[str, ...]]:
     """The intervals of Δ from both records' stored predictions, when they are on the same rows.
 
-    When the evaluation rows changed between the two releases, change rules in strict mode are
-    inconclusive (the release is refused) and a note says so.
+    With ids, the rows both records share are paired (a note says how many). When the rows
+    cannot be paired, the two records' predictions are compared as independent samples
+    (unpaired intervals, :mod:`mlci.model.unpaired`) and a note says so.
     """
     if previous is None or config.model is None:
         return None, ()
@@ -169,24 +171,29 @@ def release_pairing(
     if docs[0] is None or docs[1] is None:
         return PairedOutcome(Evidence(unpaired=_no_predictions(docs))), ()
     try:
-        pairing = pair(stored_form_of(docs[0]), stored_form_of(docs[1]))
+        sides = stored_form_of(docs[0]), stored_form_of(docs[1])
     except ValueError as exc:
         return PairedOutcome(Evidence(unpaired=f"stored predictions unreadable ({exc})")), ()
+    pairing = pair(*sides)
+    metrics = list((record.model or {}).get("metrics", {}))
+    settings: dict[str, Any] = {
+        "confidence": config.stats.confidence,
+        "seed": config.stats.seed,
+        "higher_is_better": resolve_directions(config, metrics),
+    }
     if pairing.paired is None:
         if pairing.rows_changed:
-            evidence = Evidence(inconclusive=INCONCLUSIVE, unpaired=INCONCLUSIVE)
-            note = f"Between the two releases the {INCONCLUSIVE}."
-            return PairedOutcome(evidence), (note,)
+            stats = unpaired_statistics(
+                sample_of(sides[0]), sample_of(sides[1]), metrics, **settings
+            )
+            note = (
+                f"Between the two releases the evaluation rows changed ({pairing.reason}): Δ "
+                "compared unpaired, the two records' predictions as independent samples."
+            )
+            return PairedOutcome(Evidence(stats, unpaired=f"unpaired: {pairing.reason}")), (note,)
         return PairedOutcome(Evidence(unpaired=pairing.reason)), ()
-    metrics = list((record.model or {}).get("metrics", {}))
-    stats = paired_statistics(
-        pairing.paired,
-        metrics,
-        confidence=config.stats.confidence,
-        seed=config.stats.seed,
-        higher_is_better=resolve_directions(config, metrics),
-    )
-    return PairedOutcome(Evidence(stats)), ()
+    stats = paired_statistics(pairing.paired, metrics, **settings)
+    return PairedOutcome(Evidence(stats)), ((pairing.note,) if pairing.note else ())
 
 
 def _no_predictions(docs: tuple[Any, Any]) -> str:

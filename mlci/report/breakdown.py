@@ -16,10 +16,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlci.report.cells import gate_cell, md_arrow, md_gate_cell
+from mlci.report.cells import gate_cell, interval_text, md_arrow, md_gate_cell
 from mlci.report.escape import md_code, md_text
 from mlci.results import BudgetResult, GateResult, MetricComparison, Report, SliceResult
-from mlci.vocab import clip, fmt_delta, fmt_int, fmt_pct, fmt_value
+from mlci.vocab import clip, fmt_delta, fmt_int, fmt_pct, fmt_share, fmt_value
 
 MAX_SLICE_METRICS = 6  # metric columns of a slice table (the sorting metric first)
 
@@ -128,7 +128,7 @@ def _table(
     rows = tuple(
         _slice_row(s, names, _gate_cell(by_row[s.label]) if gated else None) for s in group
     )
-    return SliceTable(_title(first, gates, with_baseline), header, rows)
+    return SliceTable(_title(group, gates, with_baseline), header, rows)
 
 
 def _metric_names(group: Sequence[SliceResult]) -> list[str]:
@@ -147,14 +147,19 @@ def _gated_slice(gate_metric: str, names: Sequence[str]) -> str | None:
     return None
 
 
-def _title(first: SliceResult, gates: Sequence[GateResult], with_baseline: bool) -> str:
+def _title(group: Sequence[SliceResult], gates: Sequence[GateResult], with_baseline: bool) -> str:
+    first = group[0]
     columns = md_text(clip(", ".join(first.grouping), 80))
     parts = [f"**By {columns}**"]
     if first.sorted_by:
         parts.append(f"worst first by {md_text(clip(first.sorted_by, 40))}")
     parts.append(f"slices under {fmt_int(first.min_size)} rows are too small, never gated")
     if with_baseline:
-        parts.append("cells: value (Δ vs the baseline)")
+        levels = [
+            m.ci_level for s in group for m in s.metrics if m.ci_level and m.ci_low is not None
+        ]
+        level = f", its {fmt_share(levels[0])} CI on the slice's rows" if levels[0:1] else ""
+        parts.append(f"cells: value (Δ vs the baseline{level})")
     gap_name = f"[across {', '.join(first.grouping)}]"
     for g in gates:
         if g.rule == "max_gap" and g.metric.endswith(gap_name):
@@ -183,7 +188,9 @@ def _cell(m: MetricComparison | None) -> str:
         return "—"
     if m.change is None:
         return fmt_value(m.value)
-    return f"{fmt_value(m.value)} ({fmt_delta(m.change)}{md_arrow(m.delta)})"
+    interval = interval_text(m)
+    shown = f", {interval}" if interval else ""
+    return f"{fmt_value(m.value)} ({fmt_delta(m.change)}{md_arrow(m.delta)}{shown})"
 
 
 # -- budgets ------------------------------------------------------------------------------------

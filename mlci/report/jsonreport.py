@@ -90,10 +90,11 @@ def _slice(s: SliceResult) -> dict[str, Any]:
 
 
 def _slice_metric(m: MetricComparison) -> dict[str, Any]:
-    """A slice's metric: the comparison without intervals (slices have none)."""
+    """A slice's metric: the comparison, with the interval of its Δ when it has one."""
     keys = ("name", "value", "baseline", "change", "change_pct", "delta", "higher_is_better")
     full = _metric(m)
-    return {k: full[k] for k in keys}
+    interval = ("ci_low", "ci_high", "ci_level", "p_value", "method")
+    return {k: full[k] for k in (*keys, *(interval if m.method is not None else ()))}
 
 
 def _slice_from(s: dict[str, Any]) -> SliceResult:

@@ -167,7 +167,8 @@ def test_without_an_interval_rules_fall_back_to_point_with_a_note():
     assert point_fallback_note([REGRESSION], results, mode="lenient", evidence=evidence) == (
         "Change rules were judged on point estimates, without confidence intervals: the metrics "
         "come from a metrics file. Intervals need per-example predictions of both models (a "
-        "predictions file or a model)."
+        "predictions file or a model), or a metrics file that gives each metric's uncertainty in "
+        "this run and the baseline's. Judged without intervals: roc_auc (max regression)."
     )
     point = evaluate_gates([REGRESSION], comps, has_baseline=True, mode="point")
     assert point_fallback_note([REGRESSION], point, mode="point", evidence=evidence) is None

@@ -175,8 +175,18 @@ def test_gates_without_any_large_slice_or_metric() -> None:
         min_size=30,
     )
     assert [(g.metric, g.rule, g.status, g.message) for g in got] == [
-        ("recall [plan]", "min", "skipped", "no slice by plan has 30 rows or more"),
-        ("recall [across plan]", "max_gap", "skipped", "no slice by plan has 30 rows or more"),
+        (
+            "recall [plan]",
+            "min",
+            "skipped",
+            "insufficient data: no slice by plan has 30 rows or more",
+        ),
+        (
+            "recall [across plan]",
+            "max_gap",
+            "skipped",
+            "insufficient data: no slice by plan has 30 rows or more",
+        ),
     ]
     results = compare_slices([values("a", recall=0.5)], {}, DIRECTIONS)
     [missing] = slice_gates(

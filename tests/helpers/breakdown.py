@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from mlci.results import BudgetResult, Report, SliceResult
@@ -9,10 +10,19 @@ from tests.helpers.report import gate, make_report, metric
 
 
 def slice_result(
-    key: str | None, n: int, recall: float | None, base: float | None = None, **kw: Any
+    key: str | None,
+    n: int,
+    recall: float | None,
+    base: float | None = None,
+    interval: tuple[float, float] | None = None,
+    **kw: Any,
 ) -> SliceResult:
-    """A slice of ``plan`` with a recall (None: too small)."""
+    """A slice of ``plan`` with a recall (None: too small), and the interval of its Δ."""
     metrics = () if recall is None else (metric("recall", recall, base), metric("f1", 0.7, base))
+    if interval is not None and metrics:
+        low, high = interval
+        with_ci = replace(metrics[0], ci_low=low, ci_high=high, ci_level=0.95, method="multinomial")
+        metrics = (with_ci, *metrics[1:])
     return SliceResult(
         grouping=("plan",),
         key=(key,),
@@ -46,7 +56,7 @@ def sliced_report(**kw: Any) -> Report:
     """Two computed slices (worst first) and one too small; a slice gate; one budget."""
     fields: dict[str, Any] = {
         "slices": (
-            slice_result("pro", 120, 0.61, 0.83),
+            slice_result("pro", 120, 0.61, 0.83, interval=(-0.3, -0.14)),
             slice_result("basic", 300, 0.8, 0.79),
             slice_result(None, 12, None),
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,6 @@ from mlci.config import Config, ModelConfig, ModelFileConfig, PredictionsConfig
 from mlci.errors import ModelError
 from mlci.model.load import Predictions
 from mlci.model.pairing import (
-    INCONCLUSIVE,
     decode,
     encode,
     pair,
@@ -152,8 +152,37 @@ def test_ids_pair_rows_in_any_order():
     pairing = pair(base, cand)
     assert pairing.paired is not None
     assert np.array_equal(pairing.paired.baseline.y_score, cand.y_score)
-    fewer = stored_form(row_outputs(reordered(p, order[:299]), "binary", id_column="id"))
-    assert pair(base, fewer).rows_changed
+
+
+def test_ids_pair_the_common_rows_when_rows_were_added_and_dropped():
+    p = binary_predictions(400, ids=True)
+    base = stored_form(row_outputs(reordered(p, np.arange(0, 300)), "binary", id_column="id"))
+    order = np.r_[np.arange(350, 400), np.random.default_rng(2).permutation(np.arange(50, 350))]
+    cand = stored_form(row_outputs(reordered(p, order), "binary", id_column="id"))
+    pairing = pair(base, cand)
+    assert pairing.paired is not None and pairing.paired.n == 250
+    assert pairing.positions is not None
+    # each paired row is the candidate's row of the same example, and the baseline's too
+    assert np.array_equal(pairing.paired.candidate.y_score, cand.y_score[pairing.positions])
+    ids = [cand.ids[i] for i in pairing.positions]
+    at = {row_id: i for i, row_id in enumerate(base.ids)}
+    expected = base.y_score[[at[i] for i in ids]]
+    assert np.array_equal(pairing.paired.baseline.y_score, expected)
+    assert "250 rows with the same id on both sides, 100 added, 50 dropped" in pairing.note
+
+
+def test_too_few_common_ids_do_not_pair():
+    p = binary_predictions(400, ids=True)
+    base = stored_form(row_outputs(reordered(p, np.arange(0, 200)), "binary", id_column="id"))
+    cand = stored_form(row_outputs(reordered(p, np.arange(99, 400)), "binary", id_column="id"))
+    pairing = pair(base, cand)  # 101 shared: half of the baseline, not of the candidate's 301
+    assert (pairing.paired, pairing.rows_changed) == (None, True)
+    assert "101 rows with the same id" in pairing.reason and "pairing needs 151" in pairing.reason
+    small = pair(base, cand, min_common=120)
+    assert small.paired is None
+    half = stored_form(row_outputs(reordered(p, np.arange(49, 250)), "binary", id_column="id"))
+    assert pair(base, half).paired is not None  # 151 of 200 and of 201
+    assert pair(base, half, min_common=200).paired is None  # under the drift min_rows
 
 
 def test_multiclass_pairs_on_the_union_of_classes():
@@ -260,12 +289,24 @@ def test_without_predictions_on_a_side_there_are_no_intervals():
     assert outcome(config(), cand, None).evidence.unpaired == "no baseline"
 
 
-def test_changed_rows_without_a_model_make_change_rules_inconclusive():
-    got = outcome(config(), binary_predictions(100, seed=2), record(binary_predictions(100)))
-    assert got.evidence.inconclusive == INCONCLUSIVE
+def test_changed_rows_without_a_model_are_compared_unpaired():
+    base, cand = binary_predictions(300), binary_predictions(400, seed=2)
+    got = outcome(config(), cand, record(base))
+    assert got.evidence.inconclusive == ""
+    stats = got.evidence.stats
+    assert set(stats) == set(METRICS) and {s.method for s in stats.values()} == {"unpaired"}
+    y_b, y_c = ((p.y_true == "yes").astype(int) for p in (base, cand))
+    auc_b = skm.roc_auc_score(y_b, base.y_score.astype(np.float32))
+    auc_c = skm.roc_auc_score(y_c, cand.y_score.astype(np.float32))
+    assert stats["roc_auc"].delta == pytest.approx(auc_c - auc_b, abs=1e-12)
+    acc_b, acc_c = (skm.accuracy_score(p.y_true, p.y_pred) for p in (base, cand))
+    wald = math.sqrt(acc_b * (1 - acc_b) / 300 + acc_c * (1 - acc_c) / 400)
+    half = (stats["accuracy"].ci_high - stats["accuracy"].ci_low) / 2
+    assert half == pytest.approx(1.96 * wald, rel=0.1)  # the multinomial SE is Wald's
     assert got.notes == (
-        "Evaluation data changed and the baseline model is not available: change rules are "
-        "inconclusive.",
+        "Δ compared unpaired (the evaluation rows changed; there is no baseline model to "
+        "re-score): the baseline's 300 rows and this run's 400 rows are independent samples, "
+        "so the intervals are wider than paired ones.",
     )
 
 
@@ -301,9 +342,11 @@ def test_a_baseline_model_that_cannot_be_re_scored_is_reported():
         record(binary_predictions(100)),
         rescore=broken,
     )
-    assert got.evidence.inconclusive == INCONCLUSIVE
+    assert got.evidence.inconclusive == ""
+    assert {s.method for s in got.evidence.stats.values()} == {"unpaired"}
     assert got.notes == (
-        "Evaluation data changed and the baseline model is not available: change rules are "
-        "inconclusive: the baseline model could not be re-scored (model.skops is not in the "
-        "baseline commit bbbbbbb).",
+        "Δ compared unpaired (the evaluation rows changed; the baseline model could not be "
+        "re-scored (model.skops is not in the baseline commit bbbbbbb)): the baseline's 100 "
+        "rows and this run's 100 rows are independent samples, so the intervals are wider than "
+        "paired ones.",
     )

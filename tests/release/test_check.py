@@ -251,15 +251,24 @@ def test_strict_mode_needs_the_whole_interval_within_the_margin(
     assert [g.mode for g in check.gates] == ["strict"]
 
 
-def test_when_the_evaluation_rows_changed_between_releases_strict_rules_are_inconclusive() -> None:
+def test_when_the_evaluation_rows_changed_between_releases_they_are_compared_unpaired() -> None:
     prev = previous({"roc_auc": 0.9}, extra=stored(1.5, rows=slice(0, 3000)))
     rec = record(SHA_B, {"roc_auc": 0.9}, extra=stored(1.5))
 
     check = check_release(config(REGRESSION), rec, prev, tag="v1.1.0")
 
-    assert [g.status for g in check.gates] == ["inconclusive"]
-    assert not check.passed
-    assert any("evaluation data changed" in n for n in check.notes)
+    [roc] = [c for c in check.comparisons if c.name == "roc_auc"]
+    assert roc.method == "unpaired"
+    assert roc.ci_low is not None and roc.ci_high is not None
+    assert roc.ci_low < roc.delta < roc.ci_high  # the records' values, the unpaired interval
+    assert [g.mode for g in check.gates] == ["strict"]
+    assert check.passed is (roc.ci_low >= -0.005)
+    assert any("Δ compared unpaired" in n for n in check.notes)
+    # fewer rows on the earlier side: a wider interval, which no longer shows non-inferiority
+    small = previous({"roc_auc": 0.9}, extra=stored(1.5, rows=slice(0, 300)))
+    refused = check_release(config(REGRESSION), rec, small, tag="v1.1.0")
+    assert [(g.status, g.mode) for g in refused.gates] == [("fail", "strict")]
+    assert "not entirely within the margin" in refused.gates[0].message
 
 
 def test_without_stored_predictions_strict_rules_use_the_point_estimate() -> None:

@@ -35,7 +35,11 @@ def test_slices_are_summarised_then_detailed_worst_first() -> None:
         0
     ]
     assert details.index("| `pro` |") < details.index("| `basic` |") < details.index("(missing)")
-    assert "| `pro` | 120 | 0.61 (−0.22 ⬇) | 0.7 (−0.13 ⬇) | ❌ max regression 0.02 |" in details
+    assert (
+        "| `pro` | 120 | 0.61 (−0.22 ⬇, [−0.3, −0.14]) | 0.7 (−0.13 ⬇) | ❌ max regression 0.02 |"
+        in details
+    )
+    assert "cells: value (Δ vs the baseline, its 95% CI on the slice's rows)" in details
     assert "| `basic` | 300 | 0.8 (+0.01 ⬆) | 0.7 (−0.09 ⬇) | ✅ |" in details
     assert "| (missing) | 12 | too small | — |  |" in details
     assert "recall \\[across plan\\]: 0.19 ❌ max gap 0.1" in details
@@ -162,6 +166,11 @@ def test_report_json_carries_slices_and_budgets_and_reads_back() -> None:
                 "change_pct": pytest.approx(-26.506, rel=1e-4),
                 "delta": pytest.approx(-0.22),
                 "higher_is_better": True,
+                "ci_low": -0.3,
+                "ci_high": -0.14,
+                "ci_level": 0.95,
+                "p_value": None,
+                "method": "multinomial",
             },
             {
                 "name": "f1",
