@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 from mlci import __version__
 
@@ -46,13 +47,20 @@ def is_release(text: str) -> bool:
 
 
 def commit(
-    *, direct_url: str | None = None, built: tuple[str | None, bool] | None = None
+    *,
+    direct_url: str | None = None,
+    built: tuple[str | None, bool] | None = None,
+    source_tree: bool | None = None,
 ) -> str | None:
     """The full commit SHA this mlci was installed or built from, or None when unknown.
 
-    ``direct_url`` (the text of the distribution's ``direct_url.json``) and ``built`` (the
-    ``node`` and ``dirty`` of ``mlci/_version.py``) default to the installed ones.
+    ``direct_url`` (the text of the distribution's ``direct_url.json``), ``built`` (the
+    ``node`` and ``dirty`` of ``mlci/_version.py``) and ``source_tree`` (whether the running
+    package sits in a git working tree) default to the installed ones.
     """
+    in_tree = _in_source_tree() if source_tree is None else source_tree
+    if in_tree:  # run from a checkout (editable, or its folder on sys.path): whatever it holds now
+        return None
     text = _direct_url() if direct_url is None else direct_url
     found, editable = _from_direct_url(text)
     if found is not None or editable:  # an editable install runs whatever the tree holds now
@@ -77,6 +85,12 @@ def describe() -> str:
     """The ``mlci --version`` line: ``mlci 0.1.0 (commit 3ad5222e1c04)`` when it is known."""
     found = commit()
     return f"mlci {version()}" + (f" (commit {found[:12]})" if found else "")
+
+
+def _in_source_tree() -> bool:
+    """Whether the running package is a git working tree's ``mlci/`` (a ``.git`` folder, or the
+    ``.git`` file of a worktree, beside it): its metadata may then be a stale build's."""
+    return (Path(__file__).resolve().parent.parent / ".git").exists()
 
 
 def _direct_url() -> str:
