@@ -1,0 +1,74 @@
+"""Which pipelines note on a merge request, and the settings they read (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlci.errors import MlciError
+from mlci.gitlab.settings import GitLabSettings, from_environ, merge_request_pipeline
+
+MR = {
+    "GITLAB_CI": "true",
+    "CI_PIPELINE_SOURCE": "merge_request_event",
+    "CI_MERGE_REQUEST_IID": "12",
+    "CI_PROJECT_ID": "278964",
+    "CI_API_V4_URL": "https://gitlab.example.com/api/v4/",
+    "MLCI_GITLAB_TOKEN": "glpat-secretsecretsecret",
+}
+
+
+def test_a_merge_request_pipeline_with_a_token_notes_on_its_merge_request():
+    settings = from_environ(MR)
+
+    assert settings == GitLabSettings(
+        api_url="https://gitlab.example.com/api/v4",
+        project="278964",
+        iid=12,
+        token="glpat-secretsecretsecret",
+    )
+    assert "glpat" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"MLCI_GITLAB_TOKEN": ""},  # no token: no note
+        {"MLCI_GITLAB_TOKEN": "  "},
+        {"CI_MERGE_REQUEST_IID": ""},  # a branch pipeline
+        {"GITLAB_CI": ""},  # not GitLab
+    ],
+)
+def test_no_note_without_a_token_or_outside_a_merge_request_pipeline(change):
+    assert from_environ({**MR, **change}) is None
+
+
+def test_a_job_token_alone_is_not_used():
+    environ = {**MR, "MLCI_GITLAB_TOKEN": "", "CI_JOB_TOKEN": "glcbt-64_abcdefabcdefabcdef"}
+
+    assert from_environ(environ) is None
+    assert merge_request_pipeline(environ)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"CI_MERGE_REQUEST_IID": "12; rm"},
+            "CI_MERGE_REQUEST_IID must be a merge request number. Got '12; rm'.",
+        ),
+        (
+            {"CI_API_V4_URL": "gitlab.example.com"},
+            "CI_API_V4_URL must be the GitLab API's URL (https://gitlab.example.com/api/v4). "
+            "Got 'gitlab.example.com'.",
+        ),
+        (
+            {"CI_PROJECT_ID": ""},
+            "CI_PROJECT_ID is not set: the merge request's project is unknown.",
+        ),
+    ],
+)
+def test_malformed_pipeline_variables_are_one_readable_error(change, message):
+    with pytest.raises(MlciError) as err:
+        from_environ({**MR, **change})
+
+    assert str(err.value) == message
