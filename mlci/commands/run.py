@@ -33,6 +33,10 @@ from mlci.github.actions import (
 )
 from mlci.github.override import for_pull_request
 from mlci.github.workflow import format_annotation
+from mlci.gitlab.client import GitLabError
+from mlci.gitlab.note import outcome_line, post_note
+from mlci.gitlab.settings import TOKEN_VARIABLE, GitLabSettings, merge_request_pipeline
+from mlci.gitlab.settings import from_environ as gitlab_settings
 from mlci.jobs import resolve_jobs
 from mlci.model.mlflow_run import tag_run
 from mlci.paths import check_output
@@ -137,6 +141,7 @@ def _run(
     config = load_config(config_path)
     actions = detect(environ)
     ci = detect_ci(environ)  # another CI: None in GitHub Actions
+    gitlab = gitlab_settings(environ) if actions is None else None  # a merge request's note
     if actions is not None:
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
@@ -185,6 +190,8 @@ def _run(
         _say_stored(plan, outcome.record.commit, records, actions is not None, stdout)
         if actions is not None:
             _publish(actions, config, outcome, paths, comment=comment, stdout=stdout)
+        elif comment and config.report.comment and merge_request_pipeline(environ):
+            _note(gitlab, config.name, paths, ci.commit if ci else None, stdout)
         _tag_mlflow_run(config, outcome, paths, environ, actions is not None, stdout)
     # the header's word: a pass with warnings or inconclusive gates ends "WARN", still exit 0
     print(f"mlci: {verdict_state(outcome.report).upper()}", file=stdout)
@@ -321,6 +328,27 @@ def _publish(
         comment=publish_comment,
         stdout=stdout,
     )
+
+
+def _note(
+    settings: GitLabSettings | None,
+    name: str,
+    paths: Mapping[str, Path],
+    head_sha: str | None,
+    stdout: TextIO,
+) -> None:
+    """The sticky note on a GitLab merge request; a failure is one warning line, never a change
+    of verdict (the report files and the JUnit XML are written already)."""
+    if settings is None:
+        print(f"mlci: no merge request note: set {TOKEN_VARIABLE} to post one.", file=stdout)
+        return
+    markdown = paths["report_markdown"].read_text(encoding="utf-8")
+    try:
+        outcome = post_note(settings, name, markdown, head_sha=head_sha)
+    except GitLabError as exc:
+        print(_warning(str(exc), False), file=stdout)
+        return
+    print(outcome_line(outcome, settings.iid), file=stdout)
 
 
 def _print_paths(paths: Mapping[str, Path], stdout: TextIO) -> None:
