@@ -191,7 +191,7 @@ def _run(
         if actions is not None:
             _publish(actions, config, outcome, paths, comment=comment, stdout=stdout)
         elif comment and config.report.comment and merge_request_pipeline(environ):
-            _note(gitlab, config.name, paths, ci.commit if ci else None, stdout)
+            _note(gitlab, config.name, paths, stdout)
         _tag_mlflow_run(config, outcome, paths, environ, actions is not None, stdout)
     # the header's word: a pass with warnings or inconclusive gates ends "WARN", still exit 0
     print(f"mlci: {verdict_state(outcome.report).upper()}", file=stdout)
@@ -334,7 +334,6 @@ def _note(
     settings: GitLabSettings | None,
     name: str,
     paths: Mapping[str, Path],
-    head_sha: str | None,
     stdout: TextIO,
 ) -> None:
     """The sticky note on a GitLab merge request; a failure is one warning line, never a change
@@ -344,7 +343,7 @@ def _note(
         return
     markdown = paths["report_markdown"].read_text(encoding="utf-8")
     try:
-        outcome = post_note(settings, name, markdown, head_sha=head_sha)
+        outcome = post_note(settings, name, markdown)
     except GitLabError as exc:
         print(_warning(str(exc), False), file=stdout)
         return

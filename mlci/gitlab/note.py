@@ -79,14 +79,14 @@ def post_note(
     name: str,
     markdown: str,
     *,
-    head_sha: str | None,
     client: GitLabClient | None = None,
 ) -> NoteOutcome:
-    """:func:`upsert_note` with a client for ``settings`` (closed afterwards)."""
+    """:func:`upsert_note` for ``settings`` (its head commit), with a client for them unless
+    ``client`` is given (closed afterwards)."""
     own = client is None
     gitlab = client or GitLabClient(settings)
     try:
-        return upsert_note(gitlab, name, markdown, head_sha=head_sha)
+        return upsert_note(gitlab, name, markdown, head_sha=settings.head_sha)
     finally:
         if own:
             gitlab.close()

@@ -10,6 +10,7 @@ from mlci.errors import MlciError
 
 TOKEN_VARIABLE = "MLCI_GITLAB_TOKEN"
 _IID = re.compile(r"[1-9][0-9]{0,11}")
+_SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _API = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
 
 
@@ -17,19 +18,26 @@ _API = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
 class GitLabSettings:
     """A merge request to note on: ``api_url`` is ``CI_API_V4_URL`` (``.../api/v4``),
     ``project`` is ``CI_PROJECT_ID`` (a number, or a ``group/name`` path), ``iid`` the merge
-    request's number in the project. The token is hidden from ``repr``."""
+    request's number in the project, ``head_sha`` its head commit as the pipeline saw it
+    (``CI_MERGE_REQUEST_SOURCE_BRANCH_SHA`` in merged-results pipelines, else
+    ``CI_COMMIT_SHA``). The token is hidden from ``repr``."""
 
     api_url: str
     project: str
     iid: int
     token: str = field(repr=False)
+    head_sha: str | None = None
     timeout: float = 30.0
 
 
 def merge_request_pipeline(environ: Mapping[str, str]) -> bool:
     """Whether this is a GitLab merge-request pipeline (any of its kinds: detached, merged
-    results, merge train)."""
-    return environ.get("GITLAB_CI") == "true" and bool(environ.get("CI_MERGE_REQUEST_IID"))
+    results, merge train): ``CI_MERGE_REQUEST_IID`` is set, and ``CI_PIPELINE_SOURCE`` is
+    ``merge_request_event`` (or unset, in a job that says ``GITLAB_CI=true``)."""
+    source = environ.get("CI_PIPELINE_SOURCE", "").strip()
+    if not environ.get("CI_MERGE_REQUEST_IID", "").strip():
+        return False
+    return source == "merge_request_event" or (not source and environ.get("GITLAB_CI") == "true")
 
 
 def from_environ(environ: Mapping[str, str]) -> GitLabSettings | None:
@@ -55,4 +63,12 @@ def from_environ(environ: Mapping[str, str]) -> GitLabSettings | None:
         )
     if not project:
         raise MlciError("CI_PROJECT_ID is not set: the merge request's project is unknown.")
-    return GitLabSettings(api_url=api, project=project, iid=int(iid), token=token)
+    head = environ.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", "").strip()
+    head = head or environ.get("CI_COMMIT_SHA", "").strip()
+    return GitLabSettings(
+        api_url=api,
+        project=project,
+        iid=int(iid),
+        token=token,
+        head_sha=head if _SHA.fullmatch(head) else None,
+    )

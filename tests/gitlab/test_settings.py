@@ -14,6 +14,7 @@ MR = {
     "CI_PROJECT_ID": "278964",
     "CI_API_V4_URL": "https://gitlab.example.com/api/v4/",
     "MLCI_GITLAB_TOKEN": "glpat-secretsecretsecret",
+    "CI_COMMIT_SHA": "a" * 40,
 }
 
 
@@ -25,8 +26,25 @@ def test_a_merge_request_pipeline_with_a_token_notes_on_its_merge_request():
         project="278964",
         iid=12,
         token="glpat-secretsecretsecret",
+        head_sha="a" * 40,
     )
     assert "glpat" not in repr(settings)
+
+
+def test_the_head_is_the_source_branch_sha_in_a_merged_results_pipeline():
+    merged = {**MR, "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": "b" * 40}  # CI_COMMIT_SHA: the merge
+
+    settings = from_environ(merged)
+
+    assert settings is not None and settings.head_sha == "b" * 40
+    unknown = from_environ({**MR, "CI_COMMIT_SHA": "HEAD"})
+    assert unknown is not None and unknown.head_sha is None  # not checked
+
+
+def test_the_pipeline_source_alone_names_a_merge_request_pipeline():
+    environ = {k: v for k, v in MR.items() if k != "GITLAB_CI"}
+
+    assert merge_request_pipeline(environ) and from_environ(environ) is not None
 
 
 @pytest.mark.parametrize(
@@ -35,7 +53,8 @@ def test_a_merge_request_pipeline_with_a_token_notes_on_its_merge_request():
         {"MLCI_GITLAB_TOKEN": ""},  # no token: no note
         {"MLCI_GITLAB_TOKEN": "  "},
         {"CI_MERGE_REQUEST_IID": ""},  # a branch pipeline
-        {"GITLAB_CI": ""},  # not GitLab
+        {"GITLAB_CI": "", "CI_PIPELINE_SOURCE": ""},  # not GitLab
+        {"CI_PIPELINE_SOURCE": "push"},  # a branch pipeline that has a merge request open
     ],
 )
 def test_no_note_without_a_token_or_outside_a_merge_request_pipeline(change):
