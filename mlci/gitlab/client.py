@@ -264,17 +264,22 @@ class GitLabClient:
         return GitLabError(f"GitLab rejected {what}: {summary}.")
 
     def _next_url(self, response: requests.Response, url: str) -> str | None:
-        """The next page: the ``Link`` header's ``next`` on the API's own host, else
-        ``x-next-page`` (GitLab leaves both out, or empty, on the last page)."""
-        link = response.links.get("next", {}).get("url")
-        if link and _origin(link) == _origin(self.settings.api_url):
-            return str(link)
+        """The next page: ``x-next-page`` (empty on the last page), else the ``Link`` header's
+        ``next``, which is followed only on the API's own host (the token goes with it)."""
         page = response.headers.get("x-next-page", "").strip()
-        if not page.isdigit():
+        if page.isdigit():
+            split = urlsplit(url)
+            query = [p for p in split.query.split("&") if p and not p.startswith("page=")]
+            return split._replace(query="&".join([*query, f"page={page}"])).geturl()
+        link = response.links.get("next", {}).get("url")
+        if not link:
             return None
-        split = urlsplit(url)
-        query = [p for p in split.query.split("&") if p and not p.startswith("page=")]
-        return split._replace(query="&".join([*query, f"page={page}"])).geturl()
+        if _origin(link) != _origin(self.settings.api_url):
+            raise GitLabError(
+                f"GitLab's next page of notes is on another host ({_origin(link)[1]}); mlci "
+                "does not send the token there. Check CI_API_V4_URL."
+            )
+        return str(link)
 
     def _redact(self, text: str) -> str:
         token = self.settings.token

@@ -33,6 +33,21 @@ def test_every_page_of_notes_is_read_oldest_first(fake_gitlab, pagination):
     assert len(lists) == 3  # 100 + 100 + 30
 
 
+def test_a_next_page_on_another_host_is_not_followed_with_the_token(fake_gitlab):
+    fake_gitlab.pagination = ("link",)
+    fake_gitlab.link_base = "http://gitlab.attacker.example:8080"
+    for i in range(101):
+        fake_gitlab.seed_note(PROJECT, IID, f"n{i}", author_id=HUMAN)
+
+    with pytest.raises(GitLabError) as err:
+        make_client(fake_gitlab, Sleeps()).notes()
+
+    assert str(err.value) == (
+        "GitLab's next page of notes is on another host (gitlab.attacker.example:8080); mlci "
+        "does not send the token there. Check CI_API_V4_URL."
+    )
+
+
 def test_a_project_path_is_encoded_as_one_segment(fake_gitlab):
     fake_gitlab.add_merge_request("group/sub/project", IID, "a" * 40)
     settings = GitLabSettings(

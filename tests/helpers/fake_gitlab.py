@@ -83,6 +83,7 @@ class FakeGitLab:
         self.lock = threading.RLock()
         self.state = State(tokens=dict(tokens or {}))
         self.pagination = ("link", "x-next-page")  # which pagination headers are sent
+        self.link_base: str | None = None  # the Link header's host, when not the fake's own
         self.stopping = threading.Event()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.httpd.daemon_threads = True
@@ -110,6 +111,7 @@ class FakeGitLab:
         with self.lock:
             self.state = State(tokens=self.state.tokens)
             self.pagination = ("link", "x-next-page")
+            self.link_base = None
 
     def add_merge_request(self, project: str, iid: int, sha: str) -> None:
         with self.lock:
@@ -250,9 +252,8 @@ class FakeGitLab:
         if "x-next-page" in self.pagination:
             headers["x-next-page"] = str(page + 1) if more else ""
         if "link" in self.pagination and more:
-            url = (
-                f"{self.api_url}/projects/{project.replace('/', '%2F')}/merge_requests/{iid}/notes"
-            )
+            base = f"{self.link_base or self.url}{PREFIX}/projects/{project.replace('/', '%2F')}"
+            url = f"{base}/merge_requests/{iid}/notes"
             headers["Link"] = f'<{url}?{urlencode({**query, "page": page + 1})}>; rel="next"'
         return 200, [_public(n) for n in chunk], headers
 
