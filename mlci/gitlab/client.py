@@ -168,6 +168,15 @@ class GitLabClient:
         data = self._call("PUT", f"{self._mr}/notes/{note_id}", json={"body": body}, what=what)
         return _required_note(data, what)
 
+    def delete_note(self, note_id: int) -> None:
+        """Delete a note; one already gone (an earlier attempt landed) is not an error."""
+        what = f"deleting a duplicate note on merge request !{self.settings.iid}"
+        try:
+            self._call("DELETE", f"{self._mr}/notes/{note_id}", what=what)
+        except GitLabError as exc:
+            if not str(exc).startswith(f"GitLab rejected {what}: 404"):
+                raise
+
     # -- one call under the retry policy ---------------------------------------------------
     def _call(
         self,

@@ -4,7 +4,8 @@ A note is ours when its body STARTS with this config's report marker (its first 
 author is the token's user (``GET /user``), across every page of notes; a marker anywhere else
 (data in a report is escaped, but another note could still quote one) never counts, nor does a
 note of anyone else that starts with it. The oldest such note is edited when the report changed
-and left alone when it did not; none is created only when there is none. A pipeline of a commit
+and left alone when it did not, and later copies (two pipelines that both found none) are
+deleted; a note is created only when there is none. A pipeline of a commit
 that is no longer the merge request's head writes nothing, so an older pipeline finishing late
 never overwrites a newer report.
 """
@@ -61,13 +62,16 @@ def upsert_note(
     body = note_body(name, markdown)
     user_id = client.user_id()
 
-    def find() -> Note | None:
-        return next((n for n in client.notes() if is_ours(n, name, user_id)), None)
+    def ours() -> list[Note]:
+        return [n for n in client.notes() if is_ours(n, name, user_id)]
 
-    note = find()
-    if note is None:
-        created = client.create_note(body, landed=find)
+    found = ours()
+    if not found:
+        created = client.create_note(body, landed=lambda: next(iter(ours()), None))
         return NoteOutcome("created", _note_url(web_url, created.id))
+    note, extras = found[0], found[1:]
+    for extra in extras:  # two pipelines that both found none: the oldest note is kept
+        client.delete_note(extra.id)
     if note.body.rstrip("\n") == body.rstrip("\n"):
         return NoteOutcome("unchanged", _note_url(web_url, note.id))
     client.update_note(note.id, body)

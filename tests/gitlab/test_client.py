@@ -190,6 +190,16 @@ def test_an_answer_over_the_size_limit_is_not_read(fake_gitlab, monkeypatch):
     assert str(err.value) == "GitLab's answer is larger than 4 KiB; mlci stops reading."
 
 
+def test_deleting_a_note_that_is_already_gone_is_not_an_error(fake_gitlab):
+    client = make_client(fake_gitlab, Sleeps())
+    note = client.create_note("copy", landed=lambda: None)
+
+    client.delete_note(note.id)
+    client.delete_note(note.id)  # a retried DELETE whose first answer was lost
+
+    assert fake_gitlab.notes(PROJECT, IID) == []
+
+
 def test_the_token_travels_only_in_its_header(fake_gitlab):
     client = make_client(fake_gitlab, Sleeps())
     note = client.create_note(f"mentions {TOKEN[:6]}", landed=lambda: None)

@@ -129,6 +129,36 @@ def test_a_marker_that_is_not_at_the_very_start_does_not_count(git_project, fake
     assert len(notes) == 3 and notes[2]["body"] == note_body("demo-model", _report_md(git_project))
 
 
+def test_copies_of_our_note_are_deleted_and_the_oldest_kept(git_project, fake_gitlab):
+    head = _project(git_project, fake_gitlab)
+    first = fake_gitlab.seed_note(PROJECT, IID, f"{MARK}\nold report", author_id=BOT)
+    fake_gitlab.seed_note(PROJECT, IID, "a review", author_id=HUMAN)
+    fake_gitlab.seed_note(PROJECT, IID, f"{MARK}\nracing copy", author_id=BOT)
+
+    _run(git_project, _environ(fake_gitlab, head))
+
+    kept, review = fake_gitlab.notes(PROJECT, IID)
+    assert (kept["id"], kept["edits"]) == (first, 1)
+    assert kept["body"] == note_body("demo-model", _report_md(git_project))
+    assert review["body"] == "a review"
+
+
+def test_only_the_pipeline_variables_and_the_token_are_needed(git_project, fake_gitlab):
+    _project(git_project, fake_gitlab)
+    environ = {
+        "CI_PIPELINE_SOURCE": "merge_request_event",
+        "CI_MERGE_REQUEST_IID": str(IID),
+        "CI_PROJECT_ID": PROJECT,
+        "CI_API_V4_URL": fake_gitlab.api_url,
+        "MLCI_GITLAB_TOKEN": TOKEN,
+    }
+
+    code, stdout, _ = _run(git_project, environ)
+
+    assert code == 0 and "Posted the mlci note on merge request !5" in stdout
+    assert [n["author_id"] for n in fake_gitlab.notes(PROJECT, IID)] == [BOT]
+
+
 def test_a_note_posted_by_another_token_user_is_not_ours(git_project, fake_gitlab):
     head = _project(git_project, fake_gitlab)
     _run(git_project, _environ(fake_gitlab, head, token=OTHER_TOKEN))  # another bot's config

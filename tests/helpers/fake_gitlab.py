@@ -3,9 +3,10 @@
 It answers over real HTTP under ``/api/v4``, so tests drive mlci's real ``requests`` client
 against it, and it is strict where GitLab is: the token in ``PRIVATE-TOKEN`` (a job token in
 ``JOB-TOKEN`` may not touch notes: 401), the ``api`` scope for writes (``read_api``: 403
-insufficient_scope), only a note's author may edit it (403), ``per_page`` capped at 100, notes
-newest first unless ``sort=asc``, the 1,000,000-character note limit, and pagination through
-``x-next-page``/``x-page``/``x-total`` and the ``Link`` header (either can be switched off).
+insufficient_scope), only a note's author may edit or delete it (403), ``per_page`` capped at
+100, notes newest first unless ``sort=asc``, the 1,000,000-character note limit, and
+pagination through ``x-next-page``/``x-page``/``x-total`` and the ``Link`` header (either can
+be switched off; ``link_base`` points the ``Link`` header at another host).
 System notes ("added 1 commit") are listed like GitLab lists them.
 
 Faults are queued with :meth:`FakeGitLab.add_faults` (see :class:`Fault`): a status (5xx,
@@ -223,7 +224,7 @@ class FakeGitLab:
             return 200, dict(mr), {}
         if rest == "/notes" and method == "GET":
             return self._list(project, iid, query)
-        if method in ("POST", "PUT") and user.get("scope", "api") != "api":
+        if method in ("POST", "PUT", "DELETE") and user.get("scope", "api") != "api":
             raise ApiError(
                 403,
                 {
@@ -238,6 +239,9 @@ class FakeGitLab:
         edit = re.fullmatch(r"/notes/(\d+)", rest)
         if edit and method == "PUT":
             return 200, self._update(project, iid, int(edit[1]), _note_body(body), user), {}
+        if edit and method == "DELETE":
+            self._delete(project, iid, int(edit[1]), user)
+            return 204, None, {}
         raise ApiError(404, {"error": "404 Not Found"})
 
     def _list(self, project: str, iid: int, query: dict[str, str]):
@@ -273,13 +277,22 @@ class FakeGitLab:
         self.state.notes[note["id"]] = note
         return _public(note)
 
+    def _delete(self, project: str, iid: int, note_id: int, user: dict[str, Any]) -> None:
+        with self.lock:
+            note = self._own_note(project, iid, note_id, user)
+            del self.state.notes[note["id"]]
+
+    def _own_note(self, project: str, iid: int, note_id: int, user: dict[str, Any]) -> dict:
+        note = self.state.notes.get(note_id)
+        if note is None or (note["project"], note["iid"]) != (project, iid):
+            raise ApiError(404, {"message": "404 Note Not Found"})
+        if note["author_id"] != user["id"] or note["system"]:
+            raise ApiError(403, {"message": "403 Forbidden"})
+        return note
+
     def _update(self, project: str, iid: int, note_id: int, body: str, user) -> dict[str, Any]:
         with self.lock:
-            note = self.state.notes.get(note_id)
-            if note is None or (note["project"], note["iid"]) != (project, iid):
-                raise ApiError(404, {"message": "404 Note Not Found"})
-            if note["author_id"] != user["id"] or note["system"]:
-                raise ApiError(403, {"message": "403 Forbidden"})
+            note = self._own_note(project, iid, note_id, user)
             note.update(body=body, updated_at=_now(), edits=note["edits"] + 1)
             return _public(note)
 
@@ -355,7 +368,7 @@ def _handler_for(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, data, extra = fake.handle(self.command, self.path, headers, body)
-            payload = json.dumps(data).encode()
+            payload = b"" if data is None else json.dumps(data).encode()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
