@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from mlci.gitlab.client import GitLabClient, Note
+from mlci.gitlab.client import GitLabClient, GitLabError, Note, Refused
 from mlci.gitlab.settings import GitLabSettings
 from mlci.report.markdown import marker
 
@@ -56,7 +56,12 @@ def upsert_note(
         head_sha: the merge request's head commit as the pipeline knows it; when the merge
             request has moved on, nothing is written (``skipped_stale``). None: not checked.
     """
-    current, web_url = client.merge_request()
+    try:
+        current, web_url = client.merge_request()
+    except Refused:
+        raise
+    except GitLabError:  # only the staleness check and the note's address are lost
+        current, web_url = None, None
     if head_sha is not None and current is not None and current != head_sha:
         return NoteOutcome("skipped_stale")
     body = note_body(name, markdown)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from mlci.errors import MlciError
 
 TOKEN_VARIABLE = "MLCI_GITLAB_TOKEN"
+TIMEOUT_VARIABLE = "MLCI_GITLAB_TIMEOUT"
+DEFAULT_TIMEOUT = 30.0
 _IID = re.compile(r"[1-9][0-9]{0,11}")
 _SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _API = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
@@ -27,7 +29,7 @@ class GitLabSettings:
     iid: int
     token: str = field(repr=False)
     head_sha: str | None = None
-    timeout: float = 30.0
+    timeout: float = DEFAULT_TIMEOUT
 
 
 def merge_request_pipeline(environ: Mapping[str, str]) -> bool:
@@ -63,6 +65,7 @@ def from_environ(environ: Mapping[str, str]) -> GitLabSettings | None:
         )
     if not project:
         raise MlciError("CI_PROJECT_ID is not set: the merge request's project is unknown.")
+    timeout = _timeout(environ.get(TIMEOUT_VARIABLE, "").strip())
     head = environ.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", "").strip()
     head = head or environ.get("CI_COMMIT_SHA", "").strip()
     return GitLabSettings(
@@ -71,4 +74,18 @@ def from_environ(environ: Mapping[str, str]) -> GitLabSettings | None:
         iid=int(iid),
         token=token,
         head_sha=head if _SHA.fullmatch(head) else None,
+        timeout=timeout,
     )
+
+
+def _timeout(raw: str) -> float:
+    """Seconds per request from :data:`TIMEOUT_VARIABLE`; unset: :data:`DEFAULT_TIMEOUT`."""
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 600:
+        raise MlciError(f"{TIMEOUT_VARIABLE} must be a number of seconds in (0, 600]. Got {raw!r}.")
+    return value

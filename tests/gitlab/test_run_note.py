@@ -79,6 +79,7 @@ def test_the_note_is_created_once_then_left_alone_then_updated_in_place(git_proj
     [note] = fake_gitlab.notes(PROJECT, IID)
     assert note["author_id"] == BOT
     assert note["body"] == note_body("demo-model", _report_md(git_project))
+    assert note["body"] == _report_md(git_project)  # the same markdown as report.md
     assert note["body"].startswith(f"{MARK}\n")
     web = f"{fake_gitlab.url}/{PROJECT}/-/merge_requests/{IID}#note_{note['id']}"
     assert f"Posted the mlci note on merge request !5: {web}" in stdout
@@ -209,6 +210,29 @@ def test_the_token_never_appears_in_outputs_or_requests(git_project, fake_gitlab
     assert not fake_gitlab.token_leaked()
     for text in (stdout, stderr, _files_text(git_project.path / "out")):
         assert TOKEN not in text
+
+
+def test_a_slow_gitlab_is_retried_within_the_timeout_asked_for(git_project, fake_gitlab):
+    head = _project(git_project, fake_gitlab)
+    fake_gitlab.add_faults(Fault("GET", "/user$", kind="timeout", delay=2.0))
+    environ = {**_environ(fake_gitlab, head), "MLCI_GITLAB_TIMEOUT": "0.5"}
+
+    code, stdout, _ = _run(git_project, environ)
+
+    assert code == 0 and "Posted the mlci note on merge request !5" in stdout
+    users = [r for r in fake_gitlab.requests() if r["path"].endswith("/user")]
+    assert len(users) == 2
+
+
+def test_an_unreadable_merge_request_costs_only_the_staleness_check(git_project, fake_gitlab):
+    head = _project(git_project, fake_gitlab)
+    fake_gitlab.add_faults(Fault("GET", "/merge_requests/5$", status=404))
+
+    code, stdout, _ = _run(git_project, _environ(fake_gitlab, head))
+
+    assert code == 0
+    assert "Posted the mlci note on merge request !5\n" in stdout  # no address to show
+    assert len(fake_gitlab.notes(PROJECT, IID)) == 1
 
 
 def test_a_pipeline_of_an_older_head_writes_nothing(git_project, fake_gitlab):

@@ -68,9 +68,25 @@ def test_a_job_token_alone_is_not_used():
     assert merge_request_pipeline(environ)
 
 
+def test_the_request_timeout_can_be_set():
+    settings = from_environ({**MR, "MLCI_GITLAB_TIMEOUT": "2.5"})
+
+    assert settings is not None and settings.timeout == 2.5
+    default = from_environ(MR)
+    assert default is not None and default.timeout == 30.0
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
+        (
+            {"MLCI_GITLAB_TIMEOUT": "soon"},
+            "MLCI_GITLAB_TIMEOUT must be a number of seconds in (0, 600]. Got 'soon'.",
+        ),
+        (
+            {"MLCI_GITLAB_TIMEOUT": "0"},
+            "MLCI_GITLAB_TIMEOUT must be a number of seconds in (0, 600]. Got '0'.",
+        ),
         (
             {"CI_MERGE_REQUEST_IID": "12; rm"},
             "CI_MERGE_REQUEST_IID must be a merge request number. Got '12; rm'.",
