@@ -3,9 +3,10 @@
 Inside GitHub Actions (``GITHUB_ACTIONS=true``) the run also sets the pending and final commit
 status, posts or edits the sticky PR comment, writes the job summary, the step outputs and
 annotations; there a record is stored for a push to the baseline branch only, and pushed to the
-records branch's remote. Outside, a run on the baseline branch stores its record locally, and
-pushes it only with ``--push``. Either way, nothing is stored when tracked files differ from
-the commit (one line says so).
+records branch's remote. In a GitLab merge request pipeline with ``MLCI_GITLAB_TOKEN`` set, it
+posts or edits the sticky merge request note (:mod:`mlci.gitlab`). Outside Actions, a run on the
+baseline branch stores its record locally, and pushes it only with ``--push``. Either way,
+nothing is stored when tracked files differ from the commit (one line says so).
 """
 
 from __future__ import annotations
