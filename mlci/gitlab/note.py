@@ -68,7 +68,8 @@ def upsert_note(
     user_id = client.user_id()
 
     def ours() -> list[Note]:
-        return [n for n in client.notes() if is_ours(n, name, user_id)]
+        # oldest first by id, whatever order a server lists them in
+        return sorted((n for n in client.notes() if is_ours(n, name, user_id)), key=lambda n: n.id)
 
     found = ours()
     if not found:
