@@ -31,7 +31,8 @@ DESCRIPTIONS = {
     "model's metrics, compare both with the baseline record (the merge base's on a PR branch), "
     "judge the gates, and write report.md, report.json, report.html and record.json. On the "
     "baseline branch the commit's record is stored; in GitHub Actions the PR comment, the "
-    "commit status and the job summary are posted. Exit 0 passed, 1 a blocking gate failed.",
+    "commit status and the job summary are posted; in a GitLab merge request pipeline with "
+    "MLCI_GITLAB_TOKEN set, the merge request note. Exit 0 passed, 1 a blocking gate failed.",
     "mlci validate": "Only the data stage: profile every dataset of the config, run its "
     "checks, and compare its profile with the baseline record's (drift). Nothing is stored.",
     "mlci evaluate": "Only the model stage: compute the config's metrics from its metrics "
@@ -158,7 +159,7 @@ def _add_run(sub: Subparsers) -> None:
     run.add_argument(
         "--no-comment",
         action="store_true",
-        help="in GitHub Actions, do not post or edit the PR comment",
+        help="do not post or edit the PR comment (GitHub Actions) or merge request note (GitLab)",
     )
     run.add_argument(
         "--no-fail-on-gate",

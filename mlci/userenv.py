@@ -6,8 +6,8 @@ demo's training script — gets mlci's environment without any credential that c
 the repository:
 
 - the token variables by name (:data:`TOKEN_VARIABLES`: ``GITHUB_TOKEN``, ``MLCI_GITHUB_TOKEN``,
-  the action's ``INPUT_GITHUB-TOKEN``, the runner's ``ACTIONS_RUNTIME_TOKEN`` and OIDC request
-  token and URL);
+  ``MLCI_GITLAB_TOKEN``, the action's ``INPUT_GITHUB-TOKEN``, the runner's
+  ``ACTIONS_RUNTIME_TOKEN`` and OIDC request token and URL);
 - git's configuration and credential channels (``GIT_CONFIG`` and every ``GIT_CONFIG_*``,
   among them ``GIT_CONFIG_COUNT`` / ``GIT_CONFIG_KEY_n`` / ``GIT_CONFIG_VALUE_n`` and
   ``GIT_CONFIG_PARAMETERS``, which carry ``http.extraheader`` and ``credential.helper``
@@ -27,6 +27,7 @@ from pathlib import Path
 TOKEN_VARIABLES = (
     "GITHUB_TOKEN",
     "MLCI_GITHUB_TOKEN",
+    "MLCI_GITLAB_TOKEN",
     "INPUT_GITHUB-TOKEN",
     "INPUT_GITHUB_TOKEN",
     "ACTIONS_RUNTIME_TOKEN",

@@ -18,8 +18,8 @@ from tests.helpers.git_http import GitHttpServer
 
 TESTS = Path(__file__).resolve().parent
 TIERS = ("unit", "integration", "e2e")
-# Fixtures that make real git repositories, serve the GitHub API fake or start Spark (a JVM
-# and Python workers talking over sockets): a test that uses one is an integration test.
+# Fixtures that make real git repositories, serve the GitHub or GitLab API fake or start Spark
+# (a JVM and Python workers talking over sockets): a test that uses one is an integration test.
 INTEGRATION_FIXTURES = frozenset(
     {
         "git_project",
@@ -28,6 +28,8 @@ INTEGRATION_FIXTURES = frozenset(
         "fake",
         "fake_server",
         "fake_process",
+        "fake_gitlab",
+        "gitlab_server",
         "make_client",
         "make_settings",
         "serve_git",

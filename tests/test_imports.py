@@ -57,6 +57,7 @@ IO_MODULES = (
     "shutil",
     "mlci.git",
     "mlci.github",
+    "mlci.gitlab",
     "mlci.records.store",
     "mlci.userenv",
     "mlci.model.isolate",

@@ -3,9 +3,10 @@
 Inside GitHub Actions (``GITHUB_ACTIONS=true``) the run also sets the pending and final commit
 status, posts or edits the sticky PR comment, writes the job summary, the step outputs and
 annotations; there a record is stored for a push to the baseline branch only, and pushed to the
-records branch's remote. Outside, a run on the baseline branch stores its record locally, and
-pushes it only with ``--push``. Either way, nothing is stored when tracked files differ from
-the commit (one line says so).
+records branch's remote. In a GitLab merge request pipeline with ``MLCI_GITLAB_TOKEN`` set, it
+posts or edits the sticky merge request note (:mod:`mlci.gitlab`). Outside Actions, a run on the
+baseline branch stores its record locally, and pushes it only with ``--push``. Either way,
+nothing is stored when tracked files differ from the commit (one line says so).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from mlci.github.actions import (
 )
 from mlci.github.override import for_pull_request
 from mlci.github.workflow import format_annotation
+from mlci.gitlab.client import GitLabError
+from mlci.gitlab.note import outcome_line, post_note
+from mlci.gitlab.settings import TOKEN_VARIABLE, GitLabSettings, merge_request_pipeline
+from mlci.gitlab.settings import from_environ as gitlab_settings
 from mlci.jobs import resolve_jobs
 from mlci.model.mlflow_run import tag_run
 from mlci.paths import check_output
@@ -137,6 +142,7 @@ def _run(
     config = load_config(config_path)
     actions = detect(environ)
     ci = detect_ci(environ)  # another CI: None in GitHub Actions
+    gitlab = gitlab_settings(environ) if actions is None else None  # a merge request's note
     if actions is not None:
         commit = commit or actions.commit
         branch = branch if branch is not None else actions.branch
@@ -185,6 +191,8 @@ def _run(
         _say_stored(plan, outcome.record.commit, records, actions is not None, stdout)
         if actions is not None:
             _publish(actions, config, outcome, paths, comment=comment, stdout=stdout)
+        elif comment and config.report.comment and merge_request_pipeline(environ):
+            _note(gitlab, config.name, paths, stdout)
         _tag_mlflow_run(config, outcome, paths, environ, actions is not None, stdout)
     # the header's word: a pass with warnings or inconclusive gates ends "WARN", still exit 0
     print(f"mlci: {verdict_state(outcome.report).upper()}", file=stdout)
@@ -321,6 +329,26 @@ def _publish(
         comment=publish_comment,
         stdout=stdout,
     )
+
+
+def _note(
+    settings: GitLabSettings | None,
+    name: str,
+    paths: Mapping[str, Path],
+    stdout: TextIO,
+) -> None:
+    """The sticky note on a GitLab merge request; a failure is one warning line, never a change
+    of verdict (the report files and the JUnit XML are written already)."""
+    if settings is None:
+        print(f"mlci: no merge request note: set {TOKEN_VARIABLE} to post one.", file=stdout)
+        return
+    markdown = paths["report_markdown"].read_text(encoding="utf-8")
+    try:
+        outcome = post_note(settings, name, markdown)
+    except GitLabError as exc:
+        print(_warning(str(exc), False), file=stdout)
+        return
+    print(outcome_line(outcome, settings.iid), file=stdout)
 
 
 def _print_paths(paths: Mapping[str, Path], stdout: TextIO) -> None:
