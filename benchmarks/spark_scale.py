@@ -26,6 +26,7 @@ Usage::
     python benchmarks/spark_scale.py                      # 5M rows, local[2], 3 runs each
     python benchmarks/spark_scale.py --rows 1000000 --repeat 5
     python benchmarks/spark_scale.py --cores 1            # Spark on one core
+    python benchmarks/spark_scale.py --ways files         # profile_files alone (its memory)
 """
 
 from __future__ import annotations
@@ -201,11 +202,18 @@ def main() -> int:
     parser.add_argument("--cores", type=int, default=2, help="Spark's local[N] (default 2)")
     parser.add_argument("--driver-memory", default="1g", help="the JVM's heap (default 1g)")
     parser.add_argument(
+        "--ways",
+        default=",".join(WAYS),
+        help="the Spark functions to time, of files,dataframe (default both; one alone gives "
+        "the memory of that one)",
+    )
+    parser.add_argument(
         "--dir",
         type=Path,
         default=Path(os.environ.get("MLCI_BENCH_DIR", Path.home() / ".cache" / "mlci-bench")),
     )
     args = parser.parse_args()
+    ways = [w for w in WAYS if w in args.ways.split(",")]
     path = data_scale.build(args.dir, args.rows, formats=("parquet",))["reference.parquet"]
     work = args.dir / f"work-spark-{args.rows}"
     work.mkdir(parents=True, exist_ok=True)
@@ -216,24 +224,22 @@ def main() -> int:
     partitions = spark.read.parquet(str(path)).rdd.getNumPartitions()
     print(f"Spark local[{args.cores}] started in {time.perf_counter() - started:.1f} s; "
           f"{partitions} partitions")  # fmt: skip
-    for how in WAYS:  # untimed: starts the Python workers
+    for how in ways:  # untimed: starts the Python workers
         wall, _, _, _ = on_spark(spark, path, how)
         print(f"first Spark run of {how} (workers starting): {wall:.2f} s")
     one_process(path, work)  # untimed: bytecode written, file in the page cache
 
     ones: list[float] = []
-    sparks: dict[str, list[float]] = {how: [] for how in WAYS}
-    print(
-        "\n| run | load | one process | its CPU | its peak | files | CPU: JVM | CPU: Python "
-        "| DataFrame | CPU: JVM | CPU: Python | agree |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    sparks: dict[str, list[float]] = {how: [] for how in ways}
+    heads = "".join(f"| {how} | CPU: JVM | CPU: Python " for how in ways)
+    print(f"\n| run | load | one process | its CPU | its peak {heads}| agree |")
+    print("|---:|---:|---:|---:|---:" + "|---:|---:|---:" * len(ways) + "|---|")
     for run in range(1, args.repeat + 1):
         load = os.getloadavg()[0]
         wall_one, cpu_one, rss, whole = one_process(path, work)
         ones.append(wall_one)
         cells, problems = [], []
-        for how in WAYS:
+        for how in ways:
             wall_spark, cpu_jvm, cpu_python, profile = on_spark(spark, path, how)
             sparks[how].append(wall_spark)
             cells.append(f"{wall_spark:.2f} s | {cpu_jvm:.1f} s | {cpu_python:.1f} s")
