@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import glob
 import heapq
+import itertools
 import json
 import math
 import os
@@ -272,7 +273,6 @@ def profile_files(
     files = _expand(paths)
     schema, units = _row_groups(files, columns)
     wanted = list(schema.names)
-    merged = Profiler.empty(schema)
     dealt = _deal(units, tasks or spark.sparkContext.defaultParallelism)
     work = spark.sparkContext.parallelize(dealt or [[]], max(1, len(dealt)))
     found = work.mapPartitions(lambda bins: profile_row_groups(bins, wanted))
@@ -281,9 +281,8 @@ def profile_files(
     try:
         if pieces is not None:
             found.map(_piece_line).saveAsTextFile(pieces)
-        if dealt:  # (treeReduce of no pieces raises)
-            merged.merge(Profiler.from_piece(found.treeReduce(merge_two)))
-        return merged.finish()
+        merged = Profiler.from_piece(found.treeReduce(merge_two)) if dealt else Profiler()
+        return _in_order(merged, schema).finish()
     finally:
         if pieces is not None:
             found.unpersist()
@@ -291,16 +290,22 @@ def profile_files(
 
 def profile_row_groups(bins: Iterable[list[Unit]], columns: list[str]) -> Iterator[dict[str, Any]]:
     """``mapPartitions``: the piece of the row groups of a task (none if they hold no rows),
-    read as `mlci profile` reads a file."""
-    profiler = Profiler()
+    read as `mlci profile` reads a file. Files of other columns than the one before are
+    profiled apart and merged (a column a file lacks is null there)."""
+    profiler, part, shape = Profiler(), Profiler(), None
     for units in bins:
-        for path, group, _ in units:
+        for path, group in itertools.groupby(units, key=lambda unit: unit[0]):
             file = _open(path)
             names = parquet_columns(file.schema_arrow)
             present = [c for c in columns if c in names]
-            batches = file.iter_batches(batch_size=READ_ROWS, row_groups=[group], columns=present)
+            if present != shape:
+                profiler.merge(part)
+                part, shape = Profiler(), present
+            groups = [unit[1] for unit in group]
+            batches = file.iter_batches(batch_size=READ_ROWS, row_groups=groups, columns=present)
             for batch in batches:
-                profiler.update_batch(normalise(batch))
+                part.update_batch(normalise(batch))
+    profiler.merge(part)
     if profiler.rows:
         yield profiler.piece()
 
@@ -310,6 +315,19 @@ def merge_two(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     merged = Profiler.from_piece(a)
     merged.merge(Profiler.from_piece(b))
     return merged.piece()
+
+
+def _in_order(merged: Profiler, schema: pa.Schema) -> Profiler:
+    """``merged`` with every column of ``schema`` in its order (the order of the pieces'
+    merges is Spark's); a column of no file with rows is all null, as Profiler.merge has it."""
+    whole = Profiler.empty(schema)
+    for name, column in whole.columns.items():
+        if name in merged.columns:
+            whole.columns[name] = merged.columns[name]
+        else:
+            column.nulls += merged.rows
+    whole.rows = merged.rows
+    return whole
 
 
 def _piece_line(piece: dict[str, Any]) -> str:
@@ -344,16 +362,11 @@ def _files_at(path: str) -> list[str]:
     if info.type != fs.FileType.Directory:
         raise ValueError(f"No file or folder at {path!r}.")
     below = filesystem.get_file_info(fs.FileSelector(where, recursive=True))
-    found = sorted(
-        i.path
-        for i in below
-        if i.type == fs.FileType.File
-        and not any(p[:1] in "_." for p in i.path[len(where) :].split("/") if p)
-    )
+    inside = sorted(i.path[len(where) :].strip("/") for i in below if i.type == fs.FileType.File)
+    found = [f for f in inside if not any(part[:1] in "_." for part in f.split("/"))]
     if not found:
         raise ValueError(f"No data file in the folder {path!r}.")
-    prefix = path[: len(path) - len(where)] if path.endswith(where) else ""
-    return [prefix + f for f in found]
+    return [f"{path.rstrip('/')}/{f}" for f in found]
 
 
 def _filesystem(path: str) -> tuple[Any, str]:

@@ -276,6 +276,21 @@ def test_files_of_no_rows_give_their_columns_and_no_rows(
     assert (tmp_path / "pieces").is_dir()
 
 
+@pytest.mark.parametrize("tasks", [1, 2])
+def test_files_of_different_columns_merge_as_mlci_profile_merge_does(
+    spark: Any, tmp_path: Path, tasks: int
+) -> None:
+    """A column one file lacks counts as null there."""
+    rows = table(6_000, seed=5)
+    pq.write_table(rows.slice(0, 2_000), tmp_path / "a.parquet")
+    pq.write_table(rows.slice(2_000).drop_columns(["plan", "seen"]), tmp_path / "b.parquet")
+    want, _ = scan_file(tmp_path / "a.parquet", name="train")
+    want.merge(scan_file(tmp_path / "b.parquet", name="train")[0])
+    profile = profile_files(spark, tmp_path, tasks=tasks)
+    assert_same_profile(profile, want.finish())
+    assert profile["columns"]["plan"]["nulls"] == 4_000 + rows.column("plan")[:2_000].null_count
+
+
 def test_files_problems_are_named(spark: Any, folder: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"^No file or folder at '.*missing'\.$"):
         profile_files(spark, tmp_path / "missing")
