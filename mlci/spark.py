@@ -260,9 +260,9 @@ def profile_files(
         profile merge` of the files' pieces): the same dict as :func:`profile_dataframe`.
 
     Raises:
-        ValueError: no Parquet file at a path, a file that is not Parquet, a column asked for
-            that no file has, a column of different kinds in two files, or ``tasks`` not a
-            whole number of at least 1.
+        ValueError: a session without the RDD API (Spark Connect), no Parquet file at a
+            path, a file that is not Parquet, a column asked for that no file has, a column
+            of different kinds in two files, or ``tasks`` not a whole number of at least 1.
 
     Example:
         >>> from mlci.spark import profile_files
@@ -270,11 +270,12 @@ def profile_files(
     """
     if tasks is not None and (isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1):
         raise ValueError(f"The 'tasks' of profile_files must be an integer >= 1. Got {tasks!r}.")
+    context = _context(spark)
     files = _expand(paths)
     schema, units = _row_groups(files, columns)
     wanted = list(schema.names)
-    dealt = _deal(units, tasks or spark.sparkContext.defaultParallelism)
-    work = spark.sparkContext.parallelize(dealt or [[]], max(1, len(dealt)))
+    dealt = _deal(units, tasks or context.defaultParallelism)
+    work = context.parallelize(dealt or [[]], max(1, len(dealt)))
     found = work.mapPartitions(lambda bins: profile_row_groups(bins, wanted))
     if pieces is not None:  # computed once, for the files and the merge
         found = found.persist()
@@ -315,6 +316,18 @@ def merge_two(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     merged = Profiler.from_piece(a)
     merged.merge(Profiler.from_piece(b))
     return merged.piece()
+
+
+def _context(spark: SparkSession) -> Any:
+    """The session's SparkContext, or a readable error where there is none (Spark Connect)."""
+    try:
+        return spark.sparkContext
+    except Exception:  # whatever a client without the RDD API raises
+        raise ValueError(
+            "profile_files needs Spark's RDD API (spark.sparkContext), which this session "
+            "(Spark Connect) does not have. Profile the files with "
+            "profile_dataframe(spark.read.parquet(...)) instead."
+        ) from None
 
 
 def _in_order(merged: Profiler, schema: pa.Schema) -> Profiler:

@@ -312,6 +312,16 @@ def test_files_problems_are_named(spark: Any, folder: Path, tmp_path: Path) -> N
             profile_files(spark, folder, tasks=tasks)  # type: ignore[arg-type]
 
 
+def test_files_need_the_rdd_api(folder: Path) -> None:
+    class Connect:  # a Spark Connect session: no SparkContext
+        @property
+        def sparkContext(self) -> Any:
+            raise NotImplementedError("[NOT_IMPLEMENTED] sparkContext() is not implemented.")
+
+    with pytest.raises(ValueError, match=r"^profile_files needs Spark's RDD API .* Profile the"):
+        profile_files(Connect(), folder)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_row_groups_are_dealt_out_evenly(seed: int) -> None:
     """Each row group once, in file order within a task; no task holds more rows than the
