@@ -6,14 +6,18 @@ default, cached in ``$MLCI_BENCH_DIR`` or ``~/.cache/mlci-bench``) is profiled, 
 
 - **one process**: ``mlci profile FILE`` as a fresh process (start-up and reading included),
   timed with ``/usr/bin/time``: wall seconds and peak RSS;
-- **Spark**: ``mlci.spark.profile_dataframe(spark.read.parquet(FILE))`` in one local session
-  (``local[N]``, N = ``--cores``) started beforehand, after one untimed run that starts the
-  Python workers ("after JVM start"): wall seconds; CPU seconds of the JVM and the Python
-  workers; peak RSS of the JVM (in local mode the executor lives in the driver's JVM) and of
-  each Python worker. Executor memory is the JVM's plus one Python worker per core.
+- **Spark, files**: ``mlci.spark.profile_files(spark, FILE)`` (the executors read the row
+  groups with pyarrow), and
+- **Spark, DataFrame**: ``mlci.spark.profile_dataframe(spark.read.parquet(FILE))`` (Spark's
+  JVM reads the file and hands Python Arrow batches), both in one local session (``local[N]``,
+  N = ``--cores``) started beforehand, after one untimed run of each that starts the Python
+  workers ("after JVM start"): wall seconds; CPU seconds of the JVM and the Python workers;
+  peak RSS of the JVM (in local mode the executor lives in the driver's JVM) and of each
+  Python worker. Executor memory is the JVM's plus one Python worker per core.
 
-Each run also checks the Spark profile against the one-process profile: rows, counts, nulls,
-min and max equal for every column, quantiles within the stated rank error.
+The three run in turn, ``--repeat`` times. Each run also checks both Spark profiles against
+the one-process profile: rows, counts, nulls, min and max equal for every column, quantiles
+within the stated rank error.
 
 The load average is printed before every run: the figures mean little on a busy machine.
 
@@ -22,6 +26,7 @@ Usage::
     python benchmarks/spark_scale.py                      # 5M rows, local[2], 3 runs each
     python benchmarks/spark_scale.py --rows 1000000 --repeat 5
     python benchmarks/spark_scale.py --cores 1            # Spark on one core
+    python benchmarks/spark_scale.py --ways files         # profile_files alone (its memory)
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import data_scale  # noqa: E402  (the dataset, built the same way)
 
 MLCI = str(Path(sys.executable).with_name("mlci"))
 TICK = os.sysconf("SC_CLK_TCK")
+WAYS = ("files", "dataframe")  # mlci.spark.profile_files, mlci.spark.profile_dataframe
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -132,14 +138,17 @@ def start_spark(cores: int, memory: str) -> Any:
     return spark
 
 
-def on_spark(spark: Any, path: Path) -> tuple[float, float, float, dict[str, Any]]:
-    """(wall s, CPU s of the JVM, CPU s of the Python workers, profile) of one
-    profile_dataframe."""
-    from mlci.spark import profile_dataframe
+def on_spark(spark: Any, path: Path, how: str) -> tuple[float, float, float, dict[str, Any]]:
+    """(wall s, CPU s of the JVM, CPU s of the Python workers, profile) of one profile_files
+    (``how="files"``) or profile_dataframe (``how="dataframe"``)."""
+    from mlci.spark import profile_dataframe, profile_files
 
     before = split_cpu()
     start = time.perf_counter()
-    profile = profile_dataframe(spark.read.parquet(str(path)))
+    if how == "files":
+        profile = profile_files(spark, str(path))
+    else:
+        profile = profile_dataframe(spark.read.parquet(str(path)))
     wall = time.perf_counter() - start
     after = split_cpu()
     return wall, after[0] - before[0], after[1] - before[1], profile
@@ -193,11 +202,18 @@ def main() -> int:
     parser.add_argument("--cores", type=int, default=2, help="Spark's local[N] (default 2)")
     parser.add_argument("--driver-memory", default="1g", help="the JVM's heap (default 1g)")
     parser.add_argument(
+        "--ways",
+        default=",".join(WAYS),
+        help="the Spark functions to time, of files,dataframe (default both; one alone gives "
+        "the memory of that one)",
+    )
+    parser.add_argument(
         "--dir",
         type=Path,
         default=Path(os.environ.get("MLCI_BENCH_DIR", Path.home() / ".cache" / "mlci-bench")),
     )
     args = parser.parse_args()
+    ways = [w for w in WAYS if w in args.ways.split(",")]
     path = data_scale.build(args.dir, args.rows, formats=("parquet",))["reference.parquet"]
     work = args.dir / f"work-spark-{args.rows}"
     work.mkdir(parents=True, exist_ok=True)
@@ -208,42 +224,46 @@ def main() -> int:
     partitions = spark.read.parquet(str(path)).rdd.getNumPartitions()
     print(f"Spark local[{args.cores}] started in {time.perf_counter() - started:.1f} s; "
           f"{partitions} partitions")  # fmt: skip
-    wall, _, _, _ = on_spark(spark, path)  # untimed: starts the Python workers
-    print(f"first Spark run (workers starting): {wall:.2f} s")
+    for how in ways:  # untimed: starts the Python workers
+        wall, _, _, _ = on_spark(spark, path, how)
+        print(f"first Spark run of {how} (workers starting): {wall:.2f} s")
     one_process(path, work)  # untimed: bytecode written, file in the page cache
 
     ones: list[float] = []
-    sparks: list[float] = []
-    print(
-        f"\n| run | load | one process | its CPU | its peak | Spark local[{args.cores}] "
-        "| CPU: JVM | CPU: Python | agrees |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    sparks: dict[str, list[float]] = {how: [] for how in ways}
+    heads = "".join(f"| {how} | CPU: JVM | CPU: Python " for how in ways)
+    print(f"\n| run | load | one process | its CPU | its peak {heads}| agree |")
+    print("|---:|---:|---:|---:|---:" + "|---:|---:|---:" * len(ways) + "|---|")
     for run in range(1, args.repeat + 1):
         load = os.getloadavg()[0]
         wall_one, cpu_one, rss, whole = one_process(path, work)
-        wall_spark, cpu_jvm, cpu_python, profile = on_spark(spark, path)
         ones.append(wall_one)
-        sparks.append(wall_spark)
-        problems = agreement(profile, whole)
+        cells, problems = [], []
+        for how in ways:
+            wall_spark, cpu_jvm, cpu_python, profile = on_spark(spark, path, how)
+            sparks[how].append(wall_spark)
+            cells.append(f"{wall_spark:.2f} s | {cpu_jvm:.1f} s | {cpu_python:.1f} s")
+            if differs := agreement(profile, whole):
+                problems.append(f"{how}: {differs}")
         print(
             f"| {run} | {load:.2f} | {wall_one:.2f} s | {cpu_one:.1f} s | {rss:.0f} MiB "
-            f"| {wall_spark:.2f} s | {cpu_jvm:.1f} s | {cpu_python:.1f} s | {problems or 'yes'} |",
+            f"| {' | '.join(cells)} | {'; '.join(problems) or 'yes'} |",
             flush=True,
         )
     jvm, workers = memory(spark)
     spark.stop()
-    ratios = [s / o for s, o in zip(sparks, ones, strict=True)]
     print(
         f"\none process: {min(ones):.2f}-{max(ones):.2f} s "
         f"({args.rows / statistics.median(ones) / 1e6:.2f}M rows/s)"
     )
-    print(
-        f"Spark local[{args.cores}]: {min(sparks):.2f}-{max(sparks):.2f} s "
-        f"({args.rows / statistics.median(sparks) / 1e6 / args.cores:.2f}M rows/s per core); "
-        f"Spark / one process: {min(ratios):.2f}-{max(ratios):.2f}x "
-        f"(median {statistics.median(ratios):.2f}x)"
-    )
+    for how, walls in sparks.items():
+        ratios = [s / o for s, o in zip(walls, ones, strict=True)]
+        print(
+            f"Spark local[{args.cores}], {how}: {min(walls):.2f}-{max(walls):.2f} s "
+            f"({args.rows / statistics.median(walls) / 1e6 / args.cores:.2f}M rows/s per core); "
+            f"/ one process: {min(ratios):.2f}-{max(ratios):.2f}x "
+            f"(median {statistics.median(ratios):.2f}x)"
+        )
     shown = ", ".join(f"{w:.0f}" for w in workers[: args.cores + 1])
     print(
         f"memory: JVM (driver = executor, heap {args.driver_memory}) peak {jvm:.0f} MiB; "

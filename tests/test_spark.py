@@ -1,11 +1,12 @@
-"""mlci.spark in Spark's local mode (2 cores; needs Java 17+): a DataFrame profiled on the
-executors equals `mlci profile` of the same rows in one process, Arrow types kept (nullable
-integers stay integers), through a tree of merges, with empty partitions; and the recipe of
-docs/spark.md runs as written.
+"""mlci.spark in Spark's local mode (2 cores; needs Java 17+): a DataFrame, or Parquet files
+read by the executors, profiled on the executors equals `mlci profile` of the same rows in one
+process, Arrow types kept (nullable integers stay integers), through a tree of merges, with
+empty partitions; and the recipe of docs/spark.md runs as written.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -26,7 +27,7 @@ from pyspark.sql.functions import spark_partition_id
 
 import mlci.spark
 from mlci.commands.profile import scan_file
-from mlci.spark import profile_dataframe
+from mlci.spark import ARROW_BATCH, _deal, profile_dataframe, profile_files
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 30_000
@@ -182,6 +183,162 @@ def test_arguments_are_checked(spark: Any) -> None:
         profile_dataframe(df, fan_in=1)
     with pytest.raises(ValueError, match=r"^Two columns of the DataFrame are named 'a': "):
         profile_dataframe(df.select("a", "b", df.b.alias("a")))
+
+
+def test_the_arrow_batch_size_is_raised_for_the_job_only(spark: Any, data: Path) -> None:
+    """Bigger batches from the JVM while profiling; the session's own setting afterwards,
+    unset or set."""
+    df = spark.read.parquet(str(data))
+    assert spark.conf.get(ARROW_BATCH, None) is None
+    profile_dataframe(df)
+    assert spark.conf.get(ARROW_BATCH, None) is None
+    spark.conf.set(ARROW_BATCH, "5000")
+    try:
+        profile_dataframe(df)
+        assert spark.conf.get(ARROW_BATCH) == "5000"
+    finally:
+        spark.conf.unset(ARROW_BATCH)
+
+
+# --- profile_files ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rows of ``data`` as a folder the way Spark writes one: 4 files of uneven row
+    groups, one file of no rows, a _SUCCESS marker and hidden checksum files."""
+    where = tmp_path_factory.mktemp("spark-files") / "train"
+    (where / "nested").mkdir(parents=True)
+    rows = table()
+    cuts = [0, 4_000, 13_000, 21_000, ROWS]
+    for i, (start, stop) in enumerate(itertools.pairwise(cuts)):
+        sub = where / "nested" if i == 3 else where
+        part = rows.slice(start, stop - start)
+        pq.write_table(part, sub / f"part-{i}.parquet", row_group_size=2_500 + 1_000 * i)
+        (sub / f".part-{i}.parquet.crc").write_bytes(b"not parquet")
+    pq.write_table(rows.slice(0, 0), where / "part-9.parquet")
+    (where / "_SUCCESS").write_bytes(b"")
+    return where
+
+
+@pytest.mark.parametrize("tasks", [None, 1, 3, 64])
+def test_files_profile_equals_the_one_process_profile(
+    spark: Any, folder: Path, whole: dict[str, Any], tasks: int | None
+) -> None:
+    """Row groups dealt to any number of tasks (more than there are: one each), read by the
+    executors: the profile of the one file of all the rows, Parquet's types kept."""
+    profile = profile_files(spark, folder, tasks=tasks)
+    assert_same_profile(profile, whole)
+    assert profile["columns"]["age"]["dtype"] == "int32"
+
+
+def test_files_are_given_as_files_globs_and_folders(
+    spark: Any, folder: Path, data: Path, whole: dict[str, Any]
+) -> None:
+    assert_same_profile(profile_files(spark, [str(data)]), whole)
+    parts = [str(folder / "part-*.parquet"), folder / "nested"]
+    assert_same_profile(profile_files(spark, parts, tasks=2), whole)
+    assert profile_files(spark, str(folder / "part-0.parquet"))["rows"] == 4_000
+
+
+def test_only_the_columns_asked_for_are_profiled(
+    spark: Any, folder: Path, whole: dict[str, Any]
+) -> None:
+    profile = profile_files(spark, folder, columns=["plan", "amount"])
+    want = {**whole, "columns": {c: whole["columns"][c] for c in ("plan", "amount")}}
+    assert_same_profile(profile, want)
+
+
+def test_files_pieces_are_written_for_mlci_profile_merge(
+    spark: Any, folder: Path, tmp_path: Path
+) -> None:
+    profile = profile_files(spark, folder, tasks=3, pieces=str(tmp_path / "pieces"))
+    parts = sorted((tmp_path / "pieces").glob("part-*"))
+    assert len([p for p in parts if p.stat().st_size]) == 3
+    done = subprocess.run(
+        [_mlci(), "profile", "merge", *map(str, parts), "--name", "train", "-o", "m.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_same_profile(json.loads((tmp_path / "m.json").read_text())["train"], profile)
+
+
+def test_files_of_no_rows_give_their_columns_and_no_rows(
+    spark: Any, folder: Path, tmp_path: Path
+) -> None:
+    empty = profile_files(spark, folder / "part-9.parquet", pieces=str(tmp_path / "pieces"))
+    assert empty["rows"] == 0
+    assert list(empty["columns"]) == table().column_names
+    assert all(c["count"] == 0 for c in empty["columns"].values())
+    assert (tmp_path / "pieces").is_dir()
+
+
+@pytest.mark.parametrize("tasks", [1, 2])
+def test_files_of_different_columns_merge_as_mlci_profile_merge_does(
+    spark: Any, tmp_path: Path, tasks: int
+) -> None:
+    """A column one file lacks counts as null there."""
+    rows = table(6_000, seed=5)
+    pq.write_table(rows.slice(0, 2_000), tmp_path / "a.parquet")
+    pq.write_table(rows.slice(2_000).drop_columns(["plan", "seen"]), tmp_path / "b.parquet")
+    want, _ = scan_file(tmp_path / "a.parquet", name="train")
+    want.merge(scan_file(tmp_path / "b.parquet", name="train")[0])
+    profile = profile_files(spark, tmp_path, tasks=tasks)
+    assert_same_profile(profile, want.finish())
+    assert profile["columns"]["plan"]["nulls"] == 4_000 + rows.column("plan")[:2_000].null_count
+
+
+def test_files_problems_are_named(spark: Any, folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"^No file or folder at '.*missing'\.$"):
+        profile_files(spark, tmp_path / "missing")
+    with pytest.raises(ValueError, match=r"^No file matches '.*\*\.pq'\.$"):
+        profile_files(spark, str(folder / "*.pq"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"^No data file in the folder '.*empty'\.$"):
+        profile_files(spark, tmp_path / "empty")
+    (tmp_path / "notes.parquet").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match=r"^Cannot read '.*notes\.parquet' as Parquet \("):
+        profile_files(spark, tmp_path / "notes.parquet")
+    pq.write_table(pa.table({"plan": [1, 2]}), tmp_path / "other.parquet")
+    with pytest.raises(ValueError, match=r"^Column 'plan' is categorical in '.*' and numeric "):
+        profile_files(spark, [folder / "part-0.parquet", tmp_path / "other.parquet"])
+    with pytest.raises(ValueError, match=r"^No file has the column\(s\) 'nope'\.$"):
+        profile_files(spark, folder, columns=["plan", "nope"])
+    for tasks in (0, 1.5, True):
+        with pytest.raises(ValueError, match=r"^The 'tasks' of profile_files must be an"):
+            profile_files(spark, folder, tasks=tasks)  # type: ignore[arg-type]
+
+
+def test_files_need_the_rdd_api(folder: Path) -> None:
+    class Connect:  # a Spark Connect session: no SparkContext
+        @property
+        def sparkContext(self) -> Any:
+            raise NotImplementedError("[NOT_IMPLEMENTED] sparkContext() is not implemented.")
+
+    with pytest.raises(ValueError, match=r"^profile_files needs Spark's RDD API .* Profile the"):
+        profile_files(Connect(), folder)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_row_groups_are_dealt_out_evenly(seed: int) -> None:
+    """Each row group once, in file order within a task; no task holds more rows than the
+    even share plus the largest row group (the greedy bound)."""
+    rng = np.random.default_rng(seed)
+    units = [
+        (f"f{f}", g, int(rng.integers(1, 10**6)))
+        for f in range(3)
+        for g in range(rng.integers(1, 9))
+    ]
+    tasks = int(rng.integers(1, 12))
+    bins = _deal(units, tasks)
+    assert len(bins) == min(tasks, len(units))
+    assert sorted(u for b in bins for u in b) == sorted(units)
+    assert all(b == sorted(b) for b in bins)
+    share = sum(u[2] for u in units) / len(bins)
+    assert max(sum(u[2] for u in b) for b in bins) <= share + max(u[2] for u in units)
 
 
 # --- docs/spark.md ----------------------------------------------------------------------------

@@ -509,7 +509,7 @@ def _read_parquet(source: Source) -> Iterator[pa.RecordBatch]:
     try:
         # no pre-buffering: pyarrow would otherwise hold whole row groups' column chunks
         file = pq.ParquetFile(source.cfg.path, pre_buffer=False, buffer_size=1 << 20)
-        names = _parquet_columns(file.schema_arrow)
+        names = parquet_columns(file.schema_arrow)
         _require_unique(where, names, f"{where.shown} has")
         if not names:
             raise where.error(f"{where.shown} has no columns. Expected at least one named column.")
@@ -535,7 +535,7 @@ def _parquet_error(where: _Where, e: BaseException) -> DataError:
     )
 
 
-def _parquet_columns(schema: pa.Schema) -> list[str]:
+def parquet_columns(schema: pa.Schema) -> list[str]:
     """The data columns: without the index columns pandas stores in its metadata."""
     index: set[str] = set()
     meta = (schema.metadata or {}).get(b"pandas")
