@@ -153,6 +153,7 @@ class ModelConfig:
     metrics_file: Path | None = None
     metrics_files: tuple[Path, ...] = ()  # `metrics_file` given as a list
     dvc_metrics: Path | None = None  # the dvc.yaml whose metrics files are read
+    dvc_params: Path | None = None  # the dvc.yaml whose params are compared with the baseline's
     mlflow: MlflowConfig | None = None  # the metrics of an MLflow run
     predictions: PredictionsConfig | None = None
     model: ModelFileConfig | None = None
@@ -430,8 +431,9 @@ def configured_paths(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield "model.metrics_file", model["metrics_file"]
     for i, written in enumerate(model.get("metrics_file") if _is_list(model) else []):
         yield f"model.metrics_file[{i}]", written
-    if isinstance(model.get("dvc_metrics"), str):
-        yield "model.dvc_metrics", model["dvc_metrics"]
+    for key in ("dvc_metrics", "dvc_params"):
+        if isinstance(model.get(key), str):
+            yield f"model.{key}", model[key]
     for section in ("predictions", "model"):
         if section in model:
             yield f"model.{section}.path", model[section]["path"]
@@ -753,6 +755,9 @@ def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelC
         section["metrics_files"] = tuple(resolve(p) for p in section.pop("metrics_file"))
     if section.get("dvc_metrics") is True:
         section["dvc_metrics"] = "dvc.yaml"
+    params = section.pop("dvc_params", section.get("dvc_metrics"))  # on beside dvc_metrics
+    if params:
+        section["dvc_params"] = "dvc.yaml" if params is True else params
     predictions = lambda p: PredictionsConfig(  # noqa: E731
         **_fields(p, path=resolve, y_proba=tuple, labels=tuple)
     )
@@ -764,6 +769,7 @@ def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelC
             section,
             metrics_file=resolve,
             dvc_metrics=resolve,
+            dvc_params=resolve,
             mlflow=lambda m: MlflowConfig(**m),
             predictions=predictions,
             model=model_file,

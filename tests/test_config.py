@@ -1304,3 +1304,18 @@ def test_monitored_predictions_need_a_model(in_tmp: Path) -> None:
     text = "name: m\ndatasets: {eval: {path: e.csv}}\n"
     text += "monitor: {data: {eval: {path: a/}}, predictions: {id: rid}}\n"
     assert "monitor.predictions: the served outputs are scored for `model.task`" in error_of(text)
+
+
+def test_dvc_params_defaults_to_the_dvc_metrics_file_and_stands_beside_any_source() -> None:
+    here = Path.cwd()
+    cfg = load("name: m\nmodel: {task: binary, dvc_metrics: pipelines/dvc.yaml}\n").model
+    assert cfg is not None and cfg.dvc_params == here / "pipelines" / "dvc.yaml"
+    cfg = load("name: m\nmodel: {task: binary, dvc_metrics: true, dvc_params: false}\n").model
+    assert cfg is not None and (cfg.dvc_metrics, cfg.dvc_params) == (here / "dvc.yaml", None)
+    cfg = load("name: m\nmodel: {task: binary, metrics_file: m.json, dvc_params: true}\n").model
+    assert cfg is not None and cfg.dvc_params == here / "dvc.yaml"
+    cfg = load("name: m\nmodel: {task: binary, metrics_file: m.json}\n").model
+    assert cfg is not None and cfg.dvc_params is None
+    assert "model.dvc_params" in error_of(
+        "name: m\nmodel: {task: binary, metrics_file: m.json, dvc_params: 3}\n"
+    )
