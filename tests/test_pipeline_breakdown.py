@@ -209,5 +209,6 @@ def test_budgets_need_a_model_file(git_project, monkeypatch):
     assert code == 2
     assert stderr.strip() == (
         "mlci: error: mlci.yml:3: budgets: budgets are measured on a model file: set "
-        "`model.model` (they do not apply to `model.metrics_file` or `model.predictions`)."
+        "`model.model` (they do not apply to `model.metrics_file`, `model.predictions` or "
+        "`model.mlflow`)."
     )
