@@ -163,11 +163,11 @@ def find_baseline(
 
 
 def evaluation_frames(config: Config) -> dict[str, pd.DataFrame]:
-    """The model's evaluation dataset in memory, by name (none without a model file)."""
-    if config.model is None or config.model.model is None:
+    """The model's evaluation dataset in memory, by name (none without a model to score)."""
+    scored = config.model.scored() if config.model is not None else None
+    if scored is None:
         return {}
-    name = config.model.model.data
-    return {name: read_dataset(config.datasets[name])}
+    return {scored.data: read_dataset(config.datasets[scored.data])}
 
 
 def paired_stage(
