@@ -180,7 +180,7 @@ def test_the_model_code_runs_in_a_process_without_any_credential(
     assert evaluation.metrics == pytest.approx(oracle, abs=1e-12)  # and it was the real model
 
 
-def test_a_model_that_is_not_there_or_not_trusted_is_one_readable_error(
+def test_a_runs_uri_scores_and_a_missing_or_untrusted_model_is_one_readable_error(
     tmp_path: Path, store: dict[str, Any], binary_model: Any
 ) -> None:
     missing = MlflowConfig(
@@ -196,6 +196,21 @@ def test_a_model_that_is_not_there_or_not_trusted_is_one_readable_error(
         )
     assert str(info.value).startswith("model.mlflow.model: models:/churn@nobody: ")
     assert "\n" not in str(info.value)
+
+    run_id = MlflowClient(store["uri"], store["uri"]).get_model_version("churn", "1").run_id
+    by_run = MlflowConfig(
+        model=f"runs:/{run_id}/model",
+        tracking_uri=store["uri"],
+        data="eval",
+        target="label",
+        allow_unsafe_pickle=True,
+    )
+    evaluation, _ = evaluate_with_predictions(
+        ModelConfig(task="binary", mlflow=by_run, metrics=("accuracy", "roc_auc")),
+        {"eval": binary_model.frame},
+    )
+    oracle = sklearn_metrics(store["models"]["1"], binary_model.frame)
+    assert evaluation.metrics == pytest.approx(oracle, abs=1e-12)  # a runs:/ URI works too
 
     project = tmp_path / "p"
     project.mkdir()
