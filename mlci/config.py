@@ -683,11 +683,11 @@ def _check_slices_and_budgets(doc: Mapping[str, Any], where: Where) -> None:
                 )
         if "slice" in gate and not examples:
             raise where.error(f"gates[{i}].slice", _NEEDS_EXAMPLES)
-    if "budgets" in doc and "model" not in model:
+    if "budgets" in doc and "model" not in model and "model" not in mlflow:
         raise where.error(
             "budgets",
-            "budgets are measured on a model file: set `model.model` (they do not apply to "
-            "`model.metrics_file`, `model.predictions` or `model.mlflow`)",
+            "budgets are measured on a model: set `model.model` or `model.mlflow.model` (they "
+            "do not apply to `model.metrics_file`, `model.predictions` or an MLflow `run`)",
         )
 
 

@@ -1092,8 +1092,9 @@ SLICE_AND_BUDGET_ERRORS = [
     ),
     (
         "name: m\n" + PREDICTIONS + "budgets: {model_size_mb: {max: 1}}\n",
-        "mlci.yml:5: budgets: budgets are measured on a model file: set `model.model` (they do "
-        "not apply to `model.metrics_file`, `model.predictions` or `model.mlflow`).",
+        "mlci.yml:5: budgets: budgets are measured on a model: set `model.model` or "
+        "`model.mlflow.model` (they do not apply to `model.metrics_file`, `model.predictions` "
+        "or an MLflow `run`).",
     ),
     (
         "name: m\n" + MODEL_FILE + "budgets: {latency_p59_ms: {max: 1}}\n",

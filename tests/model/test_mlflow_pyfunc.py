@@ -95,6 +95,7 @@ def write_config(project: Any, uri: str, model: str) -> None:
             },
         },
         "gates": [{"metric": "roc_auc", "max_regression": 0.001}],
+        "budgets": {"model_size_mb": {"max": 50}},
     }
     project.write("mlci.yml", json.dumps(config))
 
@@ -107,8 +108,17 @@ def run_mlci(project: Any, out: str) -> tuple[int, dict[str, Any], str]:
     return code, json.loads((project.path / out / "report.json").read_text()), stdout.getvalue()
 
 
+def model_bytes(uri: str, model: str, folder: Path) -> int:
+    """The bytes of every file of ``model``, downloaded with MLflow's own client."""
+    client = MlflowClient(uri, uri)
+    name, version = model.removeprefix("models:/").split("/")
+    source = client.get_model_version_download_uri(name, version)
+    local = mlflow.artifacts.download_artifacts(source, dst_path=str(folder), tracking_uri=uri)
+    return sum(f.stat().st_size for f in Path(local).rglob("*") if f.is_file())
+
+
 def test_the_model_is_scored_like_a_local_one_with_slices_and_paired_intervals(
-    git_project: Any, store: dict[str, Any], binary_model: Any
+    git_project: Any, store: dict[str, Any], binary_model: Any, tmp_path: Path
 ) -> None:
     frame = binary_model.frame.copy()
     frame["plan"] = ["pro" if i % 3 == 0 else "basic" for i in range(len(frame))]
@@ -144,6 +154,14 @@ def test_the_model_is_scored_like_a_local_one_with_slices_and_paired_intervals(
     assert v2["roc_auc"] < v1["roc_auc"] - 0.001 and code == 1  # the weaker model fails the gate
     run_id = MlflowClient(store["uri"], store["uri"]).get_model_version("churn", "2").run_id
     assert f"Tagged MLflow run {run_id}: mlci.verdict=fail." in stdout
+
+    # budgets: the size of every file of each model, the baseline's from main's record
+    sizes = {v: model_bytes(store["uri"], f"models:/churn/{v}", tmp_path / v) for v in "12"}
+    [main_size] = main_report["budgets"]
+    assert main_size["value"] == pytest.approx(sizes["1"] / 1e6)
+    [size] = report["budgets"]
+    assert (size["name"], size["baseline_source"]) == ("model_size_mb", "record")
+    assert (size["value"], size["baseline"]) == pytest.approx((sizes["2"] / 1e6, sizes["1"] / 1e6))
 
 
 def test_the_model_code_runs_in_a_process_without_any_credential(
