@@ -136,12 +136,28 @@ class ModelFileConfig:
 
 @dataclass(frozen=True)
 class MlflowConfig:
-    """An MLflow run (or registered model version) whose metrics are the model's."""
+    """An MLflow run whose metrics are the model's, or a ``model`` scored on ``data``."""
 
-    run: str  # a run id, runs:/<id>/..., models:/<name>@<alias> or models:/<name>/<version>
+    run: str | None = None  # a run id, runs:/<id>/..., models:/<name>@<alias> or .../<version>
     tracking_uri: str | None = None  # None: MLflow's default (MLFLOW_TRACKING_URI)
     tag: bool = True  # write the verdict back to the run as mlci.* tags
     release_alias: str | None = None  # set by `mlci release` when the release gates pass
+    model: str | None = None  # runs:/<id>/<path>, models:/<name>@<alias>, models:/<name>/<v>
+    data: str = ""  # with `model`: the dataset it predicts
+    target: str = ""
+    features: tuple[str, ...] | None = None
+    pos_label: Any = None
+    id: str | None = None
+    allow_unsafe_pickle: bool = False  # loading a pyfunc runs its code: opt in explicitly
+
+    @property
+    def named(self) -> str:  # the run or model as written: what tags and messages name
+        return self.run or self.model or ""
+
+    def model_file(self, path: Path) -> ModelFileConfig:
+        """The model, downloaded to ``path``, as a model file predicting ``data``."""
+        keys = ("data", "target", "features", "allow_unsafe_pickle", "pos_label", "id")
+        return ModelFileConfig(path, **{k: getattr(self, k) for k in keys})
 
 
 @dataclass(frozen=True)
@@ -153,6 +169,7 @@ class ModelConfig:
     metrics_file: Path | None = None
     metrics_files: tuple[Path, ...] = ()  # `metrics_file` given as a list
     dvc_metrics: Path | None = None  # the dvc.yaml whose metrics files are read
+    dvc_params: Path | None = None  # the dvc.yaml whose params are compared with the baseline's
     mlflow: MlflowConfig | None = None  # the metrics of an MLflow run
     predictions: PredictionsConfig | None = None
     model: ModelFileConfig | None = None
@@ -160,6 +177,11 @@ class ModelConfig:
     directions: Mapping[str, Literal["higher", "lower"]] = field(default_factory=dict)
     slices: tuple[tuple[str, ...], ...] = ()  # groupings of columns, e.g. (("plan",),)
     min_slice_size: int = 30  # smaller slices are reported as too small, never gated
+
+    def scored(self) -> ModelFileConfig | None:
+        """``model``, or an MLflow ``model`` (its URI as the path); None for other sources."""
+        uri = self.mlflow.model if self.mlflow is not None else None
+        return self.model or (self.mlflow.model_file(Path(uri)) if self.mlflow and uri else None)
 
 
 @dataclass(frozen=True)
@@ -430,8 +452,9 @@ def configured_paths(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield "model.metrics_file", model["metrics_file"]
     for i, written in enumerate(model.get("metrics_file") if _is_list(model) else []):
         yield f"model.metrics_file[{i}]", written
-    if isinstance(model.get("dvc_metrics"), str):
-        yield "model.dvc_metrics", model["dvc_metrics"]
+    for key in ("dvc_metrics", "dvc_params"):
+        if isinstance(model.get(key), str):
+            yield f"model.{key}", model[key]
     for section in ("predictions", "model"):
         if section in model:
             yield f"model.{section}.path", model[section]["path"]
@@ -493,6 +516,8 @@ def _cross_check(doc: Mapping[str, Any], where: Where) -> None:
     model = doc.get("model", {})
     if "model" in model:
         _check_dataset_name(model["model"]["data"], "model.model.data", list(datasets), where)
+    if isinstance(model.get("mlflow"), Mapping):
+        _check_mlflow(model["mlflow"], list(datasets), where)
     if "predictions" in model:
         _check_labels(model["predictions"], "model.predictions", where)
     for i, gate in enumerate(doc.get("gates", [])):
@@ -576,6 +601,26 @@ def check_column_constraints(section: Mapping[str, Any], key_path: str, where: W
         )
 
 
+def _check_mlflow(mlflow: Mapping[str, Any], datasets: Sequence[str], where: Where) -> None:
+    """``model`` needs ``data``, ``target`` and ``allow_unsafe_pickle``; ``run`` takes none."""
+    scoring = ("data", "target", "features", "pos_label", "id", "allow_unsafe_pickle")
+    if "model" not in mlflow:
+        extra = next((k for k in scoring if k in mlflow), None)
+        if extra is not None:
+            raise where.error(f"model.mlflow.{extra}", "applies to an MLflow `model`, not a `run`")
+        return
+    missing = next((k for k in ("data", "target") if k not in mlflow), None)
+    if missing is not None:
+        raise where.error("model.mlflow", f"`model` needs `{missing}` (the dataset it predicts)")
+    _check_dataset_name(mlflow["data"], "model.mlflow.data", datasets, where)
+    if mlflow.get("allow_unsafe_pickle") is not True:
+        raise where.error(
+            "model.mlflow.model",
+            "loading an MLflow model as a pyfunc runs code the model carries; set "
+            "`allow_unsafe_pickle: true` if you trust it (it runs in a process without secrets)",
+        )
+
+
 def _check_dataset_name(
     value: str, key_path: str, names: Sequence[str], where: Where, *, own: str | None = None
 ) -> None:
@@ -619,14 +664,15 @@ def _check_thresholds(
 
 
 _NEEDS_EXAMPLES = (
-    "slices need per-example predictions: use `model.predictions` or `model.model` "
-    "(a metrics file has only overall metrics)"
+    "slices need per-example predictions: use `model.predictions`, `model.model` or "
+    "`model.mlflow.model` (a metrics file or run has only overall metrics)"
 )
 
 
 def _check_slices_and_budgets(doc: Mapping[str, Any], where: Where) -> None:
     model = doc.get("model", {})
-    examples = "predictions" in model or "model" in model
+    mlflow = model.get("mlflow") if isinstance(model.get("mlflow"), Mapping) else {}
+    examples = any(k in model for k in ("predictions", "model")) or "model" in mlflow
     if "slices" in model and not examples:
         raise where.error("model.slices", _NEEDS_EXAMPLES)
     for i, gate in enumerate(doc.get("gates", [])):
@@ -637,11 +683,11 @@ def _check_slices_and_budgets(doc: Mapping[str, Any], where: Where) -> None:
                 )
         if "slice" in gate and not examples:
             raise where.error(f"gates[{i}].slice", _NEEDS_EXAMPLES)
-    if "budgets" in doc and "model" not in model:
+    if "budgets" in doc and "model" not in model and "model" not in mlflow:
         raise where.error(
             "budgets",
-            "budgets are measured on a model file: set `model.model` (they do not apply to "
-            "`model.metrics_file` or `model.predictions`)",
+            "budgets are measured on a model: set `model.model` or `model.mlflow.model` (they "
+            "do not apply to `model.metrics_file`, `model.predictions` or an MLflow `run`)",
         )
 
 
@@ -753,6 +799,8 @@ def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelC
         section["metrics_files"] = tuple(resolve(p) for p in section.pop("metrics_file"))
     if section.get("dvc_metrics") is True:
         section["dvc_metrics"] = "dvc.yaml"
+    params = section.pop("dvc_params", section.get("dvc_metrics"))  # on beside dvc_metrics
+    section.update({"dvc_params": "dvc.yaml" if params is True else params} if params else {})
     predictions = lambda p: PredictionsConfig(  # noqa: E731
         **_fields(p, path=resolve, y_proba=tuple, labels=tuple)
     )
@@ -764,7 +812,8 @@ def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelC
             section,
             metrics_file=resolve,
             dvc_metrics=resolve,
-            mlflow=lambda m: MlflowConfig(**m),
+            dvc_params=resolve,
+            mlflow=lambda m: MlflowConfig(**_fields(m, features=tuple)),
             predictions=predictions,
             model=model_file,
             metrics=lambda names: tuple(dict.fromkeys(resolve_alias(n).metric for n in names)),

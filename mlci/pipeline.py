@@ -48,6 +48,7 @@ from mlci.results import (
     GateResult,
     MetricComparison,
     ModelEvaluation,
+    ParamChange,
     Report,
 )
 from mlci.rulediff import rule_changes
@@ -162,11 +163,11 @@ def find_baseline(
 
 
 def evaluation_frames(config: Config) -> dict[str, pd.DataFrame]:
-    """The model's evaluation dataset in memory, by name (none without a model file)."""
-    if config.model is None or config.model.model is None:
+    """The model's evaluation dataset in memory, by name (none without a model to score)."""
+    scored = config.model.scored() if config.model is not None else None
+    if scored is None:
         return {}
-    name = config.model.model.data
-    return {name: read_dataset(config.datasets[name])}
+    return {scored.data: read_dataset(config.datasets[scored.data])}
 
 
 def paired_stage(
@@ -333,7 +334,8 @@ def evaluate_revision(
     judged = model_stage(config, rev, base, base_record, frames)
     history, history_notes = _history(config, rev, store, base)
     gate_changes, rules_notes = _gate_changes(config, rev, base, base_record)
-    notes = (*_judging_notes(config, judged), *history_notes, *rules_notes)
+    params_changed, params_notes = _params_changed(config, rev, base)
+    notes = (*_judging_notes(config, judged), *history_notes, *rules_notes, *params_notes)
     report = Report(
         name=config.name,
         verdict=verdict(judged.all_gates, checks),
@@ -352,6 +354,7 @@ def evaluate_revision(
         budgets=judged.budgets.budgets,
         gate_changes=gate_changes,
         rules=rules_document(config),
+        params_changed=params_changed,
     )
     record = _record(config, rev, report, datasets, judged, created_at)
     plots = _plot_inputs(config, judged, datasets, frames, base_record, history)
@@ -439,6 +442,26 @@ def _gate_changes(
             f"Could not compare the gates with the config of {branch} @ {commit[:7]}: {exc}",
         )
     return (rule_changes(old, rules_of(config)) if old is not None else ()), ()
+
+
+def _params_changed(
+    config: Config, rev: Revision, base: BaselineInfo
+) -> tuple[tuple[ParamChange, ...], tuple[str, ...]]:
+    """The DVC params that changed since the baseline commit (or, without one, the merge base
+    with the baseline branch), with ``model.dvc_params``; and notes."""
+    dvc_yaml = config.model.dvc_params if config.model is not None else None
+    if dvc_yaml is None:
+        return (), ()
+    relative = relative_inside(dvc_yaml, rev.repo)
+    if relative is None:
+        raise MlciError(f"model.dvc_params: {dvc_yaml} is outside the repository {rev.repo}.")
+    commit = base.commit or git.merge_base_with_branch(rev.repo, rev.commit, config.baseline.branch)
+    if commit is None:
+        return (), ("DVC params were not compared: there is no baseline commit.",)
+    from mlci.model.dvc_params import params_diff  # a run with a model section only
+
+    found = params_diff(rev.repo, relative, commit)
+    return found.changes, found.notes
 
 
 def _history(

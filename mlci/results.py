@@ -219,6 +219,19 @@ class MeasuredBudgets:
 
 
 @dataclass(frozen=True)
+class ParamChange:
+    """A DVC param whose value differs between the baseline commit and this revision, as
+    ``dvc params diff`` lists it: ``file`` relative to the repository (``params.yaml``),
+    ``param`` its dotted key (``train.lr``), the values as parsed (JSON values; None where the
+    param is absent on that side)."""
+
+    file: str
+    param: str
+    baseline: Any
+    current: Any
+
+
+@dataclass(frozen=True)
 class BaselineInfo:
     """Which record the run was compared with, and how it was found.
 
@@ -259,3 +272,5 @@ class Report:
     judged_with: str | None = None
     # the judging parts of the config that produced the report (mlci.config.rules_document)
     rules: Mapping[str, Any] = field(default_factory=dict)
+    # DVC params that changed since the baseline commit (model.dvc_params), by file and key
+    params_changed: tuple[ParamChange, ...] = ()

@@ -661,7 +661,8 @@ ERRORS = [
     (
         "name: m\nmodel:\n  task: binary\n  metrics_file: m.json\n  slices: [[plan]]\n",
         "mlci.yml:5: model.slices: slices need per-example predictions: use "
-        "`model.predictions` or `model.model` (a metrics file has only overall metrics).",
+        "`model.predictions`, `model.model` or `model.mlflow.model` (a metrics file or run has "
+        "only overall metrics).",
     ),
     (
         "name: m\ngates:\n  - metric: auc\n    max_regresion: 0.01\n",
@@ -670,7 +671,8 @@ ERRORS = [
     (
         "name: m\ngates:\n  - {metric: recall, slice: [plan], max_regression: 0.02}\n",
         "mlci.yml:3: gates[0].slice: slices need per-example predictions: use "
-        "`model.predictions` or `model.model` (a metrics file has only overall metrics).",
+        "`model.predictions`, `model.model` or `model.mlflow.model` (a metrics file or run has "
+        "only overall metrics).",
     ),
     (
         "name: m\nbaseline:\n  on_mising: fail\n",
@@ -1066,7 +1068,8 @@ SLICE_AND_BUDGET_ERRORS = [
     (
         "name: m\nmodel:\n  task: binary\n  metrics_file: m.json\n  slices: [[plan]]\n",
         "mlci.yml:5: model.slices: slices need per-example predictions: use "
-        "`model.predictions` or `model.model` (a metrics file has only overall metrics).",
+        "`model.predictions`, `model.model` or `model.mlflow.model` (a metrics file or run has "
+        "only overall metrics).",
     ),
     (
         "name: m\n" + PREDICTIONS + "  slices: [plan, country]\n",
@@ -1089,8 +1092,9 @@ SLICE_AND_BUDGET_ERRORS = [
     ),
     (
         "name: m\n" + PREDICTIONS + "budgets: {model_size_mb: {max: 1}}\n",
-        "mlci.yml:5: budgets: budgets are measured on a model file: set `model.model` (they do "
-        "not apply to `model.metrics_file` or `model.predictions`).",
+        "mlci.yml:5: budgets: budgets are measured on a model: set `model.model` or "
+        "`model.mlflow.model` (they do not apply to `model.metrics_file`, `model.predictions` "
+        "or an MLflow `run`).",
     ),
     (
         "name: m\n" + MODEL_FILE + "budgets: {latency_p59_ms: {max: 1}}\n",
@@ -1304,3 +1308,61 @@ def test_monitored_predictions_need_a_model(in_tmp: Path) -> None:
     text = "name: m\ndatasets: {eval: {path: e.csv}}\n"
     text += "monitor: {data: {eval: {path: a/}}, predictions: {id: rid}}\n"
     assert "monitor.predictions: the served outputs are scored for `model.task`" in error_of(text)
+
+
+def test_dvc_params_defaults_to_the_dvc_metrics_file_and_stands_beside_any_source() -> None:
+    here = Path.cwd()
+    cfg = load("name: m\nmodel: {task: binary, dvc_metrics: pipelines/dvc.yaml}\n").model
+    assert cfg is not None and cfg.dvc_params == here / "pipelines" / "dvc.yaml"
+    cfg = load("name: m\nmodel: {task: binary, dvc_metrics: true, dvc_params: false}\n").model
+    assert cfg is not None and (cfg.dvc_metrics, cfg.dvc_params) == (here / "dvc.yaml", None)
+    cfg = load("name: m\nmodel: {task: binary, metrics_file: m.json, dvc_params: true}\n").model
+    assert cfg is not None and cfg.dvc_params == here / "dvc.yaml"
+    cfg = load("name: m\nmodel: {task: binary, metrics_file: m.json}\n").model
+    assert cfg is not None and cfg.dvc_params is None
+    assert "model.dvc_params" in error_of(
+        "name: m\nmodel: {task: binary, metrics_file: m.json, dvc_params: 3}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mlflow", "message"),
+    [
+        (
+            "{run: 'models:/m@a', data: eval}",
+            "mlci.yml:5: model.mlflow.data: applies to an MLflow `model`, not a `run`.",
+        ),
+        (
+            "{model: 'models:/m@a', target: y, allow_unsafe_pickle: true}",
+            "mlci.yml:5: model.mlflow: `model` needs `data` (the dataset it predicts).",
+        ),
+        (
+            "{model: 'models:/m@a', data: evl, target: y, allow_unsafe_pickle: true}",
+            "mlci.yml:5: model.mlflow.data: unknown dataset 'evl'. Did you mean 'eval'?",
+        ),
+        ("{run: 'models:/m@a', model: 'models:/m@a'}", "model.mlflow: set exactly one of"),
+        ("{model: 's3://bucket/m', data: eval, target: y}", "expected an MLflow model URI"),
+    ],
+)
+def test_an_mlflow_model_is_configured_apart_from_a_run(mlflow: str, message: str) -> None:
+    datasets = "datasets: {eval: {path: e.csv}}\n"
+    assert message in error_of(f"name: m\n{datasets}model:\n  task: binary\n  mlflow: {mlflow}\n")
+
+
+def test_an_mlflow_model_predicts_its_dataset() -> None:
+    cfg = load(
+        "name: m\ndatasets: {eval: {path: e.csv}}\nmodel:\n  task: binary\n  slices: [[plan]]\n"
+        "  mlflow: {model: 'models:/churn@champion', data: eval, target: y, id: uid,\n"
+        "           features: [a, b], allow_unsafe_pickle: true}\n"
+    ).model
+    assert cfg is not None and cfg.mlflow is not None
+    assert (cfg.mlflow.run, cfg.mlflow.named) == (None, "models:/churn@champion")
+    scored = cfg.scored()
+    assert scored is not None
+    assert (scored.data, scored.target, scored.id, scored.features) == (
+        "eval",
+        "y",
+        "uid",
+        ("a", "b"),
+    )
+    assert scored.allow_unsafe_pickle is True

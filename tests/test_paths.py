@@ -246,7 +246,7 @@ def test_every_path_of_the_schema_is_checked() -> None:
     model = {"metrics_file": "c", "predictions": {"path": "d"}, "model": {"path": "e"}}
     doc: dict[str, Any] = {
         "datasets": {"d": {"path": "a", "schema": "b"}},
-        "model": {**model, "dvc_metrics": "j"},
+        "model": {**model, "dvc_metrics": "j", "dvc_params": "k"},
         "baseline": {"store": {"path": "f"}},
         "release": {"assets": ["g"]},
         "monitor": {"data": {"d": {"path": "h"}}, "labels": {"path": "i"}},
@@ -254,7 +254,7 @@ def test_every_path_of_the_schema_is_checked() -> None:
     listed = dict(configured_paths({"model": {"metrics_file": ["c", "c2"]}}))
     assert listed == {"model.metrics_file[0]": "c", "model.metrics_file[1]": "c2"}
     # metrics_file is a path or a list of paths: two references to #/$defs/path
-    assert len(dict(configured_paths(doc))) + 1 == refs == 11
+    assert len(dict(configured_paths(doc))) + 1 == refs == 12
 
 
 def test_a_symlinked_folder_inside_the_record_store_is_refused(repo: Path, outside: Path) -> None:

@@ -208,6 +208,7 @@ def test_budgets_need_a_model_file(git_project, monkeypatch):
     code, _, stderr = run_cli("run", "-c", "mlci.yml")
     assert code == 2
     assert stderr.strip() == (
-        "mlci: error: mlci.yml:3: budgets: budgets are measured on a model file: set "
-        "`model.model` (they do not apply to `model.metrics_file` or `model.predictions`)."
+        "mlci: error: mlci.yml:3: budgets: budgets are measured on a model: set `model.model` or "
+        "`model.mlflow.model` (they do not apply to `model.metrics_file`, `model.predictions` "
+        "or an MLflow `run`)."
     )

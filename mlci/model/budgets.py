@@ -53,6 +53,7 @@ from mlci.errors import MlciError, ModelError
 from mlci.model.isolate import measure_in_child
 from mlci.model.load import is_pickle, load_model
 from mlci.model.measurement import Measurement
+from mlci.model.mlflow_run import download_model
 from mlci.model.rescore import baseline_model_copy
 from mlci.results import BaselineSource, MeasuredBudgets
 
@@ -188,19 +189,27 @@ def measure_budgets(
     Parameters
     ----------
     config: ``budgets`` (what to measure) and ``model.model`` (the model file and the
-        evaluation dataset).
+        evaluation dataset), or ``model.mlflow.model`` (downloaded again here; its baseline is
+        not measured in this job, so the record's values are the baseline's).
     frames: the loaded datasets by name.
     repo, baseline_commit: where to find the baseline's model file (same path, that commit).
     baseline: the baseline record, whose stored budgets are the fallback for size and memory.
     timer: seconds, for tests.
     """
     cfg = config.budgets
-    if cfg is None or config.model is None or config.model.model is None:
+    source = config.model.mlflow if config.model is not None else None
+    if cfg is None or config.model is None or config.model.scored() is None:
         return None
-    model_cfg, task = config.model.model, config.model.task
-    frame = frames[model_cfg.data]
+    task = config.model.task
     with tempfile.TemporaryDirectory(prefix="mlci-baseline-") as tmp:
-        base_path, why = _baseline_copy(repo, baseline_commit, model_cfg.path, Path(tmp))
+        if source is not None and source.model is not None:  # an MLflow model: no file in git
+            model_cfg = source.model_file(download_model(source, Path(tmp) / "candidate"))
+            base_path, why = None, _NO_MLFLOW_BASELINE
+        else:
+            assert config.model.model is not None
+            model_cfg = config.model.model
+            base_path, why = _baseline_copy(repo, baseline_commit, model_cfg.path, Path(tmp))
+        frame = frames[model_cfg.data]
         if is_pickle(model_cfg.path) and model_cfg.allow_unsafe_pickle:
             measured, why_not = measure_in_child(model_cfg, task, frame, cfg, base_path)
         else:
@@ -254,7 +263,15 @@ def _contender(
     features = _features(cfg, model, frame, own=own)
     method = getattr(model, "predict_proba", None) if task != "regression" else None
     predict = method if method is not None else model.predict
-    return Contender(predict, frame[list(features)], path.stat().st_size)
+    return Contender(predict, frame[list(features)], size_of(path))
+
+
+def size_of(path: Path) -> int:
+    """A model file's bytes; an MLflow model directory's: all its files' (links not followed)."""
+    if not path.is_dir():
+        return path.stat().st_size
+    files = (p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    return sum(p.stat().st_size for p in files)
 
 
 def _features(cfg: ModelFileConfig, model: Any, frame: pd.DataFrame, *, own: bool) -> list[str]:
@@ -283,6 +300,11 @@ def _baseline_contender(
     except Exception as exc:  # a baseline model may fail in any way: the run goes on
         return None, f"the baseline model could not predict ({type(exc).__name__}: {exc})"
     return contender, ""
+
+
+_NO_MLFLOW_BASELINE = (
+    "the baseline's MLflow model is not measured in this job (only a model file in git is)"
+)
 
 
 def _baseline_copy(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from mlci.config import ModelConfig, ModelFileConfig
+from mlci.config import MlflowConfig, ModelConfig, ModelFileConfig
 from mlci.errors import ModelError
 from mlci.model.dvc import combined_metrics, declared_metrics_files
 from mlci.model.isolate import predict_in_child
@@ -23,7 +24,7 @@ from mlci.model.load import (
     show_path,
 )
 from mlci.model.metrics import compute_metrics, default_metrics
-from mlci.model.mlflow_run import run_metrics
+from mlci.model.mlflow_run import download_model, run_metrics
 from mlci.model.predict import predict
 from mlci.results import ModelEvaluation
 from mlci.yamlfile import near_miss
@@ -56,6 +57,9 @@ def evaluate_with_predictions(
     if cfg.model is not None:
         predictions = _predict_dataset(cfg.model, cfg.task, datasets)
         return _evaluate_predictions(cfg, predictions, "model"), predictions
+    if cfg.mlflow is not None and cfg.mlflow.model is not None:
+        predictions = predict_mlflow_model(cfg.mlflow, cfg.task, datasets)
+        return _evaluate_predictions(cfg, predictions, "model"), predictions
     if cfg.predictions is not None:
         predictions = read_predictions(cfg.predictions, cfg.task)
         return _evaluate_predictions(cfg, predictions, "predictions"), predictions
@@ -75,7 +79,7 @@ def evaluate_with_predictions(
         kept = {name: se for name, se in errors.items() if name in metrics}
         return ModelEvaluation(cfg.task, "metrics_file", metrics, standard_errors=kept), None
     if cfg.mlflow is not None:
-        metrics = _select(run_metrics(cfg.mlflow), cfg.metrics, f"MLflow run {cfg.mlflow.run}")
+        metrics = _select(run_metrics(cfg.mlflow), cfg.metrics, f"MLflow run {cfg.mlflow.named}")
         return ModelEvaluation(cfg.task, "metrics_file", metrics), None
     raise ModelError(
         "`model` needs one of `metrics_file`, `predictions`, `model`, `dvc_metrics` or "
@@ -133,6 +137,20 @@ def _select(
 
 
 # --- the model level -----------------------------------------------------------------------------
+
+
+def predict_mlflow_model(
+    cfg: MlflowConfig, task: str, datasets: Mapping[str, pd.DataFrame]
+) -> Predictions:
+    """The MLflow model ``cfg.model`` names predicting ``cfg.data``: downloaded here, loaded
+    as a pyfunc only in the child process without credentials (:mod:`mlci.model.isolate`)."""
+    with tempfile.TemporaryDirectory(prefix="mlci-mlflow-") as tmp:
+        local = download_model(cfg, Path(tmp))
+        try:
+            return _predict_dataset(cfg.model_file(local), task, datasets)
+        except ModelError as exc:
+            shown = str(exc).replace(f"Model file {show_path(local)}", "The model")
+            raise ModelError(f"model.mlflow.model: {cfg.model}: {shown}") from None
 
 
 def predict_dataset(

@@ -4,8 +4,10 @@ Loading a pickle (``.joblib``, ``.pkl``, ``.pickle``: allowed only by ``allow_un
 runs whatever code the file carries, and so may every call on the object it builds. Such a
 model is therefore loaded, asked to predict and measured for its budgets in a child Python
 process started with :func:`mlci.userenv.user_environment`: no GitHub token, no git
-credentials. skops files are loaded in mlci's own process: skops refuses untrusted types by
-construction.
+credentials, no MLflow tracking credentials (:data:`STORE_SECRETS`). An MLflow model is the
+same: its files are downloaded by mlci (:func:`mlci.model.mlflow_run.download_model`) and
+``mlflow.pyfunc.load_model`` runs only in the child. skops files are loaded in mlci's own
+process: skops refuses untrusted types by construction.
 
 The parent writes the child's inputs (config values, the evaluation rows) as a pickle of its
 own that the child reads. The child answers with plain values only: ``answer.json`` (numbers,
@@ -41,6 +43,8 @@ from mlci.model.measurement import Measurement
 from mlci.userenv import user_environment
 
 REQUEST, ANSWER = "request.pickle", "answer.json"  # and one NAME.npy file per array
+# The model store's credentials: mlci downloads an MLflow model itself, so its process needs none
+STORE_SECRETS = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD", "DATABRICKS_TOKEN")
 PLAIN = (str, int, float, bool, type(None))
 
 
@@ -105,7 +109,7 @@ def _call(model: Path, call: str, args: Mapping[str, Any]) -> tuple[dict[str, An
         proc = subprocess.run(
             [sys.executable, "-m", "mlci.model.child", str(folder)],
             cwd=folder,  # `-m` looks in the working directory first: not in the repository's
-            env=user_environment(os.environ),
+            env=user_environment(os.environ, secrets=_store_secrets(os.environ)),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
@@ -115,6 +119,10 @@ def _call(model: Path, call: str, args: Mapping[str, Any]) -> tuple[dict[str, An
             raise ModelError(str(answer["error"]))
         arrays = _Arrays.read(folder, model)
     return answer, arrays
+
+
+def _store_secrets(environ: Mapping[str, str]) -> list[str]:
+    return [environ[name] for name in STORE_SECRETS if environ.get(name)]
 
 
 class _Arrays:

@@ -499,14 +499,28 @@ def _common_prefix(names: Sequence[str]) -> str:
 
 
 def is_pickle(path: Path) -> bool:
-    """Whether the model file at ``path`` is a pickle (loading it runs its code)."""
-    return path.suffix.lower() in PICKLE_SUFFIXES
+    """Whether the model file at ``path`` is a pickle, or an MLflow model directory (loading
+    either runs its code)."""
+    return path.suffix.lower() in PICKLE_SUFFIXES or is_mlflow_model(path)
+
+
+def is_mlflow_model(path: Path) -> bool:
+    """Whether ``path`` is an MLflow model: a directory with an ``MLmodel`` file."""
+    return path.is_dir() and (path / "MLmodel").is_file()
 
 
 def load_model(
     path: Path, *, allow_unsafe_pickle: bool = False, trusted_types: Sequence[str] = ()
 ) -> Any:
-    """Load a scikit-learn-compatible model: skops files safely, pickles only when allowed."""
+    """Load a scikit-learn-compatible model: skops files safely, pickles (and MLflow models)
+    only when allowed."""
+    if is_mlflow_model(path):
+        if not allow_unsafe_pickle:
+            raise ModelError(
+                f"{show_path(path)} is an MLflow model: loading it runs its code; set "
+                "`model.mlflow.allow_unsafe_pickle: true` if you trust it."
+            )
+        return _load_pyfunc(path)
     suffix = path.suffix.lower()
     if suffix == ".onnx":
         raise ModelError(
@@ -531,6 +545,24 @@ def load_model(
             "this file."
         )
     return _load_pickle(path)
+
+
+def _load_pyfunc(path: Path) -> Any:
+    """An MLflow model loaded with ``mlflow.pyfunc.load_model``: for the sklearn flavor, the
+    estimator itself (so classifiers give scores); else the pyfunc (predictions only)."""
+    try:
+        import mlflow.pyfunc  # optional extra `mlci[mlflow]`, heavy
+    except ImportError:
+        raise ModelError(
+            "Loading an MLflow model needs the extra: pip install 'mlci[mlflow]'."
+        ) from None
+    try:
+        model = mlflow.pyfunc.load_model(str(path))
+    except Exception as exc:  # MlflowException, the flavor's own errors, a missing package
+        raise _corrupt(path, "MLflow", exc) from exc
+    if "sklearn" in model.metadata.flavors:
+        return model.get_raw_model()
+    return model
 
 
 def _load_skops(path: Path, trusted_types: Sequence[str]) -> Any:

@@ -2,7 +2,10 @@
 back to it as tags. Needs the optional extra ``mlci[mlflow]`` (mlflow-skinny).
 
 The run is named by its id, ``runs:/<run_id>/...``, ``models:/<name>@<alias>`` or
-``models:/<name>/<version>`` (a registered model version: its source run). The tracking URI is
+``models:/<name>/<version>`` (a registered model version: its source run). With ``model``
+instead of ``run``, the model's files are downloaded (:func:`download_model`) and it is loaded
+as a pyfunc in the credential-free child process of :mod:`mlci.model.isolate`, then scored on
+the evaluation dataset like a local model file; tags go to its source run. The tracking URI is
 ``model.mlflow.tracking_uri`` if set, else MLflow's own default (``MLFLOW_TRACKING_URI``). The
 run's metrics are its latest values, under their MLflow names.
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlci.config import MlflowConfig
@@ -43,8 +47,9 @@ def client(cfg: MlflowConfig) -> MlflowClient:
 
 
 def resolve_run_id(cfg: MlflowConfig, mlflow: MlflowClient) -> str:
-    """The id of the run ``cfg.run`` names (a registered model version: its source run)."""
-    name = cfg.run
+    """The id of the run ``cfg.run`` (or ``cfg.model``) names (a registered model version: its
+    source run)."""
+    name, key = cfg.named, _key(cfg)
     if _RUN_ID.match(name):
         return name
     runs = _RUNS.match(name)
@@ -53,7 +58,7 @@ def resolve_run_id(cfg: MlflowConfig, mlflow: MlflowClient) -> str:
     alias, version = _ALIAS.match(name), _VERSION.match(name)
     if not (alias or version):
         raise ModelError(
-            f"model.mlflow.run: {name!r} names no run; expected a run id, runs:/<run_id>, "
+            f"{key}: {name!r} names no run; expected a run id, runs:/<run_id>, "
             "models:/<name>@<alias> or models:/<name>/<version>."
         )
     try:
@@ -63,9 +68,9 @@ def resolve_run_id(cfg: MlflowConfig, mlflow: MlflowClient) -> str:
             assert version is not None
             found = mlflow.get_model_version(version.group(1), version.group(2))
     except Exception as exc:  # MlflowException, or the store unreachable
-        raise ModelError(f"model.mlflow.run: {name}: {_reason(exc)}") from None
+        raise ModelError(f"{key}: {name}: {_reason(exc)}") from None
     if not found.run_id:
-        raise ModelError(f"model.mlflow.run: {name} was registered without a run.")
+        raise ModelError(f"{key}: {name} was registered without a run.")
     return str(found.run_id)
 
 
@@ -98,11 +103,11 @@ def tag_run(cfg: MlflowConfig, *, verdict: str, commit: str, report: str) -> str
 def bless(cfg: MlflowConfig, alias: str) -> tuple[str, str]:
     """Point ``alias`` of the registered model ``cfg.run`` names at its version; returns
     ``(model name, version)``. Only a registered model version can be blessed."""
-    alias_match, version_match = _ALIAS.match(cfg.run), _VERSION.match(cfg.run)
+    alias_match, version_match = _ALIAS.match(cfg.named), _VERSION.match(cfg.named)
     if not (alias_match or version_match):
         raise MlciError(
-            f"model.mlflow.release_alias: {cfg.run} is not a registered model; name one as "
-            "models:/<name>@<alias> or models:/<name>/<version> in model.mlflow.run."
+            f"model.mlflow.release_alias: {cfg.named} is not a registered model; name one as "
+            f"models:/<name>@<alias> or models:/<name>/<version> in {_key(cfg)}."
         )
     mlflow = client(cfg)
     try:
@@ -115,9 +120,40 @@ def bless(cfg: MlflowConfig, alias: str) -> tuple[str, str]:
         mlflow.set_registered_model_alias(name, alias, version)
     except Exception as exc:
         raise MlciError(
-            f"Could not set the MLflow alias {alias} on {cfg.run}: {_reason(exc)}"
+            f"Could not set the MLflow alias {alias} on {cfg.named}: {_reason(exc)}"
         ) from None
     return name, version
+
+
+def download_model(cfg: MlflowConfig, folder: Path) -> Path:
+    """The files of the model ``cfg.model`` names, downloaded into ``folder`` (nothing of the
+    model runs here); the directory that holds its ``MLmodel``."""
+    try:
+        from mlflow.artifacts import download_artifacts  # optional extra, heavy
+    except ImportError:
+        raise MlciError(f"model.mlflow: {EXTRA}.") from None
+    uri = cfg.model or ""
+    alias, version = _ALIAS.match(uri), _VERSION.match(uri)
+    try:
+        source = uri
+        if alias or version:  # a registered version: where the registry says its files are
+            mlflow = client(cfg)
+            if alias:
+                found = mlflow.get_model_version_by_alias(alias.group(1), alias.group(2))
+            else:
+                assert version is not None
+                found = mlflow.get_model_version(version.group(1), version.group(2))
+            source = mlflow.get_model_version_download_uri(found.name, found.version)
+        local = download_artifacts(source, dst_path=str(folder), tracking_uri=cfg.tracking_uri)
+    except Exception as exc:  # MlflowException, the store or the artifact store unreachable
+        raise ModelError(f"model.mlflow.model: {uri}: {_reason(exc)}") from None
+    if not (Path(local) / "MLmodel").is_file():
+        raise ModelError(f"model.mlflow.model: {uri} is not an MLflow model (it has no MLmodel).")
+    return Path(local)
+
+
+def _key(cfg: MlflowConfig) -> str:
+    return "model.mlflow.run" if cfg.run else "model.mlflow.model"
 
 
 def _reason(exc: Exception) -> str:

@@ -581,9 +581,9 @@ def paired_outcome(
 
 def _min_common(config: Config) -> int:
     """The fewest shared rows pairing on ids accepts: the evaluation dataset's drift min_rows."""
-    model = config.model
-    if model is not None and model.model is not None and model.model.data in config.datasets:
-        return config.datasets[model.model.data].drift.min_rows
+    scored = config.model.scored() if config.model is not None else None
+    if scored is not None and scored.data in config.datasets:
+        return config.datasets[scored.data].drift.min_rows
     return MIN_COMMON_ROWS
 
 
@@ -623,7 +623,8 @@ def _independent(
 def _id_column(model: ModelConfig) -> str | None:
     if model.predictions is not None:
         return model.predictions.id
-    return model.model.id if model.model is not None else None
+    scored = model.scored()
+    return scored.id if scored is not None else None
 
 
 def _stored_baseline(baseline: Record) -> tuple[RowOutputs | None, str]:

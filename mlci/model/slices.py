@@ -114,8 +114,9 @@ def _groupings(config: Config) -> dict[Grouping, str]:
 
 def _source(config: Config) -> str:
     assert config.model is not None
-    if config.model.model is not None:
-        return f"dataset `{config.model.model.data}`"
+    scored = config.model.scored()
+    if scored is not None:
+        return f"dataset `{scored.data}`"
     assert config.model.predictions is not None
     return f"predictions file `{config.model.predictions.path.name}`"
 

@@ -4,24 +4,36 @@
   another slice, the one whose metric dropped most against the baseline);
 - :func:`slice_tables`: one table per grouping, worst first, for the ``Slices (worst first)``
   details section;
-- :func:`budgets_block`: the budget table with a one-line legend.
+- :func:`budgets_block`: the budget table with a one-line legend;
+- :func:`params_block`: the DVC params that changed since the baseline commit.
 
-Column names and metric names come from the config and slice values from the data: all of
-them are escaped (:func:`~mlci.report.escape.md_text`, :func:`~mlci.report.escape.md_code`).
+Column names and metric names come from the config, slice values from the data and params
+from files the pull request controls: all of them are escaped
+(:func:`~mlci.report.escape.md_text`, :func:`~mlci.report.escape.md_code`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mlci.report.cells import gate_cell, interval_text, md_arrow, md_gate_cell
 from mlci.report.escape import md_code, md_text
-from mlci.results import BudgetResult, GateResult, MetricComparison, Report, SliceResult
+from mlci.results import (
+    BudgetResult,
+    GateResult,
+    MetricComparison,
+    ParamChange,
+    Report,
+    SliceResult,
+)
 from mlci.vocab import clip, fmt_delta, fmt_int, fmt_pct, fmt_share, fmt_value
 
 MAX_SLICE_METRICS = 6  # metric columns of a slice table (the sorting metric first)
+MAX_PARAM_ROWS = 30  # rows of the "Params changed" table; the rest are in report.json
 
 BUDGET_LABELS = {
     "model_size_mb": "model size",
@@ -236,3 +248,35 @@ def _budget_legend(budgets: Sequence[BudgetResult], branch: str) -> str:
     if any(b.baseline_source == "record" for b in budgets):
         parts.append(f"† from {branch}'s record (its model could not be measured in this job)")
     return "<sub>" + " · ".join(parts) + "</sub>"
+
+
+def params_block(report: Report, max_rows: int = MAX_PARAM_ROWS) -> str:
+    """``Params changed`` and a table (param, the baseline's value, this PR's), at most
+    ``max_rows`` rows; empty when no param changed. The file is named in each row when params
+    of several files changed, else in the title."""
+    changes = report.params_changed
+    if not changes:
+        return ""
+    files = list(dict.fromkeys(p.file for p in changes))
+    branch = md_text(clip(report.baseline.branch, 40))
+    several = len(files) > 1
+    title = "**Params changed**" + ("" if several else f" in {md_code(clip(files[0], 100))}")
+    header = f"| Param | {branch} | this PR |\n|---|---|---|"
+    rows = [_param_row(p, several) for p in changes[:max_rows]]
+    more = len(changes) - len(rows)
+    tail = f"\n\n… {fmt_int(more)} more in report.json." if more > 0 else ""
+    return f"{title} (as `dvc params diff`)\n\n" + "\n".join([header, *rows]) + tail
+
+
+def _param_row(p: ParamChange, several: bool) -> str:
+    name = f"{p.file}:{p.param}" if several else p.param
+    cells = [md_code(clip(name, 100)), _param_value(p.baseline), _param_value(p.current)]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _param_value(value: Any) -> str:
+    """A param's value as written in a file: text as is, anything else as JSON; — when absent."""
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return md_code(clip(text, 80))

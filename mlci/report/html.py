@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 import struct
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,6 +95,7 @@ def render_html(
         _gates(report.gates, report.metrics),
         _slices(getattr(report, "slices", ())),
         _budgets(getattr(report, "budgets", ()), report.baseline.commit is not None),
+        _params(report),
         _checks(report.checks),
         _drift(report.checks, figs),
         _model_figures(figs),
@@ -369,6 +371,24 @@ def _budgets(budgets: Sequence[Any], with_baseline: bool) -> str:
     note = "" if with_baseline else "<p class=muted>No baseline record to compare with.</p>"
     table = _table(header, rows, numeric=(1, 2, 3, 4))
     return _section("budgets", "Budgets (lower is better)", table + note)
+
+
+def _params(report: Report) -> str:
+    """The DVC params that changed since the baseline commit, every one of them."""
+    if not report.params_changed:
+        return ""
+    header = ["File", "Param", _e(report.baseline.branch, 80), "this PR"]
+    rows = [
+        [_code(p.file), _code(p.param), _param(p.baseline), _param(p.current)]
+        for p in report.params_changed
+    ]
+    return _section("params", "Params changed (as dvc params diff)", _table(header, rows))
+
+
+def _param(value: Any) -> str:
+    if value is None:
+        return "—"
+    return _code(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False), 300)
 
 
 # --- data checks and drift -----------------------------------------------------------------

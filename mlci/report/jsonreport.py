@@ -26,6 +26,7 @@ from mlci.results import (
     GateResult,
     MetricComparison,
     ModelEvaluation,
+    ParamChange,
     Report,
     SliceResult,
     Status,
@@ -69,6 +70,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "slices": [_slice(s) for s in report.slices],
         "budgets": [asdict(b) for b in report.budgets],
         "gate_changes": list(report.gate_changes),
+        "params_changed": [asdict(p) for p in report.params_changed],
         "judged_with": report.judged_with,
         "rules": dict(report.rules),
     }
@@ -223,6 +225,9 @@ def _report_from_dict(doc: dict[str, Any]) -> Report:
         slices=tuple(_slice_from(s) for s in doc.get("slices", ())),
         budgets=tuple(_budget_from(b) for b in doc.get("budgets", ())),
         gate_changes=tuple(doc.get("gate_changes", ())),
+        params_changed=tuple(
+            ParamChange(**_fields(ParamChange, p)) for p in doc.get("params_changed", ())
+        ),
         judged_with=doc.get("judged_with"),
         rules=doc.get("rules") or {},
     )

@@ -19,7 +19,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from mlci.report.breakdown import SliceTable, budgets_block, slice_tables, slices_line
+from mlci.report.breakdown import (
+    SliceTable,
+    budgets_block,
+    params_block,
+    slice_tables,
+    slices_line,
+)
 from mlci.report.cells import (
     DELTA_LEGEND,
     gate_value,
@@ -192,6 +198,7 @@ class _Parts:
     heads_up: tuple[str, ...] = ()  # under the verdict: fork-safe publishing, changed gates
     history: str = ""  # the gated metrics' sparklines on the baseline branch
     budgets: str = ""  # the budget table and its legend
+    params: str = ""  # the DVC params that changed since the baseline commit
     slice_line: str = ""  # the worst slice of each grouping
     slice_tables: tuple[SliceTable, ...] = ()
 
@@ -218,6 +225,7 @@ class _Parts:
             heads_up=_heads_up(report),
             history=_history_line(report),
             budgets=budgets_block(report),
+            params=params_block(report),
             slice_line=slices_line(report),
             slice_tables=slice_tables(report),
         )
@@ -237,7 +245,7 @@ class _Parts:
         if layout.notes and self.history:
             blocks.append(self.history)
         if layout.notes:
-            blocks += [b for b in (self.budgets, self.slice_line) if b]
+            blocks += [b for b in (self.budgets, self.slice_line, self.params) if b]
         blocks += [b for b in (self.data_line,) if b]
         if layout.notes and self.notes:
             blocks.append("\n".join(self.notes))

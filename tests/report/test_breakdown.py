@@ -1,4 +1,4 @@
-"""Slices and budgets in the PR comment and in report.json."""
+"""Slices, budgets and changed DVC params in the PR comment and in report.json."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from importlib import resources
 import jsonschema
 import pytest
 
+from mlci.report.breakdown import params_block
 from mlci.report.jsonreport import dumps_report, load_report, report_to_dict
 from mlci.report.markdown import render_comment
-from mlci.results import BaselineInfo, SliceResult
+from mlci.results import BaselineInfo, ParamChange, SliceResult
 from tests.helpers.breakdown import budget, slice_result, sliced_report
 from tests.helpers.report import (
     HOSTILE,
@@ -202,3 +203,63 @@ def test_older_reports_without_slices_still_read() -> None:
     again = load_report(json.dumps(doc), source="old.json")
     assert again.slices == () and again.budgets == ()
     assert {g.scope for g in again.gates} == {"metric"}
+
+
+PARAMS = (
+    ParamChange("params.yaml", "train.lr", 0.01, 0.02),
+    ParamChange("params.yaml", "train.layers", [64, 32], [64, 64]),
+    ParamChange("params.yaml", "added", None, {"nested": True}),
+    ParamChange("params.yaml", "dropped", "adam", None),
+)
+
+
+def test_the_params_table_names_the_file_once_when_there_is_one() -> None:
+    body = render_comment(make_report(params_changed=PARAMS))
+    block = body.split("**Params changed** in `params.yaml` (as `dvc params diff`)\n\n")[1]
+    assert block.split("\n\n")[0].splitlines() == [
+        "| Param | main | this PR |",
+        "|---|---|---|",
+        "| `train.lr` | `0.01` | `0.02` |",
+        "| `train.layers` | `[64, 32]` | `[64, 64]` |",
+        '| `added` | — | `{"nested": true}` |',
+        "| `dropped` | `adam` | — |",
+    ]
+
+
+def test_params_of_several_files_are_named_with_their_file_and_cut_past_the_cap() -> None:
+    many = tuple(ParamChange(f"p{i % 2}.yaml", f"k{i}", i, i + 1) for i in range(35))
+    block = params_block(make_report(params_changed=many))
+    assert block.startswith("**Params changed** (as `dvc params diff`)\n\n")
+    assert "| `p0.yaml:k0` | `0` | `1` |" in block and "| `p1.yaml:k29` | `29` | `30` |" in block
+    assert "k30" not in block and block.endswith("… 5 more in report.json.")
+    assert params_block(make_report()) == ""
+    assert "Params changed" not in render_comment(make_report())
+
+
+@pytest.mark.parametrize("s", HOSTILE)
+def test_hostile_params_are_inert(s: str) -> None:
+    params = (ParamChange(s, s, s, [s]), ParamChange("p.yaml", s, {s: s}, s))
+    r = render_github(render_comment(make_report(params_changed=params)))
+    assert set(r.tags) <= ALLOWED_TAGS, r.tags
+    assert len(r.comments) == 1  # only our marker
+    for pattern in (MENTION, REFERENCE, URL):
+        assert not pattern.search(r.text), (pattern, r.text)
+    assert r.cells_per_row.count(3) == 3  # header and two rows: no cell split by a value
+
+
+def test_report_json_carries_the_changed_params_and_reads_them_back() -> None:
+    report = make_report(params_changed=PARAMS)
+    document = report_to_dict(report)
+    jsonschema.validate(
+        document,
+        json.loads(
+            resources.files("mlci.jsonschemas").joinpath("report.schema.json").read_text("utf-8")
+        ),
+    )
+    assert document["params_changed"][1] == {
+        "file": "params.yaml",
+        "param": "train.layers",
+        "baseline": [64, 32],
+        "current": [64, 64],
+    }
+    assert load_report(dumps_report(report), source="r").params_changed == PARAMS

@@ -15,7 +15,14 @@ from PIL import Image
 from mlci.report.escape import strip_controls
 from mlci.report.html import CSP, png_size, render_html
 from mlci.report.plots import Distribution, drift_key, drift_png, history_png, render_png
-from mlci.results import BaselineInfo, BudgetResult, MetricComparison, Report, SliceResult
+from mlci.results import (
+    BaselineInfo,
+    BudgetResult,
+    MetricComparison,
+    ParamChange,
+    Report,
+    SliceResult,
+)
 from tests.helpers.report import HOSTILE, MAIN, check, gate, make_report, metric
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "source", "wbr"}
@@ -306,6 +313,7 @@ def hostile_report(s: str) -> Report:
         tool_version=s,
         gate_changes=(s,),
         judged_with=s,
+        params_changed=(ParamChange(s, s, s, [s]),),
     )
 
 
@@ -372,3 +380,19 @@ def test_control_and_bidi_characters_are_removed() -> None:
     text = render_html(make_report(name="a\u202eb\x1b[31mc\x00d"))
     assert "\u202e" not in text and "\x1b" not in text and "\x00" not in text
     assert "ab[31mcd" in text
+
+
+def test_the_changed_params_have_a_section() -> None:
+    changes = (
+        ParamChange("params.yaml", "train.lr", 0.01, 0.02),
+        ParamChange("configs/a.toml", "layers", None, [64, 32]),
+    )
+    text = render_html(make_report(params_changed=changes))
+    section = text[text.index('<section id="params">') :].split("</section>")[0]
+    assert "<h2>Params changed (as dvc params diff)</h2>" in section
+    assert (
+        "<tr><td><code>params.yaml</code></td><td><code>train.lr</code></td>"
+        "<td><code>0.01</code></td><td><code>0.02</code></td></tr>"
+    ) in section
+    assert "<td>—</td><td><code>[64, 32]</code></td>" in section
+    assert 'id="params"' not in render_html(make_report())

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from mlci.report.jsonreport import dumps_report, report_to_dict
-from mlci.results import BaselineInfo, Report
+from mlci.results import BaselineInfo, ParamChange, Report
 from tests.helpers.breakdown import sliced_report
 from tests.helpers.report import HOSTILE, check, gate, make_report, metric
 
@@ -29,6 +29,9 @@ def schema() -> dict[str, Any]:
 
 def validate(document: Any, schema: dict[str, Any]) -> None:
     jsonschema.Draft202012Validator(schema).validate(document)
+
+
+PARAM = ParamChange("params.yaml", "train.lr", 0.01, 0.02)
 
 
 def undefined_report() -> Report:
@@ -75,10 +78,16 @@ def test_shape_of_the_example(report: Report, schema: dict[str, Any]) -> None:
         "slices",
         "budgets",
         "gate_changes",
+        "params_changed",
         "judged_with",
         "rules",
     ]
-    assert (d["gate_changes"], d["judged_with"], d["rules"]) == ([], None, {})
+    assert (d["gate_changes"], d["params_changed"], d["judged_with"], d["rules"]) == (
+        [],
+        [],
+        None,
+        {},
+    )
     assert d["schema_version"] == 1 and d["verdict"] == "fail"
     assert d["baseline"] == {
         "commit": "3f2c1ab9d0e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4",
@@ -182,6 +191,7 @@ def test_the_schema_names_every_field_the_report_has(schema: dict[str, Any]) -> 
         document_paths(report_to_dict(make_report()))
         | document_paths(report_to_dict(undefined_report()))
         | document_paths(report_to_dict(sliced_report()))
+        | document_paths(report_to_dict(make_report(params_changed=(PARAM,))))
     )
     assert emitted <= schema_paths(schema)
     assert schema_paths(schema) <= emitted  # and nothing the report never has
