@@ -11,7 +11,6 @@ assembles the report and the record. It writes nothing: the commands do (``mlci.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from mlci.data.progress import Progress
 from mlci.data.read import read_dataset
 from mlci.data.stage import DatasetOutcome, baseline_profiles, run_data_stage
 from mlci.errors import MlciError
+from mlci.evidence import paired_stage, slices_evidence
 from mlci.gates import (
     BudgetsOutcome,
     SlicesOutcome,
@@ -30,13 +30,12 @@ from mlci.gates import (
     judge_metrics,
     judge_slices,
     point_fallback_note,
-    resolve_directions,
     verdict,
 )
 from mlci.gates.known import check_gated_metrics
 from mlci.github.actions import ActionsContext
 from mlci.github.event import stores_record
-from mlci.model.slices import baseline_slices, measure_slices
+from mlci.model.slices import measure_slices
 from mlci.paths import relative_inside
 from mlci.records.baseline import resolve_baseline
 from mlci.records.format import Record, dataset_entry, environment_info, model_entry
@@ -58,8 +57,6 @@ if TYPE_CHECKING:
 
     from mlci.model.load import Predictions
     from mlci.model.pairing import PairedOutcome
-    from mlci.model.slice_stats import SliceEvidence
-    from mlci.model.slices import MeasuredSlices
 
 History = dict[str, list[tuple[str, float]]]  # metric: [(short sha, value)], oldest first
 
@@ -170,97 +167,6 @@ def evaluation_frames(config: Config) -> dict[str, pd.DataFrame]:
     return {scored.data: read_dataset(config.datasets[scored.data])}
 
 
-def paired_stage(
-    config: Config,
-    rev: Revision,
-    baseline: Record | None,
-    evaluation: ModelEvaluation | None,
-    predictions: Predictions | None,
-    frames: Mapping[str, pd.DataFrame],
-) -> PairedOutcome | None:
-    """Pair the candidate's predictions with the baseline's, re-scoring the baseline's model
-    file on this run's rows when the stored ones are for other rows (or missing)."""
-    if evaluation is None:
-        return None
-    # the model's side (pandas, scipy, the loaders): imported only by a run with a model
-    from mlci.model.pairing import paired_outcome
-    from mlci.model.rescore import rescore_baseline
-
-    if evaluation.source == "metrics_file":
-        return file_outcome(config, evaluation, baseline)
-    model, rescore = config.model, None
-    if model is not None and model.model is not None and baseline is not None:
-        model_file, commit = model.model, baseline.commit
-        rescore = lambda: rescore_baseline(  # noqa: E731
-            model_file, model.task, rev.repo, commit, frames
-        )
-    return paired_outcome(
-        config,
-        predictions,
-        baseline,
-        metrics=list(evaluation.metrics),
-        directions=resolve_directions(config, list(evaluation.metrics)),
-        rescore=rescore,
-    )
-
-
-def slices_evidence(
-    config: Config,
-    measured: MeasuredSlices | None,
-    paired: PairedOutcome | None,
-    predictions: Predictions | None,
-    baseline: Record | None,
-) -> SliceEvidence | None:
-    """The intervals of each slice's Δ on its paired rows (or unpaired, from the standard
-    errors the baseline record keeps for its slices), and the candidate's standard errors of
-    the gated metrics on each slice (for ``max_gap`` and this run's record)."""
-    if measured is None or paired is None or predictions is None:
-        return None
-    from mlci.model.slice_stats import slice_evidence  # the model's side: see paired_stage
-
-    gated = {g.metric for g in config.gates if g.slice is not None}
-    return slice_evidence(
-        measured.values,
-        paired.paired,
-        paired.candidate,
-        positions=paired.positions,
-        n_rows=len(predictions.y_true),
-        metrics=[m for m in measured.metrics if m in gated],
-        gap_metrics=sorted(gated & set(measured.metrics)),
-        directions=resolve_directions(config, list(measured.metrics)),
-        confidence=config.stats.confidence,
-        seed=config.stats.seed,
-        unpaired=paired.evidence.unpaired,
-        baseline=baseline_slices(baseline.extra if baseline is not None else None),
-    )
-
-
-def file_outcome(
-    config: Config, evaluation: ModelEvaluation, baseline: Record | None
-) -> PairedOutcome:
-    """A metrics file's intervals: unpaired, from the standard errors this run's file and the
-    baseline's record give (:mod:`mlci.model.uncertainty`)."""
-    from mlci.model.pairing import PairedOutcome  # the model's side: see paired_stage
-    from mlci.model.unpaired import reported_evidence
-
-    names = list(evaluation.metrics)
-    stored = baseline.extra.get("standard_errors") if baseline is not None else None
-    baseline_se = {
-        str(k): float(v)
-        for k, v in (stored.items() if isinstance(stored, Mapping) else ())
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
-    }
-    evidence = reported_evidence(
-        evaluation.metrics,
-        evaluation.standard_errors,
-        baseline.metrics() if baseline is not None else None,
-        baseline_se,
-        resolve_directions(config, names),
-        confidence=config.stats.confidence,
-    )
-    return PairedOutcome(evidence)
-
-
 def model_stage(
     config: Config,
     rev: Revision,
@@ -280,7 +186,7 @@ def model_stage(
     evaluation, predictions = evaluate_with_predictions(config.model, frames)
     current = dict(evaluation.metrics) if evaluation else {}
     check_gated_metrics(config, current)  # a typo'd gate is a config error, before any judging
-    paired = paired_stage(config, rev, baseline, evaluation, predictions, frames)
+    paired = paired_stage(config, rev.repo, baseline, evaluation, predictions, frames)
     evidence = paired.evidence if paired is not None else None
     base_metrics = baseline_metrics(baseline, paired)
     comparisons, gates = judge_metrics(config, current, base_metrics, evidence=evidence)
