@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from mlci.errors import ConfigError
 from mlci.paths import leads_outside, outside_message, repository_of
-from mlci.scorers import resolve_alias
+from mlci.scorers import canonical_directions, canonical_gate, resolve_alias
 from mlci.yamlfile import (
     Where,
     display_path,
@@ -817,7 +817,7 @@ def _model(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> ModelC
             predictions=predictions,
             model=model_file,
             metrics=lambda names: tuple(dict.fromkeys(resolve_alias(n).metric for n in names)),
-            directions=_canonical_directions,
+            directions=canonical_directions,
             slices=lambda groupings: tuple(tuple(g) for g in groupings),
             min_slice_size=int,
         )
@@ -859,7 +859,7 @@ def _monitor(section: Mapping[str, Any], resolve: Callable[[str], Path]) -> Moni
 def _gate(section: Mapping[str, Any]) -> GateConfig:
     return GateConfig(
         **_fields(
-            _canonical_gate(section),
+            canonical_gate(section),
             min=float,
             max=float,
             max_regression=_margin,
@@ -869,36 +869,6 @@ def _gate(section: Mapping[str, Any]) -> GateConfig:
             max_gap=float,
         )
     )
-
-
-_FLIPPED = {"higher": "lower", "lower": "higher"}
-
-
-def _canonical_gate(section: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A gate on a scikit-learn name (``neg_log_loss``) as the gate on its registered metric
-    (``log_loss``): a negated name turns its bounds and direction around (``min: -0.35`` is
-    ``max: 0.35``); margins of change are direction-adjusted and stay as they are."""
-    alias = resolve_alias(section["metric"])
-    if alias.sign > 0:
-        return {**section, "metric": alias.metric}
-    gate = {k: v for k, v in section.items() if k not in ("min", "max")}
-    gate["metric"] = alias.metric
-    if "min" in section:
-        gate["max"] = -section["min"]
-    if "max" in section:
-        gate["min"] = -section["max"]
-    if "direction" in section:
-        gate["direction"] = _FLIPPED[section["direction"]]
-    return gate
-
-
-def _canonical_directions(directions: Mapping[str, str]) -> dict[str, str]:
-    """``model.directions`` keyed by registered names, a negated name's direction turned."""
-    found = {}
-    for name, direction in directions.items():
-        alias = resolve_alias(name)
-        found[alias.metric] = direction if alias.sign > 0 else _FLIPPED[direction]
-    return found
 
 
 def _budgets(section: Mapping[str, Any]) -> BudgetsConfig:
@@ -995,6 +965,6 @@ def rules_from_document(doc: Any, *, source: str) -> Rules:
         gates=tuple(_gate(gate) for gate in fragment.get("gates", [])),
         stats=StatsConfig(**_fields(fragment.get("stats", {}), confidence=float, seed=int)),
         budgets=_budgets(fragment["budgets"]) if "budgets" in fragment else None,
-        directions=_canonical_directions(directions),
+        directions=canonical_directions(directions),
         min_slice_size=min_size,
     )

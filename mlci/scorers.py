@@ -1,4 +1,4 @@
-"""scikit-learn's names for mlci's metrics: each an alias of one registered metric (pure data).
+"""scikit-learn's names for mlci's metrics: each an alias of one registered metric (pure).
 
 Users write the names scikit-learn taught them: a scorer name (``neg_log_loss``, ``f1_macro``,
 ``neg_root_mean_squared_error``) or a function name (``brier_score_loss``,
@@ -10,15 +10,17 @@ carries the sign -1. ``neg_log_loss`` is ``log_loss`` (lower is better), a gate
 ``{metric: neg_log_loss, min: -0.35}`` is ``{metric: log_loss, max: 0.35}``, and the margins
 of change rules, which are direction-adjusted, stay as they are.
 
-This table sits below both the config (which turns a gate's alias into its metric) and the
-registry (whose lookup resolves aliases); a test keeps every target registered.
+This table, and :func:`canonical_gate` and :func:`canonical_directions` which turn a config's
+gates and directions written with these names into ones on registered metrics, sit below both
+the config and the registry (whose lookup resolves aliases); a test keeps every target
+registered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Alias(NamedTuple):
@@ -76,3 +78,35 @@ ALIASES: Mapping[str, Alias] = MappingProxyType(
 def resolve_alias(name: str) -> Alias:
     """The metric ``name`` stands for: its alias target, or ``name`` itself (sign 1)."""
     return ALIASES.get(name, Alias(name))
+
+
+# --- a config's gates and directions under registered names ---------------------------------
+
+_FLIPPED = {"higher": "lower", "lower": "higher"}
+
+
+def canonical_gate(section: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A gate on a scikit-learn name (``neg_log_loss``) as the gate on its registered metric
+    (``log_loss``): a negated name turns its bounds and direction around (``min: -0.35`` is
+    ``max: 0.35``); margins of change are direction-adjusted and stay as they are."""
+    alias = resolve_alias(section["metric"])
+    if alias.sign > 0:
+        return {**section, "metric": alias.metric}
+    gate = {k: v for k, v in section.items() if k not in ("min", "max")}
+    gate["metric"] = alias.metric
+    if "min" in section:
+        gate["max"] = -section["min"]
+    if "max" in section:
+        gate["min"] = -section["max"]
+    if "direction" in section:
+        gate["direction"] = _FLIPPED[section["direction"]]
+    return gate
+
+
+def canonical_directions(directions: Mapping[str, str]) -> dict[str, str]:
+    """``model.directions`` keyed by registered names, a negated name's direction turned."""
+    found = {}
+    for name, direction in directions.items():
+        alias = resolve_alias(name)
+        found[alias.metric] = direction if alias.sign > 0 else _FLIPPED[direction]
+    return found
