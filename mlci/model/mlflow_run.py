@@ -18,6 +18,7 @@ when they refuse.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +35,29 @@ _RUNS = re.compile(r"^runs:/([^/]+)(/.*)?$")
 _ALIAS = re.compile(r"^models:/([^/@]+)@([^/]+)$")
 _VERSION = re.compile(r"^models:/([^/@]+)/(\d+)$")
 EXTRA = "MLflow support needs the extra: pip install 'mlci[mlflow]'"
+# what MLflow sends to the tracking server on its own, read from the process's environment
+CREDENTIALS = (
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_USERNAME",
+    "DATABRICKS_TOKEN",
+)
+
+
+def tracking_uri(cfg: MlflowConfig, environ: Mapping[str, str] | None = None) -> str | None:
+    """The configured tracking URI, refused when MLflow credentials are in the environment and
+    it names another server than ``MLFLOW_TRACKING_URI``: mlci.yml is a file a pull request
+    controls, and MLflow would send those credentials to whatever server it names."""
+    env = os.environ if environ is None else environ
+    uri = cfg.tracking_uri
+    held = [name for name in CREDENTIALS if env.get(name)]
+    if uri is None or not held or uri == env.get("MLFLOW_TRACKING_URI"):
+        return uri
+    raise ModelError(
+        f"model.mlflow.tracking_uri: {uri} is not MLFLOW_TRACKING_URI, and {held[0]} is set: "
+        "mlci does not send MLflow credentials to a server a change to mlci.yml can name. Set "
+        "the server in the workflow's MLFLOW_TRACKING_URI and remove tracking_uri."
+    )
 
 
 def client(cfg: MlflowConfig) -> MlflowClient:
@@ -42,7 +66,7 @@ def client(cfg: MlflowConfig) -> MlflowClient:
         from mlflow import MlflowClient  # optional extra, heavy
     except ImportError:
         raise MlciError(f"model.mlflow: {EXTRA}.") from None
-    uri = cfg.tracking_uri
+    uri = tracking_uri(cfg)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
@@ -134,6 +158,7 @@ def download_model(cfg: MlflowConfig, folder: Path) -> Path:
         raise MlciError(f"model.mlflow: {EXTRA}.") from None
     uri = cfg.model or ""
     alias, version = _ALIAS.match(uri), _VERSION.match(uri)
+    server = tracking_uri(cfg)
     try:
         source = uri
         if alias or version:  # a registered version: where the registry says its files are
@@ -144,7 +169,7 @@ def download_model(cfg: MlflowConfig, folder: Path) -> Path:
                 assert version is not None
                 found = mlflow.get_model_version(version.group(1), version.group(2))
             source = mlflow.get_model_version_download_uri(found.name, found.version)
-        local = download_artifacts(source, dst_path=str(folder), tracking_uri=cfg.tracking_uri)
+        local = download_artifacts(source, dst_path=str(folder), tracking_uri=server)
     except Exception as exc:  # MlflowException, the store or the artifact store unreachable
         raise ModelError(f"model.mlflow.model: {uri}: {_reason(exc)}") from None
     if not (Path(local) / "MLmodel").is_file():

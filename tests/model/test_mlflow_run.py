@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 from mlci.cli import main
 from mlci.config import MlflowConfig
 from mlci.errors import ModelError
-from mlci.model.mlflow_run import resolve_run_id, run_metrics
+from mlci.model.mlflow_run import resolve_run_id, run_metrics, tracking_uri
 
 pytestmark = pytest.mark.integration  # a real tracking store, git repositories
 
@@ -99,3 +99,19 @@ def test_mlci_run_gates_the_runs_metrics_and_tags_the_run(
     assert tags["mlci.commit"] == head
     assert tags["mlci.report"] == str(out / "report.json")
     assert f"Tagged MLflow run {run_id}: mlci.verdict=fail." in stdout.getvalue()
+
+
+def test_credentials_go_only_to_the_server_the_environment_names(
+    store: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mlci.yml is a pull request's file: a tracking_uri in it must not receive the workflow's
+    MLflow credentials; with none in the environment, or the same server, it is used."""
+    uri, run_id = store
+    elsewhere = "http://attacker.invalid:5000"
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "s3cret-token")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    with pytest.raises(ModelError, match="is not MLFLOW_TRACKING_URI, and MLFLOW_TRACKING_TOKEN"):
+        run_metrics(MlflowConfig(run_id, elsewhere))
+    assert run_metrics(MlflowConfig(run_id, uri))  # the environment's own server
+    monkeypatch.delenv("MLFLOW_TRACKING_TOKEN")
+    assert tracking_uri(MlflowConfig(run_id, elsewhere)) == elsewhere  # nothing to leak
