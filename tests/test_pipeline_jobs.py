@@ -62,9 +62,9 @@ def test_run_on_one_or_two_threads_writes_the_same_report_and_record(
         for name in ("report.json", "record.json", "report.md", "report.html"):
             assert (other / name).read_bytes() == (one / name).read_bytes(), (other, name)
         assert sorted(p.name for p in (other / "figures").iterdir()) == [
-            "drift-d-cat.png",
-            "drift-d-n.png",
-            "drift-d-x.png",
+            "drift-d-cat.svg",
+            "drift-d-n.svg",
+            "drift-d-x.svg",
         ]
     two = Path("out-2")
     report = json.loads((two / "report.json").read_text())

@@ -24,6 +24,7 @@ from mlci.cli import main
 from mlci.commands.run import write_outputs
 from mlci.model.pairing import stored_predictions
 from mlci.report.markdown import DEFAULT_HINT, full_report_hint
+from tests.helpers.plots import parse_svg
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -125,11 +126,14 @@ def test_run_writes_html_figures_and_junit(pull_request: Any) -> None:
     assert figures == [
         "calibration.png",
         "confusion_matrix.png",
-        "drift-eval-age.png",
+        "drift-eval-age.svg",
         "history.png",
         "roc_pr.png",
     ]
     for name in figures:
+        if name.endswith(".svg"):  # drift figures are SVG drawn without matplotlib
+            parse_svg((out / "figures" / name).read_bytes())
+            continue
         with Image.open(out / "figures" / name) as image:
             image.load()
             assert image.format == "PNG"
@@ -138,7 +142,8 @@ def test_run_writes_html_figures_and_junit(pull_request: Any) -> None:
     tags = _Tags()
     tags.feed(page)
     assert tags.tags.count("img") == len(figures)
-    assert all(src.startswith("data:image/png;base64,") for src in tags.srcs)
+    kinds = sorted(src.split(";")[0] for src in tags.srcs)
+    assert kinds == ["data:image/png"] * 4 + ["data:image/svg+xml"]
     assert "http://" not in page and "https://" not in page
     assert 'id="history"' in page and "Distributions of the drifted columns" in page
 

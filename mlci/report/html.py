@@ -1,7 +1,7 @@
 """``report.html``: the whole report in one self-contained page, figures included.
 
 One file that opens anywhere (a downloaded CI artifact, an e-mail attachment, offline): inline
-CSS, PNG figures embedded as ``data:`` URIs, no script, no font, no image and no link to any
+CSS, PNG and SVG figures embedded as ``data:`` URIs, no script, no font, no image and no link to any
 other host. A Content-Security-Policy in the page says so to the browser as well, so even a
 string that slipped through escaping could not load or run anything.
 
@@ -42,6 +42,7 @@ from mlci.report.phrases import (
     verdict_state,
 )
 from mlci.report.plots import FIGURE_CAPTIONS, parse_drift_key
+from mlci.report.plots.svg import svg_size
 from mlci.report.sparkline import sparkline
 from mlci.results import (
     STATUS_ICONS,
@@ -79,15 +80,15 @@ def render_html(
     report:
         What to render.
     figures:
-        PNG bytes by key, as :func:`mlci.report.plots.make_figures` returns them; anything that
-        is not a PNG is left out.
+        PNG or SVG bytes by key, as :func:`mlci.report.plots.make_figures` returns them;
+        anything that is neither a PNG nor an SVG mlci drew is left out.
     history:
         ``{metric: [(short sha, value)]}`` oldest first, for the history table; without it the
         values of ``report.history`` are used.
     notes:
         Extra lines for the notes section (e.g. figures that could not be drawn).
     """
-    figs = {k: v for k, v in (figures or {}).items() if png_size(v) is not None}
+    figs = {k: v for k, v in (figures or {}).items() if figure_size(v) is not None}
     sections = [
         _verdict(report),
         _baseline(report.baseline),
@@ -106,6 +107,11 @@ def render_html(
     body = "\n".join(s for s in sections if s)
     title = f"mlci · {clip(report.name, 100)} — {report.verdict}"
     return _PAGE.format(csp=CSP, title=_e(title), style=_STYLE, body=body, footer=_footer(report))
+
+
+def figure_size(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` of a PNG or of an SVG mlci drew, or None for anything else."""
+    return png_size(data) or svg_size(data)
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:
@@ -154,13 +160,14 @@ def _section(anchor: str, title: str, content: str) -> str:
     return f'<section id="{anchor}">\n<h2>{title}</h2>\n{content}\n</section>'
 
 
-def _figure(png: bytes, caption: str) -> str:
-    size = png_size(png)
+def _figure(image: bytes, caption: str) -> str:
+    size = figure_size(image)
     assert size is not None
-    data = base64.b64encode(png).decode("ascii")
+    kind = "png" if png_size(image) else "svg+xml"
+    data = base64.b64encode(image).decode("ascii")
     cap = _e(caption, 300)
     return (
-        f'<figure><img src="data:image/png;base64,{data}" width="{size[0]}" '
+        f'<figure><img src="data:image/{kind};base64,{data}" width="{size[0]}" '
         f'height="{size[1]}" alt="{cap}"><figcaption>{cap}</figcaption></figure>'
     )
 

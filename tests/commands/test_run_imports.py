@@ -21,12 +21,19 @@ from typing import Any
 HEAVY = ("pandas", "sklearn", "matplotlib", "scipy")
 
 PROBE = """
-import json, sys
+import json, subprocess, sys
+started = []
+class Recording(subprocess.Popen):
+    def __init__(self, args, *rest, **kw):
+        started.append(" ".join(map(str, args)) if isinstance(args, list) else str(args))
+        super().__init__(args, *rest, **kw)
+subprocess.Popen = Recording
 from mlci.cli import main
 sys.argv = ["mlci", *sys.argv[1:]]
 code = main()
 loaded = sorted({name.split(".")[0] for name in sys.modules})
-print("MODULES " + json.dumps({"code": code, "loaded": loaded}))
+workers = [a for a in started if "mlci.figure_worker" in a]
+print("MODULES " + json.dumps({"code": code, "loaded": loaded, "workers": len(workers)}))
 """
 
 CONFIG = """\
@@ -107,7 +114,8 @@ def test_a_data_only_run_imports_no_heavy_library(git_project: Any) -> None:
     report = json.loads((repo / "mlci-out" / "report.json").read_text(encoding="utf-8"))
     drift = [c for c in report["checks"] if c["check"] == "drift" and c["column"] == "amount"]
     assert drift and all(c["status"] != "pass" for c in drift)
-    assert list((repo / "mlci-out" / "figures").glob("*.png"))
+    assert list((repo / "mlci-out" / "figures").glob("drift-*.svg"))
+    assert result["workers"] == 0  # SVG drift figures need no matplotlib worker process
     assert "<img" in (repo / "mlci-out" / "report.html").read_text(encoding="utf-8")
 
 
@@ -125,3 +133,4 @@ def test_a_run_with_predictions_does_import_them(git_project: Any) -> None:
     result = run_program(repo, "-q", "--jobs", "2")
     assert result["code"] == 0
     assert {"pandas", "sklearn"} <= set(result["loaded"])
+    assert result["workers"] == 1  # the model's figures are drawn by matplotlib beside the run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,31 @@ def decode(png: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(png))
     image.load()  # decodes every pixel: a truncated or corrupt file raises here
     return image
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse_svg(data: bytes) -> ET.Element:
+    """The parsed root of an SVG figure; malformed XML or another root fails here."""
+    root = ET.fromstring(data)
+    assert root.tag == f"{SVG}svg", root.tag
+    assert int(root.get("width", "0")) > 0 and int(root.get("height", "0")) > 0
+    return root
+
+
+def svg_texts(root: ET.Element) -> list[str]:
+    """Every text drawn in an SVG figure, in order."""
+    return [t.text or "" for t in root.iter(f"{SVG}text")]
+
+
+def decode_any(data: bytes) -> tuple[int, int]:
+    """``(width, height)`` of a PNG (decoded) or an SVG figure (parsed)."""
+    if data.startswith(b"<svg"):
+        root = parse_svg(data)
+        return int(root.get("width", "0")), int(root.get("height", "0"))
+    size: tuple[int, int] = decode(data).size
+    return size
 
 
 def binary_data(n: int = 2_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import re
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 
 import pytest
-from PIL import Image
 
 from mlci.report.escape import strip_controls
 from mlci.report.html import CSP, png_size, render_html
-from mlci.report.plots import Distribution, drift_key, drift_png, history_png, render_png
+from mlci.report.plots import Distribution, drift_key, drift_svg, history_png, render_png
 from mlci.results import (
     BaselineInfo,
     BudgetResult,
@@ -23,6 +21,7 @@ from mlci.results import (
     Report,
     SliceResult,
 )
+from tests.helpers.plots import SVG, decode_any, parse_svg
 from tests.helpers.report import HOSTILE, MAIN, check, gate, make_report, metric
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "source", "wbr"}
@@ -83,7 +82,7 @@ def figures() -> dict[str, bytes]:
     return {
         "roc_pr": tiny_png("red"),
         "confusion_matrix": tiny_png("blue"),
-        drift_key("eval", "tenure"): drift_png(d),
+        drift_key("eval", "tenure"): drift_svg(d),
         "history": history_png({"roc_auc": [("3f2c1ab", 0.9), ("9a0b1c2", 0.91)]}),
     }
 
@@ -226,20 +225,22 @@ def embedded_images(page: str) -> list[tuple[bytes, int, int]]:
     widths = [int(v or 0) for _, k, v in attrs if k == "width"]
     heights = [int(v or 0) for _, k, v in attrs if k == "height"]
     for src, w, h in zip(srcs, widths, heights, strict=True):
-        assert src is not None and src.startswith("data:image/png;base64,")
+        assert src is not None
+        kind = "svg+xml" if src.startswith("data:image/svg+xml;") else "png"
+        assert src.startswith(f"data:image/{kind};base64,")
         out.append((base64.b64decode(src.split(",", 1)[1], validate=True), w, h))
     return out
 
 
-def test_figures_are_embedded_pngs_that_decode_at_their_declared_size(
+def test_figures_are_embedded_images_that_decode_at_their_declared_size(
     figs: dict[str, bytes],
 ) -> None:
-    images = embedded_images(render_html(make_report(), figures=figs))
+    page = render_html(make_report(), figures=figs)
+    images = embedded_images(page)
     assert len(images) == len(figs)
     for data, width, height in images:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-        assert image.size == (width, height)
+        assert decode_any(data) == (width, height)
+    assert page.count("data:image/svg+xml;base64,") == 1  # the drift figure
     assert sorted(d for d, _, _ in images) == sorted(figs.values())
 
 
@@ -255,7 +256,11 @@ def test_drift_figures_go_to_the_drift_section_and_model_figures_to_the_model_on
 
 
 def test_bytes_that_are_not_png_are_left_out() -> None:
-    bogus = {"roc_pr": b"<script>alert(1)</script>", "history": b"\x89PNG\r\n\x1a\n"}
+    bogus = {
+        "roc_pr": b"<script>alert(1)</script>",
+        "history": b"\x89PNG\r\n\x1a\n",
+        "slices": b'<svg onload="alert(1)" width="9" height="9">',  # not an SVG mlci drew
+    }
     page = render_html(make_report(), figures=bogus)
     assert "<img" not in page and "alert" not in page
 
@@ -273,13 +278,29 @@ def assert_self_contained(page: Page) -> None:
     for tag, name, value in page.attrs:
         assert not name.startswith("on"), (tag, name)  # no event handlers
         if name in ("src", "href", "action", "srcset", "poster"):
-            assert value is not None and value.startswith(("data:image/png;base64,", "#")), value
+            assert value is not None and value.startswith(("data:image/", "#")), value
         if (value or "").startswith("data:"):
-            assert re.fullmatch(r"data:image/png;base64,[A-Za-z0-9+/]+=*", value or ""), value[:80]
+            found = re.fullmatch(
+                r"data:image/(png|svg\+xml);base64,([A-Za-z0-9+/]+=*)", value or ""
+            )
+            assert found, (value or "")[:80]
+            if found.group(1) == "svg+xml":
+                assert_inert_svg(base64.b64decode(found.group(2)))
         elif name not in ("alt", "title"):  # text for people, not addresses
             assert not re.search(r"(?i)(https?:)?//", value or ""), (tag, name, value)
     csp = [v for t, k, v in page.attrs if t == "meta" and k == "content" and "default-src" in v]
     assert csp == [CSP] == ["default-src 'none'; img-src data:; style-src 'unsafe-inline'"]
+
+
+def assert_inert_svg(data: bytes) -> None:
+    """An embedded SVG figure: shapes and text only, no script, link, event or address."""
+    root = parse_svg(data)
+    allowed = {"svg", "rect", "line", "polyline", "text"}
+    for element in root.iter():
+        assert element.tag.removeprefix(SVG) in allowed, element.tag
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on") and "href" not in name.lower(), name
+            assert "//" not in value or name == "xmlns", (name, value)
 
 
 def test_the_page_loads_nothing_from_anywhere(figs: dict[str, bytes]) -> None:

@@ -1,4 +1,7 @@
-"""The report's figures as PNG bytes: matplotlib, headless, small and deterministic.
+"""The report's figures: PNG from matplotlib, SVG drawn by hand; small and deterministic.
+
+The drift figures (:func:`drift_svg`) are SVG written directly (:mod:`.svg`), so a run that
+only checks data never imports matplotlib.
 
 Each ``*_png`` function is a pure function of plain values (arrays, counts, pairs) that returns
 the bytes of one PNG; nothing is written to disk and no global matplotlib state is touched
@@ -20,7 +23,7 @@ from mlci.report.plots.drift import (
     MAX_CATEGORIES,
     MAX_DRIFT_FIGURES,
     distribution_from_profiles,
-    drift_png,
+    drift_svg,
     drifted_distributions,
 )
 from mlci.report.plots.figures import make_figures
@@ -74,7 +77,7 @@ __all__ = [
     "curves",
     "distribution_from_profiles",
     "drift_key",
-    "drift_png",
+    "drift_svg",
     "drifted_distributions",
     "figure_files",
     "history_png",

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import itertools
 import textwrap
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from mlci.report.plots.render import BASELINE_COLOR, CANDIDATE_COLOR, plot_text, render_png
+from mlci.report.plots import svg
+from mlci.report.plots.render import BASELINE_COLOR, CANDIDATE_COLOR, plot_text
 from mlci.report.plots.values import DEFAULT_NAMES, OTHER, Distribution, Names
 from mlci.results import CheckResult
 from mlci.vocab import fmt_value
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
 
 MAX_CATEGORIES = 12
 
@@ -26,27 +23,51 @@ OVERFLOW_MARGIN = 0.05  # beyond the baseline's range by this share of it: own b
 TITLE_CHARS = 64  # a title line's characters at the figure's width and font size
 
 
-def drift_png(d: Distribution, *, names: Names = DEFAULT_NAMES) -> bytes:
-    """A column's distribution in the baseline and now, over the baseline's bins.
+MARGIN_RIGHT = 14
 
-    Numeric: step histograms of density (share per unit) over the baseline's decile edges;
-    categorical: each category's share, side by side.
+_Scale = Callable[[float], float]
+
+
+@dataclass
+class _Box:
+    """The plot area in pixels."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float = 0.0
+
+    def scale_x(self, low: float, high: float) -> _Scale:
+        span = (high - low) or 1.0
+        return lambda v: self.left + (v - low) / span * (self.right - self.left)
+
+    def scale_y(self, low: float, high: float) -> _Scale:
+        span = (high - low) or 1.0
+        return lambda v: self.bottom - (v - low) / span * (self.bottom - self.top)
+
+    def spines(self, canvas: svg.Canvas) -> None:
+        canvas.line(self.left, self.top, self.left, self.bottom, color=svg.AXIS_COLOR, width=0.8)
+        canvas.line(
+            self.left, self.bottom, self.right, self.bottom, color=svg.AXIS_COLOR, width=0.8
+        )
+
+
+def drift_svg(d: Distribution, *, names: Names = DEFAULT_NAMES) -> bytes:
+    """A column's distribution in the baseline and now, over the baseline's bins, as SVG.
+
+    Numeric: step lines of density (share per unit) over the baseline's decile edges, the bins
+    of current values beyond the baseline's range shaded and labelled; categorical (and a
+    constant column): each category's share, side by side. Drawn without matplotlib (see
+    :mod:`mlci.report.plots.svg`), so a data-only run never imports it.
     """
+    if d.kind == "numeric" and _drawable_edges(d):
+        return _numeric_figure(d, names)
+    return _category_figure(d if d.kind != "numeric" else _as_categories(d), names)
 
-    def draw(fig: Figure) -> None:
-        ax = fig.subplots()
-        if d.kind == "numeric":
-            _numeric_steps(ax, d, names)
-        else:
-            _category_bars(ax, d, names)
-        title = f"{plot_text(d.dataset, 30)} · {plot_text(d.column, 50)}"
-        note = textwrap.fill(plot_text(d.note, 140), TITLE_CHARS) if d.note else ""
-        ax.set_title(title + (f"\n{note}" if note else ""), fontsize=9)  # wrapped, not clipped
-        ax.legend(loc="best")
 
-    lines = len(textwrap.wrap(plot_text(d.note, 140), TITLE_CHARS)) if d.note else 0
-    height = 3.0 if d.kind == "numeric" else 1.6 + 0.2 * len(d.bins)
-    return render_png(5.2, height + 0.15 * max(lines - 1, 0), draw)
+def _drawable_edges(d: Distribution) -> bool:
+    widths = np.diff(np.asarray(d.edges, dtype=float))
+    return len(d.edges) >= 2 and bool(np.all(widths > 0)) and bool(np.all(np.isfinite(widths)))
 
 
 def _shares(counts: Sequence[float]) -> np.ndarray:
@@ -55,26 +76,88 @@ def _shares(counts: Sequence[float]) -> np.ndarray:
     return c / total if total > 0 else c
 
 
-def _numeric_steps(ax: Axes, d: Distribution, names: Names) -> None:
-    edges = np.asarray(d.edges, dtype=float)
-    widths = np.diff(edges)
-    if len(edges) < 2 or np.any(widths <= 0):  # a constant column: shares per bin instead
-        _category_bars(ax, _as_categories(d), names)
-        return
-    for label, counts, color, style in (
-        (names[0], d.baseline, BASELINE_COLOR, "--"),
-        (names[1], d.current, CANDIDATE_COLOR, "-"),
+def _heading(canvas: svg.Canvas, d: Distribution, names: Names, *, bars: bool = False) -> float:
+    """Title, wrapped note and legend (line or ``bars`` samples) at the top; returns where
+    the plot may start."""
+    title = f"{plot_text(d.dataset, 30)} · {plot_text(d.column, 50)}"
+    canvas.text(canvas.width / 2, 17, title, size=12.5, anchor="middle")
+    y = 17.0
+    for line in _note_lines(d):
+        y += 14
+        canvas.text(canvas.width / 2, y, line, size=11, anchor="middle")
+    y += 20
+    x: float = canvas.width - MARGIN_RIGHT
+    for label, color, dashed in reversed(
+        ((plot_text(names[0]), BASELINE_COLOR, True), (plot_text(names[1]), CANDIDATE_COLOR, False))
     ):
-        ax.stairs(
-            _shares(counts) / widths, edges, color=color, ls=style, lw=1.5, label=plot_text(label)
-        )
-    _overflow_marks(ax, d, names)
-    ax.set_xlim(edges[0], edges[-1])  # both sides' values, the overflow bins included
+        canvas.text(x, y, label, size=10.5, anchor="end")
+        x -= svg.text_width(label, 10.5) + 6
+        if bars:
+            canvas.rect(x - 12, y - 9, 12, 10, color=color)
+        else:
+            canvas.polyline([(x - 22, y - 4), (x, y - 4)], color=color, dashed=dashed, width=2)
+        x -= 26 if bars else 36
+    return y + 10
+
+
+def _note_lines(d: Distribution) -> list[str]:
+    return textwrap.wrap(plot_text(d.note, 140), TITLE_CHARS) if d.note else []
+
+
+def _numeric_figure(d: Distribution, names: Names) -> bytes:
+    edges = [float(e) for e in d.edges]
+    lines = len(_note_lines(d))
+    canvas = svg.Canvas(520, 300 + 15 * max(lines - 1, 0))
+    top = _heading(canvas, d, names)
+    box = _Box(left=62, right=canvas.width - MARGIN_RIGHT, top=top, bottom=canvas.height - 42)
+    widths = np.diff(edges)
+    sides = [(_shares(c) / widths) for c in (d.baseline, d.current)]
+    peak = max(float(np.max(s)) for s in sides) or 1.0
+    room = 1.45 if any(d.overflow) else 1.08  # the overflow labels sit at the top
+    x_of = box.scale_x(edges[0], edges[-1])
+    y_of = box.scale_y(0.0, peak * room)
+    _overflow_marks(canvas, d, names, box, x_of)
+    y_ticks = svg.nice_ticks(0.0, peak * room)
+    for t in y_ticks:
+        canvas.line(box.left, y_of(t), box.right, y_of(t), color=svg.GRID_COLOR, width=0.6)
+        canvas.text(box.left - 5, y_of(t) + 3.5, svg.tick_label(t, y_ticks), size=10, anchor="end")
+    _x_axis(canvas, box, x_of, svg.nice_ticks(edges[0], edges[-1]), percent=False)
+    for density, color, dashed in (
+        (sides[0], BASELINE_COLOR, True),
+        (sides[1], CANDIDATE_COLOR, False),
+    ):
+        canvas.polyline(_steps(edges, density, x_of, y_of), color=color, dashed=dashed)
+    box.spines(canvas)
     xlabel = plot_text(d.column, 60) + (" (outer bins drawn narrower)" if d.clipped else "")
-    ax.set(xlabel=xlabel, ylabel="density")
+    canvas.text((box.left + box.right) / 2, canvas.height - 8, xlabel, size=11, anchor="middle")
+    canvas.text(16, (box.top + box.bottom) / 2, "density", size=11, anchor="middle", rotate=True)
+    return canvas.to_bytes()
 
 
-def _overflow_marks(ax: Axes, d: Distribution, names: Names) -> None:
+def _steps(
+    edges: Sequence[float], heights: np.ndarray, x_of: _Scale, y_of: _Scale
+) -> list[tuple[float, float]]:
+    """The outline of a histogram: up at the first edge, across each bin, down at the last."""
+    points = [(x_of(edges[0]), y_of(0.0))]
+    for i, h in enumerate(heights):
+        points += [(x_of(edges[i]), y_of(float(h))), (x_of(edges[i + 1]), y_of(float(h)))]
+    points.append((x_of(edges[-1]), y_of(0.0)))
+    return points
+
+
+def _x_axis(
+    canvas: svg.Canvas, box: _Box, x_of: _Scale, ticks: list[float], *, percent: bool
+) -> None:
+    for t in ticks:
+        x = x_of(t)
+        canvas.line(x, box.top, x, box.bottom, color=svg.GRID_COLOR, width=0.6)
+        label = svg.tick_label(t, ticks, percent=percent)
+        canvas.text(x, box.bottom + 15, label, size=10, anchor="middle")
+
+
+def _overflow_marks(
+    canvas: svg.Canvas, d: Distribution, names: Names, box: _Box, x_of: _Scale
+) -> None:
     """Shade and label the bins of current values beyond the baseline's range."""
     shares = _shares(d.current)
     base = plot_text(names[0], 20)
@@ -84,19 +167,17 @@ def _overflow_marks(ax: Axes, d: Distribution, names: Names) -> None:
     ):
         if not d.overflow[0 if side == "below" else 1]:
             continue
-        ax.axvspan(a, b, color="0.9", zorder=0, lw=0)
-        label = f"{shares[index]:.0%} {side}\n{base}'s {'min' if side == 'below' else 'max'}"
+        canvas.rect(x_of(a), box.top, x_of(b) - x_of(a), box.bottom - box.top, color="#e5e5e5")
+        label = [f"{shares[index]:.0%} {side}", f"{base}'s {'min' if side == 'below' else 'max'}"]
         true_end = d.ends[index] if d.ends else None
         if true_end is not None and true_end != d.edges[index]:  # drawn narrower than it is
-            label += f"\n(to {fmt_value(true_end)})"
-        ax.annotate(
-            label,
-            xy=((a + b) / 2, 0.97),
-            xycoords=("data", "axes fraction"),
-            ha="center",
-            va="top",
-            fontsize=7,
-        )
+            label.append(f"(to {fmt_value(true_end)})")
+        middle = (x_of(a) + x_of(b)) / 2
+        anchor = "start" if side == "below" and middle < box.left + 40 else "middle"
+        anchor = "end" if side == "above" and middle > box.right - 40 else anchor
+        x = {"start": x_of(a) + 3, "middle": middle, "end": x_of(b) - 3}[anchor]
+        for i, line in enumerate(label):
+            canvas.text(x, box.top + 12 + 11 * i, line, size=9.5, anchor=anchor)
 
 
 def _as_categories(d: Distribution) -> Distribution:
@@ -116,17 +197,30 @@ def _as_categories(d: Distribution) -> Distribution:
     )
 
 
-def _category_bars(ax: Axes, d: Distribution, names: Names) -> None:
+def _category_figure(d: Distribution, names: Names) -> bytes:
     labels = [plot_text(b, 24) for b in d.bins][:MAX_CATEGORIES]
-    y = np.arange(len(labels))
-    base, cur = _shares(d.baseline)[: len(labels)], _shares(d.current)[: len(labels)]
-    ax.barh(y - 0.2, base, height=0.4, color=BASELINE_COLOR, label=plot_text(names[0]))
-    ax.barh(y + 0.2, cur, height=0.4, color=CANDIDATE_COLOR, label=plot_text(names[1]))
-    ax.set_yticks(y, labels)
-    ax.invert_yaxis()
-    ax.grid(axis="y", visible=False)
-    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
-    ax.set(xlabel="share of values")
+    lines = len(_note_lines(d))
+    canvas = svg.Canvas(520, 100 * (1.6 + 0.2 * len(labels)) + 15 * max(lines - 1, 0) + 20)
+    top = _heading(canvas, d, names, bars=True)
+    widest = max((svg.text_width(s, 10) for s in labels), default=0.0)
+    box = _Box(left=min(widest, 180) + 14, right=canvas.width - MARGIN_RIGHT, top=top)
+    box.bottom = canvas.height - 40
+    n = len(labels)
+    base, cur = _shares(d.baseline)[:n], _shares(d.current)[:n]
+    peak = max(float(np.max(base, initial=0.0)), float(np.max(cur, initial=0.0))) or 1.0
+    x_of = box.scale_x(0.0, peak * 1.08)
+    _x_axis(canvas, box, x_of, svg.nice_ticks(0.0, peak * 1.08), percent=True)
+    band = (box.bottom - box.top) / max(n, 1)
+    for i, label in enumerate(labels):
+        middle = box.top + band * (i + 0.5)
+        for share, color, offset in ((base[i], BASELINE_COLOR, -1), (cur[i], CANDIDATE_COLOR, 0)):
+            y = middle + offset * band * 0.4
+            canvas.rect(box.left, y, x_of(float(share)) - box.left, band * 0.4, color=color)
+        canvas.text(box.left - 5, middle + 3.5, label, size=10, anchor="end")
+    box.spines(canvas)
+    label_x = (box.left + box.right) / 2
+    canvas.text(label_x, canvas.height - 8, "share of values", size=11, anchor="middle")
+    return canvas.to_bytes()
 
 
 def distribution_from_profiles(

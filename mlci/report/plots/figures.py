@@ -9,7 +9,7 @@ import numpy as np
 
 from mlci.report.plots.calibration import calibration_png
 from mlci.report.plots.confusion import confusion_inputs, confusion_png, factorize, labels_as_text
-from mlci.report.plots.drift import MAX_DRIFT_FIGURES, drift_png
+from mlci.report.plots.drift import MAX_DRIFT_FIGURES, drift_svg
 from mlci.report.plots.history import history_png
 from mlci.report.plots.render import plot_text
 from mlci.report.plots.residuals import residuals_png
@@ -92,7 +92,7 @@ def _plan(inputs: PlotInputs) -> Iterator[tuple[str, str, _Build]]:
 
 
 def _bind_drift(d: Distribution, names: Names) -> _Build:
-    return lambda: drift_png(d, names=names)
+    return lambda: drift_svg(d, names=names)
 
 
 def _confusion(p: Predictions, b: Predictions | None, names: Names) -> bytes | None:

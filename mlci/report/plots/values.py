@@ -102,14 +102,15 @@ def parse_drift_key(key: str) -> tuple[str, str] | None:
 
 
 def figure_files(figures: Mapping[str, bytes]) -> dict[str, bytes]:
-    """The figures by file name: ``roc_pr.png``, ``drift-eval-tenure.png`` (unique, safe)."""
+    """The figures by file name: ``roc_pr.png``, ``drift-eval-tenure.svg`` (unique, safe)."""
     out: dict[str, bytes] = {}
-    for key, png in figures.items():
+    for key, data in figures.items():
         where = parse_drift_key(key)
         stem = "drift-" + "-".join(where) if where else key
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")[:80] or "figure"
-        name, n = f"{stem}.png", 2
+        ext = "svg" if data.startswith(b"<svg") else "png"
+        name, n = f"{stem}.{ext}", 2
         while name in out:
-            name, n = f"{stem}-{n}.png", n + 1
-        out[name] = png
+            name, n = f"{stem}-{n}.{ext}", n + 1
+        out[name] = data
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,12 +11,14 @@ import pytest
 from mlci.report import plots
 from mlci.report.plots import Distribution, distribution_from_profiles, drifted_distributions
 from mlci.results import CheckResult
-from tests.helpers.plots import MAX_BYTES, decode, profile_column
+from tests.helpers.plots import MAX_BYTES, SVG, parse_svg, profile_column, svg_texts
 
 
 def test_a_constant_column_falls_back_to_bars() -> None:
     d = Distribution("eval", "flag", "numeric", (5, 0), (3, 2), edges=(1.0, 1.0, 1.0))
-    decode(plots.drift_png(d))
+    root = parse_svg(plots.drift_svg(d))
+    assert len(list(root.iter(f"{SVG}rect"))) == 1 + 2 * 2 + 2  # page, 2 bins × 2 sides, legend
+    assert "≤ 1" in svg_texts(root) and "share of values" in svg_texts(root)
 
 
 def folded(counts: tuple[float, ...]) -> tuple[float, ...]:
@@ -52,7 +56,8 @@ def test_far_outliers_get_an_overflow_bin_drawn_narrower() -> None:
     assert d.edges[-1] == 99.0 + (99.0 - inner[0])  # and is drawn at most as wide as the rest
     assert (d.baseline[-1], d.current[-1]) == (0.0, 1.0)
     assert d.ends == (0.0, 1e9)  # the label says how far it really goes
-    decode(plots.drift_png(d))
+    texts = svg_texts(parse_svg(plots.drift_svg(d)))
+    assert "(to 1,000,000,000)" in texts and "x (outer bins drawn narrower)" in texts
 
 
 def test_values_below_the_baselines_range_are_drawn_where_they_are() -> None:
@@ -69,7 +74,9 @@ def test_values_below_the_baselines_range_are_drawn_where_they_are() -> None:
         assert abs(d.current[0] - 300) <= (0 if given is not None else 0.03 * len(values))
         assert sum(d.current) == pytest.approx(len(values))
         assert sum(d.baseline) == 2_000
-    assert decode(plots.drift_png(d)).size[0] > 0
+    texts = svg_texts(parse_svg(plots.drift_svg(d)))
+    below = f"{d.current[0] / sum(d.current):.0%} below"  # about 300 of 2,000 values
+    assert below in texts and "baseline's min" in texts
 
 
 def test_sampling_at_the_edges_is_not_an_overflow() -> None:
@@ -84,9 +91,11 @@ def test_a_long_note_wraps_the_title_instead_of_clipping_it() -> None:
     d = Distribution(
         "eval", "x", "numeric", (5, 5), (3, 7), edges=(0.0, 1.0, 2.0), note="word " * 25
     )
-    short = decode(plots.drift_png(d.__class__(**{**d.__dict__, "note": "short"})))
-    wrapped = decode(plots.drift_png(d))
-    assert wrapped.size[1] > short.size[1]  # the figure grows by the title's extra lines
+    short = parse_svg(plots.drift_svg(d.__class__(**{**d.__dict__, "note": "short"})))
+    wrapped = parse_svg(plots.drift_svg(d))
+    # the figure grows by the title's extra lines, and every word is drawn
+    assert int(wrapped.get("height", "0")) > int(short.get("height", "0"))
+    assert " ".join(svg_texts(wrapped)).count("word") == 25
 
 
 def test_categorical_distribution_puts_new_values_in_other() -> None:
@@ -138,6 +147,32 @@ def test_numeric_and_categorical_drift_figures_decode() -> None:
     categorical = Distribution(
         "eval", "plan", "categorical", (60, 30, 10), (40, 40, 20), bins=("a", "b", "(other)")
     )
-    for png in (plots.drift_png(numeric), plots.drift_png(categorical)):
-        decode(png)
-        assert len(png) < MAX_BYTES
+    for figure in (plots.drift_svg(numeric), plots.drift_svg(categorical)):
+        parse_svg(figure)
+        assert len(figure) < MAX_BYTES
+    assert plots.drift_svg(numeric) == plots.drift_svg(numeric)  # the same values, the same bytes
+
+
+def polyline_points(root: ET.Element) -> list[list[tuple[float, float]]]:
+    return [
+        [tuple(float(v) for v in p.split(",")) for p in line.get("points", "").split()]  # type: ignore[misc]
+        for line in root.iter(f"{SVG}polyline")
+    ]
+
+
+def test_step_heights_are_the_densities_over_the_bins() -> None:
+    """Oracle: numpy's density histogram of the same counts over the same edges."""
+    edges = (0.0, 1.0, 2.0, 4.0, 8.0)
+    base, cur = (10.0, 20.0, 10.0, 5.0), (5.0, 20.0, 15.0, 20.0)
+    d = Distribution("eval", "age", "numeric", base, cur, edges=edges)
+    lines = polyline_points(parse_svg(plots.drift_svg(d, names=("main", "this PR"))))
+    steps = [pts for pts in lines if len(pts) > 2]  # the two legend samples have 2 points
+    assert len(steps) == 2
+    for counts, pts in zip((base, cur), steps, strict=True):
+        zero = pts[0][1]
+        heights = [zero - y for _, y in pts[1:-1:2]]  # the top of each bin, left to right
+        centers = np.repeat(np.asarray(edges[:-1]) + 0.5 * np.diff(edges), np.asarray(counts, int))
+        oracle, _ = np.histogram(centers, bins=edges, density=True)
+        np.testing.assert_allclose(np.asarray(heights) / heights[0], oracle / oracle[0], rtol=0.02)
+        xs = [x for x, _ in pts[1::2]]  # every edge, in pixels: proportional to the data
+        np.testing.assert_allclose(np.diff(xs) / np.diff(xs)[0], np.diff(edges), rtol=0.02)
