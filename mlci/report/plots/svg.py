@@ -118,20 +118,27 @@ def svg_size(data: bytes) -> tuple[int, int] | None:
 
 
 def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
-    """Round tick values inside ``[low, high]``: steps of 1, 2, 2.5 or 5 × 10^k, at most
-    ``most`` of them (``nice_ticks(0, 0.37)`` → 0, 0.1, 0.2, 0.3)."""
+    """Round tick values inside ``[low, high]``: steps of 1, 2, 2.5 or 5 × 10^k, at most about
+    ``most`` of them and at least two (``nice_ticks(0, 0.37)`` → 0, 0.1, 0.2, 0.3)."""
     span = high - low
     if not (math.isfinite(span) and span > 0):
         return [low] if math.isfinite(low) else []
     raw = span / max(most - 1, 1)
-    power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    power = math.floor(math.log10(raw))
+    steps = [m * 10.0**k for k in (power - 1, power, power + 1) for m in (1, 2, 2.5, 5)]
+    fits = [i for i, step in enumerate(steps) if step >= raw]
+    index = fits[0] if fits else len(steps) - 1
+    ticks = _ticks(low, high, steps[index])
+    while len(ticks) < 2 and index > 0:  # a short range between two round numbers
+        index -= 1
+        ticks = _ticks(low, high, steps[index])
+    return ticks
+
+
+def _ticks(low: float, high: float, step: float) -> list[float]:
     first = math.ceil(low / step - 1e-9) * step
-    ticks, k = [], 0
-    while first + k * step <= high + step * 1e-9 and k <= most:
-        ticks.append(first + k * step)
-        k += 1
-    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+    count = math.floor((high - first) / step + 1e-9) + 1
+    return [0.0 if abs(t) < step * 1e-9 else t for t in (first + k * step for k in range(count))]
 
 
 def tick_label(value: float, ticks: list[float], *, percent: bool = False) -> str:
