@@ -34,8 +34,6 @@ from mlci.github.actions import (
 )
 from mlci.github.override import for_pull_request
 from mlci.github.workflow import format_annotation
-from mlci.gitlab.client import GitLabError
-from mlci.gitlab.note import outcome_line, post_note
 from mlci.gitlab.settings import TOKEN_VARIABLE, GitLabSettings, merge_request_pipeline
 from mlci.gitlab.settings import from_environ as gitlab_settings
 from mlci.jobs import resolve_jobs
@@ -344,6 +342,10 @@ def _note(
     if settings is None:
         print(f"mlci: no merge request note: set {TOKEN_VARIABLE} to post one.", file=stdout)
         return
+    # requests (~50 ms to import): only for a merge request pipeline that posts a note
+    from mlci.gitlab.client import GitLabError
+    from mlci.gitlab.note import outcome_line, post_note
+
     markdown = paths["report_markdown"].read_text(encoding="utf-8")
     try:
         outcome = post_note(settings, name, markdown)
