@@ -17,7 +17,6 @@ from typing import Any, NoReturn, TextIO, TypeAlias
 
 from mlci import __version__
 from mlci.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MlciError
-from mlci.installed import describe
 from mlci.jobs import parse_jobs
 from mlci.paths import find_config
 
@@ -90,15 +89,27 @@ class _Parser(argparse.ArgumentParser):
         raise MlciError(f"{message}. See `{self.prog} --help`.")
 
 
+class _Version(argparse.Action):
+    """``--version``: the line is worked out only when asked for (it reads the installed
+    distribution's metadata, about 30 ms that every other command would pay)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from mlci.installed import describe  # importlib.metadata: only for this line
+
+        print(describe(), file=sys.stdout)  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlci",
         description="CI/CD for machine learning: check data and model against the baseline "
         "recorded on main, gate the merge, report.",
     )
-    parser.add_argument(
-        "--version", action="version", version=describe(), help="show the version and exit"
-    )
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (
         _add_run,

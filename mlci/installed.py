@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from mlci import __version__
@@ -94,6 +93,8 @@ def _in_source_tree() -> bool:
 
 
 def _direct_url() -> str:
+    from importlib import metadata  # ~20 ms to import: only for `mlci --version` and init
+
     try:
         return metadata.distribution("mlci").read_text("direct_url.json") or ""
     except metadata.PackageNotFoundError:
