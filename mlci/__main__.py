@@ -1,3 +1,3 @@
-from mlci.cli import main
+from mlci.cli import program
 
-raise SystemExit(main())
+program()

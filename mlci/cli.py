@@ -7,6 +7,8 @@ traceback), 3 an unexpected internal error (details written to a log file, with 
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import os
 import sys
 import tempfile
@@ -911,5 +913,20 @@ def _guarded(
         return _internal_error(exc, err)
 
 
+def program() -> NoReturn:
+    """The ``mlci`` executable: :func:`main`, then leave at once with its exit code.
+
+    When main returns, every file is written (atomically) and every child process and thread
+    pool is closed; the exit handlers still run (a library's pending work is flushed), but the
+    interpreter is not torn down module by module, which cost a 100,000-row run 50–100 ms.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed, or a reader that went away
+            stream.flush()
+    atexit._run_exitfuncs()  # private, but what a normal exit would run first
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    program()

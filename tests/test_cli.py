@@ -170,6 +170,43 @@ def test_a_closed_pipe_ends_quietly_like_git() -> None:
     assert (proc.wait(), err) == (141, "")
 
 
+PROGRAM = """
+import atexit, sys
+atexit.register(lambda: print("exit handler ran", file=sys.stderr))
+from mlci.cli import program
+sys.argv = ["mlci", *sys.argv[1:]]
+program()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stdout_has", "stderr_has"),
+    [
+        (["--help"], 0, "usage: mlci", ""),
+        (["validate", "--config", "missing.yml"], 2, "", "mlci: error: "),
+        (["run", "--help"], 0, "--no-html", ""),
+    ],
+)
+def test_the_program_exits_with_mains_code_and_everything_written(
+    args: list[str], code: int, stdout_has: str, stderr_has: str, tmp_path: Path
+) -> None:
+    """`program()` leaves without tearing the interpreter down: the exit code is main's,
+    every byte written reached the pipes, and exit handlers still ran."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, *args], cwd=tmp_path, capture_output=True, check=False
+    )
+    expected = subprocess.run(
+        [sys.executable, "-c", "import sys; from mlci.cli import main; sys.exit(main())", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == code == expected.returncode
+    assert done.stdout == expected.stdout and stdout_has.encode() in done.stdout
+    assert stderr_has.encode() in done.stderr
+    assert done.stderr.endswith(b"exit handler ran\n")
+
+
 def test_the_config_is_found_from_a_sub_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
