@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -217,3 +219,26 @@ def test_the_config_is_found_from_a_sub_folder(
     code, _, err = run_cli("validate")
     assert code == 2
     assert err.startswith("mlci: error: ../../mlci.yml: missing required key 'name'")
+
+
+BLAS_PROBE = """
+import json, os
+from mlci.cli import _import_numpy_with_one_blas_thread
+_import_numpy_with_one_blas_thread()
+from threadpoolctl import threadpool_info
+threads = [i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openblas"]
+print(json.dumps({"threads": threads, "env": os.environ.get("OPENBLAS_NUM_THREADS")}))
+"""
+
+
+@pytest.mark.parametrize("given", [None, "3"])
+def test_numpy_loads_with_one_blas_thread_and_the_environment_is_left_as_it_was(
+    given: str | None,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    done = subprocess.run(
+        [sys.executable, "-c", BLAS_PROBE], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == {"threads": [1], "env": given}
