@@ -23,7 +23,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -50,6 +50,7 @@ SUFFIX_FORMATS: dict[str, Format] = {
 BLOCK_BYTES = 4 << 20  # CSV and JSON lines are parsed in blocks of this many bytes (memory:
 # pyarrow holds about 40 blocks of CSV in flight, so 4 MB keeps a scan under ~300 MB)
 BATCH_ROWS = 131_072  # Parquet rows per batch
+WHOLE_CSV_BYTES = 32 << 20  # a CSV file up to this size is parsed at once, on every thread
 _CHUNK = 1 << 20
 _MAX_RESTARTS = 64
 
@@ -383,21 +384,28 @@ def _read_csv(source: Source) -> Iterator[pa.RecordBatch]:
         return "error"
 
     stream = pa.OSFile(str(source.cfg.path), "rb")
+    options = {
+        "read_options": pcsv.ReadOptions(block_size=source.block_bytes, use_threads=source.threads),
+        "parse_options": pcsv.ParseOptions(invalid_row_handler=on_invalid_row),
+        "convert_options": pcsv.ConvertOptions(
+            column_types=dict(source.types),
+            null_values=list(NULL_VALUES),
+            strings_can_be_null=True,
+            include_columns=list(source.columns) if source.columns is not None else None,
+        ),
+    }
     try:
-        reader = pcsv.open_csv(
-            stream,
-            read_options=pcsv.ReadOptions(
-                block_size=source.block_bytes, use_threads=source.threads
-            ),
-            parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid_row),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict(source.types),
-                null_values=list(NULL_VALUES),
-                strings_can_be_null=True,
-                include_columns=list(source.columns) if source.columns is not None else None,
-            ),
-        )
-        _check_csv_schema(source, reader.schema)
+        reader: Iterable[pa.RecordBatch]
+        if source.threads and source.progress.bytes_total <= WHOLE_CSV_BYTES:
+            # a small file at once, its blocks parsed side by side (the streaming reader
+            # parses one block at a time); the same blocks, so the same batches
+            table = pcsv.read_csv(stream, **options)
+            _check_csv_schema(source, table.schema)
+            reader = table.to_batches()
+        else:
+            streaming = pcsv.open_csv(stream, **options)
+            _check_csv_schema(source, streaming.schema)
+            reader = streaming
         for batch in reader:
             _check_csv_schema(source, batch.schema)
             source.progress.bytes_read = min(source.progress.bytes_total, stream.tell())

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mlci.config import DatasetConfig
+from mlci.data import read
 from mlci.data.read import fingerprint, read_dataset
 from mlci.errors import DataError, MlciError
 
@@ -21,10 +22,13 @@ Dataset = Callable[..., DatasetConfig]
 FRAME = pd.DataFrame({"id": [1, 2, 3], "age": [34.5, None, 28.0], "plan": ["basic", "pro", None]})
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Messages show paths relative to the working directory."""
+@pytest.fixture(autouse=True, params=["whole", "streaming"])
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Messages show paths relative to the working directory. Every test runs with small CSV
+    files parsed at once (the default) and streamed block by block (as large files are)."""
     monkeypatch.chdir(tmp_path)
+    if request.param == "streaming":
+        monkeypatch.setattr(read, "WHOLE_CSV_BYTES", -1)
 
 
 def error_of(cfg: DatasetConfig) -> str:
