@@ -913,6 +913,13 @@ def _guarded(
         return _internal_error(exc, err)
 
 
+def _reads_data(args: Sequence[str]) -> bool:
+    """Whether a command line may load numpy: not help, a version line or `mlci init` (they
+    would only pay for the import)."""
+    asks = {"-h", "--help", "--version"}
+    return bool(args) and args[0] != "init" and not asks.intersection(args)
+
+
 def _import_numpy_with_one_blas_thread() -> None:
     """Import numpy with OpenBLAS limited to one thread, then restore the environment.
 
@@ -939,7 +946,8 @@ def program() -> NoReturn:
     pool is closed; the exit handlers still run (a library's pending work is flushed), but the
     interpreter is not torn down module by module, which cost a 100,000-row run 50–100 ms.
     """
-    _import_numpy_with_one_blas_thread()
+    if _reads_data(sys.argv[1:]):
+        _import_numpy_with_one_blas_thread()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # closed, or a reader that went away

@@ -15,7 +15,7 @@ import pytest
 
 import mlci.commands.run
 from mlci import __version__
-from mlci.cli import main
+from mlci.cli import _reads_data, main
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -242,3 +242,20 @@ def test_numpy_loads_with_one_blas_thread_and_the_environment_is_left_as_it_was(
         [sys.executable, "-c", BLAS_PROBE], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(done.stdout) == {"threads": [1], "env": given}
+
+
+@pytest.mark.parametrize(
+    ("args", "reads"),
+    [
+        ([], False),
+        (["--version"], False),
+        (["run", "--help"], False),
+        (["init"], False),
+        (["run", "-q"], True),
+        (["validate"], True),
+        (["profile", "data.csv"], True),
+    ],
+)
+def test_only_commands_that_read_data_preload_numpy(args: list[str], reads: bool) -> None:
+    """`mlci --version`, help and init do not pay for numpy's import (about 40 ms)."""
+    assert _reads_data(args) is reads

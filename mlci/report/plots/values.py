@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from mlci.report.plots.svg import svg_size
+
 if TYPE_CHECKING:
     from mlci.model.load import Predictions
 
@@ -108,7 +110,7 @@ def figure_files(figures: Mapping[str, bytes]) -> dict[str, bytes]:
         where = parse_drift_key(key)
         stem = "drift-" + "-".join(where) if where else key
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")[:80] or "figure"
-        ext = "svg" if data.startswith(b"<svg") else "png"
+        ext = "svg" if svg_size(data) is not None else "png"
         name, n = f"{stem}.{ext}", 2
         while name in out:
             name, n = f"{stem}-{n}.{ext}", n + 1
