@@ -137,8 +137,10 @@ def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
 
 
 def _ticks(low: float, high: float, step: float) -> list[float]:
-    first = math.ceil(low / step - 1e-9) * step
-    count = math.floor((high - first) / step + 1e-9) + 1
+    # A tick may sit a rounding error outside [low, high] (0.1 * 3 for a low of 0.3), never more:
+    # 1e-10 of a step is under a billionth of the range the caller asked for.
+    first = math.ceil(low / step - 1e-10) * step
+    count = math.floor((high - first) / step + 1e-10) + 1
     return [0.0 if abs(t) < step * 1e-9 else t for t in (first + k * step for k in range(count))]
 
 
