@@ -272,7 +272,9 @@ class NumericProfiler(ColumnProfiler):
             assert self.distinct is not None
             self.distinct.add(hash_float_bits(keys))
             return
-        arr = A.array(keys.astype(np.float64))
+        # -0.0 and 0.0 are one value (the sort counted them together); Arrow's merge of the
+        # counts of two pieces would keep them apart, so only 0.0 is ever a key
+        arr = A.array(keys.astype(np.float64) + 0.0)
         self._add_values(arr, TopValues(arr, counts, np.zeros(len(keys), np.int64)))
 
     def _add_values(self, keys: pa.Array, counted: TopValues) -> None:
@@ -336,7 +338,9 @@ class NumericProfiler(ColumnProfiler):
         counted = self._counted()
         q = self.quantiles
         deciles = np.asarray(DECILES)
-        raw = np.unique(weighted_quantiles(*counted, deciles) if counted else q.quantiles(DECILES))
+        raw = A.distinct_sorted(
+            weighted_quantiles(*counted, deciles) if counted else q.quantiles(DECILES)
+        )
         edges = [v for v in (_float(e) for e in raw) if v is not None]
         points = np.asarray(edges, dtype=np.float64)
         if counted is not None:

@@ -136,6 +136,15 @@ def test_pieces_merge_into_the_profile_of_one_process(
     assert_same_profile(merged(parts, random.Random(seed)), whole_profile(table, batch))
 
 
+def test_zero_and_negative_zero_in_two_pieces_are_one_value() -> None:
+    """Found by the property test above: 0.0 in one piece and -0.0 in the other were merged
+    into two distinct values, while one process (and pandas) counts one."""
+    table = table_of([(0.0, None, "ccc", None, None), (-0.0, None, None, None, None)])
+    parts = [piece_of(part, 2) for part in split(table, [1])]
+    got = merged(parts, random.Random(1))["columns"]["f"]
+    assert got["distinct"] == whole_profile(table, 2)["columns"]["f"]["distinct"] == 1
+
+
 def dense(n: int, seed: int) -> pa.Table:
     """Every kind of column at sizes where one process is exact (n <= 100,000)."""
     rng = np.random.default_rng(seed)
