@@ -115,3 +115,15 @@ def _bits(buffer: pa.Buffer | None, offset: int, length: int) -> np.ndarray:
     bits = np.unpackbits(raw[start:stop], bitorder="little")
     first = offset % 8
     return bits[first : first + length].astype(bool)
+
+
+def distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values, NaN once at the end: what ``np.unique`` returns, by a sort and
+    a comparison of neighbours (faster, and without ``np.unique``'s import of ``numpy.ma``)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    new = ordered[1:] != ordered[:-1]
+    if ordered.dtype.kind in "fc" and np.isnan(ordered[-1]):
+        new &= ~(np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))
+    return ordered[np.concatenate([[True], new])]

@@ -510,13 +510,13 @@ def _not_utf8(where: _Where) -> DataError:
 # --- Parquet -----------------------------------------------------------------------------
 
 
-def _read_parquet(source: Source) -> Iterator[pa.RecordBatch]:
-    import pyarrow.parquet as pq
+PYARROW_PARQUET_READER = True  # False: read through pyarrow.parquet.ParquetFile (the tests do both)
 
+
+def _read_parquet(source: Source) -> Iterator[pa.RecordBatch]:
     where = source.where
     try:
-        # no pre-buffering: pyarrow would otherwise hold whole row groups' column chunks
-        file = pq.ParquetFile(source.cfg.path, pre_buffer=False, buffer_size=1 << 20)
+        file = _open_parquet(source.cfg.path)
         names = parquet_columns(file.schema_arrow)
         _require_unique(where, names, f"{where.shown} has")
         if not names:
@@ -524,15 +524,47 @@ def _read_parquet(source: Source) -> Iterator[pa.RecordBatch]:
         wanted = [n for n in names if source.columns is None or n in source.columns]
         total = max(1, file.metadata.num_rows)
         rows = 0
-        batches = file.iter_batches(
-            batch_size=source.batch_rows, columns=wanted, use_threads=source.threads
-        )
+        batches = _parquet_batches(file, wanted, source)
         for batch in batches:
             rows += batch.num_rows
             source.progress.bytes_read = source.progress.bytes_total * rows // total
             yield normalise(batch)
     except (pa.ArrowException, OSError) as e:
         raise _parquet_error(where, e) from None
+
+
+def _open_parquet(path: Path) -> Any:
+    """The Parquet reader under ``pyarrow.parquet.ParquetFile``, opened directly when this pyarrow
+    has it: importing ``pyarrow.parquet`` imports ``pyarrow.fs``, which looks up the TLS
+    certificates through Python's ``ssl`` (about 25 ms of a 0.5 s run, for no remote file).
+    No pre-buffering: pyarrow would otherwise hold whole row groups' column chunks."""
+    if PYARROW_PARQUET_READER:
+        try:
+            from pyarrow._parquet import ParquetReader
+
+            reader = ParquetReader()
+            reader.open(str(path), pre_buffer=False, buffer_size=1 << 20)
+            reader.column_paths  # noqa: B018 (every method used below, or the public class)
+            return reader
+        except (ImportError, AttributeError, TypeError):
+            pass
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+
+
+def _parquet_batches(file: Any, wanted: list[str], source: Source) -> Iterator[pa.RecordBatch]:
+    """The wanted top-level columns, ``source.batch_rows`` rows at a time."""
+    if hasattr(file, "iter_batches") and hasattr(file, "reader"):  # pyarrow.parquet.ParquetFile
+        return file.iter_batches(
+            batch_size=source.batch_rows, columns=wanted, use_threads=source.threads
+        )
+    chosen = set(wanted)  # every leaf of a chosen column: a struct column has several
+    leaves = [i for i, path in enumerate(file.column_paths) if path[0] in chosen]
+    groups = range(file.metadata.num_row_groups)
+    return file.iter_batches(
+        source.batch_rows, row_groups=groups, column_indices=leaves, use_threads=source.threads
+    )
 
 
 def _parquet_error(where: _Where, e: BaseException) -> DataError:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import random
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -118,7 +119,7 @@ class Quantiles:
     exact: bool = True
     levels: list[np.ndarray] = field(default_factory=list)
     _pending: list[np.ndarray] = field(default_factory=list)
-    _rng: np.random.Generator | None = None
+    _rng: random.Random | None = None
 
     def add_sorted(self, values: np.ndarray) -> None:
         """Add finite values, sorted ascending."""
@@ -285,7 +286,7 @@ class Quantiles:
             if len(items):
                 self._insert(items, h, weighted=h > 0)
 
-    def _random(self) -> np.random.Generator:
+    def _random(self) -> random.Random:
         """The compaction coins: seeded by ``seed`` and the values held when first needed.
 
         The same data gives the same sketch; pieces of one dataset profiled apart (same
@@ -293,11 +294,11 @@ class Quantiles:
         they are merged.
         """
         if self._rng is None:
-            digest = hashlib.sha256(str(self.n).encode())
+            digest = hashlib.sha256(f"{self.seed}:{self.n}".encode())
             for level in self.levels:
                 digest.update(np.ascontiguousarray(level, dtype="<f8").tobytes())
-            mixed = int.from_bytes(digest.digest()[:8], "little")
-            self._rng = np.random.default_rng([self.seed, mixed])
+            # Python's generator: numpy.random would cost its import (~6 ms) for a few coins
+            self._rng = random.Random(int.from_bytes(digest.digest()[:16], "little"))
         return self._rng
 
     def _insert(self, items: np.ndarray, h: int, weighted: bool = False) -> None:
@@ -321,7 +322,7 @@ class Quantiles:
         rest = len(items) % step
         if rest:
             self._insert(items[:rest], 0, weighted=True)
-        start = int(self._random().integers(step))
+        start = self._random().randrange(step)
         return items[rest + start :: step], j
 
     def _capacity(self, h: int) -> int:
@@ -335,9 +336,9 @@ class Quantiles:
             if len(level) > self._capacity(h):
                 keep = level[:0]
                 if len(level) % 2:
-                    first = bool(self._random().integers(2))
+                    first = bool(self._random().getrandbits(1))
                     keep, level = (level[:1], level[1:]) if first else (level[-1:], level[:-1])
-                promoted = level[int(self._random().integers(2)) :: 2]
+                promoted = level[self._random().getrandbits(1) :: 2]
                 self.levels[h] = keep
                 if h + 1 == len(self.levels):
                     self.levels.append(np.zeros(0))
@@ -359,14 +360,6 @@ def weighted_quantiles(keys: np.ndarray, counts: np.ndarray, qs: np.ndarray) -> 
     with np.errstate(invalid="ignore", over="ignore"):
         out = np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
     return np.where(a == b, a, out)
-
-
-def _unique(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (sort and compare neighbours: faster than np.unique here)."""
-    ordered = np.sort(values)
-    if len(ordered) < 2:
-        return ordered
-    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
 
 
 def _union(ordered: np.ndarray, new: np.ndarray) -> np.ndarray:
@@ -422,7 +415,7 @@ class Distinct:
         if len(hashes) == 0:
             return
         if self.hashes is not None:
-            self.hashes = _union(self.hashes, _unique(hashes))
+            self.hashes = _union(self.hashes, A.distinct_sorted(hashes))
             if len(self.hashes) > self.exact_limit:
                 self._to_hll()
             return
@@ -499,7 +492,7 @@ class Distinct:
         if "hashes" in doc:
             raw = base64.b64decode(doc["hashes"], validate=True)
             hashes = np.frombuffer(raw, "<u8").astype(U64)
-            return cls(exact_limit=limit, hashes=_unique(hashes))
+            return cls(exact_limit=limit, hashes=A.distinct_sorted(hashes))
         raw, _ = _inflate(doc["registers"], _HLL_M + 1)
         registers = np.frombuffer(raw, np.uint8).copy()
         if len(registers) != _HLL_M or int(registers.max()) > 64 - HLL_P + 1:

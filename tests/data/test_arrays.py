@@ -66,3 +66,37 @@ def test_profiling_a_file_never_imports_pandas_or_scipy(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [3.0],
+        [2.0, 1.0, 2.0, np.nan, -0.0, 0.0, np.nan, np.inf, -np.inf, 1.0],
+        [np.nan, np.nan],
+        [5, 3, 5, 5, 1, -7],
+        np.array([2**64 - 1, 0, 2**64 - 1, 7], dtype=np.uint64),
+        np.random.default_rng(3).integers(0, 50, 10_000),
+        np.random.default_rng(4).normal(size=1_000).round(1),
+    ],
+)
+def test_distinct_sorted_is_what_np_unique_returns(values: object) -> None:
+    array = np.asarray(values)
+    got = A.distinct_sorted(array)
+    expected = np.unique(array)  # the oracle
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)  # NaN equal to NaN here
+
+
+def test_distinct_sorted_leaves_numpy_ma_unimported() -> None:
+    code = textwrap.dedent(
+        """
+        import sys, numpy as np
+        from mlci.data import arrays as A
+        A.distinct_sorted(np.array([3.0, 1.0, 3.0, float("nan")]))
+        print("numpy.ma" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,13 +24,17 @@ Dataset = Callable[..., DatasetConfig]
 FRAME = pd.DataFrame({"id": [1, 2, 3], "age": [34.5, None, 28.0], "plan": ["basic", "pro", None]})
 
 
-@pytest.fixture(autouse=True, params=["whole", "streaming"])
+@pytest.fixture(autouse=True, params=["whole", "streaming", "public-parquet"])
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     """Messages show paths relative to the working directory. Every test runs with small CSV
-    files parsed at once (the default) and streamed block by block (as large files are)."""
+    files parsed at once (the default) and streamed block by block (as large files are), and
+    with Parquet read by pyarrow's reader directly (the default) and through
+    ``pyarrow.parquet.ParquetFile`` (what a pyarrow without that reader gets)."""
     monkeypatch.chdir(tmp_path)
     if request.param == "streaming":
         monkeypatch.setattr(read, "WHOLE_CSV_BYTES", -1)
+    if request.param == "public-parquet":
+        monkeypatch.setattr(read, "PYARROW_PARQUET_READER", False)
 
 
 def error_of(cfg: DatasetConfig) -> str:
@@ -66,6 +72,50 @@ def test_reads_parquet(tmp_path: Path, dataset: Dataset, suffix: str) -> None:
     path = tmp_path / f"train{suffix}"
     FRAME.to_parquet(path)
     pd.testing.assert_frame_equal(read_dataset(dataset(path)), FRAME, check_dtype=False)
+
+
+def test_parquet_columns_chosen_with_their_nested_leaves(tmp_path: Path, dataset: Dataset) -> None:
+    path = tmp_path / "nested.parquet"
+    table = pa.table(
+        {
+            "id": [1, 2, 3],
+            "point": [{"x": 1.0, "y": {"z": 2}}, None, {"x": 3.0, "y": {"z": None}}],
+            "tags": [["a"], [], None],
+            "plan": ["basic", "pro", None],
+        }
+    )
+    pq.write_table(table, path, row_group_size=2)  # two row groups, both read
+
+    def only(source: read.Source) -> None:
+        source.columns = ["plan", "point"]
+
+    batches, _ = read.scan(dataset(path), lambda s: [], list.append, on_source=only)
+    got = pa.Table.from_batches(batches)
+    assert got.column_names == ["point", "plan"]  # the file's order
+    assert got.column("plan").to_pylist() == ["basic", "pro", None]
+    # nested values become JSON text, as they do from JSON lines
+    assert got.column("point").to_pylist() == [
+        '{"x": 1.0, "y": {"z": 2}}',
+        None,
+        '{"x": 3.0, "y": {"z": null}}',
+    ]
+    assert read_table(dataset(path)).num_rows == 3
+
+
+def test_reading_parquet_imports_neither_pyarrow_fs_nor_ssl(tmp_path: Path) -> None:
+    path = tmp_path / "a.parquet"
+    FRAME.to_parquet(path)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from mlci.config import DatasetConfig\n"
+        "from mlci.data.read import read_table\n"
+        f"t = read_table(DatasetConfig(name='a', path=Path({str(path)!r})))\n"
+        "assert t.num_rows == 3\n"
+        "print(sorted(m for m in ('pyarrow.fs', 'pyarrow.parquet', 'ssl') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".ndjson"])

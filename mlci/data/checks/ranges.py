@@ -54,11 +54,15 @@ class RangeCheck(Assertion):
         if low is not None:
             below = values[values < low]
             self.below += len(below)
-            self.low_examples = sorted(set(self.low_examples) | set(np.unique(below)[:5]))[:5]
+            self.low_examples = sorted(set(self.low_examples) | set(A.distinct_sorted(below)[:5]))[
+                :5
+            ]
         if high is not None:
             above = values[values > high]
             self.above += len(above)
-            self.high_examples = sorted(set(self.high_examples) | set(np.unique(above)[-5:]))[-5:]
+            self.high_examples = sorted(
+                set(self.high_examples) | set(A.distinct_sorted(above)[-5:])
+            )[-5:]
 
     def finish(self, fc: FinishContext, column: Mapping[str, Any]) -> CheckResult:
         name, expected = self.name, self.expected

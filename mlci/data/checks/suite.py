@@ -87,12 +87,14 @@ class KeyCollector:
             self.missing = missing[0]
             return
         hashes, valid = key_hashes(views, self.key)
-        self.parts.append(np.unique(hashes[valid]))
+        self.parts.append(A.distinct_sorted(hashes[valid]))
 
     def finish(self) -> np.ndarray | MissingKey:
         if self.missing is not None:
             return MissingKey(self.missing)
-        return np.unique(np.concatenate(self.parts)) if self.parts else np.zeros(0, np.uint64)
+        return (
+            A.distinct_sorted(np.concatenate(self.parts)) if self.parts else np.zeros(0, np.uint64)
+        )
 
 
 def run_checks(
