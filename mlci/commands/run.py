@@ -32,22 +32,18 @@ from mlci.github.actions import (
     pending_status,
     warn_persisted_credentials,
 )
-from mlci.github.override import for_pull_request
 from mlci.github.workflow import format_annotation
 from mlci.gitlab.settings import TOKEN_VARIABLE, GitLabSettings, merge_request_pipeline
 from mlci.gitlab.settings import from_environ as gitlab_settings
 from mlci.jobs import resolve_jobs
-from mlci.model.mlflow_run import tag_run
 from mlci.paths import check_output
 from mlci.pipeline import Outcome, Revision, evaluate_revision, locate
 from mlci.records.format import utc_now
 from mlci.records.store import GitBranchStore, RecordStore, open_store
 from mlci.report.html import render_html
 from mlci.report.jsonreport import dumps_report
-from mlci.report.junit import render_junit
 from mlci.report.markdown import DEFAULT_HINT, render_comment
 from mlci.report.markdown import full_report_hint as report_hint
-from mlci.report.openmetrics import exposition_of_report, render_openmetrics
 from mlci.report.phrases import verdict_state
 from mlci.report.plots import PlotInputs, figure_files
 from mlci.report.terminal import render_terminal
@@ -181,6 +177,8 @@ def _run(
             figures=figures,
         )
         if openmetrics is not None:
+            from mlci.report.openmetrics import exposition_of_report, render_openmetrics
+
             exposition = exposition_of_report(outcome.report, source="run", timestamp=time.time())
             write_atomic(openmetrics, render_openmetrics(exposition))
         if plan.store:
@@ -220,6 +218,8 @@ def _tag_mlflow_run(
     else:
         where = str(paths["report_json"])
     report = outcome.report
+    from mlci.model.mlflow_run import tag_run
+
     try:
         run_id = tag_run(source, verdict=report.verdict, commit=report.commit, report=where)
     except MlciError as exc:
@@ -305,6 +305,8 @@ def _warning(message: str, actions: bool) -> str:
 
 def _override(actions: ActionsContext, label: str, outcome: Outcome, stdout: TextIO) -> Outcome:
     """A maintainer's override label on a failing pull request (never on a tag)."""
+    from mlci.github.override import for_pull_request  # the API client: only when it is needed
+
     report, record = for_pull_request(actions, label, outcome.report, outcome.record, stdout=stdout)
     return replace(outcome, report=report, record=record)
 
@@ -395,6 +397,8 @@ def write_outputs(
     if html:
         paths["report_html"] = _write_html(outcome, output_dir, figures)
     if junit is not None:
+        from mlci.report.junit import render_junit
+
         write_atomic(junit, render_junit(outcome.report))
         paths["junit"] = junit
     return paths

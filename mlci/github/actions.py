@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, TextIO
 
 from mlci.errors import MlciError
 from mlci.git import GitAuth, extraheader_keys
-from mlci.github.client import GitHubClient, redact
-from mlci.github.event import EventPlan, load_event, plan_for_event
-from mlci.github.publish import PENDING_DESCRIPTION, publish, set_status, start
-from mlci.github.settings import Settings
-from mlci.github.workflow import annotations_for, format_annotation
-from mlci.report.markdown import DEFAULT_HINT, render_comment
-from mlci.results import Report
+from mlci.github.workflow import format_annotation
 
+# The client, the event and publishing are imported where they are used: a run outside
+# Actions (or with nothing to publish) does not pay for them at start-up.
 if TYPE_CHECKING:
     from mlci.github.client import GitHubClient
+    from mlci.github.event import EventPlan
+    from mlci.github.settings import Settings
+    from mlci.results import Report
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,9 @@ def detect(environ: Mapping[str, str]) -> ActionsContext | None:
     """The Actions context of this process, or None when not running in GitHub Actions."""
     if environ.get("GITHUB_ACTIONS", "") != "true":
         return None
+    from mlci.github.event import load_event, plan_for_event
+    from mlci.github.settings import Settings
+
     settings = Settings.from_environ(environ)
     payload = load_event(settings)
     plan = plan_for_event(settings.event_name, settings.ref, settings.sha, payload)
@@ -91,6 +93,8 @@ def begin(ctx: ActionsContext, name: str, stdout: TextIO) -> bool:
     Returns whether the status is now pending.
     """
 
+    from mlci.github.publish import start
+
     try:
         return start(ctx.settings, ctx.plan, name)
     except MlciError as exc:
@@ -122,6 +126,8 @@ def pending_status(
 
 
 def _settle_with_error(ctx: ActionsContext, name: str, reason: str, stdout: TextIO) -> None:
+    from mlci.github.client import GitHubClient, redact
+    from mlci.github.publish import PENDING_DESCRIPTION, set_status
 
     context, sha = f"mlci/{name}", ctx.plan.head_sha
     reason = redact(reason, [ctx.settings.token])
@@ -199,6 +205,8 @@ def finish_for_pull_request(
     """Publish a report on pull request ``number`` from another workflow (`mlci publish`):
     the comment (unless ``comment`` is false) rendered within ``max_chars``, with
     ``full_report_hint`` in its footer, and the status."""
+    from mlci.github.event import EventPlan
+    from mlci.report.markdown import DEFAULT_HINT, render_comment
 
     plan = EventPlan(
         "pull_request",
@@ -223,6 +231,8 @@ def _publish(
     stdout: TextIO,
     client: GitHubClient | None,
 ) -> str | None:
+    from mlci.github.publish import publish
+    from mlci.github.workflow import annotations_for
 
     result = publish(
         settings,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.bounded import MAX_EVENT_BYTES, parse_json, read_text
 from mlci.errors import MlciError
-from mlci.github.settings import Settings
+
+if TYPE_CHECKING:
+    from mlci.github.settings import Settings
 
 PlanKind = Literal["pull_request", "push_default", "tag", "push_other", "other"]
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")

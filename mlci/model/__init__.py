@@ -12,8 +12,26 @@ memory), :mod:`~mlci.model.rescore` (the baseline's model file) and :mod:`~mlci.
 
 from __future__ import annotations
 
-from mlci.model.metrics import REGISTRY, compute_metrics, default_metrics, higher_is_better
-from mlci.model.stats import Evidence, PairedStat, paired_statistics
+from typing import TYPE_CHECKING
+
+from mlci.lazy import exports
+
+if TYPE_CHECKING:
+    from mlci.model.metrics import REGISTRY, compute_metrics, default_metrics, higher_is_better
+    from mlci.model.stats import Evidence, PairedStat, paired_statistics
+
+__getattr__ = exports(
+    __name__,
+    {
+        "REGISTRY": "mlci.model.metrics",
+        "compute_metrics": "mlci.model.metrics",
+        "default_metrics": "mlci.model.metrics",
+        "higher_is_better": "mlci.model.metrics",
+        "Evidence": "mlci.model.stats",
+        "PairedStat": "mlci.model.stats",
+        "paired_statistics": "mlci.model.stats",
+    },
+)
 
 __all__ = [
     "REGISTRY",

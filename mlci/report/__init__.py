@@ -12,10 +12,26 @@ and their escaping (:mod:`~mlci.report.escape`); the figures are :mod:`mlci.repo
 
 from __future__ import annotations
 
-from mlci.report.html import render_html
-from mlci.report.jsonreport import dumps_report
-from mlci.report.junit import render_junit
-from mlci.report.markdown import render_comment
-from mlci.report.terminal import render_terminal
+from typing import TYPE_CHECKING
+
+from mlci.lazy import exports
+
+if TYPE_CHECKING:
+    from mlci.report.html import render_html
+    from mlci.report.jsonreport import dumps_report
+    from mlci.report.junit import render_junit
+    from mlci.report.markdown import render_comment
+    from mlci.report.terminal import render_terminal
+
+__getattr__ = exports(
+    __name__,
+    {
+        "render_html": "mlci.report.html",
+        "dumps_report": "mlci.report.jsonreport",
+        "render_junit": "mlci.report.junit",
+        "render_comment": "mlci.report.markdown",
+        "render_terminal": "mlci.report.terminal",
+    },
+)
 
 __all__ = ["dumps_report", "render_comment", "render_html", "render_junit", "render_terminal"]
