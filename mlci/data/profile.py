@@ -591,7 +591,7 @@ def possible(estimate: float, count: int) -> int:
 
 
 def _top_fields(values: TopValues, count: int) -> dict[str, Any]:
-    top = [(str(k), possible(c, count)) for k, c, _ in values.items()[:TOP_K]]
+    top = [(str(k), possible(c, count)) for k, c, _ in values.items(TOP_K)]
     return {
         "top": [[k, c] for k, c in top],
         "other": possible(count - sum(c for _, c in top), count),

@@ -143,7 +143,7 @@ class Quantiles:
             for h, items in enumerate(other.levels):
                 while len(self.levels) <= h:
                     self.levels.append(np.zeros(0))
-                self.levels[h] = np.sort(np.concatenate([self.levels[h], items]))
+                self.levels[h] = _merged(self.levels[h], items)
             return
         if self.exact:
             self._to_sketch()
@@ -307,7 +307,7 @@ class Quantiles:
             items, h = self._thin(items)
         while len(self.levels) <= h:
             self.levels.append(np.zeros(0))
-        self.levels[h] = np.sort(np.concatenate([self.levels[h], items]))
+        self.levels[h] = _merged(self.levels[h], items)
         self._compress()
 
     def _thin(self, items: np.ndarray) -> tuple[np.ndarray, int]:
@@ -342,7 +342,7 @@ class Quantiles:
                 self.levels[h] = keep
                 if h + 1 == len(self.levels):
                     self.levels.append(np.zeros(0))
-                self.levels[h + 1] = np.sort(np.concatenate([self.levels[h + 1], promoted]))
+                self.levels[h + 1] = _merged(self.levels[h + 1], promoted)
             h += 1
 
 
@@ -360,6 +360,17 @@ def weighted_quantiles(keys: np.ndarray, counts: np.ndarray, qs: np.ndarray) -> 
     with np.errstate(invalid="ignore", over="ignore"):
         out = np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
     return np.where(a == b, a, out)
+
+
+def _merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A level ``a`` and new items ``b``, both ascending, as one: no sort when one is empty (a
+    copy of ``b``, which may be a view of another level), else a stable sort, which merges two
+    sorted runs in linear time (the default sort would treat them as unsorted)."""
+    if len(a) == 0:
+        return b.copy()
+    if len(b) == 0:
+        return a
+    return np.sort(np.concatenate([a, b]), kind="stable")
 
 
 def _union(ordered: np.ndarray, new: np.ndarray) -> np.ndarray:
@@ -603,16 +614,17 @@ class TopValues:
         """Indices by count descending, then by value ascending."""
         if len(self.keys) == 0:
             return np.zeros(0, dtype=np.int64)
-        values = (
-            A.floats(self.keys)
-            if pa.types.is_floating(self.keys.type)
-            else np.asarray(self.keys.to_pylist(), dtype=object)
-        )
-        return np.lexsort((values, -self.counts))
+        if pa.types.is_floating(self.keys.type):
+            return np.lexsort((A.floats(self.keys), -self.counts))
+        # text: Arrow compares UTF-8 bytes, which order as Python orders the strings (code
+        # points), without making a Python string of every value
+        table = pa.table({"count": A.array(self.counts), "key": self.keys})
+        ranked = pc.sort_indices(table, [("count", "descending"), ("key", "ascending")])
+        return A.ints(ranked)
 
-    def items(self) -> list[tuple[Any, int, int]]:
-        """``(value, count, error)`` by count descending, then value."""
-        order = self.order()
+    def items(self, limit: int | None = None) -> list[tuple[Any, int, int]]:
+        """``(value, count, error)`` by count descending, then value (the first ``limit``)."""
+        order = self.order()[:limit]
         keys = self.keys.take(A.indices(order)).to_pylist()
         counts, errors = self.counts[order].tolist(), self.errors[order].tolist()
         return list(zip(keys, counts, errors, strict=True))

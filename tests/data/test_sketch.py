@@ -210,3 +210,22 @@ def test_top_values_bounds_hold_after_truncation(chunks: list[list[int]], limit:
     assert all(c <= top.rest_max for k, c in truth.items() if k not in listed)
     if len(truth) <= limit:
         assert top.complete and listed == truth
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(st.characters(exclude_categories=["Cs"]), max_size=6),
+        st.integers(1, 4),
+        max_size=60,
+    )
+)
+def test_value_counts_order_by_count_then_value_as_python_does(counted: dict[str, int]) -> None:
+    """Text values are ordered by Arrow (UTF-8 bytes): the same order as Python's strings."""
+    keys = pa.array(list(counted), pa.string())
+    top = TopValues(
+        keys, np.asarray(list(counted.values()), np.int64), np.zeros(len(keys), np.int64)
+    )
+    expected = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))  # the oracle
+    assert [(k, c) for k, c, _ in top.items()] == expected
+    assert [(k, c) for k, c, _ in top.items(3)] == expected[:3]
