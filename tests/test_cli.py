@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -207,6 +208,34 @@ def test_the_program_exits_with_mains_code_and_everything_written(
     assert done.stdout == expected.stdout and stdout_has.encode() in done.stdout
     assert stderr_has.encode() in done.stderr
     assert done.stderr.endswith(b"exit handler ran\n")
+
+
+GC_PROBE = """
+import atexit, gc, sys
+atexit.register(lambda: print(gc.isenabled(), gc.get_freeze_count() > 10_000, file=sys.stderr))
+from mlci.cli import program
+sys.argv = ["mlci", *sys.argv[1:]]
+program()
+"""
+
+
+def test_the_program_collects_garbage_once_the_commands_modules_are_loaded(
+    tmp_path: Path,
+) -> None:
+    """Start-up's objects are frozen (never scanned again) and collection is back on for the
+    command itself; a call of main() from Python leaves the collector alone."""
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, "validate", "--config", "missing.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.endswith("True True\n")
+    assert gc.isenabled()
+    run_cli("validate", "--config", str(tmp_path / "missing.yml"))
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_the_config_is_found_from_a_sub_folder(
