@@ -522,9 +522,11 @@ def _near_miss_keys(instance: Mapping[str, Any], keys: list[str]) -> Iterator[Va
 
 
 def _is_finite_number(checker: Any, instance: Any) -> bool:
+    """A number that is not NaN or infinite; an int is finite however large (``math.isfinite``
+    cannot take one past the range of a float)."""
     if isinstance(instance, bool) or not isinstance(instance, (int, float)):
         return False
-    return math.isfinite(instance)
+    return isinstance(instance, int) or math.isfinite(instance)
 
 
 def _worded_by(keyword: str, standard: str) -> Callable[..., Iterator[ValidationError]]:
