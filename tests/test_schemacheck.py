@@ -403,7 +403,7 @@ def check_against_oracle(
 
 def mlci_validator(name: str) -> Any:
     """The validator mlci.yamlfile falls back on: x- keywords, finite numbers."""
-    return yamlfile._Validator(packaged_schema(name))
+    return yamlfile.jsonschema_validator(packaged_schema(name))
 
 
 def yaml_texts() -> Iterator[str]:
