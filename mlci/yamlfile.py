@@ -23,6 +23,9 @@ Schemas may use three mlci keywords besides Draft 2020-12 (editors ignore them):
 
 Each ``x-...-of`` sits beside the standard form of its rule (``oneOf``/``anyOf`` of
 ``required``), which editors check; mlci words the error from the ``x-`` keyword alone.
+
+A valid document is accepted by :mod:`mlci.schemacheck` alone; jsonschema (about 50 ms to
+import) is imported only to find and word the error of an invalid one.
 """
 
 from __future__ import annotations
@@ -36,10 +39,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator, ValidationError, validators
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -53,6 +55,10 @@ from mlci.bounded import (
     too_large,
 )
 from mlci.errors import ConfigError
+from mlci.schemacheck import is_valid
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 CONFIG_MISSING_HINT = "Create it with `mlci init`, or pass --config PATH."
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -473,6 +479,8 @@ _TYPE_NAMES = {
 def _exactly_one_of(
     validator: Any, keys: list[str], instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
+    from jsonschema import ValidationError  # the slow path: see jsonschema_validator
+
     if not validator.is_type(instance, "object"):
         return
     present = [k for k in keys if k in instance]
@@ -489,6 +497,8 @@ def _exactly_one_of(
 def _at_least_one_of(
     validator: Any, keys: list[str], instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
+    from jsonschema import ValidationError  # the slow path: see jsonschema_validator
+
     if not validator.is_type(instance, "object") or any(k in instance for k in keys):
         return
     yield from _near_miss_keys(instance, keys)
@@ -515,6 +525,8 @@ def near_miss(word: str, candidates: Iterable[str], *, shortening: bool = False)
 
 def _near_miss_keys(instance: Mapping[str, Any], keys: list[str]) -> Iterator[ValidationError]:
     """A typo of a required key reads better as "unknown key. Did you mean ...?"."""
+    from jsonschema import ValidationError  # the slow path: see jsonschema_validator
+
     for key in instance:
         close = near_miss(str(key), keys)
         if close:
@@ -522,15 +534,18 @@ def _near_miss_keys(instance: Mapping[str, Any], keys: list[str]) -> Iterator[Va
 
 
 def _is_finite_number(checker: Any, instance: Any) -> bool:
+    """A number that is not NaN or infinite; an int is finite however large (``math.isfinite``
+    cannot take one past the range of a float)."""
     if isinstance(instance, bool) or not isinstance(instance, (int, float)):
         return False
-    return math.isfinite(instance)
+    return isinstance(instance, int) or math.isfinite(instance)
 
 
-def _worded_by(keyword: str, standard: str) -> Callable[..., Iterator[ValidationError]]:
-    """The standard ``oneOf``/``anyOf`` validator, silent where ``keyword`` states the same
-    rule: editors read the standard one, mlci words the error with its own."""
-    check = Draft202012Validator.VALIDATORS[standard]
+def _worded_by(
+    keyword: str, check: Callable[..., Iterator[ValidationError]]
+) -> Callable[..., Iterator[ValidationError]]:
+    """The standard ``oneOf``/``anyOf`` validator ``check``, silent where ``keyword`` states the
+    same rule: editors read the standard one, mlci words the error with its own."""
 
     def validate(
         validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]
@@ -541,16 +556,28 @@ def _worded_by(keyword: str, standard: str) -> Callable[..., Iterator[Validation
     return validate
 
 
-_Validator = validators.extend(
-    Draft202012Validator,
-    validators={
-        "x-exactly-one-of": _exactly_one_of,
-        "x-at-least-one-of": _at_least_one_of,
-        "oneOf": _worded_by("x-exactly-one-of", "oneOf"),
-        "anyOf": _worded_by("x-at-least-one-of", "anyOf"),
-    },
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_finite_number),
-)
+def jsonschema_validator(schema: Mapping[str, Any]) -> Any:
+    """mlci's jsonschema validator of ``schema``: Draft 2020-12 with the ``x-`` keywords, where
+    a number is finite. It imports jsonschema: :func:`validate` calls it only for a document
+    :mod:`mlci.schemacheck` did not accept."""
+    return _validator_class()(schema)
+
+
+@functools.cache
+def _validator_class() -> Any:
+    from jsonschema import Draft202012Validator, validators  # ~50 ms: the slow path only
+
+    standard = Draft202012Validator.VALIDATORS
+    return validators.extend(
+        Draft202012Validator,
+        validators={
+            "x-exactly-one-of": _exactly_one_of,
+            "x-at-least-one-of": _at_least_one_of,
+            "oneOf": _worded_by("x-exactly-one-of", standard["oneOf"]),
+            "anyOf": _worded_by("x-at-least-one-of", standard["anyOf"]),
+        },
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_finite_number),
+    )
 
 
 def validate(
@@ -582,8 +609,10 @@ def validate(
     ConfigError
         One line: ``mlci.yml:3: model.task: expected one of 'binary', ...; got 'binry'.``
     """
-    errors = list(_Validator(schema).iter_errors(doc))
-    if not errors:
+    if is_valid(doc, schema, finite_numbers=True):
+        return
+    errors = list(jsonschema_validator(schema).iter_errors(doc))
+    if not errors:  # a schema with a keyword mlci.schemacheck does not read
         return
     name = display_path(Path(path))
     found = [_explain(error, lines) for error in errors]

@@ -8,11 +8,16 @@
    import at run time (directly or through others, their packages' ``__init__`` included),
    imports a module of :data:`IO_MODULES`. Imports under ``if TYPE_CHECKING:`` do not run, so
    they do not count here.
+3. Reading the documents mlci validates imports no jsonschema (about 50 ms at every start):
+   :mod:`mlci.schemacheck` accepts a valid one, jsonschema only words what is wrong.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -230,3 +235,53 @@ def test_the_io_check_sees_indirect_io_and_ignores_type_checking() -> None:
     assert ("mlci.git", "subprocess") in io_imports("mlci.records.store")
     assert "mlci.records.format" in imports("mlci.gates.slices", at_run_time=False)
     assert "mlci.records.format" not in imports("mlci.gates.slices", at_run_time=True)
+
+
+# -- 3. no jsonschema to read a valid document ---------------------------------------------------
+
+READERS = ("mlci.config", "mlci.records.format", "mlci.report.jsonreport", "mlci.monitor.result")
+JSONSCHEMA = {"jsonschema", "referencing", "rpds", "jsonschema_specifications"}
+PROBE = """
+import json, sys
+{imports}
+from mlci.config import load_config
+from mlci.errors import ConfigError
+try:
+    said = load_config(sys.argv[1]).name
+except ConfigError as error:
+    said = str(error)
+loaded = sorted({{name.split(".")[0] for name in sys.modules}})
+print(json.dumps({{"said": said, "loaded": loaded}}))
+"""
+
+
+def load_in_a_fresh_python(config: Path) -> tuple[str, set[str]]:
+    """Import every reader and load ``config`` in a new process: the config's name (or the
+    error), and the top-level modules imported by then."""
+    code = PROBE.format(imports="\n".join(f"import {m}" for m in READERS))
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(config)],
+        cwd=MLCI.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(done.stdout)
+    return found["said"], set(found["loaded"])
+
+
+def test_reading_a_valid_document_imports_no_jsonschema(tmp_path: Path) -> None:
+    config = tmp_path / "mlci.yml"
+    config.write_text("version: 1\nname: probe\ndatasets: {d: {path: d.csv}}\n")
+    said, loaded = load_in_a_fresh_python(config)
+    assert said == "probe"
+    assert "yaml" in loaded and JSONSCHEMA & loaded == set()
+
+
+def test_an_invalid_document_is_worded_by_jsonschema(tmp_path: Path) -> None:
+    """The probe sees jsonschema when it is imported: for the message of an invalid config."""
+    config = tmp_path / "mlci.yml"
+    config.write_text("version: 1\nname: probe\ndatasets: {d: {pth: d.csv}}\n")
+    said, loaded = load_in_a_fresh_python(config)
+    assert said.endswith("datasets.d.pth: unknown key. Did you mean 'path'?")
+    assert JSONSCHEMA.issubset(loaded)

@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-import jsonschema
-
 from mlci.bounded import MAX_RECORD_BYTES, DocumentError, parse_json
 from mlci.data.drift import DRIFT_CHECKS
 from mlci.data.stage import DatasetOutcome
@@ -36,6 +34,7 @@ from mlci.results import (
     Report,
     Verdict,
 )
+from mlci.schemacheck import is_valid
 from mlci.yamlfile import packaged_schema
 
 SCHEMA_VERSION = 1
@@ -194,16 +193,26 @@ def load_document(text: str, *, source: str) -> dict[str, Any]:
             f"{source} is a monitor.json of schema version {doc.get('schema_version')!r}; this "
             f"mlci reads version {SCHEMA_VERSION}."
         )
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
+    if not is_valid(doc, packaged_schema("monitor.schema.json"), finite_numbers=False):
+        _refuse_invalid(doc, source)
+    return doc
+
+
+def _refuse_invalid(doc: dict[str, Any], source: str) -> None:
+    """Raise naming the problem jsonschema finds in a document the fast check did not accept."""
+    from jsonschema.exceptions import best_match  # ~50 ms: only to word what is wrong
+
+    error = best_match(_validator().iter_errors(doc))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise MlciError(f"{source} is not a valid monitor.json: {where}: {error.message}.")
-    return doc
 
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    return jsonschema.Draft202012Validator(packaged_schema("monitor.schema.json"))
+    from jsonschema import Draft202012Validator  # the slow path: see _refuse_invalid
+
+    return Draft202012Validator(packaged_schema("monitor.schema.json"))
 
 
 def _counts(statuses: Any) -> dict[str, int]:

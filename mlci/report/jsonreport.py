@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, fields
 from typing import Any
 
-import jsonschema
-
 from mlci.bounded import MAX_REPORT_BYTES, DocumentError, parse_json
 from mlci.errors import MlciError
 from mlci.report.phrases import count_statuses
@@ -31,6 +29,7 @@ from mlci.results import (
     SliceResult,
     Status,
 )
+from mlci.schemacheck import is_valid
 from mlci.yamlfile import packaged_schema
 
 SCHEMA_VERSION = 1
@@ -185,12 +184,21 @@ def load_report(text: str, *, source: str) -> Report:
         raise MlciError(f"{source}: {exc}.") from None
     if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
         raise MlciError(f"{source} is not an mlci report of schema version {SCHEMA_VERSION}.")
+    schema = packaged_schema("report.schema.json")
+    if not is_valid(doc, schema, finite_numbers=False):
+        _refuse_invalid(doc, schema, source)
+    return _report_from_dict(doc)
+
+
+def _refuse_invalid(doc: dict[str, Any], schema: Any, source: str) -> None:
+    """Raise naming the problem jsonschema finds in a report the fast check did not accept."""
+    import jsonschema  # ~50 ms: only to word what is wrong
+
     try:
-        jsonschema.validate(doc, packaged_schema("report.schema.json"))
+        jsonschema.validate(doc, schema)
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         raise MlciError(f"{source} is not a valid mlci report: {where}: {exc.message}.") from None
-    return _report_from_dict(doc)
 
 
 def _report_from_dict(doc: dict[str, Any]) -> Report:
