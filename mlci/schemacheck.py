@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -151,8 +152,10 @@ def _is_number(instance: Any) -> bool:
 
 
 def _is_finite(number: float) -> bool:
-    """An int is finite however large (``math.isfinite`` cannot take one past float's range)."""
-    return isinstance(number, int) or math.isfinite(number)
+    """Not NaN or infinite, and an int within a float's range (as mlci.yamlfile counts)."""
+    if isinstance(number, int):
+        return abs(number) <= sys.float_info.max
+    return math.isfinite(number)
 
 
 # --- JSON equality, as jsonschema's ``equal``: 1 == 1.0, but True != 1 ----------------------

@@ -36,6 +36,7 @@ import importlib.resources
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -415,6 +416,9 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and not math.isfinite(value):
         return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    if isinstance(value, int) and abs(value) >= 10**30:
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[:4]}...{digits[-2:]} ({len(digits)} digits)"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
@@ -435,6 +439,8 @@ def _describe(value: Any) -> str:
         return f"{show(value)} (a boolean)"
     if isinstance(value, float) and not math.isfinite(value):
         return f"{show(value)} (not a finite number)"
+    if isinstance(value, int) and abs(value) > sys.float_info.max:
+        return f"{show(value)} (too large for a number)"
     if isinstance(value, int):
         return f"{show(value)} (an integer)"
     if isinstance(value, float):
@@ -534,11 +540,13 @@ def _near_miss_keys(instance: Mapping[str, Any], keys: list[str]) -> Iterator[Va
 
 
 def _is_finite_number(checker: Any, instance: Any) -> bool:
-    """A number that is not NaN or infinite; an int is finite however large (``math.isfinite``
-    cannot take one past the range of a float)."""
+    """A number mlci can compute with: not NaN or infinite, and an int within a float's range
+    (``1`` followed by 400 zeros would fail later, when turned into a float)."""
     if isinstance(instance, bool) or not isinstance(instance, (int, float)):
         return False
-    return isinstance(instance, int) or math.isfinite(instance)
+    if isinstance(instance, int):
+        return abs(instance) <= sys.float_info.max
+    return math.isfinite(instance)
 
 
 def _worded_by(

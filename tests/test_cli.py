@@ -118,6 +118,22 @@ def test_deep_and_huge_configs_exit_2(text: str, message: str, tmp_path: Path) -
     assert len(err.splitlines()) == 1
 
 
+def test_a_gate_bound_past_a_floats_range_is_exit_2(tmp_path: Path) -> None:
+    """``min: 1`` and 400 zeros used to pass validation and crash (exit 3) turned into a float."""
+    config = tmp_path / "mlci.yml"
+    config.write_text(
+        "version: 1\nname: x\ndatasets:\n  eval:\n    path: a.csv\n"
+        "model:\n  task: binary\n  metrics_file: m.json\n"
+        f"gates:\n  - metric: accuracy\n    min: {10**400}\n"
+    )
+    code, _, err = run_cli("validate", "--config", str(config))
+    assert code == 2
+    assert err == (
+        f"mlci: error: {config}:11: gates[0].min: expected a number; "
+        "got 1000...00 (401 digits) (too large for a number).\n"
+    )
+
+
 def test_mlci_alone_prints_its_usage_like_git() -> None:
     code, out, err = run_cli()
     assert (code, err) == (0, "")

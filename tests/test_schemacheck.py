@@ -92,7 +92,7 @@ def test_an_unknown_keyword_is_never_vouched_for() -> None:
         (1.0, "integer", True),  # as jsonschema: a float with no fraction is an integer
         (1.5, "integer", False),
         (HUGE, "integer", True),
-        (HUGE, "number", True),  # an int past float's range is finite
+        (HUGE, "number", False),  # an int past float's range is no finite number
         (math.nan, "number", False),
         (math.inf, "number", False),
         (-math.inf, "integer", False),
@@ -126,7 +126,9 @@ def test_bounds_skip_what_is_not_a_number() -> None:
     assert valid(0, {"minimum": 0}) and not valid(0, {"exclusiveMinimum": 0})
     assert valid(1, {"maximum": 1}) and not valid(1, {"exclusiveMaximum": 1})
     assert not valid(1.5, {"maximum": 1})
-    assert valid(HUGE, {"minimum": 0.5}) and not valid(HUGE, {"maximum": 1e308})
+    # past a float's range an int is no (finite) number: bounds skip it, the type check refuses it
+    assert valid(HUGE, {"maximum": 1e308}) and not valid(HUGE, {"type": "number"})
+    assert not valid(HUGE, {"maximum": 1e308}, finite_numbers=False)
     assert valid("-1", {"minimum": 0}) and valid(True, {"maximum": 0})
     assert valid(math.nan, {"minimum": 0}, finite_numbers=False)  # NaN < 0 is False
     assert valid(-math.inf, {"minimum": 0})  # not a number here: left to "type"
