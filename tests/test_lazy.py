@@ -60,7 +60,8 @@ def test_a_run_outside_actions_imports_no_client_junit_or_mlflow() -> None:
         "import sys, mlci.commands.run\n"
         "heavy = ('mlci.github.client', 'mlci.github.publish', 'mlci.github.settings',\n"
         "         'mlci.report.junit', 'mlci.report.openmetrics', 'mlci.model.mlflow_run',\n"
-        "         'pyarrow.parquet', 'pyarrow.fs', 'ssl', 'numpy.random', 'numpy.ma')\n"
+        "         'pyarrow.parquet', 'pyarrow.fs', 'ssl', 'numpy.random', 'numpy.ma',\n"
+        "         'importlib.metadata', 'jsonschema')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

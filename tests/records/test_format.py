@@ -3,8 +3,10 @@ from __future__ import annotations
 import json
 import math
 import platform
+import sys
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -179,7 +181,8 @@ def test_the_schema_is_valid_draft_2020_12() -> None:
 def test_environment_info_names_python_platform_and_packages() -> None:
     info = environment_info()
     assert info["python"] == platform.python_version()
-    assert info["platform"] == platform.platform()
+    if platform.processor() in ("", "unknown"):  # where platform.platform() names no processor
+        assert info["platform"] == platform.platform()  # the oracle
     assert info["packages"]["numpy"] == np.__version__
     assert info["packages"]["mlci"]
     assert set(info["packages"]) <= set(record_format.KEY_PACKAGES)
@@ -190,6 +193,30 @@ def test_environment_info_omits_packages_that_are_not_installed(
 ) -> None:
     monkeypatch.setattr(record_format, "KEY_PACKAGES", ("numpy", "surely-not-installed-pkg"))
     assert set(environment_info()["packages"]) == {"numpy", "mlci"}
+
+
+def test_installed_versions_are_what_importlib_metadata_says() -> None:
+    from importlib import metadata  # the oracle
+
+    names = [*record_format.KEY_PACKAGES, "typing_extensions", "PyYAML", "python-dateutil"]
+    expected = {n: metadata.version(n) for n in names}
+    assert record_format.installed_versions([*names, "surely-not-installed"]) == expected
+
+
+def test_installed_versions_first_on_the_path_then_eggs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    (first / "My_Pkg-2.0.dist-info").mkdir(parents=True)
+    (second / "my_pkg-1.0.dist-info").mkdir(parents=True)
+    (second / "Other.Pkg-3.1rc1.dist-info").mkdir()
+    (second / "eggy-0.5.egg-info").mkdir()
+    (second / "eggy-0.5.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 1.1\nName: eggy\nVersion: 0.5\n"
+    )
+    monkeypatch.setattr(sys, "path", [str(first), str(tmp_path / "gone"), str(second)])
+    got = record_format.installed_versions(["my-pkg", "other-pkg", "eggy", "nope"])
+    assert got == {"my-pkg": "2.0", "other-pkg": "3.1rc1", "eggy": "0.5"}
 
 
 def test_undefined_metrics_of_a_record_are_nan(make_record: Callable[..., Record]) -> None:
