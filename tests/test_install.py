@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,10 @@ def run(*args: str | Path, cwd: Path | None = None) -> str:
 @pytest.fixture(scope="module")
 def tagged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A git repository holding this project (as it is now), its commit tagged v0.1.0."""
-    root = snapshot_project(tmp_path_factory.mktemp("mlci-src"))
+    # a path never used before: uv keeps a git database per URL, and pytest's numbered folders
+    # come back once /tmp is cleaned, with an old v0.1.0 tag in that database (git does not
+    # move a tag it has), so the build would see no tag on this commit
+    root = snapshot_project(tmp_path_factory.mktemp(f"mlci-src-{uuid.uuid4().hex[:12]}"))
     (root / "mlci" / "_version.py").unlink(missing_ok=True)
     git(root, "init", "-q")
     git(root, "add", "-A")
