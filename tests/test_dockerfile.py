@@ -134,6 +134,14 @@ def test_the_image_installs_like_the_action_and_keeps_no_cache() -> None:
     assert 'install="$GITHUB_ACTION_PATH/scripts/install-mlci"' in action
 
 
+def test_the_image_holds_compiled_bytecode_since_it_may_not_write_any() -> None:
+    """The image runs with PYTHONDONTWRITEBYTECODE=1 as a user who cannot write /opt/mlci, so
+    the build compiles everything it installs (uv's UV_COMPILE_BYTECODE), once."""
+    build, final = _stages()
+    assert "UV_COMPILE_BYTECODE=1" in _arguments(build, "ENV")
+    assert "PYTHONDONTWRITEBYTECODE=1" in " ".join(_arguments(final, "ENV"))
+
+
 def test_the_build_context_holds_what_the_install_needs_and_nothing_else() -> None:
     build = _stages()[0]
     sources = [a.split()[0] for a in _arguments(build, "COPY")]
