@@ -16,7 +16,7 @@ def exports(package: str, where: Mapping[str, str]) -> Callable[[str], Any]:
     """A module ``__getattr__`` for ``package``: ``where`` maps each name to its module.
 
     The package keeps the same imports under ``if TYPE_CHECKING:``, so type checkers and
-    editors see the real names; tests/test_imports.py checks that both lists agree.
+    editors see the real names; tests/test_lazy.py checks that both lists agree.
     """
 
     def attribute(name: str) -> Any:

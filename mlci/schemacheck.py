@@ -107,7 +107,7 @@ class _Check:
     def is_type(self, instance: Any, name: str) -> bool:
         """jsonschema's Draft 2020-12 type check (finite numbers only when asked)."""
         if name == "number":
-            return _is_number(instance) and (not self.finite_numbers or _is_finite(instance))
+            return is_finite_number(instance) if self.finite_numbers else _is_number(instance)
         if name == "integer":
             return _is_number(instance) and (
                 isinstance(instance, int) or float(instance).is_integer()
@@ -151,11 +151,15 @@ def _is_number(instance: Any) -> bool:
     return isinstance(instance, (int, float)) and not isinstance(instance, bool)
 
 
-def _is_finite(number: float) -> bool:
-    """Not NaN or infinite, and an int within a float's range (as mlci.yamlfile counts)."""
-    if isinstance(number, int):
-        return abs(number) <= sys.float_info.max
-    return math.isfinite(number)
+def is_finite_number(instance: Any) -> bool:
+    """A number mlci can compute with: not a boolean, not NaN or infinite, and an int within a
+    float's range (``1`` followed by 400 zeros would fail later, when turned into a float).
+    Both the fast check and mlci.yamlfile's jsonschema validator use this rule."""
+    if not _is_number(instance):
+        return False
+    if isinstance(instance, int):
+        return abs(instance) <= sys.float_info.max
+    return math.isfinite(instance)
 
 
 # --- JSON equality, as jsonschema's ``equal``: 1 == 1.0, but True != 1 ----------------------

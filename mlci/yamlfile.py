@@ -56,7 +56,7 @@ from mlci.bounded import (
     too_large,
 )
 from mlci.errors import ConfigError
-from mlci.schemacheck import is_valid
+from mlci.schemacheck import is_finite_number, is_valid
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -540,13 +540,7 @@ def _near_miss_keys(instance: Mapping[str, Any], keys: list[str]) -> Iterator[Va
 
 
 def _is_finite_number(checker: Any, instance: Any) -> bool:
-    """A number mlci can compute with: not NaN or infinite, and an int within a float's range
-    (``1`` followed by 400 zeros would fail later, when turned into a float)."""
-    if isinstance(instance, bool) or not isinstance(instance, (int, float)):
-        return False
-    if isinstance(instance, int):
-        return abs(instance) <= sys.float_info.max
-    return math.isfinite(instance)
+    return is_finite_number(instance)
 
 
 def _worded_by(
